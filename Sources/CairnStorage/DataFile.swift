@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One data file of an engine, memory-mapped.
+///
+/// Immutable files are mapped read-only at their size. The active file is mapped read-write
+/// over `maxFileSizeBytes` plus one largest record, and records are appended by copying into
+/// the mapping: no system call per write. Its blocks are reserved ahead with fallocate in
+/// steps, so the file on disk may end in zeros after a crash (recovery truncates them).
+/// Readers hold a strong reference while they read, so a file retired by merge stays mapped
+/// until the last reader lets go (`deinit` unmaps).
+final class DataFile: @unchecked Sendable {
+    let id: UInt32
+    let path: String
+    let base: UnsafeMutableRawPointer?
+    let mappedLength: Int
+
+    // Guarded by the engine's lock.
+    /// Bytes of valid records (the write position of the active file).
+    var length: Int
+    /// Bytes reserved on disk ahead of `length` (active file only).
+    var allocatedLength: Int
+    var liveBytes = 0
+    var deadBytes = 0
+    var minSeq = UInt64.max
+    var maxSeq: UInt64 = 0
+    var isActive: Bool
+    /// A hint file describes this file.
+    var hasHint = false
+
+    static func name(id: UInt32) -> String { String(id).leftPadded(to: 10) + ".data" }
+    static func hintName(id: UInt32) -> String { String(id).leftPadded(to: 10) + ".hint" }
+
+    /// Maps an existing file read-only.
+    init(id: UInt32, path: String, length: Int) throws {
+        self.id = id
+        self.path = path
+        self.length = length
+        self.allocatedLength = length
+        self.isActive = false
+        mappedLength = length
+        if length == 0 {
+            base = nil
+            return
+        }
+        let fd = try FileIO.open(path, O_RDONLY)
+        defer { close(fd) }
+        let p = mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0)
+        guard let p, p != MAP_FAILED else { throw FileIO.error("mmap", path) }
+        base = p
+    }
+
+    /// Maps a file read-write for appending, reserving `mappedLength` bytes of address space.
+    init(activeId id: UInt32, path: String, length: Int, mappedLength: Int, fd: Int32) throws {
+        self.id = id
+        self.path = path
+        self.length = length
+        self.allocatedLength = length
+        self.isActive = true
+        self.mappedLength = FileIO.roundUpToPage(max(mappedLength, length))
+        let p = mmap(nil, self.mappedLength, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+        guard let p, p != MAP_FAILED else { throw FileIO.error("mmap", path) }
+        base = p
+    }
+
+    deinit {
+        if let base { munmap(base, mappedLength) }
+    }
+
+    func noteRecord(seq: UInt64) {
+        if seq < minSeq { minSeq = seq }
+        if seq > maxSeq { maxSeq = seq }
+    }
+
+    var deadFraction: Double {
+        let total = liveBytes + deadBytes
+        return total == 0 ? 0 : Double(deadBytes) / Double(total)
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A bounded, process-wide pool of open file descriptors shared by every engine.
+///
+/// Reads never need a descriptor (data files are memory-mapped and their descriptors closed
+/// once mapped), so the pool holds only the descriptors of active files, which the write path
+/// needs for fallocate, fdatasync and ftruncate. When the pool is full the least recently used
+/// descriptor that no one is using is closed; its file is simply reopened on next use. A
+/// node with hundreds of partitions therefore holds at most `capacity` such descriptors.
+final class FileDescriptorPool: @unchecked Sendable {
+    let capacity: Int
+    private let lock = ConditionLock()
+    // Guarded by `lock`.
+    private var entries: [ObjectIdentifier: Entry] = [:]
+    private var clock: UInt64 = 0
+    private(set) var opens = 0
+
+    private struct Entry {
+        var fd: Int32
+        var lastUse: UInt64
+        var users: Int
+    }
+
+    init(capacity: Int) {
+        precondition(capacity > 0, "descriptor pool capacity \(capacity)")
+        self.capacity = capacity
+    }
+
+    var openCount: Int { lock.withLock { entries.count } }
+
+    /// Runs `body` with a descriptor of `file`, opening it (read-write) when not pooled.
+    func withDescriptor<T>(_ file: DataFile, _ body: (Int32) throws -> T) throws -> T {
+        let id = ObjectIdentifier(file)
+        let fd: Int32 = try lock.withLock {
+            clock += 1
+            if var entry = entries[id] {
+                entry.users += 1
+                entry.lastUse = clock
+                entries[id] = entry
+                return entry.fd
+            }
+            while entries.count >= capacity {
+                // Evict the least recently used idle descriptor; if all are busy, wait.
+                if let victim = entries.filter({ $0.value.users == 0 }).min(by: { $0.value.lastUse < $1.value.lastUse }) {
+                    close(victim.value.fd)
+                    entries[victim.key] = nil
+                } else {
+                    lock.wait(milliseconds: 10)
+                }
+            }
+            let fd = try FileIO.open(file.path, O_RDWR)
+            opens += 1
+            entries[id] = Entry(fd: fd, lastUse: clock, users: 1)
+            return fd
+        }
+        defer {
+            lock.withLock {
+                entries[id]?.users -= 1
+                lock.broadcast()
+            }
+        }
+        return try body(fd)
+    }
+
+    /// Closes the pooled descriptor of `file`, if any (when the file stops being written).
+    func evict(_ file: DataFile) {
+        let id = ObjectIdentifier(file)
+        lock.withLock {
+            while let entry = entries[id], entry.users > 0 { lock.wait(milliseconds: 10) }
+            if let entry = entries.removeValue(forKey: id) { close(entry.fd) }
+        }
+    }
+}

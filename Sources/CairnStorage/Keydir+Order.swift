@@ -1,0 +1,168 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The keydir's ordered index, for prefix scans: a sorted list of handles cut into chunks of at
+/// most `orderChunkCapacity`, the layout of Grant Jenks's SortedList. A chunk is found by
+/// binary search on the first key of each chunk, a position by binary search inside it; an
+/// insert moves at most one chunk's handles, and a full chunk splits in two.
+extension Keydir {
+    /// Byte-wise key order (shorter first on a shared prefix), as memcmp gives it.
+    @inline(__always)
+    static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        let n = min(a.count, b.count)
+        if n > 0 {
+            let c = memcmp(a.baseAddress!, b.baseAddress!, n)
+            if c != 0 { return Int(c) }
+        }
+        return a.count - b.count
+    }
+
+    /// The last chunk whose first key is <= `key` (0 when `key` sorts before every chunk).
+    @inline(__always)
+    func chunkIndex(for key: UnsafeRawBufferPointer) -> Int {
+        var low = 0, high = orderChunkCount - 1
+        var answer = 0
+        while low <= high {
+            let mid = (low + high) >> 1
+            if Keydir.compare(self.key(orderChunks[mid].handles[0]), key) <= 0 {
+                answer = mid
+                low = mid + 1
+            } else {
+                high = mid - 1
+            }
+        }
+        return answer
+    }
+
+    /// First position in chunk `c` whose key is >= `key` (or > `key` when `strict`).
+    @inline(__always)
+    func position(in c: Int, of key: UnsafeRawBufferPointer, strict: Bool = false) -> Int {
+        let chunk = orderChunks[c]
+        var low = 0, high = chunk.count
+        while low < high {
+            let mid = (low + high) >> 1
+            let cmp = Keydir.compare(self.key(chunk.handles[mid]), key)
+            if cmp < 0 || (strict && cmp == 0) { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    mutating func orderInsert(_ handle: UInt32) {
+        let key = self.key(handle)
+        if orderChunkCount == 0 {
+            appendChunk(at: 0)
+            orderChunks[0].handles[0] = handle
+            orderChunks[0].count = 1
+            return
+        }
+        let c = chunkIndex(for: key)
+        let pos = position(in: c, of: key)
+        let chunk = orderChunks[c]
+        (chunk.handles + pos + 1).update(from: chunk.handles + pos, count: chunk.count - pos)
+        chunk.handles[pos] = handle
+        orderChunks[c].count += 1
+        if orderChunks[c].count == Keydir.orderChunkCapacity { splitChunk(c) }
+    }
+
+    mutating func orderRemove(_ handle: UInt32) {
+        let key = self.key(handle)
+        let c = chunkIndex(for: key)
+        let pos = position(in: c, of: key)
+        let chunk = orderChunks[c]
+        precondition(pos < chunk.count && chunk.handles[pos] == handle, "ordered index lost handle \(handle)")
+        (chunk.handles + pos).update(from: chunk.handles + pos + 1, count: chunk.count - pos - 1)
+        orderChunks[c].count -= 1
+        if orderChunks[c].count == 0 {
+            removeChunk(at: c)
+        } else if c + 1 < orderChunkCount,
+            orderChunks[c].count + orderChunks[c + 1].count <= Keydir.orderChunkCapacity / 2
+        {
+            // Join small neighbours so chunks stay at least a quarter full on average.
+            let next = orderChunks[c + 1]
+            (orderChunks[c].handles + orderChunks[c].count).update(from: next.handles, count: next.count)
+            orderChunks[c].count += next.count
+            removeChunk(at: c + 1)
+        }
+    }
+
+    private mutating func appendChunk(at index: Int) {
+        if orderChunkCount == orderChunkCapacity {
+            let bigger = UnsafeMutablePointer<OrderChunk>.allocate(capacity: orderChunkCapacity * 2)
+            bigger.moveInitialize(from: orderChunks, count: orderChunkCount)
+            orderChunks.deallocate()
+            orderChunks = bigger
+            orderChunkCapacity *= 2
+        }
+        (orderChunks + index + 1).moveInitialize(from: orderChunks + index, count: orderChunkCount - index)
+        (orderChunks + index).initialize(to: OrderChunk(handles: .allocate(capacity: Keydir.orderChunkCapacity), count: 0))
+        orderChunkCount += 1
+    }
+
+    private mutating func removeChunk(at index: Int) {
+        orderChunks[index].handles.deallocate()
+        (orderChunks + index).deinitialize(count: 1)
+        (orderChunks + index).moveInitialize(from: orderChunks + index + 1, count: orderChunkCount - index - 1)
+        orderChunkCount -= 1
+    }
+
+    private mutating func splitChunk(_ c: Int) {
+        appendChunk(at: c + 1)
+        let half = orderChunks[c].count / 2
+        let moved = orderChunks[c].count - half
+        orderChunks[c + 1].handles.update(from: orderChunks[c].handles + half, count: moved)
+        orderChunks[c + 1].count = moved
+        orderChunks[c].count = half
+    }
+
+    /// Builds the ordered index from scratch (after a bulk load): sort every handle once, by an
+    /// 8-byte key prefix first so most comparisons never touch the arena, then fill chunks to
+    /// three quarters.
+    mutating func buildOrder() {
+        for i in 0..<orderChunkCount { orderChunks[i].handles.deallocate() }
+        orderChunkCount = 0
+        orderDeferred = false
+        var items: [(prefix: UInt64, handle: UInt32)] = []
+        items.reserveCapacity(count)
+        forEachHandle { handle in
+            let k = key(handle)
+            var prefix: UInt64 = 0
+            for i in 0..<8 { prefix = prefix << 8 | UInt64(i < k.count ? k[i] : 0) }
+            items.append((prefix, handle))
+        }
+        items.sort { a, b in
+            if a.prefix != b.prefix { return a.prefix < b.prefix }
+            return Keydir.compare(key(a.handle), key(b.handle)) < 0
+        }
+        let fill = Keydir.orderChunkCapacity * 3 / 4
+        var start = 0
+        while start < items.count {
+            let n = min(fill, items.count - start)
+            appendChunk(at: orderChunkCount)
+            let chunk = orderChunks[orderChunkCount - 1]
+            for i in 0..<n { chunk.handles[i] = items[start + i].handle }
+            orderChunks[orderChunkCount - 1].count = n
+            start += n
+        }
+    }
+
+    /// Walks keys in order starting at the first key >= `start` (> `start` when `strict`),
+    /// until `body` returns false.
+    func forEachOrdered(from start: UnsafeRawBufferPointer, strict: Bool, _ body: (UInt32) throws -> Bool) rethrows {
+        precondition(!orderDeferred, "ordered walk while the ordered index is deferred")
+        guard orderChunkCount > 0 else { return }
+        var c = chunkIndex(for: start)
+        var pos = position(in: c, of: start, strict: strict)
+        while c < orderChunkCount {
+            let chunk = orderChunks[c]
+            while pos < chunk.count {
+                if try !body(chunk.handles[pos]) { return }
+                pos += 1
+            }
+            c += 1
+            pos = 0
+        }
+    }
+}
