@@ -9,13 +9,22 @@ import Darwin
 /// The kernel drops a flock when its holder dies, however it dies, so a lock file left by a
 /// dead process is simply taken over (its stale pid overwritten); a live holder, in this
 /// process or another, makes `acquire` fail with `.locked` naming the holder's pid.
+///
+/// A process that forks (posix_spawn included) shares its open descriptions with the child
+/// until the child execs, so a lock just released can look held for a moment; acquisition
+/// therefore retries for `patienceMilliseconds` before reporting the directory locked.
 final class DirectoryLock: @unchecked Sendable {
     let path: String
     private var fd: Int32
 
-    init(directory: String) throws {
+    init(directory: String, patienceMilliseconds: Int = 500) throws {
         path = directory + "/LOCK"
         fd = try FileIO.open(path, O_RDWR | O_CREAT)
+        var waited = 0
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK && waited < patienceMilliseconds {
+            usleep(10_000)
+            waited += 10
+        }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let e = errno
             var holder = ""

@@ -33,15 +33,17 @@ public struct MergeReport: Sendable, Equatable {
 extension StorageEngine {
     static let manifestName = "MERGE"
 
-    /// Merges immutable files whose dead fraction passes `mergeDeadFraction` (every immutable
-    /// file with `force`). Returns what it did; a report with no inputs when nothing qualified
-    /// or another merge is running.
+    /// Merges immutable files whose dead fraction passes `mergeDeadFraction`. With `force`
+    /// (an operator's "compact now"), first seals the active file, then merges every file.
+    /// Returns what it did; a report with no inputs when nothing qualified or another merge is
+    /// running.
     @discardableResult
     public func merge(force: Bool = false) throws -> MergeReport {
         // Snapshot the inputs and the smallest seq any other file may hold.
         let plan: (inputs: [DataFile], outsideMinSeq: UInt64, firstOutputId: UInt32)? = try lock.withLock {
             try checkUsable(writing: true)
             guard !isMerging else { return nil }
+            if force && active.length > 0 { try rollOver() }
             let inputs = files.values.filter { file in
                 !file.isActive && file.length > 0
                     && (force || (file.deadFraction >= options.mergeDeadFraction && file.deadBytes >= options.mergeMinDeadBytes))

@@ -47,7 +47,7 @@ extension StorageEngine {
                 }
             }
             if !loaded {
-                try scanDataFile(file, isLast: id == dataIds.last)
+                try scanDataFile(file)
             }
             if file.maxSeq > maxSeq { maxSeq = file.maxSeq }
         }
@@ -77,7 +77,7 @@ extension StorageEngine {
 
     /// Reads every record of `file`, resynchronising past corrupt ones, and truncates a torn
     /// or zero-filled tail.
-    private func scanDataFile(_ file: DataFile, isLast: Bool) throws {
+    private func scanDataFile(_ file: DataFile) throws {
         counters.dataFilesScanned += 1
         guard let base = file.base else { return }
         let result = StorageEngine.scanRecords(base: UnsafeRawPointer(base), length: file.length) { offset, header in
@@ -92,8 +92,9 @@ extension StorageEngine {
             ])
         }
         if result.validEnd < file.length {
+            // A crash leaves the active file ending in reserved zeros or a torn record; the bytes
+            // cut are reported (tornTailBytesTruncated) rather than counted as corrupt records.
             let cut = file.length - result.validEnd
-            if !isLast { counters.corruptRecordsSkipped += 1 }
             counters.tornTailBytesTruncated += cut
             logger.warning("truncating torn tail", metadata: [
                 "cairn.storage.file": "\(file.path)", "cairn.storage.offset": "\(result.validEnd)", "cairn.storage.bytes": "\(cut)",
@@ -182,12 +183,12 @@ extension StorageEngine {
             file.maxSeq = last.maxSeq
             files[lastId] = file
             active = file
-            return
+        } else {
+            try startActiveFile()
         }
-        if let lastId, let last = files[lastId], !last.hasHint, options.hintsOnRollover {
-            filesWantingHints.append(lastId)
+        if options.hintsOnRollover {
+            filesWantingHints = files.values.filter { !$0.isActive && !$0.hasHint && $0.length > 0 }.map(\.id)
         }
-        try startActiveFile()
     }
 
     func monotonicMilliseconds() -> Double {

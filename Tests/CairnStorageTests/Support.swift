@@ -16,7 +16,9 @@ final class TempDirectory {
         path = String(decoding: template.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    deinit { _ = system("rm -rf '\(path)'") }
+    // Removed in-process: a fork (system("rm -rf")) would briefly share every open descriptor,
+    // flock'd LOCK files included, with the child, and race the lock tests running beside it.
+    deinit { removeTree(path) }
 
     func files(suffix: String) -> [String] {
         ((try? FileIO.listDirectory(path)) ?? []).filter { $0.hasSuffix(suffix) }.sorted().map { path + "/" + $0 }
@@ -129,4 +131,38 @@ final class ChildProcess {
     }
 
     deinit { close(readFd) }
+}
+
+func removeTree(_ path: String) {
+    var st = stat()
+    guard lstat(path, &st) == 0 else { return }
+    if st.st_mode & S_IFMT == S_IFDIR {
+        for name in (try? FileIO.listDirectory(path)) ?? [] { removeTree(path + "/" + name) }
+        rmdir(path)
+    } else {
+        unlink(path)
+    }
+}
+
+/// Runs `body(i)` for i in 0..<count on that many real threads and waits for all of them.
+/// (Dispatch's concurrentPerform runs only as many at once as there are cores; group commit
+/// needs writers that are really concurrent.)
+func runThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    final class Box: @unchecked Sendable {
+        let body: () -> Void
+        init(_ body: @escaping () -> Void) { self.body = body }
+    }
+    var threads: [pthread_t] = []
+    for i in 0..<count {
+        let box = Unmanaged.passRetained(Box { body(i) }).toOpaque()
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { raw in
+            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+            box.body()
+            return nil
+        }, box)
+        precondition(rc == 0, "pthread_create: \(rc)")
+        threads.append(thread)
+    }
+    for thread in threads { pthread_join(thread, nil) }
 }
