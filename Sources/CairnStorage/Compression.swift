@@ -6,7 +6,8 @@ import CLZ4
 /// incompressible values are stored as they are, so random data costs one failed attempt and
 /// no extra bytes. The stored form is `raw length (u32 LE) | LZ4 block`.
 enum ValueCompression {
-    /// Values shorter than this are never compressed: the LZ4 frame overhead eats the gain.
+    /// Values shorter than this are never compressed: the 4-byte length prefix and LZ4's block
+    /// overhead eat the gain.
     static let minimumBytes = 64
 
     /// Compresses `value` when worthwhile; returns nil when it should be stored raw.

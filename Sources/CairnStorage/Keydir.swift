@@ -30,7 +30,7 @@ struct KeydirEntry: Equatable {
 /// documents 44.5 for Bitcask), then for speed:
 ///
 /// ```
-///  hash index (open addressing)        key arena (1 MiB chunks)         ordered index
+///  hash index (open addressing)        key arena (64 KiB chunks)        ordered index
 ///  tags  [u8]  ──┐                     ┌──────────────────────────┐     chunk table
 ///  slots [u32] ──┴── handle ─────────▶ │fileId|offset|size|expiry │ ◀── [u32 handles sorted
 ///                                      │keyLen|key bytes...       │      by key, ≤512/chunk]
@@ -45,9 +45,12 @@ struct KeydirEntry: Equatable {
 /// thread-safe: the engine guards it with its lock.
 struct Keydir: ~Copyable {
     // MARK: arena
-    static let chunkShift = 20
+    /// 64 KiB chunks: an engine holding few keys (a node has one engine per partition) pays
+    /// little, and a chunk always fits the largest entry.
+    static let chunkShift = 16
     static let chunkBytes = 1 << chunkShift
     static let entryHeaderBytes = 18
+    static let maxKeyBytes = (1 << chunkShift) - 64
     var arenaChunks: UnsafeMutablePointer<UnsafeMutableRawPointer>
     var arenaChunkCapacity = 16
     var arenaChunkCount = 0

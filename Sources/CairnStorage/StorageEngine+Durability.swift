@@ -121,14 +121,21 @@ extension StorageEngine {
     /// starts a new one. Caller holds `lock`.
     func rollOver() throws {
         let old = active!
-        try runtime.descriptors.withDescriptor(old) { fd in
-            try FileIO.truncate(fd, old.path, to: old.length)
-            old.allocatedLength = old.length
-            if options.durability != .none { try FileIO.dataSync(fd, old.path) }
+        do {
+            try runtime.descriptors.withDescriptor(old) { fd in
+                try FileIO.truncate(fd, old.path, to: old.length)
+                old.allocatedLength = old.length
+                if options.durability != .none { try FileIO.dataSync(fd, old.path) }
+            }
+            old.isActive = false
+            runtime.descriptors.evict(old)
+            try startActiveFile()
+        } catch let error as StorageError where error.code == .syncFailed {
+            // Like a failed group-commit fsync: final, never retried.
+            if failure == nil { failure = error }
+            logger.critical("fsync failed at rollover; refusing further writes", metadata: ["cairn.storage.file": "\(old.path)"])
+            throw error
         }
-        old.isActive = false
-        runtime.descriptors.evict(old)
-        try startActiveFile()
         if options.durability != .none {
             syncedTicket = writeTicket
             commit.markDurable(upTo: writeTicket)

@@ -53,9 +53,10 @@ extension StorageEngine {
             var outsideMin = nextSeq
             for file in files.values where !inputIds.contains(file.id) { outsideMin = min(outsideMin, file.minSeq) }
             isMerging = true
-            // Reserve ids for outputs: at most one output per input plus one.
+            // Reserve ids for outputs (records are copied in input order, so outputs never
+            // outnumber inputs by more than one; twice that is reserved to be safe).
             let first = nextFileId
-            nextFileId += UInt32(inputs.count + 1)
+            nextFileId += UInt32(2 * inputs.count + 2)
             return (inputs, outsideMin, first)
         }
         guard let plan else { return MergeReport() }
@@ -81,7 +82,7 @@ extension StorageEngine {
         var report = MergeReport()
         report.inputFiles = inputs.count
         let now = options.clock.nowMilliseconds()
-        var writer = MergeWriter(directory: directory, firstId: firstOutputId, maxIds: inputs.count + 1,
+        var writer = MergeWriter(directory: directory, firstId: firstOutputId, maxIds: 2 * inputs.count + 2,
             maxFileSizeBytes: options.maxFileSizeBytes)
         defer { writer.abandon() }
         var moved: [Moved] = []
@@ -419,8 +420,8 @@ struct MergeWriter: ~Copyable {
         try FileIO.syncDirectory(directory)
     }
 
-    /// Closes a descriptor left open by an error (the `.merge` files are removed at next open
-    /// or by the next merge's cleanup).
+    /// Closes a descriptor left open by an error. The `.merge` files of a failed merge stay
+    /// until the next open removes them (they are never mistaken for data files).
     mutating func abandon() {
         if fd >= 0 { close(fd); fd = -1 }
     }

@@ -8,8 +8,12 @@ import Darwin
 /// files where they are whole and from the data files elsewhere, cut torn tails, skip (and
 /// count) corrupt records, then reopen or start the active file.
 extension StorageEngine {
+    static let formatName = "FORMAT"
+    static let formatLine = "cairn-storage \(RecordHeader.formatVersion)\n"
+
     func recover() throws {
         let started = monotonicMilliseconds()
+        try checkFormat()
         try finishOrDiscardMerge()
         var dataIds: [UInt32] = []
         var hintIds = Set<UInt32>()
@@ -66,6 +70,22 @@ extension StorageEngine {
             "cairn.storage.keys": "\(keydir.count)", "cairn.storage.files": "\(files.count)",
             "cairn.storage.hints": "\(counters.hintFilesLoaded)", "cairn.storage.corrupt": "\(counters.corruptRecordsSkipped)",
         ])
+    }
+
+    /// Refuses a directory written in a format this build does not know (rather than take its
+    /// records for corruption and cut them), and marks new directories with ours.
+    private func checkFormat() throws {
+        let path = directory + "/" + StorageEngine.formatName
+        guard FileIO.exists(path) else {
+            try FileIO.writeAtomically(Array(StorageEngine.formatLine.utf8), to: path, directory: directory)
+            return
+        }
+        let text = String(decoding: try FileIO.readAll(path: path), as: UTF8.self)
+        guard text == StorageEngine.formatLine else {
+            throw StorageError(.badDirectory,
+                "directory is in storage format \(text.trimmingTrailingNewline.debugDescription); this build reads \(StorageEngine.formatLine.trimmingTrailingNewline.debugDescription)",
+                path: path)
+        }
     }
 
     static func fileId(_ name: String, suffix: String) -> UInt32? {

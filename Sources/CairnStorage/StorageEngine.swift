@@ -6,9 +6,11 @@ import Logging
 /// Writes append a record to the active data file (through its memory mapping) and point the
 /// keydir at it; reads look the key up in the keydir and read one record, verifying its
 /// checksum, so wrong data is never returned. Durability follows `StorageOptions.durability`.
-/// Safe to use from many threads: one lock guards the keydir and file table and is held only
-/// for the in-memory part of each operation (lookups, the copy of a record into the mapping);
-/// fsyncs and value decoding happen outside it. See `docs/storage-engine.md`.
+/// Safe to use from many threads: one lock guards the keydir and file table and is held for
+/// the in-memory part of each operation (lookups, the copy of a record into the mapping).
+/// Group-commit and interval fsyncs, checksum checks and value decoding happen outside it;
+/// the rare rollover (trim, fsync, new file) and block reservation (fallocate every 2 MiB)
+/// run under it. See `docs/storage-engine.md`.
 public final class StorageEngine: @unchecked Sendable {
     public let directory: String
     let options: StorageOptions
@@ -50,7 +52,7 @@ public final class StorageEngine: @unchecked Sendable {
     /// Opens (creating if needed) the engine in `directory`, recovering from whatever a crash
     /// left there. Throws `.locked` if another engine holds the directory.
     public init(directory: String, options: StorageOptions = StorageOptions(), logger: Logger? = nil) throws {
-        precondition(options.maxKeyBytes > 0 && options.maxKeyBytes <= Int(UInt16.max), "maxKeyBytes \(options.maxKeyBytes)")
+        precondition(options.maxKeyBytes > 0 && options.maxKeyBytes <= Keydir.maxKeyBytes, "maxKeyBytes \(options.maxKeyBytes)")
         precondition(options.maxValueBytes >= 0 && options.maxValueBytes <= 1 << 30, "maxValueBytes \(options.maxValueBytes)")
         precondition(options.maxFileSizeBytes >= 4096 && options.maxFileSizeBytes <= Int(UInt32.max) - options.maxRecordBytes,
             "maxFileSizeBytes \(options.maxFileSizeBytes)")

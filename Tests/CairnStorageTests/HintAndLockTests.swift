@@ -73,3 +73,17 @@ extension String {
         hasSuffix(suffix) ? String(dropLast(suffix.count)) + replacement : self
     }
 }
+
+@Suite struct FormatTests {
+    @Test func aDirectoryInAnotherFormatIsRefusedUntouched() throws {
+        let dir = TempDirectory("format")
+        let engine = try StorageEngine(directory: dir.path, options: testOptions(ManualStorageClock()))
+        try engine.put(bytes("k"), bytes("v"))
+        try engine.close()
+        let data = dir.files(suffix: ".data")
+        let before = try data.map { try FileIO.readAll(path: $0) }
+        try FileIO.writeAtomically(bytes("cairn-storage 2\n"), to: dir.path + "/FORMAT", directory: dir.path)
+        #expect { _ = try StorageEngine(directory: dir.path) } throws: { ($0 as? StorageError)?.code == .badDirectory }
+        #expect(try data.map { try FileIO.readAll(path: $0) } == before)
+    }
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the system packages Cairn needs (Debian/Ubuntu, apt-get). Idempotent: quiet and
+# quick when everything is already there.
+#   libxxhash-dev, liblz4-dev   checksums and value compression (CXXHash, CLZ4)
+#   liblmdb-dev, librocksdb-dev the engines `cairn bench engine` compares against
+#   pkg-config                  how SwiftPM finds the four above
+set -euo pipefail
+
+packages=(pkg-config libxxhash-dev liblz4-dev liblmdb-dev librocksdb-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+echo "setup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
