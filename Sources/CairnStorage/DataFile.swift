@@ -75,9 +75,37 @@ final class DataFile: @unchecked Sendable {
         if seq > maxSeq { maxSeq = seq }
     }
 
-    var deadFraction: Double {
+    /// Live bytes of records that carry an expiry, and the latest of those expiries (seconds):
+    /// once it has passed, all of them are dead, which lets TTL'd data trigger merges.
+    var expiringBytes = 0
+    var latestExpirySeconds: UInt32 = 0
+
+    func noteLive(size: Int, expirySeconds: UInt32) {
+        liveBytes += size
+        if expirySeconds != 0 {
+            expiringBytes += size
+            latestExpirySeconds = max(latestExpirySeconds, expirySeconds)
+        }
+    }
+
+    func noteDead(size: Int, expirySeconds: UInt32) {
+        liveBytes -= size
+        deadBytes += size
+        if expirySeconds != 0 { expiringBytes -= size }
+    }
+
+    /// Dead bytes at `nowMilliseconds`, counting expiring bytes once all of them have expired.
+    func deadBytes(nowMilliseconds now: UInt64) -> Int {
+        let expired = expiringBytes > 0 && UInt64(latestExpirySeconds) * 1000 <= now
+        return deadBytes + (expired ? expiringBytes : 0)
+    }
+
+    /// Whether merging this file is worth it at `now` under the given thresholds.
+    func wantsMerge(nowMilliseconds now: UInt64, deadFraction: Double, minDeadBytes: Int) -> Bool {
+        guard !isActive, length > 0 else { return false }
+        let dead = deadBytes(nowMilliseconds: now)
         let total = liveBytes + deadBytes
-        return total == 0 ? 0 : Double(deadBytes) / Double(total)
+        return dead >= minDeadBytes && total > 0 && Double(dead) / Double(total) >= deadFraction
     }
 }
 

@@ -44,9 +44,9 @@ extension StorageEngine {
             try checkUsable(writing: true)
             guard !isMerging else { return nil }
             if force && active.length > 0 { try rollOver() }
+            let now = options.clock.nowMilliseconds()
             let inputs = files.values.filter { file in
-                !file.isActive && file.length > 0
-                    && (force || (file.deadFraction >= options.mergeDeadFraction && file.deadBytes >= options.mergeMinDeadBytes))
+                force ? (!file.isActive && file.length > 0) : wantsMerge(file, now: now)
             }.sorted { $0.id < $1.id }
             guard !inputs.isEmpty else { return nil }
             let inputIds = Set(inputs.map(\.id))
@@ -163,7 +163,7 @@ extension StorageEngine {
                 entry.fileId = outputFiles[move.output].id
                 entry.offset = move.newOffset
                 keydir.setEntry(handle, entry)
-                outputFiles[move.output].liveBytes += Int(entry.size)
+                outputFiles[move.output].noteLive(size: Int(entry.size), expirySeconds: entry.expirySeconds)
             }
             for file in outputFiles { file.deadBytes = file.length - file.liveBytes }
             let retired = Set(inputIds)
@@ -250,6 +250,10 @@ extension StorageEngine {
         return (inputs, outputs)
     }
 
+    func wantsMerge(_ file: DataFile, now: UInt64) -> Bool {
+        file.wantsMerge(nowMilliseconds: now, deadFraction: options.mergeDeadFraction, minDeadBytes: options.mergeMinDeadBytes)
+    }
+
     // MARK: failure injection
 
     /// Test seam: a merge stage at which `merge` stops as if the process died there (the files
@@ -285,10 +289,9 @@ extension StorageEngine {
             }
         }
         guard considerMerge, options.backgroundMerge else { return }
+        let now = options.clock.nowMilliseconds()
         let due = lock.withLock {
-            !isClosed && failure == nil && files.values.contains {
-                !$0.isActive && $0.deadFraction >= options.mergeDeadFraction && $0.deadBytes >= options.mergeMinDeadBytes
-            }
+            !isClosed && failure == nil && files.values.contains { wantsMerge($0, now: now) }
         }
         if due {
             do { try merge() } catch {

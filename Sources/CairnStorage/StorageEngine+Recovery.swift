@@ -181,7 +181,7 @@ extension StorageEngine {
         } else {
             keydir.upsert(key, hash: hash, entry)
         }
-        if isTombstone { file.deadBytes += size } else { file.liveBytes += size }
+        if isTombstone { file.deadBytes += size } else { file.noteLive(size: size, expirySeconds: entry.expirySeconds) }
     }
 
     private func seqOfRecord(_ entry: KeydirEntry) -> UInt64 {
@@ -201,6 +201,8 @@ extension StorageEngine {
             file.deadBytes = last.deadBytes
             file.minSeq = last.minSeq
             file.maxSeq = last.maxSeq
+            file.expiringBytes = last.expiringBytes
+            file.latestExpirySeconds = last.latestExpirySeconds
             files[lastId] = file
             active = file
         } else {

@@ -174,10 +174,10 @@ public final class StorageEngine: @unchecked Sendable {
                 file.deadBytes += size
                 previous = keydir.remove(key, hash: hash)
             } else {
-                file.liveBytes += size
+                let expirySeconds = KeydirEntry.expirySeconds(ofMilliseconds: expiresAtMilliseconds)
+                file.noteLive(size: size, expirySeconds: expirySeconds)
                 previous = keydir.upsert(key, hash: hash, KeydirEntry(
-                    fileId: file.id, offset: UInt32(offset), size: UInt32(size),
-                    expirySeconds: KeydirEntry.expirySeconds(ofMilliseconds: expiresAtMilliseconds)))
+                    fileId: file.id, offset: UInt32(offset), size: UInt32(size), expirySeconds: expirySeconds))
             }
             if let previous { markDead(previous) }
             writeTicket += 1
@@ -188,9 +188,7 @@ public final class StorageEngine: @unchecked Sendable {
 
     /// Moves a replaced record's bytes from live to dead in its file's accounting.
     func markDead(_ entry: KeydirEntry) {
-        guard let file = files[entry.fileId] else { return }
-        file.liveBytes -= Int(entry.size)
-        file.deadBytes += Int(entry.size)
+        files[entry.fileId]?.noteDead(size: Int(entry.size), expirySeconds: entry.expirySeconds)
     }
 
     // MARK: reads

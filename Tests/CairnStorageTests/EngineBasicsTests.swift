@@ -158,3 +158,26 @@ import Testing
         #expect(runtime.openDescriptors == 0)
     }
 }
+
+@Suite struct ExpiryMergeTests {
+    @Test func filesFullOfExpiredValuesQualifyForMerge() throws {
+        let dir = TempDirectory("ttl-merge")
+        let clock = ManualStorageClock()
+        var options = testOptions(clock, maxFileSizeBytes: 4096)
+        options.mergeDeadFraction = 0.5
+        let engine = try StorageEngine(directory: dir.path, options: options)
+        for i in 0..<200 { try engine.put(bytes("session-\(i)"), [UInt8](repeating: UInt8(i), count: 100), ttlMilliseconds: 60_000) }
+        try engine.put(bytes("permanent"), bytes("stays"))
+        #expect(try engine.merge().inputFiles == 0, "nothing is dead yet")
+        clock.advance(milliseconds: 61_000)
+        let report = try engine.merge()
+        #expect(report.inputFiles > 0)
+        #expect(report.recordsCopied == 0)
+        let left = engine.stats().keys
+        #expect(left < 100, "expired keys of merged files leave the keydir (\(left) left, the active file's)")
+        try engine.merge(force: true)
+        #expect(engine.stats().keys == 1)
+        #expect(try engine.get(bytes("permanent")) == bytes("stays"))
+        #expect(try engine.get(bytes("session-7")) == nil)
+    }
+}
