@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -13,6 +15,11 @@ import Darwin
 /// Readers hold a strong reference while they read, so a file retired by merge stays mapped
 /// until the last reader lets go (`deinit` unmaps).
 final class DataFile: @unchecked Sendable {
+    private static let serials = Atomic<UInt64>(0)
+    /// Unique for the life of the process (the descriptor pool's key).
+    let serial = DataFile.serials.add(1, ordering: .relaxed).newValue
+    /// The pool that may hold a descriptor of this file, told when the file is freed.
+    weak var pool: FileDescriptorPool?
     let id: UInt32
     let path: String
     let base: UnsafeMutableRawPointer?
@@ -68,6 +75,7 @@ final class DataFile: @unchecked Sendable {
 
     deinit {
         if let base { munmap(base, mappedLength) }
+        pool?.evict(serial: serial)
     }
 
     func noteRecord(seq: UInt64) {

@@ -15,7 +15,9 @@ final class FileDescriptorPool: @unchecked Sendable {
     let capacity: Int
     private let lock = ConditionLock()
     // Guarded by `lock`.
-    private var entries: [ObjectIdentifier: Entry] = [:]
+    /// Keyed by `DataFile.serial`, never reused (an ObjectIdentifier can be, once the file is
+    /// freed, and would hand a new file the descriptor of an old one).
+    private var entries: [UInt64: Entry] = [:]
     private var clock: UInt64 = 0
     private(set) var opens = 0
 
@@ -34,16 +36,24 @@ final class FileDescriptorPool: @unchecked Sendable {
 
     /// Runs `body` with a descriptor of `file`, opening it (read-write) when not pooled.
     func withDescriptor<T>(_ file: DataFile, _ body: (Int32) throws -> T) throws -> T {
-        let id = ObjectIdentifier(file)
+        let id = file.serial
         let fd: Int32 = try lock.withLock {
-            clock += 1
-            if var entry = entries[id] {
-                entry.users += 1
-                entry.lastUse = clock
-                entries[id] = entry
-                return entry.fd
-            }
-            while entries.count >= capacity {
+            while true {
+                clock += 1
+                // Checked on every pass: while this thread waited, another may have opened it.
+                if var entry = entries[id] {
+                    entry.users += 1
+                    entry.lastUse = clock
+                    entries[id] = entry
+                    return entry.fd
+                }
+                if entries.count < capacity {
+                    let fd = try FileIO.open(file.path, O_RDWR)
+                    opens += 1
+                    file.pool = self
+                    entries[id] = Entry(fd: fd, lastUse: clock, users: 1)
+                    return fd
+                }
                 // Evict the least recently used idle descriptor; if all are busy, wait.
                 if let victim = entries.filter({ $0.value.users == 0 }).min(by: { $0.value.lastUse < $1.value.lastUse }) {
                     close(victim.value.fd)
@@ -52,10 +62,6 @@ final class FileDescriptorPool: @unchecked Sendable {
                     lock.wait(milliseconds: 10)
                 }
             }
-            let fd = try FileIO.open(file.path, O_RDWR)
-            opens += 1
-            entries[id] = Entry(fd: fd, lastUse: clock, users: 1)
-            return fd
         }
         defer {
             lock.withLock {
@@ -67,8 +73,11 @@ final class FileDescriptorPool: @unchecked Sendable {
     }
 
     /// Closes the pooled descriptor of `file`, if any (when the file stops being written).
-    func evict(_ file: DataFile) {
-        let id = ObjectIdentifier(file)
+    func evict(_ file: DataFile) { evict(serial: file.serial) }
+
+    /// Closes the pooled descriptor of the file with this serial, if any (also called when a
+    /// `DataFile` is freed, so a retired file's inode is not kept open).
+    func evict(serial id: UInt64) {
         lock.withLock {
             while let entry = entries[id], entry.users > 0 { lock.wait(milliseconds: 10) }
             if let entry = entries.removeValue(forKey: id) { close(entry.fd) }

@@ -20,14 +20,32 @@ extension Keydir {
         return a.count - b.count
     }
 
+    /// The first 8 bytes of `key` as a big-endian integer, zero-padded: integer order of two
+    /// prefixes agrees with byte order of the keys whenever the prefixes differ.
+    @inline(__always)
+    static func prefix(_ key: UnsafeRawBufferPointer) -> UInt64 {
+        if key.count >= 8 { return UInt64(bigEndian: key.loadUnaligned(as: UInt64.self)) }
+        var value: UInt64 = 0
+        for i in 0..<8 { value = value << 8 | UInt64(i < key.count ? key[i] : 0) }
+        return value
+    }
+
+    @inline(__always)
+    func refreshPrefix(_ c: Int) {
+        orderChunks[c].firstPrefix = Keydir.prefix(key(orderChunks[c].handles[0]))
+    }
+
     /// The last chunk whose first key is <= `key` (0 when `key` sorts before every chunk).
     @inline(__always)
     func chunkIndex(for key: UnsafeRawBufferPointer) -> Int {
         var low = 0, high = orderChunkCount - 1
         var answer = 0
+        let wanted = Keydir.prefix(key)
         while low <= high {
             let mid = (low + high) >> 1
-            if Keydir.compare(self.key(orderChunks[mid].handles[0]), key) <= 0 {
+            let first = orderChunks[mid].firstPrefix
+            let lessOrEqual = first != wanted ? first < wanted : Keydir.compare(self.key(orderChunks[mid].handles[0]), key) <= 0
+            if lessOrEqual {
                 answer = mid
                 low = mid + 1
             } else {
@@ -56,6 +74,7 @@ extension Keydir {
             appendChunk(at: 0)
             orderChunks[0].handles[0] = handle
             orderChunks[0].count = 1
+            refreshPrefix(0)
             return
         }
         let c = chunkIndex(for: key)
@@ -64,6 +83,7 @@ extension Keydir {
         (chunk.handles + pos + 1).update(from: chunk.handles + pos, count: chunk.count - pos)
         chunk.handles[pos] = handle
         orderChunks[c].count += 1
+        if pos == 0 { refreshPrefix(c) }
         if orderChunks[c].count == Keydir.orderChunkCapacity { splitChunk(c) }
     }
 
@@ -77,7 +97,10 @@ extension Keydir {
         orderChunks[c].count -= 1
         if orderChunks[c].count == 0 {
             removeChunk(at: c)
-        } else if c + 1 < orderChunkCount,
+            return
+        }
+        if pos == 0 { refreshPrefix(c) }
+        if c + 1 < orderChunkCount,
             orderChunks[c].count + orderChunks[c + 1].count <= Keydir.orderChunkCapacity / 2
         {
             // Join small neighbours so chunks stay at least a quarter full on average.
@@ -115,6 +138,7 @@ extension Keydir {
         orderChunks[c + 1].handles.update(from: orderChunks[c].handles + half, count: moved)
         orderChunks[c + 1].count = moved
         orderChunks[c].count = half
+        refreshPrefix(c + 1)
     }
 
     /// Builds the ordered index from scratch (after a bulk load): sort every handle once, by an
@@ -126,12 +150,7 @@ extension Keydir {
         orderDeferred = false
         var items: [(prefix: UInt64, handle: UInt32)] = []
         items.reserveCapacity(count)
-        forEachHandle { handle in
-            let k = key(handle)
-            var prefix: UInt64 = 0
-            for i in 0..<8 { prefix = prefix << 8 | UInt64(i < k.count ? k[i] : 0) }
-            items.append((prefix, handle))
-        }
+        forEachHandle { handle in items.append((Keydir.prefix(key(handle)), handle)) }
         items.sort { a, b in
             if a.prefix != b.prefix { return a.prefix < b.prefix }
             return Keydir.compare(key(a.handle), key(b.handle)) < 0
@@ -144,6 +163,7 @@ extension Keydir {
             let chunk = orderChunks[orderChunkCount - 1]
             for i in 0..<n { chunk.handles[i] = items[start + i].handle }
             orderChunks[orderChunkCount - 1].count = n
+            orderChunks[orderChunkCount - 1].firstPrefix = items[start].prefix
             start += n
         }
     }

@@ -243,4 +243,7 @@ struct Keydir: ~Copyable {
 struct OrderChunk {
     var handles: UnsafeMutablePointer<UInt32>
     var count: Int
+    /// The first 8 bytes of the chunk's first key, big-endian and zero-padded: the search for a
+    /// chunk compares these and reads the arena only on a tie.
+    var firstPrefix: UInt64 = 0
 }

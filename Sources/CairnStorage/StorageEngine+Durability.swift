@@ -7,50 +7,135 @@ import Darwin
 /// Group commit for `Durability.always`.
 ///
 /// Each write takes a ticket (its position in the engine's write order) and waits until the
-/// durable ticket passes it. The first waiter to find no fsync in flight becomes the leader:
-/// it reads the newest ticket, fsyncs, publishes that ticket as durable and wakes everyone.
-/// Writers that arrive meanwhile wait for the next round and share its fsync, so N writers
-/// cost about one fsync per round instead of N. After a failed fsync every waiter and every
-/// later write gets the error; the fsync is never retried (after EIO the kernel may have
-/// dropped the dirty pages, so a second fsync could report success for lost data).
+/// durable ticket passes it. A writer that finds no fsync running becomes the *leader*: it
+/// fsyncs (which covers every record appended before the call) and publishes what it covered.
+/// Writers that arrive meanwhile queue as followers and share the next fsync, so N writers
+/// cost about one fsync per round instead of N.
+///
+/// Followers sleep on a semaphore each, not on a shared condition: at the end of a round the
+/// leader first hands leadership to the oldest follower still uncovered (who starts the next
+/// fsync at once), then wakes exactly the followers it covered, who return without touching
+/// the lock. A broadcast would wake every follower to fight for the mutex before the next
+/// fsync could start; on two cores that herd cost as much as the fsync itself.
+///
+/// After a failed fsync every waiter and every later write gets the error; the fsync is never
+/// retried (after EIO the kernel may have dropped the dirty pages, so a second fsync could
+/// report success for lost data).
 final class GroupCommit: @unchecked Sendable {
+    private final class Follower {
+        let ticket: UInt64
+        /// Set (under the lock) when the leader hands this follower the next round.
+        var leads = false
+        var semaphore = sem_t()
+        init(ticket: UInt64) {
+            self.ticket = ticket
+            sem_init(&semaphore, 0, 0)
+        }
+        deinit { sem_destroy(&semaphore) }
+        func wake() { sem_post(&semaphore) }
+        func sleep() { while sem_wait(&semaphore) != 0 && errno == EINTR {} }
+    }
+
     private let lock = ConditionLock()
     // Guarded by `lock`.
     private var durable: UInt64 = 0
     private var syncing = false
     private var failure: StorageError?
+    private var followers: [Follower] = []
     private(set) var rounds = 0
+    /// Gathering: the most followers seen queued at once lately, the last fsync's duration,
+    /// and whether a leader is waiting for followers to queue.
+    private var peakQueued = 0
+    private var peakWindow = 0
+    private var lastSyncNanoseconds: UInt64 = 0
+    private var gathering = false
 
     func waitDurable(ticket: UInt64, engine: StorageEngine) throws {
         lock.lock()
-        defer { lock.unlock() }
-        while durable < ticket {
-            if let failure { throw failure }
-            if syncing {
-                lock.wait()
-                continue
-            }
+        if durable >= ticket {
+            lock.unlock()
+            return
+        }
+        if let failure {
+            lock.unlock()
+            throw failure
+        }
+        if !syncing {
             syncing = true
             lock.unlock()
-            let result = Result { try engine.syncActive() }
-            lock.lock()
-            syncing = false
-            rounds += 1
-            switch result {
-            case .success(let synced): durable = max(durable, synced)
-            case .failure(let error): failure = (error as? StorageError) ?? StorageError(.syncFailed, "\(error)")
-            }
-            lock.broadcast()
+            return try lead(ticket: ticket, engine: engine)
         }
+        let me = Follower(ticket: ticket)
+        followers.append(me)
+        peakWindow = max(peakWindow, followers.count)
+        if gathering && followers.count >= peakQueued { lock.signalSecondary() }
+        lock.unlock()
+        me.sleep()
+        // Woken: covered, failed, or handed the lead.
+        let (leads, failed) = lock.withLock { (me.leads, failure) }
+        if let failed { throw failed }
+        if leads { try lead(ticket: ticket, engine: engine) }
+    }
+
+    /// Runs one round as leader (`syncing` is set on our behalf), then passes the lead on.
+    private func lead(ticket: UInt64, engine: StorageEngine) throws {
+        lock.lock()
+        if peakQueued > 0 && followers.count < peakQueued {
+            // Give the writers the last round released a moment to queue again.
+            let budget = min(500, Int(lastSyncNanoseconds / 2_000))
+            let deadline = ConditionLock.deadline(microsecondsFromNow: budget)
+            let stop = ConditionLock.nowNanoseconds() + UInt64(budget) * 1000
+            gathering = true
+            while followers.count < peakQueued && ConditionLock.nowNanoseconds() < stop { lock.waitSecondary(until: deadline) }
+            gathering = false
+        }
+        lock.unlock()
+        let started = ConditionLock.nowNanoseconds()
+        let result = Result { try engine.syncActive() }
+        let took = ConditionLock.nowNanoseconds() - started
+        lock.lock()
+        rounds += 1
+        lastSyncNanoseconds = took
+        if rounds % 64 == 0 {
+            peakQueued = peakWindow
+            peakWindow = 0
+        } else {
+            peakQueued = max(peakQueued, peakWindow)
+        }
+        switch result {
+        case .success(let synced): durable = max(durable, synced)
+        case .failure(let error): failure = (error as? StorageError) ?? StorageError(.syncFailed, "\(error)")
+        }
+        var woken: [Follower] = []
+        var next: Follower?
+        if failure != nil {
+            woken = followers
+            followers = []
+        } else {
+            woken = followers.filter { $0.ticket <= durable }
+            followers.removeAll { $0.ticket <= durable }
+            if !followers.isEmpty {
+                next = followers.removeFirst()
+                next?.leads = true
+            }
+        }
+        syncing = next != nil
+        let outcome = failure
+        lock.unlock()
+        next?.wake()
+        for follower in woken { follower.wake() }
+        if let outcome { throw outcome }
     }
 
     func markDurable(upTo ticket: UInt64) {
+        var woken: [Follower] = []
         lock.withLock {
-            if ticket > durable {
-                durable = ticket
-                lock.broadcast()
-            }
+            guard ticket > durable else { return }
+            durable = ticket
+            woken = followers.filter { $0.ticket <= durable }
+            followers.removeAll { $0.ticket <= durable }
         }
+        for follower in woken { follower.wake() }
     }
 
     var roundCount: Int { lock.withLock { rounds } }

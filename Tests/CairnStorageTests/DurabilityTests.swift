@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 import Testing
 @testable import CairnStorage
 
@@ -18,6 +19,37 @@ import Glibc
         #expect(rounds > 0)
         #expect(rounds < writers * perWriter, "\(rounds) fsync rounds for \(writers * perWriter) writes: no sharing")
         for w in 0..<writers { #expect(try engine.get(bytes("w\(w)-\(perWriter - 1)")) == bytes("v")) }
+    }
+
+    @Test func groupCommitSurvivesRolloversUnderManyWriters() throws {
+        let dir = TempDirectory("group-roll")
+        let options = testOptions(ManualStorageClock(), durability: .always, maxFileSizeBytes: 4096)
+        let engine = try StorageEngine(directory: dir.path, options: options)
+        runThreads(12) { w in
+            for i in 0..<80 { try! engine.put(bytes("w\(w)-\(i)"), (0..<150).map { UInt8(truncatingIfNeeded: $0 &* w &+ i) }) }
+        }
+        #expect(engine.stats().files.count > 10)
+        try engine.close()
+        let reopened = try StorageEngine(directory: dir.path, options: options)
+        #expect(reopened.stats().keys == 12 * 80)
+    }
+
+    @Test func aFailedGroupFsyncFailsEveryWaiterAndHangsNone() throws {
+        let dir = TempDirectory("group-eio")
+        let options = testOptions(ManualStorageClock(), durability: .always, maxFileSizeBytes: 1 << 20)
+        let engine = try StorageEngine(directory: dir.path, options: options)
+        try engine.put(bytes("before"), bytes("ok"))
+        SyncFaults.failingDirectories.withLock { _ = $0.insert(dir.path) }
+        SyncFaults.armed.store(true, ordering: .relaxed)
+        defer { SyncFaults.failingDirectories.withLock { _ = $0.remove(dir.path) } }
+        let failures = Mutex(0)
+        runThreads(10) { w in
+            for i in 0..<5 {
+                do { try engine.put(bytes("w\(w)-\(i)"), bytes("x")) } catch { failures.withLock { $0 += 1 } }
+            }
+        }
+        #expect(failures.withLock { $0 } == 50, "no write may be acknowledged after the failed fsync")
+        #expect(try engine.get(bytes("before")) == bytes("ok"))
     }
 
     @Test func afterAFailedFsyncNoWriteIsAcknowledgedAgain() throws {

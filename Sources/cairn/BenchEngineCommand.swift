@@ -1,0 +1,82 @@
+import ArgumentParser
+import CairnBench
+import Foundation
+
+/// `cairn bench engine`: Cairn's storage engine against LMDB and RocksDB, same workloads.
+struct BenchEngineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "Benchmark Cairn's storage engine against LMDB and RocksDB.",
+        discussion: """
+            Runs random puts under each durability policy, random gets, a 90/10 get/put mix on \
+            1 and 16 threads, 1 vs 16 writers under fsync-per-write, prefix scans, and the \
+            Cairn-only open-time, merge and keydir-memory measurements. Progress goes to stderr; \
+            the table (or JSON with --json) goes to stdout.
+            """
+    )
+
+    @Flag(help: "Smaller stores and shorter phases (same rows; well under two minutes).")
+    var quick = false
+
+    @Flag(help: "Print a JSON array of rows instead of a table.")
+    var json = false
+
+    @Option(help: "Directory under which a scratch directory is created (default: the system temp dir).")
+    var dir: String?
+
+    @Option(help: ArgumentHelp(
+        "Run only these workload groups (comma-separated).",
+        valueName: WorkloadGroup.allCases.map(\.rawValue).joined(separator: ",")))
+    var only: String?
+
+    @Option(help: ArgumentHelp(
+        "Run only these engines (comma-separated).",
+        valueName: EngineKind.allCases.map(\.rawValue).joined(separator: ",")))
+    var engines: String?
+
+    func validate() throws {
+        _ = try selectedGroups()
+        _ = try selectedEngines()
+    }
+
+    func run() throws {
+        var config = EngineBenchConfig(quick: quick, parentDirectory: dir)
+        config.groups = try selectedGroups()
+        config.engines = try selectedEngines()
+        let benchmark = try EngineBenchmark(config: config) { line in
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+        let environment = try benchmark.environment()
+        let header = environment.map { "\($0.0): \($0.1)" }.joined(separator: ", ")
+        FileHandle.standardError.write(Data((header + "\n").utf8))
+        let rows = try benchmark.run()
+        if json {
+            print(try Report.json(rows))
+        } else {
+            print(header)
+            print(Report.table(rows))
+        }
+    }
+
+    private func selectedGroups() throws -> [WorkloadGroup] {
+        guard let only else { return WorkloadGroup.allCases }
+        return try only.split(separator: ",").map { name in
+            guard let group = WorkloadGroup(rawValue: String(name)) else {
+                throw ValidationError("unknown workload group '\(name)'; expected one of "
+                    + WorkloadGroup.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            return group
+        }
+    }
+
+    private func selectedEngines() throws -> [EngineKind] {
+        guard let engines else { return EngineKind.allCases }
+        return try engines.split(separator: ",").map { name in
+            guard let engine = EngineKind(rawValue: String(name)) else {
+                throw ValidationError("unknown engine '\(name)'; expected one of "
+                    + EngineKind.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            return engine
+        }
+    }
+}
