@@ -40,6 +40,7 @@ let package = Package(
             dependencies: [
                 "CairnBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // A small process the storage tests start, kill and race (crash and lock tests).

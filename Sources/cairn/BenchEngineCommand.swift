@@ -40,6 +40,7 @@ struct BenchEngineCommand: ParsableCommand {
     }
 
     func run() throws {
+        bootstrapLogging()
         var config = EngineBenchConfig(quick: quick, parentDirectory: dir)
         config.groups = try selectedGroups()
         config.engines = try selectedEngines()
