@@ -10,10 +10,18 @@ enum ValueCompression {
     /// overhead eat the gain.
     static let minimumBytes = 64
 
+    /// Values at least this long are probed first: their first `probeBytes` are compressed on
+    /// their own, and if that saves less than a sixteenth the value is stored raw without
+    /// compressing the rest. Random data (encrypted, already compressed) then costs a quarter
+    /// of a full attempt; compressible data pays about 10% more.
+    static let probeFromBytes = 1024
+    static let probeBytes = 256
+
     /// Compresses `value` when worthwhile; returns nil when it should be stored raw.
     static func compress(_ value: UnsafeRawBufferPointer) -> [UInt8]? {
         let count = value.count
         guard count >= minimumBytes, count <= Int(LZ4_MAX_INPUT_SIZE) else { return nil }
+        if count >= probeFromBytes && !probeSaves(UnsafeRawBufferPointer(rebasing: value[0..<probeBytes])) { return nil }
         let limit = count - count / 8 - 4
         guard limit > 0 else { return nil }
         var out = [UInt8](repeating: 0, count: 4 + limit)
@@ -27,6 +35,15 @@ enum ValueCompression {
         guard written > 0 else { return nil }
         out.removeLast(limit - Int(written))
         return out
+    }
+
+    private static func probeSaves(_ sample: UnsafeRawBufferPointer) -> Bool {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: probeBytes) { scratch in
+            let n = LZ4_compress_default(
+                sample.baseAddress!.assumingMemoryBound(to: CChar.self), scratch.baseAddress!,
+                Int32(sample.count), Int32(sample.count - sample.count / 16))
+            return n > 0
+        }
     }
 
     /// Decompresses a stored LZ4 value; nil when the block is malformed or its length is off.

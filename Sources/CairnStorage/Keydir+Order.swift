@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// The keydir's ordered index, for prefix scans: a sorted list of handles cut into chunks of at
-/// most `orderChunkCapacity`, the layout of Grant Jenks's SortedList. A chunk is found by
+/// most `chunkHandles` (128), the layout of Grant Jenks's SortedList. A chunk is found by
 /// binary search on the first key of each chunk, a position by binary search inside it; an
 /// insert moves at most one chunk's handles, and a full chunk splits in two.
 extension Keydir {
@@ -84,7 +84,7 @@ extension Keydir {
         chunk.handles[pos] = handle
         orderChunks[c].count += 1
         if pos == 0 { refreshPrefix(c) }
-        if orderChunks[c].count == Keydir.orderChunkCapacity { splitChunk(c) }
+        if orderChunks[c].count == Keydir.chunkHandles { splitChunk(c) }
     }
 
     mutating func orderRemove(_ handle: UInt32) {
@@ -101,7 +101,7 @@ extension Keydir {
         }
         if pos == 0 { refreshPrefix(c) }
         if c + 1 < orderChunkCount,
-            orderChunks[c].count + orderChunks[c + 1].count <= Keydir.orderChunkCapacity / 2
+            orderChunks[c].count + orderChunks[c + 1].count <= Keydir.chunkHandles / 2
         {
             // Join small neighbours so chunks stay at least a quarter full on average.
             let next = orderChunks[c + 1]
@@ -120,7 +120,7 @@ extension Keydir {
             orderChunkCapacity *= 2
         }
         (orderChunks + index + 1).moveInitialize(from: orderChunks + index, count: orderChunkCount - index)
-        (orderChunks + index).initialize(to: OrderChunk(handles: .allocate(capacity: Keydir.orderChunkCapacity), count: 0))
+        (orderChunks + index).initialize(to: OrderChunk(handles: .allocate(capacity: Keydir.chunkHandles), count: 0))
         orderChunkCount += 1
     }
 
@@ -155,7 +155,7 @@ extension Keydir {
             if a.prefix != b.prefix { return a.prefix < b.prefix }
             return Keydir.compare(key(a.handle), key(b.handle)) < 0
         }
-        let fill = Keydir.orderChunkCapacity * 3 / 4
+        let fill = Keydir.chunkHandles * 3 / 4
         var start = 0
         while start < items.count {
             let n = min(fill, items.count - start)

@@ -33,14 +33,14 @@ struct KeydirEntry: Equatable {
 ///  hash index (open addressing)        key arena (64 KiB chunks)        ordered index
 ///  tags  [u8]  ──┐                     ┌──────────────────────────┐     chunk table
 ///  slots [u32] ──┴── handle ─────────▶ │fileId|offset|size|expiry │ ◀── [u32 handles sorted
-///                                      │keyLen|key bytes...       │      by key, ≤512/chunk]
+///                                      │keyLen|key bytes...       │      by key, ≤128/chunk]
 ///                                      └──────────────────────────┘
 /// ```
 /// Each key's bytes and location live once, in an arena entry named by a 32-bit handle
 /// (offset / 4). Point lookups go through a linear-probing hash table whose one-byte tags (a
 /// slice of the key's xxHash3) spare almost all key comparisons; ordered iteration for prefix
 /// scans goes through a two-level sorted list of handles (Grant Jenks's SortedList layout:
-/// chunks of at most 512 handles, found by binary search on each chunk's first key). Freed
+/// chunks of at most 128 handles, found by binary search on the 8-byte prefixes of each chunk's first key). Freed
 /// arena entries go to free lists by size class and are reused. The structure is not
 /// thread-safe: the engine guards it with its lock.
 struct Keydir: ~Copyable {
@@ -67,7 +67,7 @@ struct Keydir: ~Copyable {
     var slotsDeleted = 0
 
     // MARK: ordered index
-    static let orderChunkCapacity = 512
+    static let chunkHandles = 128
     var orderChunks: UnsafeMutablePointer<OrderChunk>
     var orderChunkCapacity = 16
     var orderChunkCount = 0
@@ -101,7 +101,7 @@ struct Keydir: ~Copyable {
         arenaChunkCount * Keydir.chunkBytes + arenaChunkCapacity * 8
             + freeHeads.capacity * 4
             + slotCapacity * 5
-            + orderChunkCount * Keydir.orderChunkCapacity * 4 + orderChunkCapacity * MemoryLayout<OrderChunk>.stride
+            + orderChunkCount * (Keydir.chunkHandles * 4 + 16) + orderChunkCapacity * MemoryLayout<OrderChunk>.stride
     }
 
     // MARK: arena entries

@@ -38,8 +38,10 @@ import Testing
         var random = [UInt8](repeating: 0, count: 5000)
         var rng = SeededRandom(seed: 1)
         for i in random.indices { random[i] = UInt8.random(in: 0...255, using: &rng) }
+        let before = engine.stats().dataBytes
         try engine.put(bytes("random"), random)
         #expect(try engine.get(bytes("random")) == random)
+        #expect(engine.stats().dataBytes - before == RecordHeader.size + 6 + random.count, "random bytes are stored raw")
         try engine.close()
         let reopened = try StorageEngine(directory: dir.path, options: testOptions(clock))
         #expect(try reopened.get(bytes("big")) == value)
