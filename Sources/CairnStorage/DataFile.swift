@@ -25,15 +25,15 @@ final class DataFile: @unchecked Sendable {
     let base: UnsafeMutableRawPointer?
     let mappedLength: Int
 
-    // Guarded by the engine's lock.
+    // Guarded by the engine's lock (so exempt from Swift's dynamic exclusivity checks).
     /// Bytes of valid records (the write position of the active file).
-    var length: Int
+    @exclusivity(unchecked) var length: Int
     /// Bytes reserved on disk ahead of `length` (active file only).
-    var allocatedLength: Int
-    var liveBytes = 0
-    var deadBytes = 0
-    var minSeq = UInt64.max
-    var maxSeq: UInt64 = 0
+    @exclusivity(unchecked) var allocatedLength: Int
+    @exclusivity(unchecked) var liveBytes = 0
+    @exclusivity(unchecked) var deadBytes = 0
+    @exclusivity(unchecked) var minSeq = UInt64.max
+    @exclusivity(unchecked) var maxSeq: UInt64 = 0
     var isActive: Bool
     /// A hint file describes this file.
     var hasHint = false
@@ -85,8 +85,8 @@ final class DataFile: @unchecked Sendable {
 
     /// Live bytes of records that carry an expiry, and the latest of those expiries (seconds):
     /// once it has passed, all of them are dead, which lets TTL'd data trigger merges.
-    var expiringBytes = 0
-    var latestExpirySeconds: UInt32 = 0
+    @exclusivity(unchecked) var expiringBytes = 0
+    @exclusivity(unchecked) var latestExpirySeconds: UInt32 = 0
 
     func noteLive(size: Int, expirySeconds: UInt32) {
         liveBytes += size

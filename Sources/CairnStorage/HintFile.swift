@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Hint files: for each data file, the keydir facts of its records without the values, so an
 /// engine opens by reading a few bytes per key instead of every value.
 ///
@@ -61,6 +67,19 @@ enum HintFile {
         }
     }
 
+    /// The entry count a hint file's trailer claims (0 if unreadable); a sizing hint only.
+    static func entryCount(path: String) -> Int {
+        guard let size = FileIO.fileSize(path: path), size >= 32,
+            let fd = try? FileIO.open(path, O_RDONLY)
+        else { return 0 }
+        defer { close(fd) }
+        var count: UInt64 = 0
+        let n = withUnsafeMutableBytes(of: &count) { pread(fd, $0.baseAddress, 8, off_t(size - 16)) }
+        // A damaged trailer must not size anything: no file holds more entries than fit in it.
+        let most = UInt64((size - 32) / (entryHeaderBytes + 1))
+        return n == 8 ? Int(min(UInt64(littleEndian: count), most)) : 0
+    }
+
     /// Validates a hint file's bytes for a data file of `dataFileLength` bytes and calls `body`
     /// for each entry. Returns false (having called `body` for nothing) when the file is not
     /// whole and valid.
@@ -73,14 +92,16 @@ enum HintFile {
             guard UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) == UInt64(dataFileLength)
             else { return false }
             let expected = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: n - 16, as: UInt64.self))
-            // First pass validates every entry so a bad file is rejected before anything is used.
+            // The first pass validates every entry so a bad file is rejected before anything is
+            // used; the second hands them out.
             let end = n - 16
-            var entries: [Entry] = []
+            var count: UInt64 = 0
+            for pass in 0..<2 {
             var at = 16
             while at < end {
                 guard end - at >= entryHeaderBytes else { return false }
                 let keyLength = Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: at + 26, as: UInt16.self)))
-                guard keyLength > 0, end - at - entryHeaderBytes >= keyLength else { return false }
+                guard keyLength > 0, keyLength <= Keydir.maxKeyBytes, end - at - entryHeaderBytes >= keyLength else { return false }
                 let entry = Entry(
                     offset: Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self))),
                     size: Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at + 4, as: UInt32.self))),
@@ -89,11 +110,11 @@ enum HintFile {
                     isTombstone: raw[at + 24] & 1 != 0,
                     key: UnsafeRawBufferPointer(rebasing: raw[(at + entryHeaderBytes)..<(at + entryHeaderBytes + keyLength)]))
                 guard entry.offset + entry.size <= dataFileLength, entry.size >= RecordHeader.size + keyLength else { return false }
-                entries.append(entry)
+                if pass == 0 { count += 1 } else { body(entry) }
                 at += entryHeaderBytes + keyLength
             }
-            guard UInt64(entries.count) == expected else { return false }
-            for entry in entries { body(entry) }
+            if pass == 0 && count != expected { return false }
+            }
             return true
         }
     }

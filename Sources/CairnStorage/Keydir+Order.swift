@@ -141,30 +141,83 @@ extension Keydir {
         refreshPrefix(c + 1)
     }
 
-    /// Builds the ordered index from scratch (after a bulk load): sort every handle once, by an
-    /// 8-byte key prefix first so most comparisons never touch the arena, then fill chunks to
-    /// three quarters.
+    /// Builds the ordered index from scratch (after a bulk load): sort every handle once by
+    /// its key's 8-byte prefix with an LSD radix sort (no arena reads, passes where every key
+    /// shares the byte are skipped), order runs of equal prefixes by full key, then fill chunks
+    /// to three quarters.
     mutating func buildOrder() {
         for i in 0..<orderChunkCount { orderChunks[i].handles.deallocate() }
         orderChunkCount = 0
         orderDeferred = false
-        var items: [(prefix: UInt64, handle: UInt32)] = []
-        items.reserveCapacity(count)
-        forEachHandle { handle in items.append((Keydir.prefix(key(handle)), handle)) }
-        items.sort { a, b in
-            if a.prefix != b.prefix { return a.prefix < b.prefix }
-            return Keydir.compare(key(a.handle), key(b.handle)) < 0
+        let n = count
+        var prefixes = [UInt64](repeating: 0, count: n)
+        var handles = [UInt32](repeating: 0, count: n)
+        var filled = 0
+        forEachHandle { handle in
+            prefixes[filled] = Keydir.prefix(key(handle))
+            handles[filled] = handle
+            filled += 1
+        }
+        Keydir.radixSort(&prefixes, &handles)
+        // Equal prefixes: order by the whole key.
+        var runStart = 0
+        while runStart < n {
+            var runEnd = runStart + 1
+            while runEnd < n && prefixes[runEnd] == prefixes[runStart] { runEnd += 1 }
+            if runEnd - runStart > 1 {
+                handles[runStart..<runEnd].sort { Keydir.compare(key($0), key($1)) < 0 }
+            }
+            runStart = runEnd
         }
         let fill = Keydir.chunkHandles * 3 / 4
         var start = 0
-        while start < items.count {
-            let n = min(fill, items.count - start)
+        while start < n {
+            let m = min(fill, n - start)
             appendChunk(at: orderChunkCount)
             let chunk = orderChunks[orderChunkCount - 1]
-            for i in 0..<n { chunk.handles[i] = items[start + i].handle }
-            orderChunks[orderChunkCount - 1].count = n
-            orderChunks[orderChunkCount - 1].firstPrefix = items[start].prefix
-            start += n
+            for i in 0..<m { chunk.handles[i] = handles[start + i] }
+            orderChunks[orderChunkCount - 1].count = m
+            orderChunks[orderChunkCount - 1].firstPrefix = prefixes[start]
+            start += m
+        }
+    }
+
+    /// Sorts `keys` ascending, carrying `values` along (stable LSD radix sort, a byte a pass).
+    static func radixSort(_ keys: inout [UInt64], _ values: inout [UInt32]) {
+        let n = keys.count
+        guard n > 1 else { return }
+        var keysOut = [UInt64](repeating: 0, count: n)
+        var valuesOut = [UInt32](repeating: 0, count: n)
+        var counts = [Int](repeating: 0, count: 256)
+        for shift in stride(from: 0, to: 64, by: 8) {
+            for i in 0..<256 { counts[i] = 0 }
+            keys.withUnsafeBufferPointer { k in
+                for i in 0..<n { counts[Int((k[i] >> UInt64(shift)) & 0xFF)] += 1 }
+            }
+            if counts.contains(n) { continue }  // every key has the same byte here
+            var total = 0
+            for i in 0..<256 {
+                let c = counts[i]
+                counts[i] = total
+                total += c
+            }
+            keys.withUnsafeBufferPointer { k in
+                values.withUnsafeBufferPointer { v in
+                    keysOut.withUnsafeMutableBufferPointer { ko in
+                        valuesOut.withUnsafeMutableBufferPointer { vo in
+                            for i in 0..<n {
+                                let bucket = Int((k[i] >> UInt64(shift)) & 0xFF)
+                                let at = counts[bucket]
+                                counts[bucket] = at + 1
+                                ko[at] = k[i]
+                                vo[at] = v[i]
+                            }
+                        }
+                    }
+                }
+            }
+            swap(&keys, &keysOut)
+            swap(&values, &valuesOut)
         }
     }
 

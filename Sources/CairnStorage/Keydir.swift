@@ -202,6 +202,28 @@ struct Keydir: ~Copyable {
             setEntry(handle, entry)
             return previous
         }
+        insert(key, hash: hash, entry, at: slot)
+        return nil
+    }
+
+    /// Inserts `entry` if `key` is absent (returning nil); otherwise changes nothing and
+    /// returns the key's handle. One probe, for recovery, which must compare before replacing.
+    mutating func insertIfAbsent(_ key: UnsafeRawBufferPointer, hash: UInt64, _ entry: KeydirEntry) -> UInt32? {
+        let slot = probe(key, hash: hash)
+        if tags[slot] >= 2 { return slots[slot] }
+        insert(key, hash: hash, entry, at: slot)
+        return nil
+    }
+
+    /// Makes room for `count` keys without growing on the way (recovery knows the count from
+    /// its hint files).
+    mutating func reserve(_ count: Int) {
+        var capacity = slotCapacity
+        while count * 8 > capacity * 7 { capacity *= 2 }
+        if capacity > slotCapacity { rehash(capacity: capacity) }
+    }
+
+    private mutating func insert(_ key: UnsafeRawBufferPointer, hash: UInt64, _ entry: KeydirEntry, at slot: Int) {
         let handle = allocateEntry(keyLength: key.count)
         let p = pointer(handle)
         p.storeBytes(of: UInt16(key.count), toByteOffset: 16, as: UInt16.self)
@@ -214,7 +236,6 @@ struct Keydir: ~Copyable {
         keyBytes += key.count
         if !orderDeferred { orderInsert(handle) }
         growIfNeeded()
-        return nil
     }
 
     /// Removes `key`; returns its entry, if it was present.

@@ -28,6 +28,8 @@ extension StorageEngine {
         }
         dataIds.sort()
         keydir.orderDeferred = true
+        // Size the hash table once from the hint files' entry counts (their trailers).
+        keydir.reserve(hintIds.reduce(0) { $0 + HintFile.entryCount(path: directory + "/" + DataFile.hintName(id: $1)) })
         var maxSeq: UInt64 = 0
         for id in dataIds {
             let path = directory + "/" + DataFile.name(id: id)
@@ -137,7 +139,7 @@ extension StorageEngine {
     {
         var at = 0, validEnd = 0, corrupt = 0
         while at < length {
-            if let header = RecordHeader.validRecord(at: at, in: base, length: length) {
+            if let header = RecordHeader.validRecord(at: at, in: base, length: length, maxKeyBytes: Keydir.maxKeyBytes) {
                 body(at, header)
                 at += header.recordSize
                 validEnd = at
@@ -147,7 +149,7 @@ extension StorageEngine {
             var found = -1
             while probe + RecordHeader.size <= length {
                 if base.load(fromByteOffset: probe + 8, as: UInt8.self) == RecordHeader.formatVersion,
-                    RecordHeader.validRecord(at: probe, in: base, length: length) != nil
+                    RecordHeader.validRecord(at: probe, in: base, length: length, maxKeyBytes: Keydir.maxKeyBytes) != nil
                 {
                     found = probe
                     break
@@ -170,7 +172,7 @@ extension StorageEngine {
         let hash = XXH3.hash(key)
         let entry = KeydirEntry(fileId: file.id, offset: UInt32(offset), size: UInt32(size),
             expirySeconds: KeydirEntry.expirySeconds(ofMilliseconds: expiresAtMilliseconds), isTombstone: isTombstone)
-        if let handle = keydir.find(key, hash: hash) {
+        if let handle = keydir.insertIfAbsent(key, hash: hash, entry) {
             let existing = keydir.entry(handle)
             if seqOfRecord(existing) >= seq {
                 file.deadBytes += size
@@ -178,8 +180,6 @@ extension StorageEngine {
             }
             if !existing.isTombstone { markDead(existing) }
             keydir.setEntry(handle, entry)
-        } else {
-            keydir.upsert(key, hash: hash, entry)
         }
         if isTombstone { file.deadBytes += size } else { file.noteLive(size: size, expirySeconds: entry.expirySeconds) }
     }

@@ -20,14 +20,15 @@ public final class StorageEngine: @unchecked Sendable {
     let directoryLock: DirectoryLock
     var runtime: StorageRuntime { options.runtime }
 
-    // Guarded by `lock`.
-    var keydir = Keydir()
-    var files: [UInt32: DataFile] = [:]
-    var active: DataFile!
-    var nextSeq: UInt64 = 1
+    // Guarded by `lock`. The hot ones skip Swift's dynamic exclusivity checks (which cost a
+    // runtime call per access, about 5% of a put): the lock already serialises every access.
+    @exclusivity(unchecked) var keydir = Keydir()
+    @exclusivity(unchecked) var files: [UInt32: DataFile] = [:]
+    @exclusivity(unchecked) var active: DataFile!
+    @exclusivity(unchecked) var nextSeq: UInt64 = 1
     var nextFileId: UInt32 = 1
     /// Count of records appended; a writer waits for `commit` to pass its ticket.
-    var writeTicket: UInt64 = 0
+    @exclusivity(unchecked) var writeTicket: UInt64 = 0
     var syncedTicket: UInt64 = 0
     var lastSyncMilliseconds: UInt64 = 0
     var failure: StorageError?
