@@ -28,6 +28,9 @@ public struct BenchRow: Codable, Sendable {
     public var keydirBytesPerKey: Double?
     /// Cairn under `.always`: acknowledged writes per group-commit fsync round.
     public var writesPerSync: Double?
+    /// Cairn's mean group-commit fsync time and mean wait for followers before it, in µs.
+    public var fsyncMicroseconds: Double?
+    public var gatherMicroseconds: Double?
     /// Growth of the process RSS per key while loading: a cross-check of `keydirBytesPerKey`.
     /// It includes the key bytes and allocator overhead, and, because Cairn writes through a
     /// memory mapping, the data-file pages touched while loading.
@@ -53,6 +56,8 @@ public struct BenchRow: Codable, Sendable {
         case rssBytesPerKey = "rss_bytes_per_key"
         case rssAnonBytesPerKey = "rss_anon_bytes_per_key"
         case writesPerSync = "writes_per_sync"
+        case fsyncMicroseconds = "fsync_us"
+        case gatherMicroseconds = "gather_us"
     }
 
     init(store: any BenchStore, workload: String, threads: Int, valueBytes: Int, result: PhaseResult) {

@@ -16,7 +16,7 @@ extension EngineBenchmark {
                             try session.put(BenchKeys.random(&rng), pool.pick(&rng))
                         }
                         var row = BenchRow(store: store, workload: "put-\(level)", threads: 1, valueBytes: valueBytes, result: result)
-                        if level == .always { row.writesPerSync = Self.writesPerSync(store, result) }
+                        if level == .always { Self.noteGroupCommit(store, result, &row) }
                         return row
                     }
                     emit(row)
@@ -37,7 +37,7 @@ extension EngineBenchmark {
                         try session.put(BenchKeys.random(&rng), pool.pick(&rng))
                     }
                     var row = BenchRow(store: store, workload: "put-always-\(writers)w", threads: writers, valueBytes: 100, result: result)
-                    row.writesPerSync = Self.writesPerSync(store, result)
+                    Self.noteGroupCommit(store, result, &row)
                     return row
                 }
                 emit(row)
@@ -45,10 +45,14 @@ extension EngineBenchmark {
         }
     }
 
-    /// Cairn's writes per group-commit round (nil for the other engines, which do not say).
-    static func writesPerSync(_ store: any BenchStore, _ result: PhaseResult) -> Double? {
-        guard let cairn = store as? CairnStore else { return nil }
-        let rounds = cairn.storage.stats().groupCommitRounds
-        return rounds > 0 ? BenchRow.round2(Double(result.ops) / Double(rounds)) : nil
+    /// Cairn's writes per group-commit round and its mean fsync and gather times (nothing for
+    /// the other engines, which do not say).
+    static func noteGroupCommit(_ store: any BenchStore, _ result: PhaseResult, _ row: inout BenchRow) {
+        guard let cairn = store as? CairnStore else { return }
+        let stats = cairn.storage.stats()
+        guard stats.groupCommitRounds > 0 else { return }
+        row.writesPerSync = BenchRow.round2(Double(result.ops) / Double(stats.groupCommitRounds))
+        row.fsyncMicroseconds = BenchRow.round2(stats.groupCommitMeanSyncMicroseconds)
+        row.gatherMicroseconds = BenchRow.round2(stats.groupCommitMeanGatherMicroseconds)
     }
 }

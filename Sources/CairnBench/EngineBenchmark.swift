@@ -30,7 +30,9 @@ public final class EngineBenchmark {
             switch group {
             case .keydir: try runKeydirMemory()
             case .put: try runPuts()
-            case .always: try runAlwaysWriters()
+            case .always:
+                try runAlwaysWriters()
+                try runAsyncWriters()
             case .get: try runGetsAndMixes()
             case .scan: try runScans()
             case .open: try runOpenTimes()

@@ -37,6 +37,8 @@ public enum Report {
         if let value = row.rssBytesPerKey { parts.append("rss=\(format(value, decimals: 1))B/key") }
         if let value = row.rssAnonBytesPerKey { parts.append("rss-anon=\(format(value, decimals: 1))B/key") }
         if let value = row.writesPerSync { parts.append("writes/fsync=\(format(value, decimals: 1))") }
+        if let value = row.fsyncMicroseconds { parts.append("fsync=\(format(value, decimals: 0))us") }
+        if let value = row.gatherMicroseconds, value > 0 { parts.append("gather=\(format(value, decimals: 0))us") }
         if let value = row.openMilliseconds { parts.append("open=\(format(value, decimals: 1))ms") }
         if let hints = row.hintFilesLoaded, let scanned = row.dataFilesScanned {
             parts.append("hints=\(hints) scanned=\(scanned)")

@@ -275,6 +275,7 @@ extension StorageEngine {
             return active
         }
         if let file { runtime.descriptors.evict(file) }
+        commit.stop()
         directoryLock.release()
     }
 

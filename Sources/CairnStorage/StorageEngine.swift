@@ -120,31 +120,60 @@ public final class StorageEngine: @unchecked Sendable {
 
     /// The byte-buffer form of `put`, for callers that hold bytes elsewhere.
     public func put(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, expiresAtMilliseconds: UInt64 = 0) throws {
+        if let ticket = try appendValue(key: key, value: value, expiresAtMilliseconds: expiresAtMilliseconds) {
+            try commit.waitDurable(ticket: ticket, engine: self)
+        }
+    }
+
+    /// `put` for async callers: under `.always` the task suspends until the write is durable,
+    /// holding no thread meanwhile (the append itself takes the engine lock briefly).
+    public func put(_ key: [UInt8], _ value: [UInt8], expiresAtMilliseconds: UInt64 = 0) async throws {
+        let ticket = try key.withUnsafeBytes { k in
+            try value.withUnsafeBytes { v in try appendValue(key: k, value: v, expiresAtMilliseconds: expiresAtMilliseconds) }
+        }
+        if let ticket { try await commit.waitDurable(ticket: ticket, engine: self) }
+    }
+
+    /// `delete` for async callers (see the async `put`).
+    public func delete(_ key: [UInt8]) async throws {
+        try validate(keyCount: key.count)
+        let ticket = try key.withUnsafeBytes { try appendTombstone(key: $0) }
+        if let ticket { try await commit.waitDurable(ticket: ticket, engine: self) }
+    }
+
+    /// Validates and appends a value record; returns the ticket to wait for under `.always`.
+    private func appendValue(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, expiresAtMilliseconds: UInt64) throws
+        -> UInt64?
+    {
         try validate(keyCount: key.count)
         try validate(valueCount: value.count)
         guard expiresAtMilliseconds / 1000 < UInt64(UInt32.max) else {
             throw StorageError(.invalidExpiry, "expiry \(expiresAtMilliseconds) ms is past year 2106")
         }
         if let compressed = ValueCompression.compress(value) {
-            try compressed.withUnsafeBytes {
+            return try compressed.withUnsafeBytes {
                 try append(key: key, storedValue: $0, flags: .lz4, expiresAtMilliseconds: expiresAtMilliseconds)
             }
-        } else {
-            try append(key: key, storedValue: value, flags: [], expiresAtMilliseconds: expiresAtMilliseconds)
         }
+        return try append(key: key, storedValue: value, flags: [], expiresAtMilliseconds: expiresAtMilliseconds)
+    }
+
+    private func appendTombstone(key: UnsafeRawBufferPointer) throws -> UInt64? {
+        try append(key: key, storedValue: UnsafeRawBufferPointer(start: nil, count: 0), flags: .tombstone, expiresAtMilliseconds: 0)
     }
 
     /// Deletes `key` (writes a tombstone). Deleting an absent key writes nothing.
     public func delete(_ key: [UInt8]) throws {
         try validate(keyCount: key.count)
-        try key.withUnsafeBytes { k in
-            try append(key: k, storedValue: UnsafeRawBufferPointer(start: nil, count: 0), flags: .tombstone, expiresAtMilliseconds: 0)
+        if let ticket = try key.withUnsafeBytes({ try appendTombstone(key: $0) }) {
+            try commit.waitDurable(ticket: ticket, engine: self)
         }
     }
 
-    /// Appends one record and points the keydir at it; waits for durability under `.always`.
+    /// Appends one record and points the keydir at it. Returns the write's ticket when the
+    /// caller must wait for it to be durable (`.always`), else nil.
     private func append(key: UnsafeRawBufferPointer, storedValue: UnsafeRawBufferPointer, flags: RecordHeader.Flags,
-        expiresAtMilliseconds: UInt64) throws
+        expiresAtMilliseconds: UInt64) throws -> UInt64?
     {
         let hash = XXH3.hash(key)
         let isTombstone = flags.contains(.tombstone)
@@ -154,7 +183,7 @@ public final class StorageEngine: @unchecked Sendable {
         do {
             defer { lock.unlock() }
             try checkUsable(writing: true)
-            if isTombstone && keydir.find(key, hash: hash) == nil { return }
+            if isTombstone && keydir.find(key, hash: hash) == nil { return nil }
             try ensureSpace(forRecordOf: size)
             let file = active!
             let seq = nextSeq
@@ -184,7 +213,8 @@ public final class StorageEngine: @unchecked Sendable {
             writeTicket += 1
             ticket = writeTicket
         }
-        if case .always = options.durability { try commit.waitDurable(ticket: ticket, engine: self) }
+        if case .always = options.durability { return ticket }
+        return nil
     }
 
     /// Moves a replaced record's bytes from live to dead in its file's accounting.
@@ -302,6 +332,7 @@ public final class StorageEngine: @unchecked Sendable {
         }
         guard let file else { return }
         defer {
+            commit.stop()
             runtime.descriptors.evict(file)
             directoryLock.release()
         }

@@ -98,8 +98,9 @@ final class RuntimeState: @unchecked Sendable {
     }
 }
 
-/// Starts a detached pthread running `body` (the runtime's threads live as long as the process).
-private func startThread(_ body: @escaping @Sendable () -> Void) {
+/// Starts a detached pthread running `body` (the runtime's threads live as long as the
+/// process; a group commit's committer until its engine closes).
+func startThread(_ body: @escaping @Sendable () -> Void) {
     final class Box: @unchecked Sendable {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }

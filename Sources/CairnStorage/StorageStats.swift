@@ -23,7 +23,11 @@ public struct StorageStats: Sendable, Equatable {
     public var hintFilesLoaded = 0
     public var dataFilesScanned = 0
     public var badHintFiles = 0
+    /// Group-commit fsync rounds (`.always`), and their mean fsync time and mean wait for
+    /// followers, in microseconds.
     public var groupCommitRounds = 0
+    public var groupCommitMeanSyncMicroseconds = 0.0
+    public var groupCommitMeanGatherMicroseconds = 0.0
     /// How long the last open took, in milliseconds.
     public var openMilliseconds = 0.0
 
@@ -39,7 +43,7 @@ public struct StorageStats: Sendable, Equatable {
 
 extension StorageEngine {
     public func stats() -> StorageStats {
-        let rounds = commit.roundCount
+        let totals = commit.totals
         return lock.withLock {
             var stats = StorageStats()
             stats.keys = keydir.count
@@ -56,7 +60,11 @@ extension StorageEngine {
             stats.hintFilesLoaded = counters.hintFilesLoaded
             stats.dataFilesScanned = counters.dataFilesScanned
             stats.badHintFiles = counters.badHintFiles
-            stats.groupCommitRounds = rounds
+            stats.groupCommitRounds = totals.rounds
+            if totals.rounds > 0 {
+                stats.groupCommitMeanSyncMicroseconds = Double(totals.sync) / Double(totals.rounds) / 1000
+                stats.groupCommitMeanGatherMicroseconds = Double(totals.gather) / Double(totals.rounds) / 1000
+            }
             stats.openMilliseconds = counters.openMilliseconds
             return stats
         }
