@@ -50,7 +50,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnStorageTests",
-            dependencies: ["CairnStorage", "cairn-storage-probe"]
+            dependencies: [
+                "CairnStorage", "cairn-storage-probe",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import Logging
 import Testing
 @testable import CairnStorage
 
@@ -40,10 +41,19 @@ struct SeededRandom: RandomNumberGenerator {
 
 func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
+/// Test logs at warning and above only (expected info lines would bury a failure's output).
+/// Bootstrapped once, on the first `testOptions` call.
+let quietLogging: Void = LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = .warning
+    return handler
+}
+
 /// Options small enough that tests roll files over, merge and recover quickly, with a manual clock.
 func testOptions(_ clock: ManualStorageClock, durability: Durability = .none, maxFileSizeBytes: Int = 8 << 10)
     -> StorageOptions
 {
+    _ = quietLogging
     var options = StorageOptions(durability: durability)
     options.maxFileSizeBytes = maxFileSizeBytes
     options.clock = clock.clock
