@@ -59,25 +59,20 @@ struct BenchEngineCommand: ParsableCommand {
         }
     }
 
-    private func selectedGroups() throws -> [WorkloadGroup] {
-        guard let only else { return WorkloadGroup.allCases }
-        return try only.split(separator: ",").map { name in
-            guard let group = WorkloadGroup(rawValue: String(name)) else {
-                throw ValidationError("unknown workload group '\(name)'; expected one of "
-                    + WorkloadGroup.allCases.map(\.rawValue).joined(separator: ", "))
-            }
-            return group
-        }
-    }
+    private func selectedGroups() throws -> [WorkloadGroup] { try Self.parseList(only, naming: "workload group") }
 
-    private func selectedEngines() throws -> [EngineKind] {
-        guard let engines else { return EngineKind.allCases }
-        return try engines.split(separator: ",").map { name in
-            guard let engine = EngineKind(rawValue: String(name)) else {
-                throw ValidationError("unknown engine '\(name)'; expected one of "
-                    + EngineKind.allCases.map(\.rawValue).joined(separator: ", "))
+    private func selectedEngines() throws -> [EngineKind] { try Self.parseList(engines, naming: "engine") }
+
+    /// A comma-separated list of case names (all cases when absent), or a clear error.
+    private static func parseList<T: RawRepresentable & CaseIterable>(_ text: String?, naming what: String) throws -> [T]
+    where T.RawValue == String {
+        guard let text else { return Array(T.allCases) }
+        return try text.split(separator: ",").map { name in
+            guard let value = T(rawValue: String(name)) else {
+                throw ValidationError("unknown \(what) '\(name)'; expected one of "
+                    + T.allCases.map(\.rawValue).joined(separator: ", "))
             }
-            return engine
+            return value
         }
     }
 }
