@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "CairnStorage", targets: ["CairnStorage"]),
+        .library(name: "CairnCore", targets: ["CairnCore"]),
         .executable(name: "cairn", targets: ["cairn"]),
     ],
     dependencies: [
@@ -28,6 +29,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Pure protocol logic: no I/O, no clocks read, no randomness created. Standard library only.
+        .target(name: "CairnCore"),
         .target(
             name: "CairnBench",
             dependencies: [
@@ -54,6 +57,10 @@ let package = Package(
                 "CairnStorage", "cairn-storage-probe",
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "CairnCoreTests",
+            dependencies: ["CairnCore", "CXXHash"]
         ),
     ],
     swiftLanguageModes: [.v6]
