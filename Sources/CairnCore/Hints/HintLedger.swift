@@ -1,0 +1,175 @@
+/// Bookkeeping of hinted handoff on the node that holds hints: which writes it stored for an
+/// unreachable owner, when to hand them back, when to give up on them.
+///
+/// A write that a sloppy quorum stored on a fallback is a *hint*: it names the primary it was
+/// meant for and goes back to it once it is reachable, then is deleted (DESIGN.md §2). Hints
+/// are durable and bounded by age and bytes. A hint dropped to keep those bounds is not a
+/// silent loss: the ledger asks for anti-entropy on the hint's partition with its owner, which
+/// repairs whatever the hint carried (Riak keeps hints in a bounded handoff queue and relies on
+/// AAE the same way).
+///
+/// A pure state machine (STYLE.md): every input is a `mutating func` that takes the time it
+/// is given and returns effects for the shell to carry out, in order. The caller's duties:
+/// persist a hint (`.persist`) before acknowledging the write it belongs to; send a delivery
+/// (`.deliver`) and report `delivered` only after the owner has durably stored it; carry out
+/// `.delete` after that. After a restart, `restore` with the persisted hints.
+public struct HintLedger: Sendable {
+    public struct Limits: Sendable, Equatable {
+        /// Hint bytes kept at most, over all owners; the oldest go first past this.
+        public var maxBytes: Int
+        /// Hints older than this are dropped (and their partitions handed to anti-entropy).
+        public var maxAgeMilliseconds: UInt64
+        /// Hints sent to one owner per delivery batch, and batches in flight per owner (1).
+        public var batchSize: Int
+
+        public init(maxBytes: Int = 256 << 20, maxAgeMilliseconds: UInt64 = 3 * 3_600_000, batchSize: Int = 64) {
+            precondition(maxBytes > 0 && maxAgeMilliseconds > 0 && batchSize > 0, "hint limits \(maxBytes) \(maxAgeMilliseconds) \(batchSize)")
+            self.maxBytes = maxBytes
+            self.maxAgeMilliseconds = maxAgeMilliseconds
+            self.batchSize = batchSize
+        }
+    }
+
+    /// One stored hint. The value itself lives in the shell's hint store under `id`.
+    public struct Hint: Sendable, Hashable {
+        public var id: UInt64
+        public var owner: NodeID
+        public var partition: Int
+        public var keyHash: KeyHash
+        public var bytes: Int
+        public var storedAtMilliseconds: UInt64
+
+        public init(id: UInt64, owner: NodeID, partition: Int, keyHash: KeyHash, bytes: Int, storedAtMilliseconds: UInt64) {
+            self.id = id
+            self.owner = owner
+            self.partition = partition
+            self.keyHash = keyHash
+            self.bytes = bytes
+            self.storedAtMilliseconds = storedAtMilliseconds
+        }
+    }
+
+    public enum DropReason: Sendable, Equatable {
+        case tooOld
+        case overBytes
+    }
+
+    public enum Effect: Sendable, Equatable {
+        /// Write the hint durably before acknowledging the write it carries.
+        case persist(Hint)
+        /// Send these hints to their owner; answer with `delivered` or `deliveryFailed`.
+        case deliver(owner: NodeID, hints: [Hint])
+        /// Remove the hint from durable storage.
+        case delete(id: UInt64)
+        /// A hint was given up: repair its partition with its owner by anti-entropy.
+        case requestAntiEntropy(partition: Int, owner: NodeID, reason: DropReason)
+    }
+
+    public let limits: Limits
+    private var nextId: UInt64 = 1
+    /// Pending hints per owner, oldest first.
+    private var pending: [NodeID: [Hint]] = [:]
+    /// Hints sent and not yet answered, per owner.
+    private var inFlight: [NodeID: [Hint]] = [:]
+    public private(set) var totalBytes = 0
+    public private(set) var droppedCount = 0
+    public private(set) var deliveredCount = 0
+
+    public init(limits: Limits = Limits()) { self.limits = limits }
+
+    /// Hints held (pending and in flight).
+    public var count: Int { pending.values.reduce(0) { $0 + $1.count } + inFlight.values.reduce(0) { $0 + $1.count } }
+
+    // MARK: inputs
+
+    /// A write for `owner` was stored here as a fallback.
+    public mutating func store(owner: NodeID, partition: Int, keyHash: KeyHash, bytes: Int, now: UInt64) -> [Effect] {
+        precondition(bytes >= 0, "hint of \(bytes) bytes")
+        let hint = Hint(id: nextId, owner: owner, partition: partition, keyHash: keyHash, bytes: bytes, storedAtMilliseconds: now)
+        nextId += 1
+        pending[owner, default: []].append(hint)
+        totalBytes += bytes
+        var effects: [Effect] = [.persist(hint)]
+        effects += enforceBytes()
+        return effects
+    }
+
+    /// The shell's failure detector says `owner` is reachable: start (or continue) delivery.
+    public mutating func ownerReachable(_ owner: NodeID, now: UInt64) -> [Effect] {
+        var effects = expire(now: now)
+        guard inFlight[owner, default: []].isEmpty, var queue = pending[owner], !queue.isEmpty else { return effects }
+        let batch = Array(queue.prefix(limits.batchSize))
+        queue.removeFirst(batch.count)
+        pending[owner] = queue.isEmpty ? nil : queue
+        inFlight[owner] = batch
+        effects.append(.deliver(owner: owner, hints: batch))
+        return effects
+    }
+
+    /// `owner` durably stored the batch in flight: delete those hints, send the next batch.
+    public mutating func delivered(owner: NodeID, now: UInt64) -> [Effect] {
+        let batch = inFlight.removeValue(forKey: owner) ?? []
+        var effects: [Effect] = []
+        for hint in batch {
+            totalBytes -= hint.bytes
+            deliveredCount += 1
+            effects.append(.delete(id: hint.id))
+        }
+        return effects + ownerReachable(owner, now: now)
+    }
+
+    /// The batch to `owner` failed (timeout, owner down again): keep the hints for later.
+    public mutating func deliveryFailed(owner: NodeID) {
+        guard let batch = inFlight.removeValue(forKey: owner), !batch.isEmpty else { return }
+        pending[owner] = batch + (pending[owner] ?? [])
+    }
+
+    /// Time passes: drop hints past the age limit.
+    public mutating func tick(now: UInt64) -> [Effect] { expire(now: now) }
+
+    /// After a restart: the hints found in durable storage (ids as persisted). Nothing was in
+    /// flight across a restart; every hint is pending again.
+    public mutating func restore(_ hints: [Hint], now: UInt64) -> [Effect] {
+        for hint in hints.sorted(by: { $0.id < $1.id }) {
+            pending[hint.owner, default: []].append(hint)
+            totalBytes += hint.bytes
+            nextId = max(nextId, hint.id + 1)
+        }
+        return expire(now: now) + enforceBytes()
+    }
+
+    // MARK: bounds
+
+    private mutating func expire(now: UInt64) -> [Effect] {
+        var effects: [Effect] = []
+        for owner in pending.keys.sorted() {
+            guard var queue = pending[owner] else { continue }
+            while let oldest = queue.first, now >= oldest.storedAtMilliseconds &+ limits.maxAgeMilliseconds {
+                queue.removeFirst()
+                effects += drop(oldest, reason: .tooOld)
+            }
+            pending[owner] = queue.isEmpty ? nil : queue
+        }
+        return effects
+    }
+
+    /// Drops the oldest pending hints (over all owners) until the byte bound holds.
+    private mutating func enforceBytes() -> [Effect] {
+        var effects: [Effect] = []
+        while totalBytes > limits.maxBytes {
+            guard let owner = pending.min(by: { ($0.value[0].id) < ($1.value[0].id) })?.key,
+                var queue = pending[owner]
+            else { break }  // only in-flight hints left; they settle by delivery
+            let oldest = queue.removeFirst()
+            pending[owner] = queue.isEmpty ? nil : queue
+            effects += drop(oldest, reason: .overBytes)
+        }
+        return effects
+    }
+
+    private mutating func drop(_ hint: Hint, reason: DropReason) -> [Effect] {
+        totalBytes -= hint.bytes
+        droppedCount += 1
+        return [.delete(id: hint.id), .requestAntiEntropy(partition: hint.partition, owner: hint.owner, reason: reason)]
+    }
+}

@@ -1,0 +1,91 @@
+import Testing
+@testable import CairnCore
+
+/// Expiry reads (DESIGN.md §2, "Deletes and expiry") and the client-path sibling cap.
+@Suite struct DVVSetExpiryAndLimitTests {
+    typealias F = DVVFixture
+
+    @Test(arguments: [
+        (expiry: UInt64(0), now: UInt64(0), expired: false),
+        (expiry: 0, now: UInt64.max, expired: false),
+        (expiry: 1_000, now: 0, expired: false),
+        (expiry: 1_000, now: 999, expired: false),
+        (expiry: 1_000, now: 1_000, expired: true),
+        (expiry: 1_000, now: 1_001, expired: true),
+        (expiry: 1_000, now: UInt64.max, expired: true),
+    ])
+    func expiredSiblingReadsAsTombstoneFromItsExpiryOn(expiry: UInt64, now: UInt64, expired: Bool) {
+        let object = F.Object.new(F.v("ttl"), expiryMilliseconds: expiry, by: F.a)
+        #expect(object.isDeleted(atMilliseconds: now) == expired)
+        #expect(object.values(atMilliseconds: now) == (expired ? [] : [F.v("ttl")]))
+        #expect(object.reads(atMilliseconds: now) == [expired ? .tombstone : .value(F.v("ttl"))])
+        #expect(object.siblings[0].sibling.isTombstone(atMilliseconds: now) == expired)
+        // Expiry does not change the stored sibling or the history, only what a read sees.
+        #expect(object.size == 1)
+        #expect(object.siblings[0].sibling.content == .value(F.v("ttl")))
+    }
+
+    @Test func siblingsExpireIndependently() {
+        var object = F.Object.new(F.v("short"), expiryMilliseconds: 100, by: F.a)
+        object.update(with: CausalContext(), value: F.v("long"), expiryMilliseconds: 200, by: F.b)
+        object.update(with: CausalContext(), value: F.v("forever"), by: F.c)
+        #expect(F.strings(object, at: 99) == ["short", "long", "forever"])
+        #expect(F.strings(object, at: 100) == ["long", "forever"])
+        #expect(F.strings(object, at: 200) == ["forever"])
+        #expect(object.reads(atMilliseconds: 200) == [.tombstone, .tombstone, .value(F.v("forever"))])
+    }
+
+    /// An expired sibling still takes part in causality: it merges, it is superseded by a context
+    /// that covers it, and a replica that did not see it expire cannot bring it back.
+    @Test func expiredSiblingStillMergesAndIsSuperseded() {
+        let atA = F.Object.new(F.v("ttl"), expiryMilliseconds: 50, by: F.a)
+        var atB = F.Object()
+        atB.sync(with: atA)
+        #expect(atB.isDeleted(atMilliseconds: 50))
+        #expect(atB.size == 1)
+        atB.update(with: atB.join(), value: F.v("fresh"), by: F.b)
+        let merged = F.Object.sync(atA, atB)
+        #expect(F.strings(merged, at: 10) == ["fresh"])
+        #expect(merged.size == 1)
+    }
+
+    @Test func capRefusesAClientWriteThatWouldPassItAndLeavesTheObjectUnchanged() throws {
+        var object = F.Object()
+        try object.update(with: CausalContext(), .value(F.v("1")), by: F.a, siblingLimit: 2)
+        try object.update(with: CausalContext(), .value(F.v("2")), by: F.b, siblingLimit: 2)
+        let before = object
+        #expect {
+            try object.update(with: CausalContext(), .value(F.v("3")), by: F.c, siblingLimit: 2)
+        } throws: { error in
+            (error as? VersionError)?.code == .siblingLimitExceeded && (error as? VersionError)?.limit == 2
+        }
+        #expect(object == before)
+
+        // A write that resolves the siblings passes: the cap counts what the write leaves.
+        let dot = try object.update(with: object.join(), .value(F.v("3")), by: F.c, siblingLimit: 2)
+        #expect(dot == Dot(actor: F.c, counter: 1))
+        #expect(F.strings(object) == ["3"])
+    }
+
+    /// Replication never refuses: concurrent writes accepted by different coordinators, each
+    /// within the cap, merge to more siblings than the cap.
+    @Test func syncIsNeverCapped() throws {
+        var objects = [F.Object(), F.Object(), F.Object()]
+        for (index, actor) in [F.a, F.b, F.c].enumerated() {
+            try objects[index].update(with: CausalContext(), .value(F.v("\(index)")), by: actor, siblingLimit: 1)
+        }
+        let merged = objects.reduce(F.Object()) { F.Object.sync($0, $1) }
+        #expect(merged.size == 3)
+    }
+
+    @Test func clientPathRefusesToMintPastTheLargestCounter() {
+        var object = F.Object()
+        let forged = CausalContext(sortedEntries: [Dot(actor: F.a, counter: Dot.maxCounter)])
+        #expect {
+            try object.update(with: forged, .value(F.v("x")), by: F.a, siblingLimit: 10)
+        } throws: { error in
+            (error as? VersionError)?.code == .counterExhausted
+        }
+        #expect(object.isEmpty)
+    }
+}
