@@ -31,6 +31,8 @@ let package = Package(
         ),
         // Pure protocol logic: no I/O, no clocks read, no randomness created. Standard library only.
         .target(name: "CairnCore"),
+        // Deterministic simulation of whole clusters: seeded randomness, virtual time, faulty network.
+        .target(name: "CairnSim", dependencies: ["CairnCore"]),
         .target(
             name: "CairnBench",
             dependencies: [
@@ -57,6 +59,10 @@ let package = Package(
                 "CairnStorage", "cairn-storage-probe",
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "CairnSimTests",
+            dependencies: ["CairnSim"]
         ),
         .testTarget(
             name: "CairnCoreTests",
