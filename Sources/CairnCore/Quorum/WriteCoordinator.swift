@@ -1,0 +1,231 @@
+extension Quorum {
+    /// The coordinator of one PUT or DELETE: sloppy-quorum targets, one replica mints the dot,
+    /// the others receive the resulting object, success at W durable acks.
+    ///
+    /// Steps (DESIGN.md §2, "Versioning" and "Quorums"; Riak's `riak_kv_put_fsm`):
+    ///
+    /// 1. `start`: targets are the first N reachable nodes of the extended list. Fewer than W
+    ///    fails at once. If this node is not a target it forwards the request, once, to the
+    ///    first target (a primary whenever one is reachable) and relays that node's outcome.
+    /// 2. It coordinates: `.coordinateLocally` asks the shell to apply `DVVSet.update` (or
+    ///    `delete`) with the client's context to its own stored object and store the result
+    ///    durably, then report `onCoordinated(object:)`. That counts as the first ack.
+    /// 3. `.replicate` sends the object to every other target; each fallback's copy names the
+    ///    primary it stands for, so the receiver keeps it as a hint.
+    /// 4. W distinct acks from targets decide success; a response timer or so many refusals
+    ///    that W is out of reach decide failure. Exactly one `.reply` is ever emitted; events
+    ///    after it change nothing.
+    ///
+    /// Caller's duties: acknowledge (`onAck`) only after the replica stored the object durably
+    /// (and, on a fallback, its hint); validate nothing else — the machine checks W and N.
+    public struct WriteCoordinator<Value: Hashable & Sendable>: Sendable {
+        /// One client write as it reaches a node.
+        public struct Request: Hashable, Sendable {
+            public var keyHash: KeyHash
+            public var partition: Int
+            /// `ring.preferenceList(for: partition, n: n)`.
+            public var preferenceList: [NodeID]
+            /// `ring.extendedList(for: partition)`.
+            public var extendedList: [NodeID]
+            /// The causal context the client read, empty for a blind write.
+            public var context: CausalContext
+            /// The new value, or `.tombstone` for a delete.
+            public var sibling: Sibling<Value>
+            public var w: Int
+            public var n: Int
+            public var timeoutMilliseconds: UInt64
+            /// The node that forwarded this request here, if any. A forwarded request is
+            /// never forwarded again.
+            public var forwardedBy: NodeID?
+
+            public init(
+                keyHash: KeyHash, partition: Int, preferenceList: [NodeID], extendedList: [NodeID],
+                context: CausalContext, sibling: Sibling<Value>, w: Int, n: Int,
+                timeoutMilliseconds: UInt64, forwardedBy: NodeID? = nil
+            ) {
+                self.keyHash = keyHash
+                self.partition = partition
+                self.preferenceList = preferenceList
+                self.extendedList = extendedList
+                self.context = context
+                self.sibling = sibling
+                self.w = w
+                self.n = n
+                self.timeoutMilliseconds = timeoutMilliseconds
+                self.forwardedBy = forwardedBy
+            }
+
+            /// A delete: the same write with a tombstone sibling.
+            public static func delete(
+                keyHash: KeyHash, partition: Int, preferenceList: [NodeID], extendedList: [NodeID],
+                context: CausalContext, w: Int, n: Int, timeoutMilliseconds: UInt64, forwardedBy: NodeID? = nil
+            ) -> Request {
+                Request(
+                    keyHash: keyHash, partition: partition, preferenceList: preferenceList, extendedList: extendedList,
+                    context: context, sibling: .tombstone, w: w, n: n,
+                    timeoutMilliseconds: timeoutMilliseconds, forwardedBy: forwardedBy)
+            }
+        }
+
+        /// What the client is told.
+        public enum Outcome: Hashable, Sendable {
+            /// W replicas stored the write; the context of the coordinator's resulting object.
+            case stored(context: CausalContext)
+            case failed(Failure)
+        }
+
+        public enum Effect: Hashable, Sendable {
+            /// Call `onTimer(timer, now:)` once `now >= deadlineMilliseconds`.
+            case scheduleTimer(Timer, deadlineMilliseconds: UInt64)
+            /// Send the request (with `forwardedBy` set to this node) to `node`, which
+            /// coordinates it; report its outcome with `onForwardedOutcome`.
+            case forward(to: NodeID, request: Request)
+            /// Apply `update(with: context, sibling, by: <this node's actor>)` to the stored
+            /// object, store it durably (and the hint, when `hintFor` is set), then call
+            /// `onCoordinated(object:now:)`, or `onCoordinationFailed`.
+            case coordinateLocally(context: CausalContext, sibling: Sibling<Value>, hintFor: NodeID?)
+            /// Send `object` to `to`, which merges it by `DVVSet.sync`, stores it durably (as a
+            /// hint for `hintFor` when set) and answers; report with `onAck` / `onNack`.
+            case replicate(to: NodeID, object: DVVSet<Value>, hintFor: NodeID?)
+            /// Answer the client. Emitted exactly once.
+            case reply(Outcome)
+        }
+
+        enum Phase: Hashable, Sendable {
+            case idle
+            case forwarding(to: NodeID)
+            case coordinating
+            case replicating
+            case decided
+        }
+
+        public let request: Request
+        /// This node.
+        public let local: NodeID
+        /// The sloppy-quorum targets chosen at `start`, in extended-list order.
+        public private(set) var targets: [Target] = []
+        /// Targets that stored the write, this node included once it coordinated.
+        public private(set) var acked: Set<NodeID> = []
+        /// Targets that refused or failed to store it.
+        public private(set) var refused: Set<NodeID> = []
+        /// The client outcome, once decided.
+        public private(set) var outcome: Outcome?
+        private var phase: Phase = .idle
+        /// The context of the coordinator's object, what a successful write hands back.
+        private var coordinatedContext: CausalContext?
+
+        public init(request: Request, local: NodeID) {
+            Quorum.checkLists(preferenceList: request.preferenceList, extendedList: request.extendedList, n: request.n)
+            self.request = request
+            self.local = local
+        }
+
+        /// Whether the client has been answered; the shell may drop the machine then.
+        public var isDecided: Bool { outcome != nil }
+
+        // MARK: inputs
+
+        /// Starts the request. `isReachable` is this node's failure detector; this node always
+        /// counts itself reachable.
+        public mutating func start(now: UInt64, isReachable: (NodeID) -> Bool) -> [Effect] {
+            precondition(phase == .idle, "write for \(request.keyHash) started twice (phase \(phase))")
+            guard (1...max(1, request.n)).contains(request.w) else {
+                return decide(.failed(failure(.invalidQuorum(required: request.w, n: request.n))))
+            }
+            let local = self.local
+            targets = Quorum.targets(extendedList: request.extendedList, n: request.n) { $0 == local || isReachable($0) }
+            guard targets.count >= request.w else {
+                return decide(.failed(failure(.tooFewReachable(reachable: targets.count, required: request.w))))
+            }
+            let timer = Effect.scheduleTimer(.response, deadlineMilliseconds: now &+ request.timeoutMilliseconds)
+            if let me = targets.first(where: { $0.node == local }) {
+                phase = .coordinating
+                return [timer, .coordinateLocally(context: request.context, sibling: request.sibling, hintFor: me.hintFor)]
+            }
+            guard request.forwardedBy == nil else {
+                return decide(.failed(failure(.coordinatorNotTarget(forwardedBy: request.forwardedBy))))
+            }
+            let coordinator = targets[0].node
+            var forwarded = request
+            forwarded.forwardedBy = local
+            phase = .forwarding(to: coordinator)
+            return [timer, .forward(to: coordinator, request: forwarded)]
+        }
+
+        /// The local replica minted the dot and stored `object` durably: it is the first ack;
+        /// send the object to the other targets.
+        public mutating func onCoordinated(object: DVVSet<Value>, now: UInt64) -> [Effect] {
+            guard phase == .coordinating else { return [] }
+            phase = .replicating
+            coordinatedContext = object.join()
+            acked.insert(local)
+            var effects: [Effect] = targets.filter { $0.node != local }.map {
+                .replicate(to: $0.node, object: object, hintFor: $0.hintFor)
+            }
+            if acked.count >= request.w {
+                effects += decide(.stored(context: object.join()))
+            }
+            return effects
+        }
+
+        /// The local replica refused the write (`VersionError`, e.g. the sibling cap) or could
+        /// not store it. Nothing was stored anywhere, so the write fails at once.
+        public mutating func onCoordinationFailed(_ error: VersionError, now: UInt64) -> [Effect] {
+            guard phase == .coordinating else { return [] }
+            return decide(.failed(failure(.rejected(error))))
+        }
+
+        /// The local store failed (I/O). Nothing was replicated.
+        public mutating func onLocalStoreFailed(message: String, now: UInt64) -> [Effect] {
+            guard phase == .coordinating else { return [] }
+            return decide(.failed(failure(.localStoreFailed(message: message))))
+        }
+
+        /// `node` stored the replicated object durably. Duplicates, non-targets and acks after
+        /// the decision change nothing.
+        public mutating func onAck(from node: NodeID, now: UInt64) -> [Effect] {
+            guard phase == .replicating, isUnanswered(node) else { return [] }
+            acked.insert(node)
+            return acked.count >= request.w ? decide(.stored(context: coordinatedContext ?? CausalContext())) : []
+        }
+
+        /// `node` failed to store the object. Fails early once W acks are out of reach.
+        public mutating func onNack(from node: NodeID, now: UInt64) -> [Effect] {
+            guard phase == .replicating, isUnanswered(node) else { return [] }
+            refused.insert(node)
+            guard targets.count - refused.count < request.w else { return [] }
+            return decide(.failed(failure(.tooFewSucceeded(succeeded: acked.count, failed: refused.count, required: request.w))))
+        }
+
+        /// The coordinator this request was forwarded to answered.
+        public mutating func onForwardedOutcome(_ forwardedOutcome: Outcome, from node: NodeID, now: UInt64) -> [Effect] {
+            guard case .forwarding(let coordinator) = phase, coordinator == node else { return [] }
+            return decide(forwardedOutcome)
+        }
+
+        /// A timer fired. The response timer decides failure if nothing was decided yet.
+        public mutating func onTimer(_ timer: Timer, now: UInt64) -> [Effect] {
+            guard timer == .response, outcome == nil, phase != .idle else { return [] }
+            let received: Int
+            if case .forwarding = phase { received = 0 } else { received = acked.count }
+            return decide(.failed(failure(.timedOut(received: received, required: request.w))))
+        }
+
+        // MARK: helpers
+
+        private func isUnanswered(_ node: NodeID) -> Bool {
+            targets.contains { $0.node == node } && !acked.contains(node) && !refused.contains(node)
+        }
+
+        private func failure(_ reason: Failure.Reason) -> Failure {
+            Failure(keyHash: request.keyHash, reason: reason)
+        }
+
+        private mutating func decide(_ decided: Outcome) -> [Effect] {
+            precondition(outcome == nil, "write for \(request.keyHash) decided twice: \(String(describing: outcome)) then \(decided)")
+            outcome = decided
+            phase = .decided
+            return [.reply(decided)]
+        }
+    }
+}
