@@ -1,0 +1,122 @@
+extension CAS.Proposer {
+    /// A reply from an acceptor. Replies to other ballots or phases, from non-acceptors, or
+    /// repeated by the same acceptor are ignored.
+    public mutating func onMessage(_ message: CAS.Message, from sender: NodeID) -> [Effect] {
+        guard configuration.acceptors.contains(sender) else { return [] }
+        switch (message, phase) {
+        case (.promise(let b, let accepted, let committed), .preparing) where b == ballot:
+            guard replied.insert(sender).inserted else { return [] }
+            see(accepted?.ballot)
+            see(committed.ballot)
+            promises.append((accepted, committed))
+            return promises.count >= configuration.majority ? promised() : []
+        case (.prepareRejected(let b, let promised), .preparing) where b == ballot,
+             (.proposeRejected(let b, let promised), .repairing) where b == ballot,
+             (.proposeRejected(let b, let promised), .proposing) where b == ballot:
+            guard replied.insert(sender).inserted else { return [] }
+            see(promised)
+            let rejected = replied.count - positive
+            // Contention once a majority can no longer be reached.
+            return rejected > configuration.acceptors.count - configuration.majority ? contended() : []
+        case (.accepted(let b), .repairing(let proposal)) where b == ballot,
+             (.accepted(let b), .proposing(let proposal)) where b == ballot:
+            guard replied.insert(sender).inserted else { return [] }
+            positive += 1
+            guard positive >= configuration.majority else { return [] }
+            var effects = broadcast(.commit(proposal))
+            if case .proposing = phase {
+                effects += finish(.applied)
+            } else {
+                effects += prepare()
+            }
+            return effects
+        default:
+            return []
+        }
+    }
+
+    mutating func see(_ ballot: CAS.Ballot?) {
+        if let ballot { highestCounterSeen = max(highestCounterSeen, ballot.counter) }
+    }
+
+    /// A new attempt: a ballot above everything seen, a prepare to every acceptor.
+    mutating func prepare() -> [Effect] {
+        guard attempts < configuration.maxAttempts else { return giveUp() }
+        attempts += 1
+        precondition(highestCounterSeen < UInt64.max, "CAS ballot counter exhausted")
+        highestCounterSeen += 1
+        ballot = CAS.Ballot(counter: highestCounterSeen, node: node)
+        return enter(.preparing, sending: .prepare(ballot))
+    }
+
+    /// A majority promised: finish what is in progress, or read, compare and propose.
+    mutating func promised() -> [Effect] {
+        let mostRecent = promises.map(\.committed).max { $0.ballot < $1.ballot } ?? .initial
+        let inProgress = promises.compactMap(\.accepted)
+            .filter { $0.ballot > mostRecent.ballot }
+            .max { $0.ballot < $1.ballot }
+        if let inProgress {
+            let repair = CAS.Proposal(ballot: ballot, value: inProgress.value)
+            return enter(.repairing(repair), sending: .propose(repair))
+        }
+        let current = mostRecent.value
+        switch operation {
+        case .read:
+            return finish(.read(current: current))
+        case .compareAndSet(let expected, let new):
+            guard current == expected else {
+                // Our own earlier proposal may be what changed the value (finished by another
+                // proposer), so a mismatch after proposing proves nothing.
+                return finish(mayHaveWritten ? .unknown : .failed(current: current))
+            }
+            let proposal = CAS.Proposal(ballot: ballot, value: new)
+            mayHaveWritten = true
+            return enter(.proposing(proposal), sending: .propose(proposal))
+        }
+    }
+
+    /// Lost to a higher ballot: back off and retry, or give up after the last attempt.
+    mutating func contended() -> [Effect] {
+        guard attempts < configuration.maxAttempts else { return giveUp() }
+        let exponent = min(attempts - 1, 20)
+        let bound = min(configuration.backoffCapMilliseconds, configuration.backoffBaseMilliseconds << exponent)
+        let delay = Int(nextRandom() % UInt64(bound + 1))
+        phase = .backingOff
+        phaseNumber += 1
+        return [.startTimer(Timer(kind: .backoff, phase: phaseNumber), afterMilliseconds: delay)]
+    }
+
+    /// No result: `.unknown` if our value may have been accepted anywhere, else `.unavailable`.
+    mutating func giveUp() -> [Effect] {
+        finish(mayHaveWritten ? .unknown : .unavailable)
+    }
+
+    mutating func finish(_ outcome: Outcome) -> [Effect] {
+        phase = .done(outcome)
+        phaseNumber += 1
+        return [.complete(outcome)]
+    }
+
+    mutating func enter(_ next: Phase, sending message: CAS.Message) -> [Effect] {
+        phase = next
+        phaseNumber += 1
+        replied = []
+        positive = 0
+        promises = []
+        return broadcast(message)
+            + [.startTimer(Timer(kind: .phaseTimeout, phase: phaseNumber), afterMilliseconds: configuration.phaseTimeoutMilliseconds)]
+    }
+
+    func broadcast(_ message: CAS.Message) -> [Effect] {
+        configuration.acceptors.map { .send(to: $0, message) }
+    }
+
+    /// SplitMix64 over the seed the caller gave.
+    mutating func nextRandom() -> UInt64 {
+        random &+= 0x9E37_79B9_7F4A_7C15
+        var z = random
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,181 @@
+extension Membership {
+    /// One node's membership protocol: the gossiped ``State``, its ``PhiAccrualDetector`` and
+    /// its timers, as a value. The shell feeds it events (`onTick`, `onMessage`, the operator's
+    /// `onLeave`/`onRemove`, `onHandoffComplete`) with the current time and carries out the
+    /// returned ``Directive``s in order. It reads no clock and makes no randomness: `onTick`
+    /// takes a random number from the shell, so a simulation replays exactly.
+    ///
+    /// Caller's duties: persist `state` when a `memberChanged` or `ringChanged` directive says it
+    /// changed, before acting on the change; restore it with `init(restoring:...)` after a
+    /// restart, so the node's incarnation never goes back. When the node's own entry becomes a
+    /// tombstone (`left` or `removed`), stop serving and exit after a few gossip intervals (the
+    /// instance keeps gossiping so the tombstone spreads, but stops heartbeating).
+    public struct Instance: Sendable {
+        /// This node.
+        public let me: NodeID
+        /// This node's internode address.
+        public let address: String
+        /// Addresses to contact while joining (and when no member is known).
+        public let seeds: [String]
+        public let settings: Settings
+        public internal(set) var state: State
+        public internal(set) var detector: PhiAccrualDetector
+        /// The reachability last reported per monitored node (monitoring starts reachable).
+        var reported: [NodeID: Bool] = [:]
+        var nextGossipMilliseconds: UInt64 = 0
+        var nextHeartbeatMilliseconds: UInt64 = 0
+        var heartbeatSequence: UInt64 = 0
+
+        /// A new node that joins the cluster through `seeds` (DESIGN.md §3: "joining = contacting
+        /// any seed"). It is `joining` until it has received the cluster's ring, then `valid`.
+        public init(joining me: NodeID, address: String, clusterName: String, seeds: [String], settings: Settings = Settings()) {
+            let member = Member(id: me, address: address, status: .joining, incarnation: 1)
+            self.init(me: me, address: address, seeds: seeds, settings: settings, state: State(clusterName: clusterName, members: [member]))
+        }
+
+        /// The first node of a new cluster: `valid` at once, with the canonical one-member ring
+        /// at version 1.
+        public static func bootstrap(
+            _ me: NodeID, address: String, clusterName: String, partitionCount: Int = 64, targetReplicas: Int = 3,
+            seeds: [String] = [], settings: Settings = Settings()
+        ) -> Instance {
+            let member = Member(id: me, address: address, status: .valid, incarnation: 1)
+            let ring = VersionedRing(version: 1, ring: Ring(members: [me], partitionCount: partitionCount, targetReplicas: targetReplicas))
+            return Instance(me: me, address: address, seeds: seeds, settings: settings,
+                            state: State(clusterName: clusterName, members: [member], ring: ring))
+        }
+
+        /// A node restarting with the state it persisted. If its address changed, it bumps its
+        /// incarnation so the new address wins everywhere. A node that restarts without its
+        /// entry (never persisted) joins again.
+        public init(restoring state: State, me: NodeID, address: String, seeds: [String], settings: Settings = Settings()) {
+            var state = state
+            if let entry = state.members[me] {
+                if !entry.status.isTombstone, entry.address != address {
+                    state.merge(Member(id: me, address: address, status: entry.status, incarnation: entry.incarnation + 1))
+                }
+            } else {
+                state.merge(Member(id: me, address: address, status: .joining, incarnation: 1))
+            }
+            self.init(me: me, address: address, seeds: seeds, settings: settings, state: state)
+        }
+
+        init(me: NodeID, address: String, seeds: [String], settings: Settings, state: State) {
+            self.me = me
+            self.address = address
+            self.seeds = seeds
+            self.settings = settings
+            self.state = state
+            self.detector = PhiAccrualDetector(settings: settings.detector)
+        }
+
+        // MARK: queries
+
+        /// This node's own entry.
+        public var myself: Member {
+            guard let entry = state.members[me] else { preconditionFailure("instance \(me) lost its own entry") }
+            return entry
+        }
+
+        /// The ring this node holds; `nil` while joining.
+        public var ring: VersionedRing? { state.ring }
+
+        /// Every member entry (tombstones included), sorted by identity.
+        public var members: [Member] { state.members.values.sorted { $0.id < $1.id } }
+
+        /// This node's opinion: is `node` reachable now? Itself always is; tombstones and
+        /// unknown nodes are not.
+        public func isReachable(_ node: NodeID, nowMilliseconds: UInt64) -> Bool {
+            node == me || detector.isReachable(node, nowMilliseconds: nowMilliseconds)
+        }
+
+        /// φ of `node` now, `nil` if it is not monitored.
+        public func phi(_ node: NodeID, nowMilliseconds: UInt64) -> Double? {
+            detector.phi(node, nowMilliseconds: nowMilliseconds)
+        }
+
+        // MARK: operator and handoff events
+
+        /// `cairn cluster leave` reached this node: it becomes `leaving`, the next ring excludes
+        /// it, and handoff moves its partitions away. Call `onHandoffComplete` when done.
+        public mutating func onLeave(nowMilliseconds: UInt64) throws(Membership.Error) -> [Directive] {
+            let entry = myself
+            guard entry.status == .valid else { throw .invalidStatus(me, entry.status) }
+            guard state.owners != [me] else { throw .lastOwner(me) }
+            let ringBefore = state.ring
+            let leaving = bump(status: .leaving)
+            return settle(changed: [leaving], ringBefore: ringBefore, nowMilliseconds: nowMilliseconds)
+        }
+
+        /// Handoff of every partition this leaving node held has completed: it becomes `left`
+        /// and pushes that to every live member at once (the shell exits soon after).
+        public mutating func onHandoffComplete(nowMilliseconds: UInt64) throws(Membership.Error) -> [Directive] {
+            let entry = myself
+            guard entry.status == .leaving else { throw .invalidStatus(me, entry.status) }
+            let ringBefore = state.ring
+            let left = bump(status: .left)
+            var directives = settle(changed: [left], ringBefore: ringBefore, nowMilliseconds: nowMilliseconds)
+            for peer in state.liveMembers where peer.id != me {
+                directives.append(.send(to: peer.address, .update(envelope, members: [left], ring: nil)))
+            }
+            return directives
+        }
+
+        /// `cairn cluster remove NODE` reached this node: `node` becomes a `removed` tombstone,
+        /// which beats anything `node` later says about itself. Removing a tombstone is a no-op.
+        public mutating func onRemove(_ node: NodeID, nowMilliseconds: UInt64) throws(Membership.Error) -> [Directive] {
+            guard let entry = state.members[node] else { throw .unknownMember(node) }
+            if entry.status.isTombstone { return [] }
+            guard state.owners != [node] else { throw .lastOwner(node) }
+            let ringBefore = state.ring
+            var removed = entry
+            removed.status = .removed
+            state.merge(removed)
+            return settle(changed: [removed], ringBefore: ringBefore, nowMilliseconds: nowMilliseconds)
+        }
+
+        // MARK: shared steps
+
+        var envelope: Envelope { Envelope(clusterName: state.clusterName, from: me, fromAddress: address) }
+
+        /// Sets this node's status with the next incarnation; returns the new entry.
+        mutating func bump(status: Status) -> Member {
+            var entry = myself
+            entry.status = status
+            entry.address = address
+            entry.incarnation += 1
+            state.merge(entry)
+            return entry
+        }
+
+        /// Everything that follows a change of the state: this node's own corrections, the
+        /// next ring, detector bookkeeping; and the directives that report them.
+        ///
+        /// `changed` lists the entries already changed by the caller; the ring held before the
+        /// change is compared against the ring after derivation.
+        mutating func settle(changed: [Member], ringBefore before: VersionedRing?, nowMilliseconds: UInt64) -> [Directive] {
+            var changed = changed
+            let entry = myself
+            if !entry.status.isTombstone {
+                if entry.address != address {
+                    // Someone holds a newer entry of ours with another address (a restart that
+                    // lost its state): refute it, as SWIM refutes suspicion, with a higher incarnation.
+                    changed.append(bump(status: entry.status))
+                } else if entry.status == .joining, state.ring != nil {
+                    // Heard from the cluster: adopt its ring and become an owner.
+                    changed.append(bump(status: .valid))
+                }
+            }
+            if let next = state.derivedRing() { state.merge(next) }
+
+            var directives: [Directive] = []
+            var seen = Set<NodeID>()
+            for member in changed where seen.insert(member.id).inserted {
+                if let current = state.members[member.id] { directives.append(.memberChanged(current)) }
+            }
+            if let ring = state.ring, ring != before { directives.append(.ringChanged(ring)) }
+            directives += updateMonitoring(nowMilliseconds: nowMilliseconds)
+            return directives
+        }
+    }
+}
