@@ -91,12 +91,14 @@ import Glibc
         options.mergeDeadFraction = 0.2
         let engine = try StorageEngine(directory: dir.path, options: options)
         let writers = 4, keysPerWriter = 50, rounds = 40
+        let writersLeft = Atomic<Int>(writers)
         runThreads(writers * 2 + 1) { task in
             if task < writers {
                 for round in 0..<rounds {
                     for k in 0..<keysPerWriter { try! engine.put(bytes("w\(task)-\(k)"), bytes("\(round)")) }
                     if round % 7 == 0 { try! engine.delete(bytes("w\(task)-0")) }
                 }
+                writersLeft.subtract(1, ordering: .releasing)
             } else if task < writers * 2 {
                 // Values only move forward: a reader never sees a round older than one it saw.
                 var seen = [Int](repeating: -1, count: keysPerWriter)
@@ -111,7 +113,12 @@ import Glibc
                     _ = try! engine.scan(prefix: bytes("w\(w)-"), limit: 10)
                 }
             } else {
-                for i in 0..<20 { _ = try! engine.merge(force: i % 4 == 0) }
+                // Merge for as long as the writers write (however the scheduler orders the threads).
+                var i = 0
+                while writersLeft.load(ordering: .acquiring) > 0 || i < 2 {
+                    if try! engine.merge(force: i % 4 == 0).inputFiles == 0 { usleep(1_000) }
+                    i += 1
+                }
             }
         }
         for w in 0..<writers {
