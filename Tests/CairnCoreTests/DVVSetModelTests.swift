@@ -19,7 +19,7 @@ import Testing
 
     /// The model and the implementation side by side, driven by one seeded generator.
     struct History {
-        var random: DVVRandom
+        var random: SplitMix64
         let actors: [ReplicaActor]
         var objects: [F.Object]
         var known: [Set<Dot>]
@@ -31,7 +31,7 @@ import Testing
 
         init(seed: UInt64, actorCount: Int) {
             // Random nodes and epochs, so the actor order differs from replica order.
-            var generator = DVVRandom(seed: seed)
+            var generator = SplitMix64.mixed(seed)
             actors = (0..<actorCount).map { _ in
                 ReplicaActor(
                     node: NodeID(high: UInt64.random(in: 0...3, using: &generator), low: generator.next()),
@@ -108,7 +108,7 @@ import Testing
     func syncIsCommutativeAssociativeAndIdempotent(seed: UInt64) {
         var history = History(seed: seed, actorCount: 3)
         for _ in 0..<50 { history.step() }
-        var random = DVVRandom(seed: seed ^ 0xDEAD_BEEF)
+        var random = SplitMix64.mixed(seed ^ 0xDEAD_BEEF)
         for _ in 0..<60 {
             let x = history.states.randomElement(using: &random)!
             let y = history.states.randomElement(using: &random)!
@@ -131,7 +131,7 @@ import Testing
         var history = History(seed: seed, actorCount: 3 + Int(seed % 2))
         for _ in 0..<70 { history.step() }
 
-        var random = DVVRandom(seed: seed &+ 77)
+        var random = SplitMix64.mixed(seed &+ 77)
         var orders: [F.Object] = []
         for _ in 0..<4 {
             orders.append(history.objects.shuffled(using: &random).reduce(F.Object()) { F.Object.sync($0, $1) })

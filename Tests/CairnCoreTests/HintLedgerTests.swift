@@ -4,18 +4,6 @@ import Testing
 /// The hint ledger against a model: every hint ends delivered-then-deleted, or dropped with an
 /// anti-entropy request for its partition and owner; never silently lost, never over bounds.
 @Suite struct HintLedgerTests {
-    struct Rng {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
-
     let owners = (1...4).map { NodeID(high: 0, low: UInt64($0)) }
 
     @Test func deliversInBatchesAndDeletesOnlyAfterTheOwnerStoredThem() {
@@ -54,7 +42,7 @@ import Testing
 
     @Test(arguments: 0..<50)
     func noHintIsSilentlyLostAndBoundsHold(seed: Int) {
-        var rng = Rng(state: UInt64(seed))
+        var rng = SplitMix64(seed: UInt64(seed))
         let limits = HintLedger.Limits(maxBytes: 2_000, maxAgeMilliseconds: 5_000, batchSize: 1 + rng.below(5))
         var ledger = HintLedger(limits: limits)
         var now: UInt64 = 0

@@ -3,17 +3,6 @@ import Testing
 
 /// Merkle trees against a dumb model: per-segment multisets of (key, version) compared directly.
 @Suite struct MerkleTests {
-    struct Rng {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Runs an exchange between two trees in memory; returns the segments found and the round trips.
     func exchange(_ a: MerkleTree, _ b: MerkleTree) throws -> (segments: [Int], roundTrips: Int) {
         var side = MerkleExchange(local: a)
@@ -41,7 +30,7 @@ import Testing
 
     @Test(arguments: 0..<40)
     func diffReturnsExactlyTheDifferingSegments(seed: Int) throws {
-        var rng = Rng(state: UInt64(seed))
+        var rng = SplitMix64(seed: UInt64(seed))
         let shape = [(5, 2), (4, 3), (3, 2), (1, 4)][seed % 4]
         var a = MerkleTree(fanoutBits: shape.0, levels: shape.1)
         var b = a
@@ -87,7 +76,7 @@ import Testing
     @Test func removingWhatWasInsertedRestoresTheTree() {
         var tree = MerkleTree()
         let empty = tree
-        var rng = Rng(state: 9)
+        var rng = SplitMix64(seed: 9)
         let entries = (0..<500).map { _ in (KeyHash(rng.next()), rng.next()) }
         for (key, version) in entries { tree.insert(key, versionHash: version) }
         #expect(tree != empty)

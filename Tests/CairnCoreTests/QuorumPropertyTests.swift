@@ -15,7 +15,7 @@ import Testing
 
     @Test(arguments: 0..<400)
     func writeSucceedsIffWDistinctAcksArriveBeforeTheTimeout(seed: UInt64) {
-        var rng = QuorumRandom(seed: seed)
+        var rng = SplitMix64.mixed(seed)
         let members = 1 + rng.below(6)
         let extended = F.nodes(members).shuffled(using: &rng)
         let n = min(members, 1 + rng.below(3))
@@ -105,7 +105,7 @@ import Testing
     /// A pool of related objects: each write is coordinated by a random actor on its own
     /// object (so dots stay unique), after it has maybe synced some earlier object, with the
     /// context of a random earlier object, so replies are equal, stale, newer or concurrent.
-    static func objects(_ rng: inout QuorumRandom, actors: [NodeID]) -> [F.Object] {
+    static func objects(_ rng: inout SplitMix64, actors: [NodeID]) -> [F.Object] {
         var own: [NodeID: F.Object] = [:]
         var pool = [F.Object()]
         for i in 0..<6 {
@@ -133,7 +133,7 @@ import Testing
 
     @Test(arguments: 0..<400)
     func getAnswersTheSyncOfTheFirstRRepliesAndRepairsExactlyTheStale(seed: UInt64) {
-        var rng = QuorumRandom(seed: seed)
+        var rng = SplitMix64.mixed(seed)
         let members = 1 + rng.below(6)
         let extended = F.nodes(members).shuffled(using: &rng)
         let n = min(members, 1 + rng.below(3))
