@@ -19,7 +19,6 @@ final class FileDescriptorPool: @unchecked Sendable {
     /// freed, and would hand a new file the descriptor of an old one).
     private var entries: [UInt64: Entry] = [:]
     private var clock: UInt64 = 0
-    private(set) var opens = 0
 
     private struct Entry {
         var fd: Int32
@@ -49,7 +48,6 @@ final class FileDescriptorPool: @unchecked Sendable {
                 }
                 if entries.count < capacity {
                     let fd = try FileIO.open(file.path, O_RDWR)
-                    opens += 1
                     file.pool = self
                     entries[id] = Entry(fd: fd, lastUse: clock, users: 1)
                     return fd

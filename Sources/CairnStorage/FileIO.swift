@@ -150,8 +150,25 @@ import Synchronization
 /// Failure injection for tests: an fdatasync of a file under one of these directories fails
 /// with EIO, as on a failing disk. Empty (and one uncontended check) in production.
 enum SyncFaults {
-    static let failingDirectories = Mutex<Set<String>>([])
-    static let armed = Atomic<Bool>(false)
+    private static let failingDirectories = Mutex<Set<String>>([])
+    /// Set exactly while some directory fails, so production pays one relaxed load.
+    private static let armed = Atomic<Bool>(false)
+
+    /// Makes every later fdatasync of a file under `directory` fail with EIO.
+    static func failSyncs(under directory: String) {
+        failingDirectories.withLock { dirs in
+            dirs.insert(directory)
+            armed.store(true, ordering: .relaxed)
+        }
+    }
+
+    /// Lets fdatasync under `directory` succeed again.
+    static func stopFailing(under directory: String) {
+        failingDirectories.withLock { dirs in
+            dirs.remove(directory)
+            armed.store(!dirs.isEmpty, ordering: .relaxed)
+        }
+    }
 
     static func shouldFail(_ path: String) -> Bool {
         guard armed.load(ordering: .relaxed) else { return false }

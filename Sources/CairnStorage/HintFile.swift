@@ -32,10 +32,10 @@ enum HintFile {
         private(set) var bytes: [UInt8]
         private var count: UInt64 = 0
 
-        init(dataFileLength: Int = 0) {
+        init() {
             bytes = HintFile.magic
             bytes.reserveCapacity(4096)
-            Builder.append(UInt64(dataFileLength), to: &bytes)
+            Builder.append(UInt64(0), to: &bytes)  // the data file's length, filled in by `finish`
         }
 
         mutating func add(offset: Int, header: RecordHeader, key: UnsafeRawBufferPointer) {

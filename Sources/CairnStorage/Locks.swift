@@ -70,12 +70,7 @@ final class ConditionLock: @unchecked Sendable {
 
     /// Waits for a broadcast or until `milliseconds` pass; the lock must be held.
     func wait(milliseconds: Int) {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        var deadline = now
-        let nanos = Int(now.tv_nsec) + (milliseconds % 1000) * 1_000_000
-        deadline.tv_sec += milliseconds / 1000 + nanos / 1_000_000_000
-        deadline.tv_nsec = nanos % 1_000_000_000
+        var deadline = ConditionLock.deadline(microsecondsFromNow: milliseconds * 1000)
         pthread_cond_timedwait(cond, mutex, &deadline)
     }
 

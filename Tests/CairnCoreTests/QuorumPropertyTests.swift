@@ -13,15 +13,24 @@ import Testing
         case timeout
     }
 
-    @Test(arguments: 0..<400)
-    func writeSucceedsIffWDistinctAcksArriveBeforeTheTimeout(seed: UInt64) {
-        var rng = SplitMix64.mixed(seed)
+    /// A random cluster for one request: the extended list, N, the quorum (W or R), the
+    /// coordinating node and the nodes it believes down (each other node with `downPercent`).
+    static func randomCluster(_ rng: inout SplitMix64, downPercent: Int)
+        -> (extended: [NodeID], n: Int, quorum: Int, local: NodeID, down: Set<NodeID>)
+    {
         let members = 1 + rng.below(6)
         let extended = F.nodes(members).shuffled(using: &rng)
         let n = min(members, 1 + rng.below(3))
-        let w = 1 + rng.below(n)
+        let quorum = 1 + rng.below(n)
         let local = extended[rng.below(members)]
-        let down = Set(extended.filter { $0 != local && rng.chance(30) })
+        let down = Set(extended.filter { $0 != local && rng.chance(downPercent) })
+        return (extended, n, quorum, local, down)
+    }
+
+    @Test(arguments: 0..<400)
+    func writeSucceedsIffWDistinctAcksArriveBeforeTheTimeout(seed: UInt64) {
+        var rng = SplitMix64.mixed(seed)
+        let (extended, n, w, local, down) = Self.randomCluster(&rng, downPercent: 30)
         var machine = F.Write(request: F.writeRequest(extended: extended, w: w, n: n), local: local)
         var effects = machine.start(now: 0, isReachable: F.reachable(except: down))
 
@@ -45,7 +54,7 @@ import Testing
 
         // Random events: coordination (maybe never), acks from anyone (dups, strangers, early
         // ones that a real replica could not send), the timeout somewhere (maybe never).
-        var events: [WriteEvent] = (0..<rng.below(12)).map { _ in .ack(extended[rng.below(members)]) }
+        var events: [WriteEvent] = (0..<rng.below(12)).map { _ in .ack(extended[rng.below(extended.count)]) }
         if rng.chance(90) { events.insert(.coordinated, at: rng.below(events.count + 1)) }
         if rng.chance(60) { events.insert(.timeout, at: rng.below(events.count + 1)) }
 
@@ -134,12 +143,7 @@ import Testing
     @Test(arguments: 0..<400)
     func getAnswersTheSyncOfTheFirstRRepliesAndRepairsExactlyTheStale(seed: UInt64) {
         var rng = SplitMix64.mixed(seed)
-        let members = 1 + rng.below(6)
-        let extended = F.nodes(members).shuffled(using: &rng)
-        let n = min(members, 1 + rng.below(3))
-        let r = 1 + rng.below(n)
-        let local = extended[rng.below(members)]
-        let down = Set(extended.filter { $0 != local && rng.chance(25) })
+        let (extended, n, r, local, down) = Self.randomCluster(&rng, downPercent: 25)
         var machine = F.Read(request: F.readRequest(extended: extended, r: r, n: n), local: local)
         var effects = machine.start(now: 0, isReachable: F.reachable(except: down))
         let targets = Array(extended.filter { !down.contains($0) }.prefix(n))
@@ -154,7 +158,7 @@ import Testing
         var stored: [NodeID: F.Object?] = [:]
         for node in extended { stored[node] = rng.chance(25) ? .some(nil) : .some(pool[rng.below(pool.count)]) }
         var events: [ReadEvent] = (0..<rng.below(10)).map { _ in
-            let node = extended[rng.below(members)]
+            let node = extended[rng.below(extended.count)]
             return rng.chance(85) ? .reply(node) : .fail(node)
         }
         if rng.chance(50) { events.insert(.responseTimer, at: rng.below(events.count + 1)) }

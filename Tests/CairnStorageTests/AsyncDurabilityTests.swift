@@ -47,9 +47,8 @@ import Testing
         let dir = TempDirectory("async-eio")
         let engine = try StorageEngine(directory: dir.path, options: testOptions(ManualStorageClock(), durability: .always))
         try await engine.put(bytes("before"), bytes("ok"))
-        SyncFaults.failingDirectories.withLock { _ = $0.insert(dir.path) }
-        SyncFaults.armed.store(true, ordering: .relaxed)
-        defer { SyncFaults.failingDirectories.withLock { _ = $0.remove(dir.path) } }
+        SyncFaults.failSyncs(under: dir.path)
+        defer { SyncFaults.stopFailing(under: dir.path) }
         let failures = await withTaskGroup(of: Int.self) { group in
             for t in 0..<10 {
                 group.addTask {

@@ -39,9 +39,8 @@ import Glibc
         let options = testOptions(ManualStorageClock(), durability: .always, maxFileSizeBytes: 1 << 20)
         let engine = try StorageEngine(directory: dir.path, options: options)
         try engine.put(bytes("before"), bytes("ok"))
-        SyncFaults.failingDirectories.withLock { _ = $0.insert(dir.path) }
-        SyncFaults.armed.store(true, ordering: .relaxed)
-        defer { SyncFaults.failingDirectories.withLock { _ = $0.remove(dir.path) } }
+        SyncFaults.failSyncs(under: dir.path)
+        defer { SyncFaults.stopFailing(under: dir.path) }
         let failures = Mutex(0)
         runThreads(10) { w in
             for i in 0..<5 {
@@ -57,10 +56,9 @@ import Glibc
         let options = testOptions(ManualStorageClock(), durability: .always, maxFileSizeBytes: 1 << 20)
         let engine = try StorageEngine(directory: dir.path, options: options)
         try engine.put(bytes("before"), bytes("ok"))
-        SyncFaults.failingDirectories.withLock { _ = $0.insert(dir.path) }
-        SyncFaults.armed.store(true, ordering: .relaxed)
+        SyncFaults.failSyncs(under: dir.path)
         #expect { try engine.put(bytes("during"), bytes("x")) } throws: { ($0 as? StorageError)?.code == .syncFailed }
-        SyncFaults.failingDirectories.withLock { _ = $0.remove(dir.path) }
+        SyncFaults.stopFailing(under: dir.path)
         // The disk "recovers", but the engine must not retry fsync or acknowledge anything.
         #expect { try engine.put(bytes("after"), bytes("x")) } throws: { ($0 as? StorageError)?.code == .syncFailed }
         #expect { try engine.delete(bytes("before")) } throws: { ($0 as? StorageError)?.code == .syncFailed }
