@@ -1,25 +1,21 @@
-/// The simulator's only source of randomness: SplitMix64 from a seed, so a seed replays exactly.
+import CairnCore
+
+/// The simulator's only source of randomness: CairnCore's SplitMix64 from a seed, so a seed replays exactly.
 ///
 /// Everything random in a simulated run (delays, drops, crashes, client choices) draws from
 /// one of these, split per concern with `fork(_:)` so that adding a draw in one place does not
 /// shift every other sequence (the trick TigerBeetle's VOPR and FoundationDB's simulator use to
 /// keep seeds meaningful across code changes).
 public struct SimRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    private var generator: SplitMix64
 
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { generator.next() }
 
     /// An independent generator for one concern, derived from this one's seed and a label.
     public func fork(_ label: UInt64) -> SimRandom {
-        var copy = SimRandom(seed: state ^ (label &* 0xD6E8_FEB8_6659_FD93))
+        var copy = SimRandom(seed: generator.state ^ (label &* 0xD6E8_FEB8_6659_FD93))
         _ = copy.next()
         return copy
     }

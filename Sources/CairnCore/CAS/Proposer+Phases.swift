@@ -111,12 +111,6 @@ extension CAS.Proposer {
         configuration.acceptors.map { .send(to: $0, message) }
     }
 
-    /// SplitMix64 over the seed the caller gave.
-    mutating func nextRandom() -> UInt64 {
-        random &+= 0x9E37_79B9_7F4A_7C15
-        var z = random
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    /// The next draw from the seed the caller gave.
+    mutating func nextRandom() -> UInt64 { random.next() }
 }

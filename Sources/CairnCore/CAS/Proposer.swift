@@ -115,7 +115,7 @@ extension CAS {
         /// Set once this operation's own value has been sent in a propose: from then on the
         /// value may be chosen, so the outcome can no longer be `.failed` or `.unavailable`.
         public internal(set) var mayHaveWritten = false
-        var random: UInt64
+        var random: SplitMix64
         /// This phase's replies, one counted per acceptor (duplicates are ignored).
         var replied: Set<NodeID> = []
         var positive = 0
@@ -131,7 +131,7 @@ extension CAS {
             self.operation = operation
             self.configuration = configuration
             self.highestCounterSeen = max(minimumCounter, 1) - 1
-            self.random = randomSeed
+            self.random = SplitMix64(seed: randomSeed)
         }
 
         /// The outcome, once the operation is over.
