@@ -27,6 +27,29 @@ import Testing
         #expect(bench.run(3, .read) == .read(current: x), "a failed CAS writes nothing")
     }
 
+    /// A proposal that lost to a higher ballot may still be chosen later (a minority that
+    /// accepted it can have it completed), so a retry must not propose it again: a blind write
+    /// would then take effect twice, the second time after writes that followed the first.
+    /// (Found by the cluster simulator: `cairn-sim --workload cas`.)
+    @Test func aRetryAfterProposingReportsUnknownInsteadOfProposingAgain() {
+        var bench = CASBench()
+        var first = bench.proposer(1, .write(new: x))
+        var held: [CAS.Proposer.Effect] = []
+        for effect in first.start() {
+            guard case .send(let to, let message) = effect else { continue }
+            for reply in bench.deliver(message, to: to) {
+                held += first.onMessage(reply, from: to).filter { if case .send = $0 { true } else { false } }
+            }
+        }
+        #expect(held.count == 3, "the first proposer is ready to propose x to every acceptor")
+        // A second writer with a higher ballot gets y chosen before x's proposals arrive.
+        #expect(bench.run(2, .write(new: y)) == .applied)
+        bench.finish(&first, held)
+        #expect(first.outcome == .unknown)
+        #expect(bench.acceptorIDs.allSatisfy { bench.committed($0) == y }, "x must not be written after y")
+        #expect(bench.run(3, .read) == .read(current: y))
+    }
+
     @Test func createIfAbsentTwiceSecondFails() {
         var bench = CASBench()
         #expect(bench.run(1, .compareAndSet(expected: nil, new: x)) == .applied)

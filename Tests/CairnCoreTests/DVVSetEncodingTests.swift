@@ -13,7 +13,7 @@ import Testing
         for _ in 0..<Int.random(in: 0...4, using: &random) {
             actors.insert(ReplicaActor(
                 node: NodeID(high: random.next() >> UInt64.random(in: 0...63, using: &random), low: random.next()),
-                epoch: UInt32.random(in: 0...UInt32.max, using: &random) >> UInt32.random(in: 0...31, using: &random)))
+                epoch: UInt64.random(in: 0...UInt64.max, using: &random) >> UInt64.random(in: 0...63, using: &random)))
         }
         let entries = actors.sorted().map { actor -> F.Object.Entry in
             let counter = UInt64.random(in: 1...Dot.maxCounter, using: &random) >> UInt64.random(in: 0...62, using: &random)

@@ -35,7 +35,7 @@ import Testing
             actors = (0..<actorCount).map { _ in
                 ReplicaActor(
                     node: NodeID(high: UInt64.random(in: 0...3, using: &generator), low: generator.next()),
-                    epoch: UInt32.random(in: 0...2, using: &generator))
+                    epoch: UInt64.random(in: 0...2, using: &generator))
             }
             random = generator
             objects = Array(repeating: F.Object(), count: actorCount)

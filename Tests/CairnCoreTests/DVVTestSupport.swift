@@ -4,7 +4,7 @@
 enum DVVFixture {
     typealias Object = DVVSet<[UInt8]>
 
-    static func actor(_ n: UInt64, epoch: UInt32 = 0) -> ReplicaActor {
+    static func actor(_ n: UInt64, epoch: UInt64 = 0) -> ReplicaActor {
         ReplicaActor(node: NodeID(high: 0, low: n), epoch: epoch)
     }
 

@@ -27,7 +27,9 @@ public struct MerkleExchange: Sendable {
     }
 
     private let local: MerkleTree
-    private var pending: Request?
+    /// The request awaiting its answer; `nil` once done. A shell matches answers to it, so a
+    /// duplicated or late answer to an earlier request is dropped rather than misread.
+    public private(set) var pending: Request?
 
     public init(local: MerkleTree) { self.local = local }
 

@@ -59,15 +59,22 @@ extension CAS.Proposer {
             let repair = CAS.Proposal(ballot: ballot, value: inProgress.value)
             return enter(.repairing(repair), sending: .propose(repair))
         }
+        // This operation's value was proposed in an earlier attempt and may have been chosen
+        // (a minority that accepted it can have it completed later). Proposing it again could
+        // apply it a second time, after writes that followed the first (a blind write
+        // reappearing; a CAS over an A-B-A history), so the outcome is unknown.
+        if mayHaveWritten { return finish(.unknown) }
         let current = mostRecent.value
         switch operation {
         case .read:
             return finish(.read(current: current))
+        case .write(let new):
+            let proposal = CAS.Proposal(ballot: ballot, value: new)
+            mayHaveWritten = true
+            return enter(.proposing(proposal), sending: .propose(proposal))
         case .compareAndSet(let expected, let new):
             guard current == expected else {
-                // Our own earlier proposal may be what changed the value (finished by another
-                // proposer), so a mismatch after proposing proves nothing.
-                return finish(mayHaveWritten ? .unknown : .failed(current: current))
+                return finish(.failed(current: current))
             }
             let proposal = CAS.Proposal(ballot: ballot, value: new)
             mayHaveWritten = true

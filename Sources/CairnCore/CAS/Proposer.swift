@@ -31,6 +31,9 @@ extension CAS {
         public enum Operation: Hashable, Sendable {
             /// Set the value to `new` if it is `expected` (`nil` = absent: create only if absent).
             case compareAndSet(expected: Value, new: Value)
+            /// Set the value to `new` unconditionally, through the same two phases (a blind
+            /// write that stays linearizable with the CAS operations on the key).
+            case write(new: Value)
             /// A linearizable read (Cassandra's SERIAL read): prepare, finish anything in
             /// progress, return the most recent commit.
             case read

@@ -14,16 +14,16 @@ public struct ReplicaActor: Hashable, Comparable, Sendable, CustomStringConverti
     /// The node's identity, created on its first start and kept in its data directory.
     public var node: NodeID
     /// Incremented each time the node starts without its data.
-    public var epoch: UInt32
+    public var epoch: UInt64
 
-    public init(node: NodeID, epoch: UInt32 = 0) {
+    public init(node: NodeID, epoch: UInt64 = 0) {
         self.node = node
         self.epoch = epoch
     }
 
     /// The same node in its next epoch, to use after it has lost its data.
     public func nextEpoch() -> ReplicaActor {
-        precondition(epoch < UInt32.max, "epoch exhausted for node \(node)")
+        precondition(epoch < UInt64.max, "epoch exhausted for node \(node)")
         return ReplicaActor(node: node, epoch: epoch + 1)
     }
 

@@ -43,7 +43,7 @@ enum VersionCoding {
         /// node (16 bytes, big-endian, as `NodeID.bytes`) | varint epoch
         mutating func actor(_ actor: ReplicaActor) {
             raw(actor.node.bytes)
-            varint(UInt64(actor.epoch))
+            varint(actor.epoch)
         }
 
         /// Wraps `body` in the header.
@@ -145,12 +145,7 @@ enum VersionCoding {
             guard let node = NodeID(bytes: try raw(16)) else {
                 throw VersionError(.malformed, "node identity", offset: nodeOffset)
             }
-            let start = offset
-            let epoch = try varint()
-            guard epoch <= UInt64(UInt32.max) else {
-                throw VersionError(.malformed, "epoch \(epoch) exceeds 32 bits", offset: start)
-            }
-            return ReplicaActor(node: node, epoch: UInt32(epoch))
+            return ReplicaActor(node: node, epoch: try varint())
         }
 
         /// A counter in `1...Dot.maxCounter`.

@@ -1,0 +1,58 @@
+/// The actor a replica mints a key's next dot under: a fresh epoch for every key it starts
+/// minting for, so that no dot is ever minted twice (Riak KV679).
+///
+/// A dot `(actor, counter)` is unique only if the actor advances its counter from an object
+/// that holds every dot it minted before. A replica counts from its own stored object, so any
+/// time it stops holding a key's object — the hint was delivered and deleted, the partition was
+/// handed off and dropped, the node lost its disk — its next write of that key would count from
+/// 1 again and reissue dots that other replicas hold; they would take the new write for one
+/// they have already seen and drop it. (The simulator finds exactly this with a fallback that
+/// coordinates twice for the same key across a hint delivery.)
+///
+/// The rule, in the manner of riak_kv's per-key epochs with a leased vnode counter:
+///
+/// - With each stored object the replica keeps, locally and never replicated, the epoch it
+///   mints under for that key. It is dropped together with the object.
+/// - To coordinate a write, the replica uses `ReplicaActor(node, epoch)` from that record; when
+///   it has none (it holds no object, or the object came from elsewhere), it takes a fresh epoch
+///   from this allocator and records it with the object it stores.
+///
+/// Every dot of `(node, e)` is then minted from one chain of local objects that only grows
+/// (by `update` and `sync`), so its counters never repeat. Epochs come from a node-wide counter
+/// that is persisted in leases: `allocate()` asks the shell to persist a new upper bound before
+/// it hands out the first epoch under it, and after a restart the allocator starts at the last
+/// persisted bound, skipping whatever of the old lease was unused. A node that loses its disk
+/// loses the counter too, so it must come back under a new identity (its `NodeID` lives in the
+/// data directory), never reuse the old one's epochs.
+public struct MintEpochs: Sendable, Hashable {
+    public let node: NodeID
+    /// How many epochs one persisted lease covers.
+    public let leaseSize: UInt64
+    /// The next epoch to hand out.
+    public private(set) var next: UInt64
+    /// Epochs below this are covered by the persisted lease.
+    public private(set) var leasedThrough: UInt64
+
+    /// - Parameter persistedLease: the bound last persisted (0 for a new node).
+    public init(node: NodeID, persistedLease: UInt64, leaseSize: UInt64 = 4_096) {
+        precondition(leaseSize >= 1, "lease size \(leaseSize) must be at least 1")
+        self.node = node
+        self.leaseSize = leaseSize
+        self.next = persistedLease
+        self.leasedThrough = persistedLease
+    }
+
+    /// A fresh actor for a key this node starts minting for. When `persistLease` is set, the
+    /// shell must make it durable before any dot minted under `actor` is stored.
+    public mutating func allocate() -> (actor: ReplicaActor, persistLease: UInt64?) {
+        precondition(next < UInt64.max - leaseSize, "mint epochs exhausted for node \(node)")
+        var lease: UInt64?
+        if next >= leasedThrough {
+            leasedThrough = next + leaseSize
+            lease = leasedThrough
+        }
+        let actor = ReplicaActor(node: node, epoch: next)
+        next += 1
+        return (actor, lease)
+    }
+}
