@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "CairnStorage", targets: ["CairnStorage"]),
         .library(name: "CairnCore", targets: ["CairnCore"]),
         .executable(name: "cairn", targets: ["cairn"]),
+        .executable(name: "cairn-sim", targets: ["cairn-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -48,6 +49,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Runs many seeds of the cluster simulation (`swift run -c release cairn-sim --seeds N`).
+        .executableTarget(
+            name: "cairn-sim",
+            dependencies: [
+                "CairnSim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // A small process the storage tests start, kill and race (crash and lock tests).
         .executableTarget(
             name: "cairn-storage-probe",
@@ -66,7 +75,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnCoreTests",
-            dependencies: ["CairnCore", "CXXHash"]
+            dependencies: ["CairnCore", "CairnSim", "CXXHash"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -18,6 +18,8 @@ public struct EventQueue<Event>: Sendable where Event: Sendable {
 
     public var isEmpty: Bool { heap.isEmpty }
     public var count: Int { heap.count }
+    /// The time of the earliest event, without taking it.
+    public var peekTime: UInt64? { heap.first?.time }
 
     /// Schedules `event` at `time` (never before now).
     public mutating func schedule(_ event: Event, at time: UInt64) {

@@ -7,8 +7,11 @@
 /// - An element never added must not appear: that would be invented data.
 /// - An add that failed or timed out may or may not be there (a Dynamo write below W can still
 ///   have reached a replica), so it is neither required nor forbidden.
-/// - An element removed by an acknowledged delete, with no later acknowledged add of it, must
-///   not come back (DESIGN.md §6, "expired or deleted data never comes back").
+/// - An element removed by an acknowledged delete must not come back (DESIGN.md §6, "expired
+///   or deleted data never comes back"). Elements are added once each, and a client deletes
+///   only elements its read returned, so a delete always follows the element's write, whatever
+///   order the two acknowledgements arrived in: an acknowledged delete decides.
+/// - An element written with a TTL must be gone once its expiry has passed.
 public struct SetChecker: Sendable {
     public enum Outcome: Sendable, Equatable {
         case acknowledged
@@ -47,6 +50,7 @@ public struct SetChecker: Sendable {
 
     /// Per key and element, what clients did, in completion order.
     private var events: [Key: [UInt64: [Event]]] = [:]
+    private var expiries: [Key: [UInt64: UInt64]] = [:]
 
     public init() {}
 
@@ -58,40 +62,32 @@ public struct SetChecker: Sendable {
         events[key, default: [:]][element, default: []].append(.delete(outcome))
     }
 
-    /// Compares the final reads (every key's merged siblings, as element sets) with the history.
-    public func check(finalReads: [Key: Set<UInt64>]) -> Report {
+    /// An element written with an absolute expiry: absent from any read at or after it.
+    public mutating func recordExpiry(key: Key, element: UInt64, expiryMilliseconds: UInt64) {
+        expiries[key, default: [:]][element] = expiryMilliseconds
+    }
+
+    /// Compares the final reads (every key's merged siblings, as element sets, read at
+    /// `atMilliseconds`) with the history.
+    public func check(finalReads: [Key: Set<UInt64>], atMilliseconds now: UInt64 = 0) -> Report {
         var report = Report()
         for key in Set(events.keys).union(finalReads.keys).sorted() {
             let history = events[key] ?? [:]
             let read = finalReads[key] ?? []
             for (element, steps) in history {
-                // The last acknowledged step decides what must hold; an indeterminate step after it
-                // makes the element's presence unknowable.
-                guard let lastAck = steps.lastIndex(where: {
-                    if case .add(.acknowledged) = $0 { return true }
-                    if case .delete(.acknowledged) = $0 { return true }
-                    return false
-                }) else {
-                    report.indeterminate += 1
-                    continue
-                }
-                let laterUncertain = steps[(lastAck + 1)...].contains {
-                    switch $0 {
-                    case .add(.acknowledged), .delete(.acknowledged): false
-                    default: true
-                    }
-                }
-                if laterUncertain {
-                    report.indeterminate += 1
-                    continue
-                }
-                switch steps[lastAck] {
-                case .add:
-                    report.acknowledged += 1
-                    if !read.contains(element) { report.lost[key, default: []].append(element) }
-                case .delete:
+                let expired = expiries[key]?[element].map { now >= $0 } ?? false
+                if expired || steps.contains(where: { if case .delete(.acknowledged) = $0 { true } else { false } }) {
                     if read.contains(element) { report.resurrected[key, default: []].append(element) }
+                    continue
                 }
+                let uncertainDelete = steps.contains { if case .delete = $0 { true } else { false } }
+                let acknowledgedAdd = steps.contains { if case .add(.acknowledged) = $0 { true } else { false } }
+                guard acknowledgedAdd, !uncertainDelete else {
+                    report.indeterminate += 1
+                    continue
+                }
+                report.acknowledged += 1
+                if !read.contains(element) { report.lost[key, default: []].append(element) }
             }
             for element in read where history[element] == nil {
                 report.invented[key, default: []].append(element)

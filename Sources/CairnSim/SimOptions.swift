@@ -1,0 +1,139 @@
+import CairnCore
+
+/// What one simulated run does: the workload, the cluster's shape, the faults, and whether a
+/// deliberately broken behaviour is switched on (to prove the checkers can fail).
+public struct SimOptions: Sendable, Hashable {
+    public enum Workload: String, Sendable, Hashable, CaseIterable {
+        /// Clients add unique elements to a few keys by read → merge siblings → write with the
+        /// context; deletes and TTL writes on other keys.
+        case set
+        /// Compare-and-set, linearizable reads and blind writes through Paxos on a few keys.
+        case cas
+    }
+
+    /// Deliberately wrong behaviours. Each must be reported by the checker of its workload.
+    public enum Broken: String, Sendable, Hashable, CaseIterable {
+        /// Replicas keep the object that arrived last instead of merging siblings (`sync`).
+        case lastWriterWins
+        /// A linearizable read answered from the coordinator's own acceptor, skipping Paxos.
+        case localCASRead
+        /// A coordinator always mints under its node's one actor, counting from whatever object
+        /// it holds, even after it stopped holding the key (the Riak KV679 mistake).
+        case fixedMintEpoch
+    }
+
+    public var workload: Workload
+    public var nodes = 5
+    public var partitions = 16
+    public var n = 3
+    public var r = 2
+    public var w = 2
+    public var clients = 4
+    /// Virtual time during which clients run and faults happen.
+    public var clientPhaseMilliseconds: UInt64 = 6_000
+    /// Crashes, restarts, partitions, drops and duplicates (off: a calm network, no crashes).
+    public var faults = true
+    /// At most one node loses its whole disk during a run (set workload only: a Paxos acceptor
+    /// that forgets its promises is outside what Paxos tolerates).
+    public var diskLoss = true
+    public var broken: Broken?
+
+    public init(workload: Workload) { self.workload = workload }
+}
+
+/// The value the simulated store keeps: a sorted list of unique set elements.
+public typealias SimValue = [UInt64]
+public typealias SimObject = DVVSet<SimValue>
+
+/// What a client asks a node.
+enum ClientRequest: Sendable {
+    case get(key: Int, r: Int)
+    case put(key: Int, value: SimValue, expiryMilliseconds: UInt64, context: CausalContext, w: Int)
+    case delete(key: Int, context: CausalContext, w: Int)
+    case cas(key: Int, CAS.Proposer.Operation)
+}
+
+/// What a node answers a client.
+enum ClientReply: Sendable {
+    case found(SimObject)
+    case notFound
+    case stored
+    case failed(String)
+    case cas(CAS.Proposer.Outcome)
+}
+
+/// A key and its object, as carried by hints, repairs and anti-entropy.
+struct KeyedObject: Sendable {
+    var key: Int
+    var object: SimObject
+}
+
+/// The messages simulated nodes exchange: the same information the real wire protocol carries.
+enum SimMessage: Sendable {
+    case membership(Membership.Message)
+    case read(request: UInt64, key: Int)
+    case readReply(request: UInt64, object: SimObject?)
+    case replicate(request: UInt64, key: Int, object: SimObject, hintFor: NodeID?)
+    case replicateAck(request: UInt64)
+    case forward(request: UInt64, key: Int, Quorum.WriteCoordinator<SimValue>.Request)
+    case forwardOutcome(request: UInt64, Quorum.WriteCoordinator<SimValue>.Outcome)
+    case repair(key: Int, object: SimObject, hintFor: NodeID?)
+    case hints(batch: UInt64, [KeyedObject])
+    case hintsAck(batch: UInt64)
+    case merkleRequest(session: UInt64, partition: Int, level: Int, indices: [Int])
+    case merkleReply(session: UInt64, level: Int, hashes: [UInt64])
+    case exchangeObjects(session: UInt64, partition: Int, segments: [Int], [KeyedObject])
+    case exchangeObjectsReply(session: UInt64, [KeyedObject])
+    case casRequest(operation: UInt64, key: Int, CAS.Message)
+    case casReply(operation: UInt64, key: Int, CAS.Message)
+}
+
+/// Everything that happens in a run, in virtual time.
+enum SimEvent: Sendable {
+    case deliver(to: Int, from: Int, SimMessage)
+    /// Node timers carry the node's generation: a crash makes its pending timers void.
+    case membershipTick(node: Int, generation: UInt64)
+    case maintenanceTick(node: Int, generation: UInt64)
+    case writeTimer(node: Int, generation: UInt64, request: UInt64, Quorum.Timer)
+    case readTimer(node: Int, generation: UInt64, request: UInt64, Quorum.Timer)
+    case casTimer(node: Int, generation: UInt64, operation: UInt64, CAS.Proposer.Timer)
+    case hintTimeout(node: Int, generation: UInt64, batch: UInt64)
+    case exchangeTimeout(node: Int, generation: UInt64, session: UInt64)
+    case clientRequest(node: Int, client: Int, operation: UInt64, ClientRequest)
+    case clientReply(client: Int, operation: UInt64, ClientReply)
+    case clientTimeout(client: Int, operation: UInt64)
+    case clientWake(client: Int)
+    case nemesis
+    case restart(node: Int, loseDisk: Bool)
+}
+
+/// The simulated key space: small integers, hashed deterministically onto the ring.
+enum SimKeys {
+    static func hash(_ key: Int) -> KeyHash {
+        var mixer = SplitMix64(seed: UInt64(bitPattern: Int64(key)) ^ 0x6B65_7973_7061_6365)
+        return KeyHash(mixer.next())
+    }
+
+    /// A deterministic hash of an object's state (history and live dots with their contents),
+    /// for the Merkle trees. Two replicas with equal objects hash equal in every process.
+    static func versionHash(_ object: SimObject) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        func mix(_ x: UInt64) {
+            h = (h ^ x) &* 0x0000_0100_0000_01B3
+            h ^= h >> 29
+        }
+        for dot in object.join().entries {
+            mix(dot.actor.node.high); mix(dot.actor.node.low); mix(dot.actor.epoch); mix(dot.counter)
+        }
+        for sibling in object.siblings {
+            mix(sibling.dot.counter); mix(sibling.dot.actor.epoch); mix(sibling.sibling.expiryMilliseconds)
+            switch sibling.sibling.content {
+            case .tombstone: mix(0xDEAD)
+            case .value(let elements):
+                mix(UInt64(elements.count))
+                for element in elements { mix(element) }
+            }
+        }
+        return h
+    }
+}

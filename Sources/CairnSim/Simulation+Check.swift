@@ -1,0 +1,162 @@
+import CairnCore
+
+/// The end of a run: liveness after healing, convergence of every replica, the final reads,
+/// and the checkers' verdicts.
+extension Simulation {
+    /// Sends `request` to `node` as the probe client; returns the operation number to wait on.
+    func probe(_ request: ClientRequest, at node: Int) -> UInt64 {
+        let operation = nextProbe
+        nextProbe += 1
+        queue.schedule(.clientRequest(node: node, client: probeClient, operation: operation, request), after: 1)
+        return operation
+    }
+
+    /// Waits for the probes' replies, at most `limit` virtual ms; returns them (missing = none).
+    func awaitProbes(_ operations: [UInt64], limit: UInt64) -> [UInt64: ClientReply] {
+        _ = runUntil(limit: limit) { operations.allSatisfy { self.probeReplies[$0] != nil } }
+        var replies: [UInt64: ClientReply] = [:]
+        for operation in operations { replies[operation] = probeReplies.removeValue(forKey: operation) }
+        return replies
+    }
+
+    /// After healing, every node must serve requests again within a bound: a write and a read
+    /// through each node (set), a linearizable read of each register through each node (CAS).
+    func checkLiveness() {
+        let bound: UInt64 = 3_000
+        var asked: [(UInt64, String)] = []
+        var registerCalls: [UInt64: (key: Int, call: Int)] = [:]
+        for node in nodes.indices {
+            switch options.workload {
+            case .set:
+                asked.append((probe(.put(key: 1_000 + node, value: [0], expiryMilliseconds: 0, context: CausalContext(), w: options.w), at: node),
+                              "put through node \(node)"))
+                asked.append((probe(.get(key: Simulation.setKeys[node % Simulation.setKeys.count], r: options.r), at: node),
+                              "get through node \(node)"))
+            case .cas:
+                for key in Simulation.registerKeys {
+                    let operation = probe(.cas(key: key, .read), at: node)
+                    registerCalls[operation] = (key, eventCount)
+                    asked.append((operation, "linearizable read of \(key) through node \(node)"))
+                }
+            }
+        }
+        let replies = awaitProbes(asked.map(\.0), limit: bound)
+        for (operation, what) in asked {
+            switch replies[operation] {
+            case .stored?, .found?, .notFound?, .cas(.read)?:
+                if case .cas(.read(let current))? = replies[operation], let call = registerCalls[operation] {
+                    registerHistories[call.key, default: []].append(RegisterOp(
+                        kind: .read, result: .read(RegisterBytes.int(current)), call: call.call, ret: eventCount))
+                }
+            case let other?:
+                violations.append("liveness: \(what) after healing failed: \(other)")
+            case nil:
+                violations.append("liveness: \(what) after healing got no answer within \(bound) ms")
+            }
+        }
+    }
+
+    /// Anti-entropy and hint delivery must bring every replica of every key to the same object
+    /// within a bound, with no hint left undelivered.
+    func checkConvergence() {
+        let bound: UInt64 = 60_000
+        let start = queue.now
+        while !isConverged {
+            guard queue.now - start < bound else {
+                violations.append("not converged \(bound) ms after healing: \(divergence().prefix(3).joined(separator: "; "))")
+                return
+            }
+            _ = runUntil(limit: 250) { false }
+        }
+        stats.convergenceMilliseconds = queue.now - start
+    }
+
+    var isConverged: Bool { divergence().isEmpty }
+
+    /// What is not yet converged: keys whose primaries differ, and hints still held.
+    func divergence() -> [String] {
+        guard let ring = fullRing else { return ["no ring"] }
+        var problems: [String] = []
+        let keys = Set(nodes.flatMap { $0.store.keys })
+        for key in keys.sorted() {
+            let partition = ring.partition(for: SimKeys.hash(key))
+            let replicas = ring.preferenceList(for: partition, n: options.n).map(nodeIndex)
+            let objects = replicas.map { nodes[$0].store[key]?.object }
+            if Set(objects.map { $0 ?? SimObject() }).count > 1 {
+                problems.append("key \(key) differs on nodes \(replicas)")
+            }
+        }
+        for node in nodes where !node.hintRecords.isEmpty {
+            problems.append("node \(node.index) still holds \(node.hintRecords.count) hints")
+        }
+        return problems
+    }
+
+    /// Reads every workload key through a node with R = N and keeps the live elements.
+    func finalReads() {
+        guard options.workload == .set else { return }
+        finalReadTime = queue.now
+        var asked: [(UInt64, Int)] = []
+        for key in workloadKeys {
+            asked.append((probe(.get(key: key, r: options.n), at: Int(clientRandom.between(0...UInt64(options.nodes - 1)))), key))
+        }
+        let replies = awaitProbes(asked.map(\.0), limit: 3_000)
+        for (operation, key) in asked {
+            switch replies[operation] {
+            case .found(let object)?:
+                finalElements[key] = Set(object.values(atMilliseconds: finalReadTime).flatMap { $0 })
+            case .notFound?:
+                finalElements[key] = []
+            case let other:
+                violations.append("final read of key \(key) failed: \(String(describing: other))")
+            }
+        }
+    }
+
+    func result() -> SimResult {
+        var failures = violations
+        var checked = ""
+        switch options.workload {
+        case .set:
+            if !finalElements.isEmpty || failures.isEmpty {
+                let report = setChecker.check(finalReads: finalElements, atMilliseconds: finalReadTime)
+                if !report.isValid { failures.append("set checker: \(report)") }
+                checked = report.description
+            }
+        case .cas:
+            var total = 0
+            for key in registerHistories.keys.sorted() {
+                let ops = registerHistories[key]!.indices
+                    .filter { !excludedRegisterOps.contains(RegisterKeyIndex(key: key, index: $0)) }
+                    .map { registerHistories[key]![$0] }
+                total += ops.count
+                switch RegisterChecker.isLinearizable(ops) {
+                case true?: break
+                case false?:
+                    failures.append("register \(key): history of \(ops.count) operations is not linearizable:\n"
+                                    + ops.map { "    \($0)" }.joined(separator: "\n"))
+                case nil:
+                    failures.append("register \(key): linearizability search exceeded its budget (\(ops.count) operations)")
+                }
+            }
+            checked = "\(total) register operations linearizable"
+        }
+        return SimResult(seed: seed, options: options, failures: failures, summary: checked, stats: stats,
+                         virtualMilliseconds: queue.now, events: eventCount)
+    }
+}
+
+/// What one seed found.
+public struct SimResult: Sendable {
+    public var seed: UInt64
+    public var options: SimOptions
+    /// Every invariant violation; empty when the seed passed.
+    public var failures: [String]
+    /// The checker's account of a passing run.
+    public var summary: String
+    public var stats: SimStats
+    public var virtualMilliseconds: UInt64
+    public var events: Int
+
+    public var passed: Bool { failures.isEmpty }
+}

@@ -1,0 +1,356 @@
+import CairnCore
+
+/// A whole Cairn cluster in one process: nodes made of the CairnCore state machines, a faulty
+/// network, crashes, restarts and disk loss, clients running a workload, all in virtual time
+/// from one seed. `run()` plays the seed and checks the invariants; the same seed replays the
+/// same run exactly.
+///
+/// The phases of a run:
+/// 1. *Forming*: node 0 bootstraps the cluster, the others join through random earlier nodes
+///    by gossip; clients start once every node holds the full ring.
+/// 2. *Clients and faults*: clients run the workload while the nemesis crashes and restarts
+///    nodes (one may lose its disk), partitions the network (symmetric, one-way, bridge) and
+///    heals it, over a network that drops, duplicates and delays messages.
+/// 3. *Healing*: every node up, every link restored, no more drops; the failure detectors
+///    settle.
+/// 4. *Liveness*: every node coordinates requests, each of which must succeed within a bound.
+/// 5. *Convergence*: anti-entropy and hint delivery run until every replica of every key holds
+///    the same object (within a bound), then the final reads go to the checkers.
+public final class Simulation {
+    public let seed: UInt64
+    public let options: SimOptions
+    var queue = EventQueue<SimEvent>()
+    var network: SimNetwork
+    var nodes: [SimNode] = []
+    var clients: [SimClient] = []
+    var networkRandom: SimRandom
+    var nemesisRandom: SimRandom
+    var clientRandom: SimRandom
+    var nodeRandom: SimRandom
+    let membershipSettings = Membership.Settings(
+        gossipIntervalMilliseconds: 100, heartbeatIntervalMilliseconds: 100,
+        detector: PhiAccrualDetector.Settings(
+            threshold: 8, maxSampleSize: 100, minStandardDeviationMilliseconds: 20,
+            acceptableHeartbeatPauseMilliseconds: 300, firstHeartbeatEstimateMilliseconds: 100))
+    let clusterName = "sim"
+    let clientTimeoutMilliseconds: UInt64 = 2_500
+    let requestTimeoutMilliseconds: UInt64 = 1_000
+    /// When clients stop issuing new operations.
+    var clientsStopAt: UInt64 = 0
+    var clientsStarted = false
+    var faultsActive = false
+    var diskLossUsed = false
+    /// Problems found while running (a broken invariant of the shell, a stuck phase).
+    var violations: [String] = []
+    var stats = SimStats()
+    var setChecker = SetChecker()
+    var registerHistories: [Int: [RegisterOp]] = [:]
+    var excludedRegisterOps: Set<RegisterKeyIndex> = []
+    var probeReplies: [UInt64: ClientReply] = [:]
+    var nextProbe: UInt64 = 1
+    var finalReadTime: UInt64 = 0
+    var finalElements: [Int: Set<UInt64>] = [:]
+    var nextElement: UInt64 = 1
+    var nextRegisterValue = 1
+    var eventCount = 0
+    /// The ring every node must hold before the clients start.
+    var fullRing: Ring?
+
+    public init(seed: UInt64, options: SimOptions) {
+        self.seed = seed
+        self.options = options
+        let root = SimRandom(seed: seed)
+        networkRandom = root.fork(1)
+        nemesisRandom = root.fork(2)
+        clientRandom = root.fork(3)
+        nodeRandom = root.fork(4)
+        var scenario = root.fork(5)
+        var faults = SimNetwork.Faults.calm
+        if options.faults {
+            faults = SimNetwork.Faults(
+                dropProbability: Double(scenario.between(0...8)) / 100,
+                duplicateProbability: Double(scenario.between(0...5)) / 100,
+                minimumDelayMilliseconds: 1,
+                maximumDelayMilliseconds: scenario.between(3...30))
+        }
+        network = SimNetwork(faults: faults)
+    }
+
+    // MARK: running
+
+    /// Plays the whole run and returns what the checkers found.
+    public func run() -> SimResult {
+        form()
+        guard runUntil(limit: 30_000, { self.ringComplete }) else {
+            violations.append("cluster did not form: rings \(nodes.map { $0.membership.ring?.ring.members.count ?? 0 })")
+            return result()
+        }
+        startClients()
+        faultsActive = options.faults
+        if faultsActive { queue.schedule(.nemesis, after: nemesisRandom.between(100...800)) }
+        clientsStopAt = queue.now + options.clientPhaseMilliseconds
+        _ = runUntil(limit: options.clientPhaseMilliseconds) { false }
+        faultsActive = false
+        // Let the last operations finish (their client timeouts bound this).
+        _ = runUntil(limit: clientTimeoutMilliseconds + 500) { self.clients.allSatisfy { $0.current == nil } }
+        heal()
+        _ = runUntil(limit: 2_000) { false }
+        checkLiveness()
+        checkConvergence()
+        finalReads()
+        return result()
+    }
+
+    /// Runs events until `done` holds (checked after each event) or `limit` virtual ms pass.
+    @discardableResult
+    func runUntil(limit: UInt64, _ done: () -> Bool) -> Bool {
+        let deadline = queue.now + limit
+        while let next = queue.peekTime, next <= deadline {
+            if done() { return true }
+            guard let (_, event) = queue.next() else { break }
+            eventCount += 1
+            handle(event)
+        }
+        return done()
+    }
+
+    func handle(_ event: SimEvent) {
+        switch event {
+        case .deliver(let to, let from, let message):
+            guard nodes[to].isUp else { return }
+            receive(message, at: to, from: from)
+        case .membershipTick(let node, let generation):
+            guard isCurrent(node, generation) else { return }
+            membershipTick(node)
+        case .maintenanceTick(let node, let generation):
+            guard isCurrent(node, generation) else { return }
+            maintenanceTick(node)
+        case .writeTimer(let node, let generation, let request, let timer):
+            guard isCurrent(node, generation), var state = nodes[node].writes[request] else { return }
+            let effects = state.machine.onTimer(timer, now: queue.now)
+            nodes[node].writes[request] = state
+            performWrite(effects, node: node, request: request)
+        case .readTimer(let node, let generation, let request, let timer):
+            guard isCurrent(node, generation), var state = nodes[node].reads[request] else { return }
+            let effects = state.machine.onTimer(timer, now: queue.now)
+            nodes[node].reads[request] = state
+            performRead(effects, node: node, request: request)
+        case .casTimer(let node, let generation, let operation, let timer):
+            guard isCurrent(node, generation), var state = nodes[node].proposers[operation] else { return }
+            let effects = state.machine.onTimer(timer)
+            nodes[node].proposers[operation] = state
+            performCAS(effects, node: node, operation: operation)
+        case .hintTimeout(let node, let generation, let batch):
+            guard isCurrent(node, generation) else { return }
+            hintBatchTimedOut(node, batch: batch)
+        case .exchangeTimeout(let node, let generation, let session):
+            guard isCurrent(node, generation) else { return }
+            nodes[node].exchanges[session] = nil
+        case .clientRequest(let node, let client, let operation, let request):
+            guard nodes[node].isUp else {
+                // Connection refused: nothing reached the node.
+                queue.schedule(.clientReply(client: client, operation: operation, .failed("connection refused")), after: 1)
+                return
+            }
+            clientRequest(request, at: node, client: client, operation: operation)
+        case .clientReply(let client, let operation, let reply):
+            clientReceived(reply, client: client, operation: operation)
+        case .clientTimeout(let client, let operation):
+            clientTimedOut(client, operation: operation)
+        case .clientWake(let client):
+            clientWake(client)
+        case .nemesis:
+            nemesis()
+        case .restart(let node, let loseDisk):
+            restart(node, loseDisk: loseDisk)
+        }
+    }
+
+    func isCurrent(_ node: Int, _ generation: UInt64) -> Bool {
+        nodes[node].isUp && nodes[node].generation == generation
+    }
+
+    // MARK: the network
+
+    /// Sends `message` from node `from` to node `to` through the faulty network.
+    func send(_ message: SimMessage, from: Int, to: Int) {
+        stats.messages += 1
+        for delay in network.deliveries(from: from, to: to, random: &networkRandom) {
+            queue.schedule(.deliver(to: to, from: from, message), after: delay)
+        }
+    }
+
+    func reply(to client: Int, operation: UInt64, _ reply: ClientReply) {
+        queue.schedule(.clientReply(client: client, operation: operation, reply), after: 1)
+    }
+
+    // MARK: forming the cluster
+
+    func form() {
+        for index in 0..<options.nodes {
+            let id = SimNode.nodeID(index)
+            let instance: Membership.Instance
+            if index == 0 {
+                instance = .bootstrap(
+                    id, address: SimNode.address(0), clusterName: clusterName, partitionCount: options.partitions,
+                    targetReplicas: options.n, settings: membershipSettings)
+            } else {
+                let seedNode = Int(nodeRandom.between(0...UInt64(index - 1)))
+                instance = Membership.Instance(
+                    joining: id, address: SimNode.address(index), clusterName: clusterName,
+                    seeds: [SimNode.address(seedNode)], settings: membershipSettings)
+            }
+            nodes.append(SimNode(index: index, id: id, membership: instance))
+            nodes[index].membershipState = instance.state
+            boot(index)
+        }
+    }
+
+    /// Every node holds the same ring, with every node a member.
+    var ringComplete: Bool {
+        guard let first = nodes.first?.membership.ring?.ring, first.members == nodes.map(\.id).sorted() else { return false }
+        guard nodes.allSatisfy({ $0.membership.ring?.ring == first }) else { return false }
+        fullRing = first
+        return true
+    }
+
+    /// Starts a node's timers and rebuilds its volatile state from its disk.
+    func boot(_ index: Int) {
+        let generation = nodes[index].generation
+        queue.schedule(.membershipTick(node: index, generation: generation), after: nodeRandom.between(0...50))
+        queue.schedule(.maintenanceTick(node: index, generation: generation), after: nodeRandom.between(0...100))
+        nodes[index].trees = [:]
+        if let ring = nodes[index].membership.ring?.ring { rebuildTrees(index, ring: ring) }
+        let restored = nodes[index].hintLog.values.sorted { $0.id < $1.id }
+        nodes[index].ledger = HintLedger(limits: hintLimits)
+        performHints(nodes[index].ledger.restore(restored, now: queue.now), node: index)
+    }
+
+    var hintLimits: HintLedger.Limits { HintLedger.Limits(maxBytes: 1 << 20, maxAgeMilliseconds: 60_000, batchSize: 8) }
+
+    func rebuildTrees(_ index: Int, ring: Ring) {
+        for partition in 0..<ring.partitionCount where ring.preferenceList(for: partition, n: options.n).contains(nodes[index].id) {
+            nodes[index].trees[partition] = nodes[index].rebuildTree(partition: partition, ring: ring)
+        }
+        nodes[index].exchangePlan = []
+    }
+
+    // MARK: crashes
+
+    func crash(_ index: Int) {
+        guard nodes[index].isUp else { return }
+        stats.crashes += 1
+        nodes[index].isUp = false
+        nodes[index].generation += 1
+        // Memory is gone: machines in flight, trees, the ledger's in-flight state, timers.
+        nodes[index].writes = [:]
+        nodes[index].reads = [:]
+        nodes[index].proposers = [:]
+        nodes[index].casWaiting = [:]
+        nodes[index].casRunning = []
+        nodes[index].hintBatches = [:]
+        nodes[index].exchanges = [:]
+        nodes[index].urgentExchanges = []
+        nodes[index].trees = [:]
+    }
+
+    func restart(_ index: Int, loseDisk: Bool) {
+        guard !nodes[index].isUp else { return }
+        var node = nodes[index]
+        if loseDisk {
+            stats.disksLost += 1
+            node.store = [:]
+            node.hintRecords = [:]
+            node.hintLog = [:]
+            node.hintMintEpoch = [:]
+            node.acceptors = [:]
+            node.disksLost += 1
+            // The mint counter went with the disk. The real node comes back under a new
+            // identity; the simulator keeps the member and moves its epochs out of reach.
+            node.mintLease = UInt64(node.disksLost) << 40
+        }
+        node.isUp = true
+        node.mint = MintEpochs(node: node.id, persistedLease: node.mintLease)
+        node.membership = Membership.Instance(
+            restoring: node.membershipState ?? node.membership.state, me: node.id, address: node.address,
+            seeds: [SimNode.address((index + 1) % options.nodes)], settings: membershipSettings)
+        node.casCounter = [:]
+        nodes[index] = node
+        boot(index)
+    }
+
+    // MARK: the nemesis
+
+    func nemesis() {
+        guard faultsActive else { return }
+        let all = Set(0..<options.nodes)
+        let down = all.filter { !nodes[$0].isUp }
+        switch nemesisRandom.between(0...9) {
+        case 0, 1:
+            // Crash a node, at most two down at once; restart it later, maybe without its disk.
+            if down.count < 2 {
+                let victim = Int(nemesisRandom.between(0...UInt64(options.nodes - 1)))
+                if nodes[victim].isUp {
+                    crash(victim)
+                    let loseDisk = options.diskLoss && options.workload == .set && !diskLossUsed && nemesisRandom.chance(0.3)
+                    if loseDisk { diskLossUsed = true }
+                    queue.schedule(.restart(node: victim, loseDisk: loseDisk), after: nemesisRandom.between(200...2_000))
+                }
+            }
+        case 2, 3:
+            var a: Set<Int> = []
+            for node in 0..<options.nodes where nemesisRandom.chance(0.5) { a.insert(node) }
+            if !a.isEmpty && a.count < options.nodes {
+                stats.partitions += 1
+                network.split(a, all.subtracting(a))
+            }
+        case 4:
+            let node = Int(nemesisRandom.between(0...UInt64(options.nodes - 1)))
+            stats.partitions += 1
+            network.isolate(node, from: all)
+        case 5:
+            var a: Set<Int> = []
+            for node in 0..<options.nodes where nemesisRandom.chance(0.5) { a.insert(node) }
+            if !a.isEmpty && a.count < options.nodes {
+                stats.partitions += 1
+                network.cutOneWay(from: a, to: all.subtracting(a))
+            }
+        case 6:
+            var a: Set<Int> = []
+            for node in 0..<options.nodes where nemesisRandom.chance(0.5) { a.insert(node) }
+            let bridge = Int(nemesisRandom.between(0...UInt64(options.nodes - 1)))
+            stats.partitions += 1
+            network.bridge(a.union([bridge]), all.subtracting(a).union([bridge]), through: bridge)
+        default:
+            network.heal()
+        }
+        queue.schedule(.nemesis, after: nemesisRandom.between(200...1_200))
+    }
+
+    /// Ends every fault: all links back, no drops or duplicates, every node up with its disk.
+    func heal() {
+        network.heal()
+        network.faults.dropProbability = 0
+        network.faults.duplicateProbability = 0
+        for index in nodes.indices where !nodes[index].isUp {
+            restart(index, loseDisk: false)
+        }
+    }
+}
+
+/// Counts of what a run did, for the summary line.
+public struct SimStats: Sendable, Hashable {
+    public var messages = 0
+    public var crashes = 0
+    public var disksLost = 0
+    public var partitions = 0
+    public var operations = 0
+    public var acknowledged = 0
+    public var hintsStored = 0
+    public var hintsDelivered = 0
+    public var exchanges = 0
+    public var repairedByExchange = 0
+    public var readRepairs = 0
+    public var hintsDroppedToExchange = 0
+    public var convergenceMilliseconds: UInt64 = 0
+}

@@ -1,0 +1,112 @@
+import ArgumentParser
+import CairnSim
+import Dispatch
+import Synchronization
+
+/// Runs many seeds of the cluster simulation and reports every failing one with the command
+/// that replays it exactly.
+@main
+struct CairnSimCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cairn-sim",
+        abstract: "Run seeded simulations of a whole Cairn cluster and check its invariants.",
+        discussion: """
+            Each seed forms a 5-node cluster in virtual time, runs a workload under crashes, \
+            partitions, message loss and duplication, heals, and checks: no acknowledged write \
+            lost, nothing deleted or expired returned, replicas converged, CAS histories \
+            linearizable, every request served after healing. A failing seed is printed with \
+            the command that replays it.
+            """)
+
+    @Option(help: "Workload: set, cas or all.")
+    var workload: String = "all"
+
+    @Option(help: "How many seeds to run per workload.")
+    var seeds: Int = 100
+
+    @Option(help: "Run only this seed (replay).")
+    var seed: UInt64?
+
+    @Option(help: "The first seed of the range.")
+    var firstSeed: UInt64 = 1
+
+    @Option(help: "Worker threads.")
+    var jobs: Int = 2
+
+    @Option(help: "Switch on a deliberately broken behaviour: lastWriterWins or localCASRead.")
+    var broken: String?
+
+    @Flag(help: "Print every seed's result, not only failures.")
+    var verbose = false
+
+    func validate() throws {
+        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
+        guard jobs >= 1 && jobs <= 64 else { throw ValidationError("--jobs must be in 1...64") }
+        guard workload == "all" || SimOptions.Workload(rawValue: workload) != nil else {
+            throw ValidationError("--workload must be set, cas or all")
+        }
+        if let broken, SimOptions.Broken(rawValue: broken) == nil {
+            throw ValidationError("--broken must be one of \(SimOptions.Broken.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        let workloads = workload == "all" ? SimOptions.Workload.allCases : [SimOptions.Workload(rawValue: workload)!]
+        let seedList: [UInt64] = seed.map { [$0] } ?? (0..<UInt64(seeds)).map { firstSeed &+ $0 }
+        var anyFailed = false
+        for workload in workloads {
+            var options = SimOptions(workload: workload)
+            options.broken = broken.flatMap(SimOptions.Broken.init(rawValue:))
+            let started = ContinuousClock.now
+            let results = runSeeds(seedList, options: options)
+            let elapsed = ContinuousClock.now - started
+            let failed = results.filter { !$0.passed }
+            anyFailed = anyFailed || !failed.isEmpty
+            let events = results.reduce(0) { $0 + $1.events }
+            let operations = results.reduce(0) { $0 + $1.stats.operations }
+            let acknowledged = results.reduce(0) { $0 + $1.stats.acknowledged }
+            let crashes = results.reduce(0) { $0 + $1.stats.crashes }
+            let partitions = results.reduce(0) { $0 + $1.stats.partitions }
+            let disks = results.reduce(0) { $0 + $1.stats.disksLost }
+            let hintsStored = results.reduce(0) { $0 + $1.stats.hintsStored }
+            let hintsDelivered = results.reduce(0) { $0 + $1.stats.hintsDelivered }
+            let readRepairs = results.reduce(0) { $0 + $1.stats.readRepairs }
+            let exchangeRepairs = results.reduce(0) { $0 + $1.stats.repairedByExchange }
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            print("""
+                \(workload.rawValue): \(results.count - failed.count) passed, \(failed.count) failed \
+                in \((seconds * 10).rounded() / 10) s (\(events) events, \(operations) client operations, \
+                \(acknowledged) acknowledged, \(crashes) crashes, \(disks) disks lost, \(partitions) partitions, \
+                \(hintsStored) hints stored, \(hintsDelivered) delivered, \(readRepairs) read repairs, \
+                \(exchangeRepairs) objects repaired by anti-entropy)
+                """)
+        }
+        if anyFailed { throw ExitCode(1) }
+    }
+
+    /// Runs the seeds on `jobs` threads; prints failures as they happen.
+    func runSeeds(_ seeds: [UInt64], options: SimOptions) -> [SimResult] {
+        let next = Atomic<Int>(0)
+        let results = Mutex<[SimResult]>([])
+        let verbose = self.verbose
+        DispatchQueue.concurrentPerform(iterations: min(jobs, seeds.count)) { _ in
+            while true {
+                let index = next.add(1, ordering: .relaxed).oldValue
+                guard index < seeds.count else { return }
+                let result = Simulation(seed: seeds[index], options: options).run()
+                if !result.passed {
+                    var replay = "swift run -c release cairn-sim --workload \(options.workload.rawValue) --seed \(result.seed)"
+                    if let broken = options.broken { replay += " --broken \(broken.rawValue)" }
+                    print("FAIL \(options.workload.rawValue) seed \(result.seed):\n  "
+                          + result.failures.joined(separator: "\n  ") + "\n  replay: \(replay)")
+                } else if verbose {
+                    print("ok \(options.workload.rawValue) seed \(result.seed): \(result.summary); "
+                          + "\(result.stats.operations) ops, \(result.stats.crashes) crashes, "
+                          + "\(result.stats.partitions) partitions, converged in \(result.stats.convergenceMilliseconds) ms")
+                }
+                results.withLock { $0.append(result) }
+            }
+        }
+        return results.withLock { $0 }.sorted { $0.seed < $1.seed }
+    }
+}
