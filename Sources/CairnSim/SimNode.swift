@@ -57,6 +57,23 @@ struct SimNode {
     /// Anti-entropy work: (partition, peer) pairs to exchange, in order.
     var exchangePlan: [(partition: Int, peer: Int)] = []
     var urgentExchanges: [(partition: Int, peer: Int)] = []
+    /// Forwarded writes already coordinated, by (forwarding node, its request id), oldest
+    /// first and bounded: a duplicated forward must not mint a second dot for one client write.
+    var recentForwards: Set<ForwardID> = []
+    var recentForwardOrder: [ForwardID] = []
+
+    struct ForwardID: Hashable {
+        var from: Int
+        var request: UInt64
+    }
+
+    /// Records a forwarded request; false if it was seen already.
+    mutating func firstSighting(of forward: ForwardID) -> Bool {
+        guard recentForwards.insert(forward).inserted else { return false }
+        recentForwardOrder.append(forward)
+        if recentForwardOrder.count > 4_096 { recentForwards.remove(recentForwardOrder.removeFirst()) }
+        return true
+    }
 
     enum Origin {
         case client(Int, operation: UInt64)

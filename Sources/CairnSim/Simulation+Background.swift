@@ -51,6 +51,7 @@ extension Simulation {
     func storeHint(key: Int, object: SimObject, owner: NodeID, at node: Int) {
         guard let ring = ring(at: node) else { return }
         stats.hintsStored += 1
+        trace(key, "node \(node) stores hint for \(owner.low): \(Simulation.show(object))")
         let hash = SimKeys.hash(key)
         var persisted: [HintLedger.Effect] = []
         let effects = nodes[node].ledger.store(

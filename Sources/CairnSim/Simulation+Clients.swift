@@ -57,6 +57,10 @@ extension Simulation {
     }
 
     func issue(_ client: Int, _ request: ClientRequest) {
+        switch request {
+        case .get(let key, _), .put(let key, _, _, _, _), .delete(let key, _, _), .cas(let key, _):
+            trace(key, "client \(client) op \(clients[client].operationNumber) → node \(clients[client].node): \(request)")
+        }
         queue.schedule(.clientRequest(node: clients[client].node, client: client, operation: clients[client].operationNumber, request),
                        after: 1)
     }
@@ -97,6 +101,13 @@ extension Simulation {
             return
         }
         guard clients[client].operationNumber == operation, let current = clients[client].current else { return }
+        switch current {
+        case .add(let key, _, _), .blindWrite(let key, _), .delete(let key, _), .register(let key, _):
+            switch reply {
+            case .found(let object): trace(key, "client \(client) op \(operation) ← \(Simulation.show(object))")
+            default: trace(key, "client \(client) op \(operation) ← \(reply)")
+            }
+        }
         switch current {
         case .add(let key, let element, let writing):
             if !writing {

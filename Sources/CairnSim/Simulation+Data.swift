@@ -122,6 +122,7 @@ extension Simulation {
         } catch {
             return nodes[node].writes[request]!.machine.onCoordinationFailed(error, now: queue.now)
         }
+        trace(key, "node \(node) coordinates \(sibling.content) with context \(context) hintFor \(String(describing: hintFor)) → \(Simulation.show(object))")
         if let hintFor {
             storeHint(key: key, object: object, owner: hintFor, at: node)
             nodes[node].hintMintEpoch[key] = epoch
@@ -144,6 +145,7 @@ extension Simulation {
             merged = old.map { DVVSet.sync($0.object, object) } ?? object
         }
         if let old, old.object == merged, mintEpoch == nil || old.mintEpoch == mintEpoch { return }
+        trace(key, "node \(node) stores \(Simulation.show(merged)) (was \(Simulation.show(old?.object)), got \(Simulation.show(object)))")
         nodes[node].store[key] = SimNode.Record(object: merged, mintEpoch: mintEpoch ?? old?.mintEpoch)
         guard let ring = ring(at: node) else { return }
         let hash = SimKeys.hash(key)
@@ -179,6 +181,7 @@ extension Simulation {
             nodes[node].writes[request] = state
             performWrite(effects, node: node, request: request)
         case .forward(let request, let key, let forwarded):
+            guard nodes[node].firstSighting(of: SimNode.ForwardID(from: from, request: request)) else { return }
             startWrite(key: key, request: forwarded, at: node, origin: .forwarded(from: from, request: request))
         case .forwardOutcome(let request, let outcome):
             guard var state = nodes[node].writes[request] else { return }

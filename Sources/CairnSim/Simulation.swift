@@ -53,6 +53,9 @@ public final class Simulation {
     var nextElement: UInt64 = 1
     var nextRegisterValue = 1
     var eventCount = 0
+    /// When set, every step that touches this key is logged to `traceLog` (`cairn-sim --trace-key`).
+    public var traceKey: Int?
+    public private(set) var traceLog: [String] = []
     /// The ring every node must hold before the clients start.
     var fullRing: Ring?
 
@@ -166,6 +169,25 @@ public final class Simulation {
         }
     }
 
+    func trace(_ key: Int, _ line: @autoclosure () -> String) {
+        guard key == traceKey else { return }
+        traceLog.append("t=\(queue.now) " + line())
+    }
+
+    static func show(_ object: SimObject?) -> String {
+        guard let object else { return "none" }
+        let siblings = object.siblings.map { s -> String in
+            let content: String
+            switch s.sibling.content {
+            case .tombstone: content = "✝"
+            case .value(let v): content = "\(v)"
+            }
+            return "(\(s.dot.actor.node.low)@\(s.dot.actor.epoch),\(s.dot.counter))=\(content)"
+        }
+        let context = object.join().entries.map { "\($0.actor.node.low)@\($0.actor.epoch):\($0.counter)" }
+        return "{" + context.joined(separator: " ") + "} " + siblings.joined(separator: " ")
+    }
+
     func isCurrent(_ node: Int, _ generation: UInt64) -> Bool {
         nodes[node].isUp && nodes[node].generation == generation
     }
@@ -252,6 +274,8 @@ public final class Simulation {
         nodes[index].exchanges = [:]
         nodes[index].urgentExchanges = []
         nodes[index].trees = [:]
+        nodes[index].recentForwards = []
+        nodes[index].recentForwardOrder = []
     }
 
     func restart(_ index: Int, loseDisk: Bool) {

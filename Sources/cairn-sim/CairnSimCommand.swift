@@ -36,6 +36,9 @@ struct CairnSimCommand: ParsableCommand {
     @Option(help: "Switch on a deliberately broken behaviour: lastWriterWins or localCASRead.")
     var broken: String?
 
+    @Option(help: "With --seed: print every step that touches this key.")
+    var traceKey: Int?
+
     @Flag(help: "Print every seed's result, not only failures.")
     var verbose = false
 
@@ -89,11 +92,15 @@ struct CairnSimCommand: ParsableCommand {
         let next = Atomic<Int>(0)
         let results = Mutex<[SimResult]>([])
         let verbose = self.verbose
+        let traceKey = seeds.count == 1 ? self.traceKey : nil
         DispatchQueue.concurrentPerform(iterations: min(jobs, seeds.count)) { _ in
             while true {
                 let index = next.add(1, ordering: .relaxed).oldValue
                 guard index < seeds.count else { return }
-                let result = Simulation(seed: seeds[index], options: options).run()
+                let simulation = Simulation(seed: seeds[index], options: options)
+                simulation.traceKey = traceKey
+                let result = simulation.run()
+                if traceKey != nil { print(simulation.traceLog.joined(separator: "\n")) }
                 if !result.passed {
                     var replay = "swift run -c release cairn-sim --workload \(options.workload.rawValue) --seed \(result.seed)"
                     if let broken = options.broken { replay += " --broken \(broken.rawValue)" }
