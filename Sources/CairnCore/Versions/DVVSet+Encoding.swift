@@ -30,7 +30,7 @@ public struct DVVSetDecodingLimits: Hashable, Sendable {
 /// ```
 ///   varint entry count
 ///   per entry, sorted by actor, actors distinct:
-///     node (16 bytes, big-endian) | varint epoch (≤ u32) | varint counter (1…2^62) | varint sibling count (≤ counter)
+///     node (16 bytes, big-endian) | varint epoch (64 bits) | varint counter (1…2^62) | varint sibling count (≤ counter)
 ///     per sibling, oldest first:
 ///       u8 flags: bit 0 tombstone, bit 1 has expiry; other bits 0
 ///       varint expiry ms          if bit 1 (never 0)
