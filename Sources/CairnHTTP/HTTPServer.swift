@@ -79,13 +79,16 @@ public final class HTTPServer: Sendable {
 
     /// Stops accepting, asks every connection to close once its current request is answered
     /// (`ChannelShouldQuiesceEvent`), and closes the ones still open after `gracePeriod`.
+    /// Returns when every connection is closed. Calling it again, or before `start`, does nothing.
     public func stop(gracePeriod: Duration = .seconds(5)) async {
         let serverChannel: (any Channel)? = shared.withLock { shared in
             defer { shared.state = .stopped }
             if case .running(let channel) = shared.state { return channel }
             return nil
         }
-        try? await serverChannel?.close()
+        // Only the call that stopped a running server quiesces: a connection must be asked once.
+        guard let serverChannel else { return }
+        try? await serverChannel.close()
         let connections = shared.withLock { Array($0.connections.values) }
         guard !connections.isEmpty else { return }
         for connection in connections {

@@ -211,6 +211,7 @@ import Testing
             await stopped
         }
         #expect(server.localAddress == nil)
+        await server.stop()
         await #expect(throws: (any Error).self) {
             try await Conversation.with(address) { _ in }
         }
