@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C libraries from Debian (Scripts/setup.sh installs them); shims only.
@@ -34,6 +35,17 @@ let package = Package(
         .target(name: "CairnCore"),
         // Deterministic simulation of whole clusters: seeded randomness, virtual time, faulty network.
         .target(name: "CairnSim", dependencies: ["CairnCore"]),
+        // The node's HTTP API: request parsing and response rendering (pure), and a NIO server
+        // that serves them against a `KeyValueService` the node implements.
+        .target(
+            name: "CairnHTTP",
+            dependencies: [
+                "CairnCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "CairnBench",
             dependencies: [
@@ -76,6 +88,16 @@ let package = Package(
         .testTarget(
             name: "CairnCoreTests",
             dependencies: ["CairnCore", "CairnSim", "CXXHash"]
+        ),
+        .testTarget(
+            name: "CairnHTTPTests",
+            dependencies: [
+                "CairnHTTP", "CairnCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,142 @@
+import CairnCore
+import NIOHTTP1
+
+extension APIRequest {
+    /// The name of the header that carries the causal context.
+    public static let contextHeader = "X-Cairn-Context"
+
+    /// Parses and checks one request; every way it can be malformed is an `APIError` (4xx).
+    ///
+    /// Pure: the same inputs give the same request or error. The checks run in the order a
+    /// client would fix them: path, method, query, headers, body. `replicationFactor` is N, the
+    /// upper bound of `r` and `w`.
+    public static func parse(
+        method: HTTPMethod, uri: String, headers: HTTPHeaders, body: [UInt8], limits: APILimits,
+        replicationFactor: Int
+    ) throws(APIError) -> APIRequest {
+        let target = Array(uri.utf8)
+        guard target.first == UInt8(ascii: "/") else {
+            throw APIError(.invalidURI, "the request target must be a path starting with '/'")
+        }
+        let questionMark = target.firstIndex(of: UInt8(ascii: "?"))
+        let path = target[..<(questionMark ?? target.endIndex)]
+        let query = questionMark.map { target[($0 + 1)...] } ?? []
+
+        guard let route = APIRoute(path: path) else {
+            throw APIError(.notFound, "no endpoint at this path; see docs/api.md")
+        }
+        guard route.allowedMethods.contains(method) else {
+            let allow = route.allowedMethods.map(\.rawValue).joined(separator: ", ")
+            throw APIError(
+                .methodNotAllowed, "\(route.pattern) accepts \(allow)",
+                detail: ["allowed": .array(route.allowedMethods.map { .string($0.rawValue) })],
+                headers: [(name: "Allow", value: allow)])
+        }
+        let parameters = try QueryParameters(query, allowed: route.parameters(for: method), endpoint: route.pattern)
+        let parser = RequestParser(headers: headers, body: body, limits: limits, parameters: parameters)
+
+        switch (route, method) {
+        case (.health, _):
+            try parser.expectNoBody()
+            return .health
+        case (.metrics, _):
+            try parser.expectNoBody()
+            return .metrics
+        case (.cluster, _):
+            try parser.expectNoBody()
+            return .clusterStatus
+        case (.keys, _):
+            try parser.expectNoBody()
+            return try parser.scan()
+        case (.key(let segment), .GET):
+            let key = try parser.key(segment)
+            try parser.expectNoBody()
+            return .get(
+                key: key, r: try parser.quorum("r", replicationFactor: replicationFactor), format: parser.valueFormat())
+        case (.key(let segment), .PUT):
+            let key = try parser.key(segment)
+            let w = try parser.quorum("w", replicationFactor: replicationFactor)
+            let context = try parser.context()
+            let (value, ttlSeconds) = try parser.putBody()
+            return .put(key: key, value: value, ttlSeconds: ttlSeconds, context: context, w: w)
+        case (.key(let segment), _):
+            let key = try parser.key(segment)
+            let w = try parser.quorum("w", replicationFactor: replicationFactor)
+            let context = try parser.context()
+            try parser.expectNoBody()
+            return .delete(key: key, context: context, w: w)
+        case (.cas(let segment), _):
+            let key = try parser.key(segment)
+            let (expected, new) = try parser.casBody()
+            return .cas(key: key, expected: expected, new: new)
+        }
+    }
+
+    /// `parse` for a request head from NIOHTTP1.
+    public static func parse(
+        head: HTTPRequestHead, body: [UInt8], limits: APILimits, replicationFactor: Int
+    ) throws(APIError) -> APIRequest {
+        try parse(
+            method: head.method, uri: head.uri, headers: head.headers, body: body, limits: limits,
+            replicationFactor: replicationFactor)
+    }
+
+    /// The most body bytes worth reading for a request with this head, known before any body
+    /// arrives: a raw value on PUT, JSON on PUT and POST, nothing otherwise (a body there is
+    /// refused, the limit only bounds how much of it is read).
+    public static func bodyLimit(for head: HTTPRequestHead, limits: APILimits) -> BodyLimit {
+        switch head.method {
+        case .PUT where (try? RequestParser.mediaType(head.headers)) == .some(.octetStream):
+            return BodyLimit(bytes: limits.maxValueBytes, isRawValue: true)
+        case .PUT, .POST:
+            return BodyLimit(bytes: limits.maxJSONBodyBytes, isRawValue: false)
+        default:
+            return BodyLimit(bytes: limits.maxIgnoredBodyBytes, isRawValue: false)
+        }
+    }
+
+    /// How many body bytes a request may have, and whether the body is the value itself (then
+    /// exceeding it is `value_too_large` rather than `body_too_large`).
+    public struct BodyLimit: Hashable, Sendable {
+        public var bytes: Int
+        public var isRawValue: Bool
+    }
+}
+
+/// The query of a request: each parameter at most once, each one the endpoint takes.
+struct QueryParameters {
+    private var values: [String: [UInt8]] = [:]
+
+    init(_ query: ArraySlice<UInt8>, allowed: Set<String>, endpoint: String) throws(APIError) {
+        for part in query.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            guard let equals = part.firstIndex(of: UInt8(ascii: "=")) else {
+                throw APIError(.invalidParameter, "query parameter without '=': give it as name=value")
+            }
+            let name = String(decoding: part[..<equals], as: UTF8.self)
+            guard allowed.contains(name) else {
+                let takes = allowed.isEmpty ? "no parameters" : allowed.sorted().joined(separator: ", ")
+                throw APIError(
+                    .unknownParameter, "unknown query parameter '\(Self.printable(name))'; \(endpoint) takes \(takes)",
+                    detail: ["parameter": .string(Self.printable(name))])
+            }
+            guard values[name] == nil else {
+                throw APIError(.duplicateParameter, "query parameter '\(name)' given twice", detail: ["parameter": .string(name)])
+            }
+            do {
+                values[name] = try PercentEncoding.decode(part[(equals + 1)...], as: .queryValue)
+            } catch {
+                throw APIError(
+                    .invalidURI, "query parameter '\(name)' is not validly percent-encoded (\(error))",
+                    detail: ["parameter": .string(name)])
+            }
+        }
+    }
+
+    subscript(name: String) -> [UInt8]? { values[name] }
+
+    /// A name as it may be echoed: printable ASCII, at most 64 characters.
+    private static func printable(_ name: String) -> String {
+        let safe = name.unicodeScalars.map { (0x21...0x7E).contains($0.value) ? Character($0) : "?" }
+        return String(safe.prefix(64))
+    }
+}

@@ -1,0 +1,34 @@
+import CairnCore
+
+/// One API request, parsed and checked: what the service is asked to do.
+///
+/// Produced by `APIRequest.parse` from a request's method, target, headers and body (pure; see
+/// `APIRequest+Parsing.swift`), so every argument here is already within the limits: keys are
+/// 1…`maxKeyBytes` bytes, values at most `maxValueBytes`, `r` and `w` in `1...N`, TTLs in
+/// `1...maxTTLSeconds`.
+public enum APIRequest: Hashable, Sendable {
+    /// `GET /v1/keys/{key}`.
+    case get(key: [UInt8], r: Int?, format: ValueFormat)
+    /// `PUT /v1/keys/{key}`; an absent `X-Cairn-Context` is the empty context.
+    case put(key: [UInt8], value: [UInt8], ttlSeconds: Int64?, context: CausalContext, w: Int?)
+    /// `DELETE /v1/keys/{key}`.
+    case delete(key: [UInt8], context: CausalContext, w: Int?)
+    /// `GET /v1/keys?prefix=&limit=&after=`.
+    case scan(prefix: [UInt8], limit: Int, after: [UInt8]?)
+    /// `POST /v1/keys/{key}/cas`; `nil` stands for "absent" on either side.
+    case cas(key: [UInt8], expected: [UInt8]?, new: [UInt8]?)
+    /// `GET /v1/cluster`.
+    case clusterStatus
+    /// `GET /health`.
+    case health
+    /// `GET /metrics`.
+    case metrics
+
+    /// How a single value is sent back.
+    public enum ValueFormat: Hashable, Sendable {
+        /// `{"value": ..., "context": ...}` (the default).
+        case json
+        /// The value's bytes as the body (`Accept: application/octet-stream`).
+        case raw
+    }
+}

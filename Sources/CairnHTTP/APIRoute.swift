@@ -1,0 +1,70 @@
+import NIOHTTP1
+
+/// The endpoint a request path names, before its method, parameters and body are looked at.
+enum APIRoute: Hashable {
+    case health
+    case metrics
+    case cluster
+    /// `/v1/keys`.
+    case keys
+    /// `/v1/keys/{key}`, with the key segment still percent-encoded.
+    case key(ArraySlice<UInt8>)
+    /// `/v1/keys/{key}/cas`.
+    case cas(ArraySlice<UInt8>)
+
+    private static let keysPrefix = Array("/v1/keys/".utf8)
+
+    /// The route of `path` (the request target up to `?`), `nil` for no endpoint.
+    ///
+    /// A key is one path segment: a `/` inside a key travels as `%2F`, so `/v1/keys/a/cas` is
+    /// the CAS endpoint of key `a` and `/v1/keys/a/b` names nothing.
+    init?(path: ArraySlice<UInt8>) {
+        switch Array(path) {
+        case Array("/health".utf8): self = .health
+        case Array("/metrics".utf8): self = .metrics
+        case Array("/v1/cluster".utf8): self = .cluster
+        case Array("/v1/keys".utf8): self = .keys
+        default:
+            guard path.starts(with: Self.keysPrefix) else { return nil }
+            let rest = path.dropFirst(Self.keysPrefix.count)
+            let segments = rest.split(separator: UInt8(ascii: "/"), maxSplits: 2, omittingEmptySubsequences: false)
+            switch segments.count {
+            case 1: self = .key(segments[0])
+            case 2 where Array(segments[1]) == Array("cas".utf8): self = .cas(segments[0])
+            default: return nil
+            }
+        }
+    }
+
+    /// The methods the endpoint answers, in the order `Allow` lists them.
+    var allowedMethods: [HTTPMethod] {
+        switch self {
+        case .health, .metrics, .cluster, .keys: [.GET]
+        case .key: [.GET, .PUT, .DELETE]
+        case .cas: [.POST]
+        }
+    }
+
+    /// The endpoint as docs/api.md writes it, for messages.
+    var pattern: String {
+        switch self {
+        case .health: "/health"
+        case .metrics: "/metrics"
+        case .cluster: "/v1/cluster"
+        case .keys: "/v1/keys"
+        case .key: "/v1/keys/{key}"
+        case .cas: "/v1/keys/{key}/cas"
+        }
+    }
+
+    /// The query parameters `method` takes on this endpoint.
+    func parameters(for method: HTTPMethod) -> Set<String> {
+        switch (self, method) {
+        case (.key, .GET): ["r"]
+        case (.key, .PUT): ["w", "ttl"]
+        case (.key, .DELETE): ["w"]
+        case (.keys, .GET): ["prefix", "limit", "after"]
+        default: []
+        }
+    }
+}

@@ -1,0 +1,48 @@
+extension KeyValueService {
+    /// Carries out `request` and renders its result or its failure; never throws.
+    ///
+    /// `KeyValueServiceError`s become their documented statuses; any other error becomes
+    /// `500 internal_error` with the error's type but not its text, which may name stored data.
+    public func respond(to request: APIRequest) async -> APIResponse {
+        do {
+            switch request {
+            case .get(let key, let r, let format):
+                return .read(try await get(key: key, r: r), format: format)
+            case .put(let key, let value, let ttlSeconds, let context, let w):
+                try await put(key: key, value: value, ttlSeconds: ttlSeconds, context: context, w: w)
+                return .written
+            case .delete(let key, let context, let w):
+                try await delete(key: key, context: context, w: w)
+                return .written
+            case .scan(let prefix, let limit, let after):
+                return .scanPage(try await scan(prefix: prefix, limit: limit, after: after))
+            case .cas(let key, let expected, let new):
+                return .cas(try await cas(key: key, expected: expected, new: new))
+            case .clusterStatus:
+                return .json(.ok, try await clusterStatus())
+            case .health:
+                return .health(try await health())
+            case .metrics:
+                return .metrics(try await metricsText())
+            }
+        } catch {
+            return .failure(error)
+        }
+    }
+}
+
+extension APIResponse {
+    /// The response for an error thrown by a service.
+    public static func failure(_ error: any Error) -> APIResponse {
+        switch error {
+        case let error as KeyValueServiceError:
+            return .error(APIError(error))
+        case let error as APIError:
+            return .error(error)
+        case is CancellationError:
+            return .error(APIError(.unavailable, "the request was cancelled"))
+        default:
+            return .error(APIError(.internalError, "the node failed to serve the request (\(type(of: error)))"))
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import CairnCore
+
+/// What the HTTP API needs from the node: the data operations and the node's reports.
+///
+/// The HTTP layer parses and checks every request (key and value sizes, `r`/`w` within
+/// `1...replicationFactor`, TTL bounds, a well-formed causal context) before it calls a method
+/// here, so an implementation receives only valid arguments, and renders whatever comes back.
+/// The node implements this over its quorum coordinators (DESIGN.md §2); the tests implement it
+/// in memory.
+///
+/// Errors: throw `KeyValueServiceError` for the failures clients must be told about (quorum
+/// not reached, timeout, unknown outcome, sibling cap, …); each maps to a status and code in
+/// docs/api.md. Any other error is answered `500 internal_error` without its text, since it may
+/// name stored data.
+public protocol KeyValueService: Sendable {
+    /// N, the replicas per key: `r` and `w` must lie in `1...replicationFactor`.
+    var replicationFactor: Int { get }
+
+    /// Reads `key` from `r` replicas (`nil`: the cluster's default R). Tombstones and expired
+    /// siblings are left out of the result; no live sibling means "absent".
+    func get(key: [UInt8], r: Int?) async throws -> ReadResult
+
+    /// Writes `value` with an optional time to live, superseding what `context` covers
+    /// (an empty context supersedes nothing), acknowledged by `w` replicas (`nil`: default W).
+    func put(key: [UInt8], value: [UInt8], ttlSeconds: Int64?, context: CausalContext, w: Int?) async throws
+
+    /// Writes a tombstone superseding what `context` covers, acknowledged by `w` replicas.
+    func delete(key: [UInt8], context: CausalContext, w: Int?) async throws
+
+    /// Up to `limit` live keys that start with `prefix`, in byte order, each after `after` when
+    /// it is given.
+    func scan(prefix: [UInt8], limit: Int, after: [UInt8]?) async throws -> ScanPage
+
+    /// Sets `key` to `new` (`nil`: absent) if its current value is `expected` (`nil`: absent),
+    /// linearizably (DESIGN.md §2, "Compare-and-set"). A service without CAS throws
+    /// `KeyValueServiceError.notImplemented`.
+    func cas(key: [UInt8], expected: [UInt8]?, new: [UInt8]?) async throws -> CASOutcome
+
+    /// The node's view of the cluster (members, ring, transfers), sent as the JSON body of
+    /// `GET /v1/cluster`.
+    func clusterStatus() async throws -> JSONValue
+
+    /// Whether this node can serve requests, for `GET /health`.
+    func health() async throws -> HealthReport
+
+    /// The node's metrics in the Prometheus text format (version 0.0.4), for `GET /metrics`.
+    func metricsText() async throws -> String
+}
+
+/// What a read found: the live siblings and the causal context that covers them.
+public struct ReadResult: Hashable, Sendable {
+    /// The values of the live siblings; empty when the key is absent, deleted or expired.
+    public var siblings: [[UInt8]]
+    /// The context to send with the next write of the key, which then supersedes every
+    /// sibling read here. Meaningful even when `siblings` is empty (it covers the tombstones).
+    public var context: CausalContext
+
+    public init(siblings: [[UInt8]], context: CausalContext) {
+        self.siblings = siblings
+        self.context = context
+    }
+
+    /// The result for a key no replica has heard of.
+    public static let absent = ReadResult(siblings: [], context: CausalContext())
+}
+
+/// One page of a prefix scan.
+public struct ScanPage: Hashable, Sendable {
+    /// The keys, in byte order.
+    public var keys: [[UInt8]]
+    /// Where the next page starts (`after=`), or `nil` when the scan is complete.
+    public var nextAfter: [UInt8]?
+
+    public init(keys: [[UInt8]], nextAfter: [UInt8]?) {
+        self.keys = keys
+        self.nextAfter = nextAfter
+    }
+}
+
+/// How a compare-and-set ended, when it is known.
+public enum CASOutcome: Hashable, Sendable {
+    /// The new value is chosen.
+    case applied
+    /// Nothing was written: the current value (`nil`: absent) is not the expected one.
+    case failed(current: [UInt8]?)
+}
+
+/// Whether the node can serve requests, with particulars for operators.
+public struct HealthReport: Hashable, Sendable {
+    public var isHealthy: Bool
+    /// Rendered as the `details` member of the health body (checks, reasons, …).
+    public var details: [String: JSONValue]
+
+    public init(isHealthy: Bool, details: [String: JSONValue] = [:]) {
+        self.isHealthy = isHealthy
+        self.details = details
+    }
+}

@@ -1,0 +1,96 @@
+/// A failure of the service that the client must be told about, with the particulars to tell.
+///
+/// Each code maps to one HTTP status (docs/api.md): a quorum that could not be reached is 503
+/// (nothing says the request cannot succeed later), a timeout and an unknown outcome are 504
+/// (the write may have taken effect; DESIGN.md §2 forbids reporting it as failed), the sibling
+/// cap is 409 (the client must resolve the siblings with a context), a missing feature is 501.
+public struct KeyValueServiceError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: Hashable, Sendable {
+        /// Fewer replicas answered than the request needed; nothing is known to be written
+        /// beyond `acknowledged` replicas.
+        case quorumUnavailable
+        /// The request did not complete in time.
+        case timeout
+        /// A write was sent but its outcome is not known (a CAS that timed out after proposing).
+        case outcomeUnknown
+        /// A write would leave more siblings than the cap allows.
+        case siblingLimitExceeded
+        /// The node sheds load; try again later.
+        case overloaded
+        /// The node cannot serve now (starting, leaving, shutting down).
+        case unavailable
+        /// This version does not implement the operation.
+        case notImplemented
+    }
+
+    public var code: Code
+    public var message: String
+    /// Replicas the request needed (R, W or a CAS majority), for `quorumUnavailable`.
+    public var required: Int?
+    /// Replicas that answered, for `quorumUnavailable`.
+    public var acknowledged: Int?
+    /// The limit exceeded, for `siblingLimitExceeded`.
+    public var limit: Int?
+    /// Seconds after which a retry may succeed, for `overloaded` and `unavailable`.
+    public var retryAfterSeconds: Int?
+
+    public init(
+        _ code: Code, _ message: String, required: Int? = nil, acknowledged: Int? = nil, limit: Int? = nil,
+        retryAfterSeconds: Int? = nil
+    ) {
+        self.code = code
+        self.message = message
+        self.required = required
+        self.acknowledged = acknowledged
+        self.limit = limit
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+
+    /// `required` replicas were needed and only `acknowledged` answered.
+    public static func quorumUnavailable(required: Int, acknowledged: Int) -> KeyValueServiceError {
+        KeyValueServiceError(
+            .quorumUnavailable, "\(acknowledged) of \(required) required replicas answered",
+            required: required, acknowledged: acknowledged)
+    }
+
+    /// The operation is not in this version of the node.
+    public static func notImplemented(_ operation: String) -> KeyValueServiceError {
+        KeyValueServiceError(.notImplemented, "\(operation) is not implemented in this version")
+    }
+
+    /// The write would leave more than `limit` siblings.
+    public static func siblingLimitExceeded(limit: Int) -> KeyValueServiceError {
+        KeyValueServiceError(
+            .siblingLimitExceeded,
+            "the write would leave more than \(limit) siblings; read the key and write with its context to resolve them",
+            limit: limit)
+    }
+
+    public var description: String { "\(code): \(message)" }
+}
+
+extension APIError {
+    /// The client's view of a service failure.
+    init(_ error: KeyValueServiceError) {
+        var detail: [String: JSONValue] = [:]
+        if let required = error.required { detail["required"] = .integer(Int64(required)) }
+        if let acknowledged = error.acknowledged { detail["acknowledged"] = .integer(Int64(acknowledged)) }
+        if let limit = error.limit { detail["limit"] = .integer(Int64(limit)) }
+        var headers: [(name: String, value: String)] = []
+        if let retryAfter = error.retryAfterSeconds {
+            detail["retry_after_seconds"] = .integer(Int64(retryAfter))
+            headers.append((name: "Retry-After", value: String(retryAfter)))
+        }
+        let code: Code =
+            switch error.code {
+            case .quorumUnavailable: .quorumUnavailable
+            case .timeout: .timeout
+            case .outcomeUnknown: .outcomeUnknown
+            case .siblingLimitExceeded: .siblingLimitExceeded
+            case .overloaded: .overloaded
+            case .unavailable: .unavailable
+            case .notImplemented: .notImplemented
+            }
+        self.init(code, error.message, detail: detail, headers: headers)
+    }
+}

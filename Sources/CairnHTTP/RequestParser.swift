@@ -1,0 +1,271 @@
+import CairnCore
+import NIOHTTP1
+
+/// The checks of one request's parts, used by `APIRequest.parse` once the route and method are
+/// known. Each throws the `APIError` a client sees.
+struct RequestParser {
+    let headers: HTTPHeaders
+    let body: [UInt8]
+    let limits: APILimits
+    let parameters: QueryParameters
+
+    enum MediaType: Hashable {
+        case json, octetStream
+    }
+
+    // MARK: Path and query
+
+    /// The key a path segment names: percent-decoded, 1…`maxKeyBytes` bytes.
+    func key(_ segment: ArraySlice<UInt8>) throws(APIError) -> [UInt8] {
+        let key: [UInt8]
+        do {
+            key = try PercentEncoding.decode(segment, as: .pathSegment)
+        } catch {
+            throw APIError(.invalidURI, "the key is not validly percent-encoded (\(error))")
+        }
+        guard !key.isEmpty else { throw APIError(.emptyKey, "the key is empty; keys are 1 to \(limits.maxKeyBytes) bytes") }
+        guard key.count <= limits.maxKeyBytes else {
+            throw APIError(
+                .keyTooLong, "the key is \(key.count) bytes; keys are at most \(limits.maxKeyBytes) bytes",
+                detail: ["limit": .integer(Int64(limits.maxKeyBytes)), "size": .integer(Int64(key.count))])
+        }
+        return key
+    }
+
+    /// `r` or `w`: absent, or an integer in `1...replicationFactor`.
+    func quorum(_ name: String, replicationFactor: Int) throws(APIError) -> Int? {
+        guard let text = parameters[name] else { return nil }
+        guard let value = Self.decimal(text), (1...Int64(replicationFactor)).contains(value) else {
+            throw APIError(
+                .invalidParameter, "\(name) must be an integer in 1...\(replicationFactor) (N)",
+                detail: ["parameter": .string(name), "min": 1, "max": .integer(Int64(replicationFactor))])
+        }
+        return Int(value)
+    }
+
+    /// The digits of a non-negative decimal integer that fits comfortably in 64 bits.
+    static func decimal(_ text: [UInt8]) -> Int64? {
+        guard (1...18).contains(text.count),
+            text.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+        else { return nil }
+        return text.reduce(Int64(0)) { $0 * 10 + Int64($1 - UInt8(ascii: "0")) }
+    }
+
+    func scan() throws(APIError) -> APIRequest {
+        let prefix = parameters["prefix"] ?? []
+        guard prefix.count <= limits.maxKeyBytes else {
+            throw APIError(
+                .invalidParameter, "prefix is \(prefix.count) bytes; keys are at most \(limits.maxKeyBytes) bytes",
+                detail: ["parameter": "prefix", "limit": .integer(Int64(limits.maxKeyBytes))])
+        }
+        var limit = limits.defaultScanLimit
+        if let text = parameters["limit"] {
+            guard let value = Self.decimal(text), (1...Int64(limits.maxScanLimit)).contains(value) else {
+                throw APIError(
+                    .invalidParameter, "limit must be an integer in 1...\(limits.maxScanLimit)",
+                    detail: ["parameter": "limit", "min": 1, "max": .integer(Int64(limits.maxScanLimit))])
+            }
+            limit = Int(value)
+        }
+        let after = parameters["after"]
+        if let after, after.isEmpty || after.count > limits.maxKeyBytes {
+            throw APIError(
+                .invalidParameter, "after must be a key of 1 to \(limits.maxKeyBytes) bytes",
+                detail: ["parameter": "after"])
+        }
+        return .scan(prefix: prefix, limit: limit, after: after)
+    }
+
+    // MARK: Headers
+
+    /// The one value of header `name`, `nil` when absent; given twice is an error.
+    func single(_ name: String) throws(APIError) -> String? {
+        let values = headers[name]
+        guard values.count <= 1 else {
+            throw APIError(.invalidHeader, "header \(name) given \(values.count) times", detail: ["header": .string(name)])
+        }
+        return values.first
+    }
+
+    /// The causal context of a write: the empty context when the header is absent.
+    func context() throws(APIError) -> CausalContext {
+        guard let text = try single(APIRequest.contextHeader) else { return CausalContext() }
+        let name = APIRequest.contextHeader
+        guard !text.isEmpty else {
+            throw APIError(.invalidContext, "\(name) is empty; leave the header out for a write without a context")
+        }
+        guard text.utf8.count <= limits.maxContextHeaderBytes else {
+            throw APIError(
+                .invalidContext, "\(name) is longer than \(limits.maxContextHeaderBytes) characters",
+                detail: ["limit": .integer(Int64(limits.maxContextHeaderBytes))])
+        }
+        guard let bytes = Base64.decode(text.utf8, .url) else {
+            throw APIError(.invalidContext, "\(name) is not unpadded base64url; send back the value a read returned")
+        }
+        do {
+            return try CausalContext(decoding: bytes)
+        } catch {
+            throw APIError(.invalidContext, "\(name) is not a causal context (\(error)); send back the value a read returned")
+        }
+    }
+
+    /// The body's media type from `Content-Type`, JSON when absent. Parameters such as
+    /// `charset` are ignored; JSON is UTF-8 by definition (RFC 8259 §8.1).
+    static func mediaType(_ headers: HTTPHeaders) throws(APIError) -> MediaType {
+        let values = headers["content-type"]
+        guard values.count <= 1 else {
+            throw APIError(.invalidHeader, "header Content-Type given \(values.count) times", detail: ["header": "Content-Type"])
+        }
+        guard let value = values.first else { return .json }
+        let essence = value.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        switch essence.trimmingSpaces.lowercased() {
+        case "application/json": return .json
+        case "application/octet-stream": return .octetStream
+        default:
+            throw APIError(
+                .unsupportedMediaType, "Content-Type must be application/json or application/octet-stream",
+                detail: ["supported": ["application/json", "application/octet-stream"]])
+        }
+    }
+
+    /// Raw bytes when `Accept` names `application/octet-stream` before (or without)
+    /// `application/json`; JSON otherwise.
+    func valueFormat() -> APIRequest.ValueFormat {
+        for value in headers["accept"] {
+            for item in value.split(separator: ",") {
+                let essence = (item.split(separator: ";", maxSplits: 1).first ?? "").trimmingSpaces.lowercased()
+                if essence == "application/octet-stream" { return .raw }
+                if essence == "application/json" { return .json }
+            }
+        }
+        return .json
+    }
+
+    // MARK: Bodies
+
+    func expectNoBody() throws(APIError) {
+        guard body.isEmpty else {
+            throw APIError(.unexpectedBody, "this request takes no body; it had \(body.count) bytes")
+        }
+    }
+
+    /// The value and TTL of a PUT: a JSON object, or the raw body with `?ttl=`.
+    func putBody() throws(APIError) -> (value: [UInt8], ttlSeconds: Int64?) {
+        switch try Self.mediaType(headers) {
+        case .octetStream:
+            try checkValueSize(body.count)
+            var ttlSeconds: Int64?
+            if let text = parameters["ttl"] {
+                guard let value = Self.decimal(text) else { throw ttlError() }
+                ttlSeconds = try checkTTL(value)
+            }
+            return (body, ttlSeconds)
+        case .json:
+            guard parameters["ttl"] == nil else {
+                throw APIError(.invalidTTL, "with a JSON body the TTL goes in the body's \"ttl\" member, not in the query")
+            }
+            let object = try jsonObject(allowed: ["value", "value_base64", "ttl"])
+            guard let value = try valueMember(object, text: "value", base64: "value_base64", nullable: false) else {
+                throw APIError(.invalidBody, "\"value\" must be a string")
+            }
+            var ttlSeconds: Int64?
+            switch object["ttl"] {
+            case nil, .null?: break
+            case .integer(let seconds)?: ttlSeconds = try checkTTL(seconds)
+            default: throw ttlError()
+            }
+            return (value, ttlSeconds)
+        }
+    }
+
+    /// The expected and new values of a CAS; `nil` stands for absent.
+    func casBody() throws(APIError) -> (expected: [UInt8]?, new: [UInt8]?) {
+        guard try Self.mediaType(headers) == .json else {
+            throw APIError(.unsupportedMediaType, "a CAS body is JSON", detail: ["supported": ["application/json"]])
+        }
+        let object = try jsonObject(allowed: ["expected", "expected_base64", "value", "value_base64"])
+        let expected = try valueMember(object, text: "expected", base64: "expected_base64", nullable: true)
+        let new = try valueMember(object, text: "value", base64: "value_base64", nullable: true)
+        return (expected, new)
+    }
+
+    private func jsonObject(allowed: Set<String>) throws(APIError) -> [String: JSONValue] {
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(body)
+        } catch {
+            throw APIError(.invalidJSON, "the body is not valid JSON: \(error)", detail: ["offset": .integer(Int64(error.offset))])
+        }
+        guard case .object(let members) = document else {
+            throw APIError(.invalidBody, "the body must be a JSON object")
+        }
+        if let unknown = members.keys.sorted().first(where: { !allowed.contains($0) }) {
+            let name = String(unknown.prefix(64))
+            throw APIError(
+                .invalidBody, "unknown member \"\(name)\"; the body takes \(allowed.sorted().joined(separator: ", "))",
+                detail: ["member": .string(name)])
+        }
+        return members
+    }
+
+    /// A value given as text (`text`, UTF-8) or as standard base64 (`base64`): exactly one of
+    /// them; `null` means absent where `nullable`.
+    private func valueMember(
+        _ object: [String: JSONValue], text: String, base64: String, nullable: Bool
+    ) throws(APIError) -> [UInt8]? {
+        let bytes: [UInt8]?
+        switch (object[text], object[base64]) {
+        case (nil, nil):
+            throw APIError(.invalidBody, "the body needs \"\(text)\" or \"\(base64)\"", detail: ["member": .string(text)])
+        case (.some, .some):
+            throw APIError(.invalidBody, "give \"\(text)\" or \"\(base64)\", not both", detail: ["member": .string(text)])
+        case (.string(let string)?, nil):
+            bytes = Array(string.utf8)
+        case (nil, .string(let string)?):
+            guard let decoded = Base64.decode(string.utf8, .standard) else {
+                throw APIError(
+                    .invalidBase64, "\"\(base64)\" is not padded standard base64 (RFC 4648 §4)",
+                    detail: ["member": .string(base64)])
+            }
+            bytes = decoded
+        case (.null?, nil) where nullable, (nil, .null?) where nullable:
+            bytes = nil
+        default:
+            let name = object[text] != nil ? text : base64
+            throw APIError(
+                .invalidBody, "\"\(name)\" must be a string\(nullable ? " or null" : "")", detail: ["member": .string(name)])
+        }
+        if let bytes { try checkValueSize(bytes.count) }
+        return bytes
+    }
+
+    private func checkValueSize(_ size: Int) throws(APIError) {
+        guard size <= limits.maxValueBytes else {
+            throw APIError(
+                .valueTooLarge, "the value is \(size) bytes; values are at most \(limits.maxValueBytes) bytes",
+                detail: ["limit": .integer(Int64(limits.maxValueBytes)), "size": .integer(Int64(size))])
+        }
+    }
+
+    private func checkTTL(_ seconds: Int64) throws(APIError) -> Int64 {
+        guard (1...limits.maxTTLSeconds).contains(seconds) else { throw ttlError() }
+        return seconds
+    }
+
+    private func ttlError() -> APIError {
+        APIError(
+            .invalidTTL, "ttl must be an integer number of seconds in 1...\(limits.maxTTLSeconds)",
+            detail: ["min": 1, "max": .integer(limits.maxTTLSeconds)])
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
+    var trimmingSpaces: Substring {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        let string = Substring(self)
+        guard let first = string.firstIndex(where: { !isSpace($0) }), let last = string.lastIndex(where: { !isSpace($0) })
+        else { return "" }
+        return string[first...last]
+    }
+}
