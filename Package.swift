@@ -7,12 +7,16 @@ let package = Package(
     products: [
         .library(name: "CairnStorage", targets: ["CairnStorage"]),
         .library(name: "CairnCore", targets: ["CairnCore"]),
+        .library(name: "CairnWire", targets: ["CairnWire"]),
+        .library(name: "CairnTransport", targets: ["CairnTransport"]),
         .executable(name: "cairn", targets: ["cairn"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C libraries from Debian (Scripts/setup.sh installs them); shims only.
@@ -31,6 +35,23 @@ let package = Package(
         ),
         // Pure protocol logic: no I/O, no clocks read, no randomness created. Standard library only.
         .target(name: "CairnCore"),
+        // Internode messages, frames and the handshake machine: bytes in ByteBuffers, no sockets.
+        .target(
+            name: "CairnWire",
+            dependencies: ["CairnCore", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // Internode connections over real sockets: server, peers with multiplexed requests,
+        // the pool keyed by address, and the HMAC that proves the cluster secret.
+        .target(
+            name: "CairnTransport",
+            dependencies: [
+                "CairnWire", "CairnCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Deterministic simulation of whole clusters: seeded randomness, virtual time, faulty network.
         .target(name: "CairnSim", dependencies: ["CairnCore"]),
         .target(
@@ -63,6 +84,18 @@ let package = Package(
         .testTarget(
             name: "CairnSimTests",
             dependencies: ["CairnSim"]
+        ),
+        // Tests of CairnWire and CairnTransport (codec, frames, handshake, sockets).
+        .testTarget(
+            name: "CairnWireTests",
+            dependencies: [
+                "CairnWire", "CairnTransport", "CairnCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "CairnCoreTests",
