@@ -25,6 +25,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var backlog = CircularBuffer<Frame>()
     private var readPending = false
     private var context: ChannelHandlerContext?
+    /// The handler tasks in progress, cancelled when the connection closes (nobody is left to
+    /// read their answers).
+    private var tasks: [UInt64: Task<Void, Never>] = [:]
+    private var nextTaskID: UInt64 = 0
 
     init(handler: any WireRequestHandler, settings: WireSettings, peerLabel: String, logger: Logger) {
         self.handler = handler
@@ -34,7 +38,21 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        cancelTasks()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        cancelTasks()
+        context.fireChannelInactive()
+    }
+
+    private func cancelTasks() {
+        for task in tasks.values { task.cancel() }
+        tasks = [:]
+        backlog.removeAll()
+    }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let established = event as? HandshakeEstablished {
@@ -106,11 +124,13 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// Runs `work` off the loop, then writes its frame (if any) back on the loop.
     private func run(requestID: UInt64, context: ChannelHandlerContext, _ work: @escaping @Sendable () async -> Frame?) {
         inFlight += 1
+        nextTaskID += 1
+        let taskID = nextTaskID
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
-        Task {
+        tasks[taskID] = Task {
             let frame = await work()
-            eventLoop.execute { bound.value.finished(frame) }
+            eventLoop.execute { bound.value.finished(frame, taskID: taskID) }
         }
     }
 
@@ -136,8 +156,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         return frame
     }
 
-    private func finished(_ frame: Frame?) {
+    private func finished(_ frame: Frame?, taskID: UInt64) {
         inFlight -= 1
+        tasks[taskID] = nil
         guard let context else { return }  // the connection closed meanwhile
         if let frame { reply(frame, context: context) }
         while inFlight < settings.maxConcurrentRequestsPerConnection, let next = backlog.popFirst(), let peer {

@@ -51,6 +51,8 @@ final class LogRecorder: Sendable {
 final class TestHandler: WireRequestHandler {
     let oneWays = NIOLockedValueBox<[WireMessage]>([])
     let peers = NIOLockedValueBox<[Handshake.Peer]>([])
+    /// "never" requests whose task was cancelled (the connection closed).
+    let cancelled = NIOLockedValueBox(0)
 
     static let neverKey: [UInt8] = Array("never".utf8)
     static let bigKey: [UInt8] = Array("big".utf8)
@@ -59,7 +61,11 @@ final class TestHandler: WireRequestHandler {
         peers.withLockedValue { $0.append(peer) }
         switch request {
         case .read(let read) where read.key == Self.neverKey:
-            try? await Task.sleep(for: .seconds(30))
+            do {
+                try await Task.sleep(for: .seconds(30))
+            } catch {
+                cancelled.withLockedValue { $0 += 1 }
+            }
             return .readReply(.notFound)
         case .read(let read) where read.key == Self.bigKey:
             let value = [UInt8](repeating: 7, count: 2 << 20)

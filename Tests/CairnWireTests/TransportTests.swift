@@ -83,7 +83,12 @@ struct TransportTests {
             #expect(ContinuousClock.now - started < .seconds(5))
             // The connection survived the timeout.
             #expect(readValue(try await client.pool.request(.read(ReadRequest(key: [42], partition: 0)), to: address)) == [42])
+            // When the connection closes, the server cancels the handler still working on it.
             await client.shutdown()
+            for _ in 0..<200 where server.handler.cancelled.withLockedValue({ $0 }) == 0 {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(server.handler.cancelled.withLockedValue { $0 } == 1)
             await server.shutdown()
         }
     }
@@ -300,6 +305,30 @@ struct TransportTests {
             #expect(frames.count == 1)
             #expect(frames.first?.kind == .handshake)
             await server.shutdown()
+        }
+    }
+
+    @Test("bytes queued to a peer are bounded: while connecting, a request past the bound fails at once")
+    func queuedBytesBound() async throws {
+        let log = LogRecorder()
+        try await withGroup { group in
+            // A listener that accepts and never speaks: the peer stays in its handshake.
+            let silent = try await ServerBootstrap(group: group).bind(host: "127.0.0.2", port: 0).get()
+            let address = WireAddress(host: "127.0.0.2", port: silent.localAddress!.port!).description
+            let limits = WireLimits(maxFrameBytes: 64 << 10)
+            let settings = WireSettings(limits: limits, handshakeTimeout: .seconds(3), maxQueuedBytes: 100 << 10)
+            let client = try await TestNode.start(host: "127.0.0.1", node: a, settings: settings, group: group, logger: log.logger)
+            let object = DVVSet<[UInt8]>.new([UInt8](repeating: 1, count: 40 << 10), by: WireSamples.actorA)
+            let replicate = WireMessage.replicate(Replicate(key: [1], partition: 0, object: object))
+            async let first = transportError { _ = try await client.pool.request(replicate, to: address, timeout: .seconds(2)) }
+            async let second = transportError { _ = try await client.pool.request(replicate, to: address, timeout: .seconds(2)) }
+            let third = await transportError { _ = try await client.pool.request(replicate, to: address, timeout: .seconds(2)) }
+            let errors = [await first, await second, third].compactMap { $0?.code }
+            // Two fit in 100 KiB; one of the three is refused at once, the others time out.
+            #expect(errors.filter { $0 == .overloaded }.count == 1)
+            #expect(errors.filter { $0 == .timedOut }.count == 2)
+            await client.shutdown()
+            try await silent.close()
         }
     }
 }
