@@ -1,3 +1,4 @@
+import CairnCore
 import CairnWire
 import NIOCore
 import NIOEmbedded
@@ -104,5 +105,44 @@ struct FrameTests {
         try channel.writeInbound(wire)
         for frame in frames { #expect(try channel.readInbound(as: Frame.self) == frame) }
         #expect(try channel.finish().isClean)
+    }
+
+    @Test("random byte streams split into frames or fail with a WireError, never trap")
+    func randomStreams() {
+        var random = SplitMix64(seed: 0x5eed)
+        var framesSeen = 0
+        for _ in 0..<2000 {
+            var bytes = ByteBuffer(bytes: (0..<Int(random.next() % 64)).map { _ in UInt8(truncatingIfNeeded: random.next()) })
+            // Small lengths are common enough that some streams hold whole frames.
+            if random.next() % 2 == 0, bytes.readableBytes >= 5 {
+                bytes.setInteger(UInt32(11 + random.next() % 20), at: 0)
+                bytes.setInteger(UInt8(1 + random.next() % 5), at: 4)
+            }
+            do {
+                while let _ = try FrameDecoder.decodeFrame(from: &bytes, maxFrameBytes: 1024) { framesSeen += 1 }
+            } catch {
+                // Typed throws: a WireError.
+            }
+        }
+        #expect(framesSeen > 0)
+    }
+
+    @Test("random handshake payloads decode or become a refusal, never trap")
+    func randomHandshakes() {
+        var random = SplitMix64(seed: 0x4a11)
+        let hello = Handshake.Message.hello(Handshake.Hello(
+            clusterName: "alpha", node: WireSamples.a, listenAddress: "127.0.0.1:1", nonce: Array(repeating: 9, count: 32),
+            requiresProof: true)).frame()
+        let good = Array(hello.payload.readableBytesView)
+        for _ in 0..<3000 {
+            var bytes = good
+            switch random.next() % 3 {
+            case 0: bytes = Array(bytes[..<Int(random.next() % UInt64(bytes.count))])
+            case 1: bytes[Int(random.next() % UInt64(bytes.count))] ^= UInt8(1) << UInt8(random.next() % 8)
+            default: bytes = (0..<Int(random.next() % 80)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            }
+            let frame = Frame(kind: .handshake, messageType: UInt16(1 + random.next() % 3), requestID: 0, payload: ByteBuffer(bytes: bytes))
+            _ = try? Handshake.Message(frame: frame)
+        }
     }
 }

@@ -53,6 +53,8 @@ final class TestHandler: WireRequestHandler {
     let peers = NIOLockedValueBox<[Handshake.Peer]>([])
     /// "never" requests whose task was cancelled (the connection closed).
     let cancelled = NIOLockedValueBox(0)
+    /// "never" requests running now, and the most that ever ran at once.
+    let running = NIOLockedValueBox((now: 0, peak: 0))
 
     static let neverKey: [UInt8] = Array("never".utf8)
     static let bigKey: [UInt8] = Array("big".utf8)
@@ -61,6 +63,8 @@ final class TestHandler: WireRequestHandler {
         peers.withLockedValue { $0.append(peer) }
         switch request {
         case .read(let read) where read.key == Self.neverKey:
+            running.withLockedValue { $0.now += 1; $0.peak = max($0.peak, $0.now) }
+            defer { running.withLockedValue { $0.now -= 1 } }
             do {
                 try await Task.sleep(for: .seconds(30))
             } catch {

@@ -331,4 +331,32 @@ struct TransportTests {
             try await silent.close()
         }
     }
+
+    @Test("a server connection runs at most its bound of requests at once; the rest wait or are refused")
+    func serverConcurrencyBound() async throws {
+        let log = LogRecorder()
+        try await withGroup { group in
+            let server = try await TestNode.start(
+                host: "127.0.0.2", node: b, settings: WireSettings(maxConcurrentRequestsPerConnection: 2), group: group, logger: log.logger)
+            let client = try await TestNode.start(host: "127.0.0.1", node: a, group: group, logger: log.logger)
+            let address = server.server.listenAddress
+            let errors = await withTaskGroup(of: TransportError?.self) { tasks in
+                for _ in 0..<12 {
+                    tasks.addTask {
+                        await transportError {
+                            _ = try await client.pool.request(.read(ReadRequest(key: TestHandler.neverKey, partition: 0)), to: address, timeout: .seconds(1))
+                        }
+                    }
+                }
+                var errors: [TransportError?] = []
+                for await error in tasks { errors.append(error) }
+                return errors
+            }
+            #expect(server.handler.running.withLockedValue { $0.peak } == 2)
+            // Every request ended with an error: timed out (running, waiting, unread) or refused.
+            #expect(errors.allSatisfy { $0?.code == .timedOut || $0?.remote?.code == .overloaded })
+            await client.shutdown()
+            await server.shutdown()
+        }
+    }
 }
