@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .library(name: "CairnStorage", targets: ["CairnStorage"]),
         .library(name: "CairnCore", targets: ["CairnCore"]),
+        .library(name: "CairnWire", targets: ["CairnWire"]),
+        .library(name: "CairnTransport", targets: ["CairnTransport"]),
         .executable(name: "cairn", targets: ["cairn"]),
         .executable(name: "cairn-sim", targets: ["cairn-sim"]),
     ],
@@ -15,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C libraries from Debian (Scripts/setup.sh installs them); shims only.
@@ -33,6 +36,24 @@ let package = Package(
         ),
         // Pure protocol logic: no I/O, no clocks read, no randomness created. Standard library only.
         .target(name: "CairnCore"),
+        // Internode messages, frames and the handshake machine: bytes in ByteBuffers, no sockets.
+        .target(
+            name: "CairnWire",
+            dependencies: ["CairnCore", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // Internode connections over real sockets: server, peers with multiplexed requests,
+        // the pool keyed by address, and the HMAC that proves the cluster secret.
+        .target(
+            name: "CairnTransport",
+            dependencies: [
+                "CairnWire", "CairnCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Deterministic simulation of whole clusters: seeded randomness, virtual time, faulty network.
         .target(name: "CairnSim", dependencies: ["CairnCore"]),
         // The node's HTTP API: request parsing and response rendering (pure), and a NIO server
@@ -84,6 +105,19 @@ let package = Package(
         .testTarget(
             name: "CairnSimTests",
             dependencies: ["CairnSim"]
+        ),
+        // Tests of CairnWire and CairnTransport (codec, frames, handshake, sockets).
+        .testTarget(
+            name: "CairnWireTests",
+            dependencies: [
+                "CairnWire", "CairnTransport", "CairnCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "CairnCoreTests",

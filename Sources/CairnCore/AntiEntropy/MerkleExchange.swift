@@ -12,6 +12,11 @@ public struct MerkleExchange: Sendable {
     public struct Request: Sendable, Equatable {
         public var level: Int
         public var indices: [Int]
+
+        public init(level: Int, indices: [Int]) {
+            self.level = level
+            self.indices = indices
+        }
     }
 
     public enum Step: Sendable, Equatable {

@@ -1,0 +1,50 @@
+import CairnCore
+
+/// Bounds on what a node accepts from a peer, so that hostile or corrupt bytes can make it
+/// neither allocate without limit nor trap.
+///
+/// Every count and length in a message is also checked against the bytes left in its frame
+/// before anything is allocated for it, so no message can claim more memory than its frame
+/// (itself bounded by `maxFrameBytes`) already occupies.
+public struct WireLimits: Hashable, Sendable {
+    /// The largest frame length field accepted (and sent): 8 MiB plus 64 KiB of headroom, so a
+    /// replicated object with two 4 MiB siblings (DESIGN.md §2: values up to 4 MiB) fits.
+    public static let defaultMaxFrameBytes = (8 << 20) + (64 << 10)
+
+    /// The largest value of a frame's length field.
+    public var maxFrameBytes: Int
+    /// A key's bytes (DESIGN.md §2: 1...1024 by default).
+    public var maxKeyBytes: Int
+    /// Names, addresses and reasons in text.
+    public var maxStringBytes: Int
+    /// Items in a hint, handoff or segment batch.
+    public var maxBatchItems: Int
+    /// Members in a membership message or a ring.
+    public var maxMembers: Int
+    /// Indices or hashes in one Merkle request or answer.
+    public var maxMerkleIndices: Int
+    /// Limits handed to `DVVSet(decoding:limits:)` for every object in a message.
+    public var objectLimits: DVVSetDecodingLimits
+
+    public init(
+        maxFrameBytes: Int = WireLimits.defaultMaxFrameBytes,
+        maxKeyBytes: Int = 1024,
+        maxStringBytes: Int = 4096,
+        maxBatchItems: Int = 4096,
+        maxMembers: Int = 4096,
+        maxMerkleIndices: Int = 1 << 20,
+        objectLimits: DVVSetDecodingLimits? = nil
+    ) {
+        precondition(maxFrameBytes >= Frame.headerBytesAfterLength && maxFrameBytes <= Int(UInt32.max),
+                     "frame limit \(maxFrameBytes) must be in \(Frame.headerBytesAfterLength)...\(UInt32.max)")
+        precondition(maxKeyBytes >= 1 && maxStringBytes >= 1 && maxBatchItems >= 1 && maxMembers >= 1 && maxMerkleIndices >= 1,
+                     "wire limits must be positive: key \(maxKeyBytes) string \(maxStringBytes) batch \(maxBatchItems) members \(maxMembers) merkle \(maxMerkleIndices)")
+        self.maxFrameBytes = maxFrameBytes
+        self.maxKeyBytes = maxKeyBytes
+        self.maxStringBytes = maxStringBytes
+        self.maxBatchItems = maxBatchItems
+        self.maxMembers = maxMembers
+        self.maxMerkleIndices = maxMerkleIndices
+        self.objectLimits = objectLimits ?? DVVSetDecodingLimits(maxEncodedBytes: maxFrameBytes)
+    }
+}

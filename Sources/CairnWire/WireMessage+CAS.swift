@@ -1,0 +1,63 @@
+import CairnCore
+import NIOCore
+
+// Compare-and-set messages (`CAS.Message`), each behind the key it concerns. A ballot is
+// u64 counter | node (16); a proposal is a ballot and an optional value.
+
+extension ByteBuffer {
+    mutating func writeBallot(_ ballot: CAS.Ballot) {
+        writeInteger(ballot.counter)
+        writeNodeID(ballot.node)
+    }
+
+    mutating func writeProposal(_ proposal: CAS.Proposal) {
+        writeBallot(proposal.ballot)
+        writeWireOptional(proposal.value) { $0.writeWireBytes($1) }
+    }
+
+    mutating func writeCASMessage(_ message: CAS.Message) {
+        switch message {
+        case .prepare(let ballot), .accepted(let ballot):
+            writeBallot(ballot)
+        case .promise(let ballot, let accepted, let committed):
+            writeBallot(ballot)
+            writeWireOptional(accepted) { $0.writeProposal($1) }
+            writeProposal(committed)
+        case .prepareRejected(let ballot, let promised), .proposeRejected(let ballot, let promised):
+            writeBallot(ballot)
+            writeBallot(promised)
+        case .propose(let proposal), .commit(let proposal):
+            writeProposal(proposal)
+        }
+    }
+}
+
+extension WireReader {
+    mutating func ballot() throws(WireError) -> CAS.Ballot {
+        CAS.Ballot(counter: try u64("ballot counter"), node: try nodeID("ballot node"))
+    }
+
+    mutating func proposal() throws(WireError) -> CAS.Proposal {
+        let ballot = try self.ballot()
+        let value = try optional("value") { (reader: inout WireReader) throws(WireError) in
+            try reader.bytes("value", limit: reader.limits.objectLimits.maxValueBytes)
+        }
+        return CAS.Proposal(ballot: ballot, value: value)
+    }
+
+    mutating func casMessage(_ type: WireMessage.MessageType) throws(WireError) -> CAS.Message {
+        switch type {
+        case .casPrepare: return .prepare(try ballot())
+        case .casPromise:
+            let ballot = try self.ballot()
+            let accepted = try optional("accepted") { (reader: inout WireReader) throws(WireError) in try reader.proposal() }
+            return .promise(ballot, accepted: accepted, committed: try proposal())
+        case .casPrepareRejected: return .prepareRejected(try ballot(), promised: try ballot())
+        case .casPropose: return .propose(try proposal())
+        case .casAccepted: return .accepted(try ballot())
+        case .casProposeRejected: return .proposeRejected(try ballot(), promised: try ballot())
+        case .casCommit: return .commit(try proposal())
+        default: preconditionFailure("CAS decoder called for \(type)")
+        }
+    }
+}

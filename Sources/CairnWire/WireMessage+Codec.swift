@@ -1,0 +1,202 @@
+import CairnCore
+import NIOCore
+
+extension WireMessage {
+    /// Appends the payload (not the frame header) to `buffer`.
+    public func encode(into buffer: inout ByteBuffer) {
+        switch self {
+        case .ack:
+            break
+        case .nack(let reason):
+            buffer.writeWireText(reason)
+        case .membership(let message):
+            buffer.writeMembership(message)
+        case .read(let request):
+            buffer.writeWireBytes(request.key)
+            buffer.writePartition(request.partition)
+        case .readReply(let reply):
+            buffer.writeReadReply(reply)
+        case .replicate(let replicate), .readRepair(let replicate):
+            buffer.writeReplicate(replicate)
+        case .forwardedWrite(let write):
+            buffer.writeForwardedWrite(write)
+        case .writeOutcome(let outcome):
+            buffer.writeWriteOutcome(outcome)
+        case .hintBatch(let items):
+            buffer.writeWireArray(items) { buffer, item in
+                buffer.writePartition(item.partition)
+                buffer.writeWireBytes(item.key)
+                buffer.writeObject(item.object)
+            }
+        case .handoffBatch(let batch):
+            buffer.writePartition(batch.partition)
+            buffer.writeWireArray(batch.items) { $0.writeKeyedObject($1) }
+            buffer.writeWireOptional(batch.cursor) { $0.writeWireBytes($1) }
+            buffer.writeWireBool(batch.isLast)
+        case .merkleHashesRequest(let partition, let request):
+            buffer.writePartition(partition)
+            precondition((0...Int(UInt8.max)).contains(request.level), "Merkle level \(request.level) does not fit u8")
+            buffer.writeInteger(UInt8(request.level))
+            buffer.writeWireArray(request.indices) { $0.writeWireIndex($1) }
+        case .merkleHashes(let hashes):
+            buffer.writeWireArray(hashes) { $0.writeInteger($1) }
+        case .segmentObjectsRequest(let request):
+            buffer.writePartition(request.partition)
+            buffer.writeWireArray(request.segments) { $0.writeWireIndex($1) }
+            buffer.writeWireOptional(request.after) { $0.writeWireBytes($1) }
+        case .segmentObjects(let answer):
+            buffer.writeWireArray(answer.items) { $0.writeKeyedObject($1) }
+            buffer.writeWireOptional(answer.next) { $0.writeWireBytes($1) }
+        case .cas(let key, let message):
+            buffer.writeWireBytes(key)
+            buffer.writeCASMessage(message)
+        }
+    }
+
+    /// The payload in a buffer of its own.
+    public func encodedPayload(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 64)
+        encode(into: &buffer)
+        return buffer
+    }
+
+    /// The message in a frame of the kind its role calls for.
+    public func frame(requestID: UInt64, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> Frame {
+        Frame(kind: frameKind, messageType: messageType.rawValue, requestID: requestID, payload: encodedPayload(allocator: allocator))
+    }
+
+    /// Decodes a payload of message type `type`. Strict: unknown types, truncated or trailing
+    /// bytes, over-limit counts and malformed fields are `WireError`s, never traps.
+    public init(type rawType: UInt16, payload: ByteBuffer, limits: WireLimits = WireLimits()) throws(WireError) {
+        guard let type = MessageType(rawValue: rawType) else {
+            throw WireError(.unknownMessageType, "message type 0x\(String(rawType, radix: 16))")
+        }
+        var reader = WireReader(payload, limits: limits)
+        self = try Self.decode(type, from: &reader)
+        try reader.finish()
+    }
+
+    /// Decodes a request, response or one-way frame, checking that the message type belongs to
+    /// the frame kind (a response type in a request frame is refused).
+    public init(frame: Frame, limits: WireLimits = WireLimits()) throws(WireError) {
+        guard let type = MessageType(rawValue: frame.messageType) else {
+            throw WireError(.unknownMessageType, "message type 0x\(String(frame.messageType, radix: 16))")
+        }
+        let expected: Frame.Kind = switch type.role {
+        case .request: .request
+        case .response: .response
+        case .oneWay: .oneWay
+        }
+        guard frame.kind == expected else {
+            throw WireError(.unknownMessageType, "message type \(type) in a \(frame.kind) frame")
+        }
+        try self.init(type: frame.messageType, payload: frame.payload, limits: limits)
+    }
+
+    private static func decode(_ type: MessageType, from reader: inout WireReader) throws(WireError) -> WireMessage {
+        switch type {
+        case .ack:
+            return .ack
+        case .nack:
+            return .nack(reason: try reader.string("reason"))
+        case .membershipDigest, .membershipDelta, .membershipUpdate, .membershipHeartbeat, .membershipHeartbeatReply:
+            return .membership(try reader.membership(type))
+        case .read:
+            return .read(ReadRequest(key: try reader.key(), partition: try reader.partition()))
+        case .readReply:
+            return .readReply(try reader.readReply())
+        case .replicate:
+            return .replicate(try reader.replicate())
+        case .readRepair:
+            return .readRepair(try reader.replicate())
+        case .forwardedWrite:
+            return .forwardedWrite(try reader.forwardedWrite())
+        case .writeOutcome:
+            return .writeOutcome(try reader.writeOutcome())
+        case .hintBatch:
+            // partition, key (≥ 5), object (≥ 10): at least 19 bytes each.
+            return .hintBatch(try reader.array("hint", limit: reader.limits.maxBatchItems, minimumElementBytes: 19) {
+                (reader: inout WireReader) throws(WireError) in
+                HintItem(partition: try reader.partition(), key: try reader.key(), object: try reader.object())
+            })
+        case .handoffBatch:
+            let partition = try reader.partition()
+            let items = try reader.keyedObjects()
+            let cursor = try reader.optional("cursor") { (reader: inout WireReader) throws(WireError) in try reader.key() }
+            return .handoffBatch(HandoffBatch(partition: partition, items: items, cursor: cursor, isLast: try reader.bool("last")))
+        case .merkleHashesRequest:
+            let partition = try reader.partition()
+            let level = Int(try reader.u8("level"))
+            let indices = try reader.indices("index")
+            return .merkleHashesRequest(partition: partition, MerkleExchange.Request(level: level, indices: indices))
+        case .merkleHashes:
+            return .merkleHashes(try reader.array("hash", limit: reader.limits.maxMerkleIndices, minimumElementBytes: 8) {
+                (reader: inout WireReader) throws(WireError) in try reader.u64("hash")
+            })
+        case .segmentObjectsRequest:
+            let partition = try reader.partition()
+            let segments = try reader.indices("segment")
+            let after = try reader.optional("after") { (reader: inout WireReader) throws(WireError) in try reader.key() }
+            return .segmentObjectsRequest(SegmentObjectsRequest(partition: partition, segments: segments, after: after))
+        case .segmentObjects:
+            let items = try reader.keyedObjects()
+            let next = try reader.optional("next") { (reader: inout WireReader) throws(WireError) in try reader.key() }
+            return .segmentObjects(SegmentObjects(items: items, next: next))
+        case .casPrepare, .casPromise, .casPrepareRejected, .casPropose, .casAccepted, .casProposeRejected, .casCommit:
+            let key = try reader.key()
+            return .cas(key: key, try reader.casMessage(type))
+        }
+    }
+}
+
+extension WireReader {
+    /// Merkle node indices or segment numbers: u32 each, at most `maxMerkleIndices`.
+    mutating func indices(_ what: String) throws(WireError) -> [Int] {
+        try array(what, limit: limits.maxMerkleIndices, minimumElementBytes: 4) {
+            (reader: inout WireReader) throws(WireError) in Int(try reader.u32(what))
+        }
+    }
+
+    /// key (≥ 5 bytes) and object (≥ 10): at least 15 bytes each.
+    mutating func keyedObjects() throws(WireError) -> [KeyedObject] {
+        try array("item", limit: limits.maxBatchItems, minimumElementBytes: 15) {
+            (reader: inout WireReader) throws(WireError) in KeyedObject(key: try reader.key(), object: try reader.object())
+        }
+    }
+}
+
+extension ByteBuffer {
+    mutating func writeKeyedObject(_ item: KeyedObject) {
+        writeWireBytes(item.key)
+        writeObject(item.object)
+    }
+
+    mutating func writeWireIndex(_ index: Int) {
+        precondition(index >= 0 && index <= Int(UInt32.max), "index \(index) does not fit u32")
+        writeInteger(UInt32(index))
+    }
+
+    /// Free text (reasons, error messages): cut at `maxTextBytes` on a character boundary, so
+    /// a long error description can never make a message fail to encode or decode.
+    mutating func writeWireText(_ text: String) {
+        writeWireString(WireText.clipped(text))
+    }
+}
+
+/// Free text in messages is clipped to this many UTF-8 bytes.
+enum WireText {
+    static let maxBytes = 1024
+
+    static func clipped(_ text: String) -> String {
+        guard text.utf8.count > maxBytes else { return text }
+        var result = ""
+        var used = 0
+        for character in text {
+            let size = character.utf8.count
+            guard used + size <= maxBytes else { break }
+            result.append(character)
+            used += size
+        }
+        return result
+    }
+}

@@ -1,0 +1,295 @@
+import CairnCore
+
+/// Everything nodes say to each other after the handshake, as plain values of CairnCore types.
+///
+/// Each case has one message type code (`MessageType`) and one role: a request (answered by
+/// exactly one response or error frame), a response, or a one-way message. The binary layout
+/// of each payload is in `docs/protocol.md`; objects and contexts inside them use CairnCore's
+/// strict encodings (`DVVSet.encode()`, `CausalContext.encode()`), unchanged.
+public enum WireMessage: Equatable, Sendable {
+    // MARK: generic replies
+    /// The request was carried out durably (replicate, hint batch, handoff batch).
+    case ack
+    /// The request was refused or failed at the receiver; `reason` is for logs.
+    case nack(reason: String)
+
+    // MARK: membership (one-way)
+    /// Gossip and heartbeats; the envelope names the sender and its cluster.
+    case membership(Membership.Message)
+
+    // MARK: quorum data path
+    /// Read the local replica of `key` in `partition`. Answered by `readReply`.
+    case read(ReadRequest)
+    case readReply(ReadReply)
+    /// Merge `object` into the local replica and store it durably (as a hint for `hintFor`
+    /// when set). Answered by `ack` or `nack`.
+    case replicate(Replicate)
+    /// A write for the receiver to coordinate (`Quorum.WriteCoordinator` `.forward`).
+    /// Answered by `writeOutcome`.
+    case forwardedWrite(ForwardedWrite)
+    case writeOutcome(WriteOutcome)
+    /// One-way: merge `object` into the stale replica (`ReadCoordinator` `.repair`).
+    case readRepair(Replicate)
+
+    // MARK: hints and handoff
+    /// Hinted writes handed back to their owner (`HintLedger` `.deliver`). Answered by
+    /// `ack` once every item is stored durably, else `nack`.
+    case hintBatch([HintItem])
+    /// One batch of a partition transfer (`Handoff.Sender` `.send`). Answered by `ack`/`nack`.
+    case handoffBatch(HandoffBatch)
+
+    // MARK: anti-entropy
+    /// Ask for the hashes of Merkle nodes of `partition` (`MerkleExchange` `.request`).
+    case merkleHashesRequest(partition: Int, MerkleExchange.Request)
+    /// The hashes asked for, in the order of the request's indices.
+    case merkleHashes([UInt64])
+    /// Ask for the keys and objects of differing segments, in key order after a cursor.
+    case segmentObjectsRequest(SegmentObjectsRequest)
+    case segmentObjects(SegmentObjects)
+
+    // MARK: compare-and-set
+    /// A Paxos message for the acceptors (or, for replies, the proposer) of `key`.
+    /// `prepare` and `propose` are requests, `commit` is one-way, the rest are responses.
+    case cas(key: [UInt8], CAS.Message)
+}
+
+/// The outcome of a forwarded write, as the coordinating node reports it.
+public typealias WriteOutcome = Quorum.WriteCoordinator<[UInt8]>.Outcome
+
+extension WireMessage {
+    /// How a message travels.
+    public enum Role: Hashable, Sendable {
+        case request
+        case response
+        case oneWay
+    }
+
+    /// The message type codes: the high byte names the family, the low byte the message.
+    public enum MessageType: UInt16, Hashable, Sendable, CaseIterable {
+        case ack = 0x0001
+        case nack = 0x0002
+
+        case membershipDigest = 0x0101
+        case membershipDelta = 0x0102
+        case membershipUpdate = 0x0103
+        case membershipHeartbeat = 0x0104
+        case membershipHeartbeatReply = 0x0105
+
+        case read = 0x0201
+        case readReply = 0x0202
+        case replicate = 0x0203
+        case forwardedWrite = 0x0204
+        case writeOutcome = 0x0205
+        case readRepair = 0x0206
+
+        case hintBatch = 0x0301
+        case handoffBatch = 0x0401
+
+        case merkleHashesRequest = 0x0501
+        case merkleHashes = 0x0502
+        case segmentObjectsRequest = 0x0503
+        case segmentObjects = 0x0504
+
+        case casPrepare = 0x0601
+        case casPromise = 0x0602
+        case casPrepareRejected = 0x0603
+        case casPropose = 0x0604
+        case casAccepted = 0x0605
+        case casProposeRejected = 0x0606
+        case casCommit = 0x0607
+
+        public var role: Role {
+            switch self {
+            case .read, .replicate, .forwardedWrite, .hintBatch, .handoffBatch, .merkleHashesRequest,
+                 .segmentObjectsRequest, .casPrepare, .casPropose:
+                .request
+            case .ack, .nack, .readReply, .writeOutcome, .merkleHashes, .segmentObjects, .casPromise,
+                 .casPrepareRejected, .casAccepted, .casProposeRejected:
+                .response
+            case .membershipDigest, .membershipDelta, .membershipUpdate, .membershipHeartbeat,
+                 .membershipHeartbeatReply, .readRepair, .casCommit:
+                .oneWay
+            }
+        }
+    }
+
+    public var messageType: MessageType {
+        switch self {
+        case .ack: .ack
+        case .nack: .nack
+        case .membership(let message):
+            switch message {
+            case .digest: .membershipDigest
+            case .delta: .membershipDelta
+            case .update: .membershipUpdate
+            case .heartbeat: .membershipHeartbeat
+            case .heartbeatReply: .membershipHeartbeatReply
+            }
+        case .read: .read
+        case .readReply: .readReply
+        case .replicate: .replicate
+        case .forwardedWrite: .forwardedWrite
+        case .writeOutcome: .writeOutcome
+        case .readRepair: .readRepair
+        case .hintBatch: .hintBatch
+        case .handoffBatch: .handoffBatch
+        case .merkleHashesRequest: .merkleHashesRequest
+        case .merkleHashes: .merkleHashes
+        case .segmentObjectsRequest: .segmentObjectsRequest
+        case .segmentObjects: .segmentObjects
+        case .cas(_, let message):
+            switch message {
+            case .prepare: .casPrepare
+            case .promise: .casPromise
+            case .prepareRejected: .casPrepareRejected
+            case .propose: .casPropose
+            case .accepted: .casAccepted
+            case .proposeRejected: .casProposeRejected
+            case .commit: .casCommit
+            }
+        }
+    }
+
+    public var role: Role { messageType.role }
+
+    /// The frame kind this message travels in: `.request`, `.response` or `.oneWay`.
+    public var frameKind: Frame.Kind {
+        switch role {
+        case .request: .request
+        case .response: .response
+        case .oneWay: .oneWay
+        }
+    }
+}
+
+// MARK: - Payload types
+
+/// A replica read: the key and the partition it falls in (the receiver keeps one store per
+/// partition, and may hold the key under a partition it replicates for another ring version).
+public struct ReadRequest: Hashable, Sendable {
+    public var key: [UInt8]
+    public var partition: Int
+
+    public init(key: [UInt8], partition: Int) {
+        self.key = key
+        self.partition = partition
+    }
+}
+
+/// A replica's answer to a read.
+public enum ReadReply: Hashable, Sendable {
+    case found(DVVSet<[UInt8]>)
+    case notFound
+    /// The replica could not read (disk, corrupt record); the coordinator counts it failed.
+    case failed(reason: String)
+}
+
+/// An object for a replica to merge and store: replication, read repair.
+public struct Replicate: Hashable, Sendable {
+    public var key: [UInt8]
+    public var partition: Int
+    public var object: DVVSet<[UInt8]>
+    /// When set, the receiver is a fallback and keeps the write as a hint for this primary.
+    public var hintFor: NodeID?
+
+    public init(key: [UInt8], partition: Int, object: DVVSet<[UInt8]>, hintFor: NodeID? = nil) {
+        self.key = key
+        self.partition = partition
+        self.object = object
+        self.hintFor = hintFor
+    }
+}
+
+/// A client write forwarded to a node that coordinates it (it is a target, this node is not).
+/// The receiver computes the key hash, partition and lists from its own ring.
+public struct ForwardedWrite: Hashable, Sendable {
+    public var key: [UInt8]
+    public var context: CausalContext
+    /// The value, or `.tombstone` for a delete.
+    public var sibling: Sibling<[UInt8]>
+    public var w: Int
+    public var n: Int
+    public var timeoutMilliseconds: UInt64
+    /// The forwarding node; a forwarded write is never forwarded again.
+    public var forwardedBy: NodeID
+
+    public init(
+        key: [UInt8], context: CausalContext, sibling: Sibling<[UInt8]>, w: Int, n: Int,
+        timeoutMilliseconds: UInt64, forwardedBy: NodeID
+    ) {
+        self.key = key
+        self.context = context
+        self.sibling = sibling
+        self.w = w
+        self.n = n
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.forwardedBy = forwardedBy
+    }
+}
+
+/// One hinted write handed back to its owner.
+public struct HintItem: Hashable, Sendable {
+    public var partition: Int
+    public var key: [UInt8]
+    public var object: DVVSet<[UInt8]>
+
+    public init(partition: Int, key: [UInt8], object: DVVSet<[UInt8]>) {
+        self.partition = partition
+        self.key = key
+        self.object = object
+    }
+}
+
+/// A key and its stored object.
+public struct KeyedObject: Hashable, Sendable {
+    public var key: [UInt8]
+    public var object: DVVSet<[UInt8]>
+
+    public init(key: [UInt8], object: DVVSet<[UInt8]>) {
+        self.key = key
+        self.object = object
+    }
+}
+
+/// One batch of a partition transfer, in key order.
+public struct HandoffBatch: Hashable, Sendable {
+    public var partition: Int
+    public var items: [KeyedObject]
+    /// The last key of the batch: where the sender resumes after an acknowledgement.
+    public var cursor: [UInt8]?
+    /// Whether this batch ends the partition.
+    public var isLast: Bool
+
+    public init(partition: Int, items: [KeyedObject], cursor: [UInt8]?, isLast: Bool) {
+        self.partition = partition
+        self.items = items
+        self.cursor = cursor
+        self.isLast = isLast
+    }
+}
+
+/// Ask for the objects of `segments` of `partition`'s Merkle tree, keys after `after`.
+public struct SegmentObjectsRequest: Hashable, Sendable {
+    public var partition: Int
+    public var segments: [Int]
+    /// Resume after this key (the `next` of the previous answer); nil from the start.
+    public var after: [UInt8]?
+
+    public init(partition: Int, segments: [Int], after: [UInt8]? = nil) {
+        self.partition = partition
+        self.segments = segments
+        self.after = after
+    }
+}
+
+/// The objects of the segments asked for, as many as fit one frame.
+public struct SegmentObjects: Hashable, Sendable {
+    public var items: [KeyedObject]
+    /// Ask again with `after: next` for more; nil when this answer is complete.
+    public var next: [UInt8]?
+
+    public init(items: [KeyedObject], next: [UInt8]?) {
+        self.items = items
+        self.next = next
+    }
+}

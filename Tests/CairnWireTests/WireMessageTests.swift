@@ -1,0 +1,194 @@
+import CairnCore
+import CairnWire
+import NIOCore
+import Testing
+
+@Suite("Wire messages")
+struct WireMessageTests {
+    static func roundTrip(_ message: WireMessage, limits: WireLimits = WireLimits()) throws -> WireMessage {
+        let frame = message.frame(requestID: 5)
+        var bytes = ByteBuffer()
+        try FrameEncoder.encode(frame, into: &bytes, maxFrameBytes: limits.maxFrameBytes)
+        let decoded = try #require(try FrameDecoder.decodeFrame(from: &bytes, maxFrameBytes: limits.maxFrameBytes))
+        return try WireMessage(frame: decoded, limits: limits)
+    }
+
+    @Test("every sample message survives a round trip through a frame", arguments: WireSamples.messages)
+    func roundTrips(_ message: WireMessage) throws {
+        #expect(try Self.roundTrip(message) == message)
+    }
+
+    @Test("the samples cover every message type")
+    func coverage() {
+        let covered = Set(WireSamples.messages.map(\.messageType))
+        #expect(covered == Set(WireMessage.MessageType.allCases))
+    }
+
+    @Test("error replies round-trip, unknown codes included")
+    func errorReplies() throws {
+        for reply in [ErrorReply(.overloaded, "42 requests in progress"), ErrorReply(.init(rawValue: 999), "")] {
+            let frame = reply.frame(requestID: 3)
+            #expect(frame.kind == .error)
+            #expect(try ErrorReply(decoding: frame.payload) == reply)
+        }
+    }
+
+    @Test("an unknown message type is a typed error")
+    func unknownType() {
+        #expect {
+            try WireMessage(type: 0x7777, payload: ByteBuffer())
+        } throws: { ($0 as? WireError)?.code == .unknownMessageType }
+    }
+
+    @Test("a message type in the wrong kind of frame is refused")
+    func wrongKind() {
+        var frame = WireMessage.read(ReadRequest(key: [1], partition: 0)).frame(requestID: 1)
+        frame.kind = .response
+        #expect {
+            try WireMessage(frame: frame)
+        } throws: { ($0 as? WireError)?.code == .unknownMessageType }
+    }
+
+    @Test("trailing bytes are refused")
+    func trailing() {
+        var payload = WireMessage.membership(.heartbeat(WireSamples.envelope, sequence: 1)).encodedPayload()
+        payload.writeInteger(UInt8(0))
+        #expect {
+            try WireMessage(type: WireMessage.MessageType.membershipHeartbeat.rawValue, payload: payload)
+        } throws: { ($0 as? WireError)?.code == .trailingBytes }
+    }
+
+    @Test("a count above the bytes left is refused before anything is allocated")
+    func hugeCount() {
+        var payload = ByteBuffer()
+        payload.writeInteger(UInt32(4000))  // 4000 hints claimed, none present
+        #expect {
+            try WireMessage(type: WireMessage.MessageType.hintBatch.rawValue, payload: payload)
+        } throws: { ($0 as? WireError)?.code == .truncated }
+        var merkle = ByteBuffer()
+        merkle.writeInteger(UInt32(UInt32.max))  // 4 billion hashes
+        #expect {
+            try WireMessage(type: WireMessage.MessageType.merkleHashes.rawValue, payload: merkle)
+        } throws: { ($0 as? WireError)?.code == .tooLarge }
+    }
+
+    @Test("keys over the limit and empty keys are refused")
+    func keyLimits() throws {
+        let long = WireMessage.read(ReadRequest(key: Array(repeating: 1, count: 1025), partition: 0))
+        #expect {
+            try Self.roundTrip(long)
+        } throws: { ($0 as? WireError)?.code == .tooLarge && ($0 as? WireError)?.limit == 1024 }
+        let empty = WireMessage.read(ReadRequest(key: [], partition: 0))
+        #expect { try Self.roundTrip(empty) } throws: { ($0 as? WireError)?.code == .malformed }
+        #expect(try Self.roundTrip(long, limits: WireLimits(maxKeyBytes: 2048)) == long)
+    }
+
+    @Test("a digest must list nodes in ascending order, once each")
+    func digestOrder() throws {
+        var payload = ByteBuffer()
+        payload.writeImmediateEnvelope()
+        payload.writeInteger(UInt32(2))
+        let version = Membership.Member(id: WireSamples.a, address: "x", status: .valid, incarnation: 1).version
+        for node in [WireSamples.b, WireSamples.a] {
+            payload.writeBytes(node.bytes)
+            payload.writeInteger(version.tombstone)
+            payload.writeInteger(version.incarnation)
+            payload.writeInteger(version.status.rawValue)
+            payload.writeInteger(version.addressFingerprint)
+        }
+        payload.writeInteger(UInt8(0))
+        #expect {
+            try WireMessage(type: WireMessage.MessageType.membershipDigest.rawValue, payload: payload)
+        } throws: { ($0 as? WireError)?.code == .malformed }
+    }
+
+    @Test("text must be valid UTF-8")
+    func invalidUTF8() {
+        var payload = ByteBuffer()
+        payload.writeInteger(UInt16(2))
+        payload.writeBytes([0xc3, 0x28])
+        #expect {
+            try WireMessage(type: WireMessage.MessageType.nack.rawValue, payload: payload)
+        } throws: { ($0 as? WireError)?.code == .malformed }
+    }
+
+    @Test("an object that CairnCore refuses is a badObject error")
+    func badObject() {
+        var payload = ByteBuffer()
+        payload.writeInteger(UInt8(1))  // found
+        payload.writeInteger(UInt32(6))
+        payload.writeBytes([9, 1, 0, 0, 0, 0])  // unknown encoding version 9
+        #expect {
+            try WireMessage(type: WireMessage.MessageType.readReply.rawValue, payload: payload)
+        } throws: { ($0 as? WireError)?.code == .badObject }
+    }
+
+    @Test("long free text is clipped on a character boundary, never refused")
+    func clippedText() throws {
+        let reason = String(repeating: "é", count: 3000)
+        guard case .nack(let decoded) = try Self.roundTrip(.nack(reason: reason)) else {
+            Issue.record("not a nack")
+            return
+        }
+        #expect(decoded.utf8.count == 1024)
+        #expect(reason.hasPrefix(decoded))
+    }
+
+    @Test("random bytes, truncations and bit flips decode cleanly or fail with a WireError", arguments: 0..<4)
+    func fuzz(seed: UInt64) throws {
+        var random = SplitMix64(seed: 0xf022 &+ seed &* 0x9E37_79B9_7F4A_7C15)
+        let samples = WireSamples.messages
+        var decodedCount = 0
+        var failedCount = 0
+        func attempt(type: UInt16, bytes: [UInt8]) {
+            do {
+                let message = try WireMessage(type: type, payload: ByteBuffer(bytes: bytes))
+                decodedCount += 1
+                // Whatever decodes re-encodes to a value that decodes to itself.
+                let again = try WireMessage(type: message.messageType.rawValue, payload: message.encodedPayload())
+                #expect(again == message, "seed \(seed): re-decoding changed \(message)")
+            } catch {
+                // Typed throws: the only error a decoder can throw is a WireError.
+                failedCount += 1
+            }
+        }
+        for message in samples {
+            let type = message.messageType.rawValue
+            let bytes = Array(message.encodedPayload().readableBytesView)
+            // Every truncation.
+            for length in 0..<bytes.count where length < 300 || length % 97 == 0 { attempt(type: type, bytes: Array(bytes[..<length])) }
+            // Bit flips, one to three per try.
+            for _ in 0..<200 where !bytes.isEmpty {
+                var flipped = bytes
+                for _ in 0...(random.next() % 3) {
+                    let index = Int(random.next() % UInt64(flipped.count))
+                    flipped[index] ^= UInt8(1) << UInt8(random.next() % 8)
+                }
+                attempt(type: type, bytes: flipped)
+            }
+            // Random bytes under this type.
+            for _ in 0..<50 {
+                let count = Int(random.next() % 64)
+                attempt(type: type, bytes: (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) })
+            }
+        }
+        // Random types, known and unknown.
+        for _ in 0..<500 {
+            let type = UInt16(truncatingIfNeeded: random.next())
+            attempt(type: type, bytes: (0..<Int(random.next() % 32)).map { _ in UInt8(truncatingIfNeeded: random.next()) })
+        }
+        #expect(failedCount > 0 && decodedCount > 0, "seed \(seed): decoded \(decodedCount), failed \(failedCount)")
+    }
+}
+
+extension ByteBuffer {
+    /// The sample envelope, written by hand for hand-built payloads.
+    mutating func writeImmediateEnvelope() {
+        let envelope = WireSamples.envelope
+        writeInteger(UInt16(envelope.clusterName.utf8.count))
+        writeString(envelope.clusterName)
+        writeBytes(envelope.from.bytes)
+        writeInteger(UInt16(envelope.fromAddress.utf8.count))
+        writeString(envelope.fromAddress)
+    }
+}
