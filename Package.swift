@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "CairnTransport", targets: ["CairnTransport"]),
         .executable(name: "cairn", targets: ["cairn"]),
         .executable(name: "cairn-sim", targets: ["cairn-sim"]),
+        .executable(name: "cairnd", targets: ["cairnd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -18,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries from Debian (Scripts/setup.sh installs them); shims only.
@@ -80,6 +83,27 @@ let package = Package(
                 "CairnBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The node: the I/O shell around the CairnCore machines (storage, transport, HTTP).
+        .target(
+            name: "CairnNode",
+            dependencies: [
+                "CairnCore", "CairnStorage", "CairnWire", "CairnTransport", "CairnHTTP", "CXXHash",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "cairnd",
+            dependencies: [
+                "CairnNode", "CairnHTTP", "CairnStorage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // Runs many seeds of the cluster simulation (`swift run -c release cairn-sim --seeds N`).

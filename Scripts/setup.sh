@@ -4,9 +4,10 @@
 #   libxxhash-dev, liblz4-dev   checksums and value compression (CXXHash, CLZ4)
 #   liblmdb-dev, librocksdb-dev the engines `cairn bench engine` compares against
 #   pkg-config                  how SwiftPM finds the four above
+#   curl                        Scripts/cluster.sh waits on each node's HTTP API with it
 set -euo pipefail
 
-packages=(pkg-config libxxhash-dev liblz4-dev liblmdb-dev librocksdb-dev)
+packages=(pkg-config libxxhash-dev liblz4-dev liblmdb-dev librocksdb-dev curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,5 +1,6 @@
 import Testing
 @testable import CairnSim
+import CairnCore
 
 @Suite struct SimInfrastructureTests {
     @Test func aSeedReplaysExactlyAndForksAreIndependent() {

@@ -77,6 +77,9 @@ public struct HintLedger: Sendable {
 
     public init(limits: Limits = Limits()) { self.limits = limits }
 
+    /// Owners with hints waiting to be delivered (none in flight), in id order.
+    public var pendingOwners: [NodeID] { pending.keys.filter { inFlight[$0]?.isEmpty ?? true }.sorted() }
+
     /// Hints held (pending and in flight).
     public var count: Int { pending.values.reduce(0) { $0 + $1.count } + inFlight.values.reduce(0) { $0 + $1.count } }
 

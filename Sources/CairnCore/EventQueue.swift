@@ -1,7 +1,8 @@
-/// Virtual time and the queue of what happens next.
+/// Time and the queue of what happens next: the simulator's virtual clock, and the node
+/// shell's timers (the effects that say "call me back at").
 ///
-/// Events run in order of (time, insertion number), so two events at the same virtual instant
-/// run in the order they were scheduled: a run is a pure function of the seed.
+/// Events run in order of (time, insertion number), so two events at the same instant run in
+/// the order they were scheduled: a simulated run is a pure function of its seed.
 public struct EventQueue<Event>: Sendable where Event: Sendable {
     private struct Item: Sendable {
         var time: UInt64
@@ -53,6 +54,12 @@ public struct EventQueue<Event>: Sendable where Event: Sendable {
         }
         now = item.time
         return (item.time, item.event)
+    }
+
+    /// Takes the earliest event if it is due at or before `time` (the node's timer loop).
+    public mutating func next(dueBy time: UInt64) -> (time: UInt64, event: Event)? {
+        guard let first = heap.first, first.time <= time else { return nil }
+        return next()
     }
 
     private static func before(_ a: Item, _ b: Item) -> Bool {

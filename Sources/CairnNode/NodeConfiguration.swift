@@ -1,0 +1,96 @@
+import CairnStorage
+
+/// Everything `cairnd` is started with (flags, a config file, the environment; see
+/// docs/operations.md).
+public struct NodeConfiguration: Sendable {
+    /// Where the node keeps its identity, membership state, partitions and hints.
+    public var dataDirectory: String
+    /// Internode address (`host:port`): where peers connect, and the source address of every
+    /// outgoing internode connection.
+    public var listenHost: String
+    public var listenPort: Int
+    /// Client HTTP address.
+    public var httpHost: String
+    public var httpPort: Int
+    /// Internode addresses of nodes to join through (empty: start a new cluster).
+    public var seeds: [String]
+    public var clusterName: String
+    /// Q, fixed when the cluster is created.
+    public var partitions: Int
+    /// N, the replicas per key.
+    public var replicas: Int
+    /// Default R and W when a request names none.
+    public var readQuorum: Int
+    public var writeQuorum: Int
+    /// A shared cluster secret proven in every internode handshake (optional).
+    public var secret: [UInt8]?
+    /// How long a client request may take before it fails with a timeout.
+    public var requestTimeoutMilliseconds: UInt64
+    /// Durability of stored objects and hints. `always`: a replica acknowledges a write only
+    /// once it is fsynced (group commit shares the fsync among concurrent writes).
+    public var durability: Durability
+    public var maxKeyBytes: Int
+    public var maxValueBytes: Int
+    /// Siblings a client write may leave on a key (DESIGN.md §2).
+    public var siblingLimit: Int
+    /// Anti-entropy: one Merkle exchange per this interval.
+    public var exchangeIntervalMilliseconds: UInt64
+    public var gossipIntervalMilliseconds: UInt64
+    public var heartbeatIntervalMilliseconds: UInt64
+
+    public init(dataDirectory: String, listenHost: String = "127.0.0.1", listenPort: Int = 7070) {
+        self.dataDirectory = dataDirectory
+        self.listenHost = listenHost
+        self.listenPort = listenPort
+        self.httpHost = listenHost
+        self.httpPort = 7080
+        self.seeds = []
+        self.clusterName = "cairn"
+        self.partitions = 64
+        self.replicas = 3
+        self.readQuorum = 2
+        self.writeQuorum = 2
+        self.secret = nil
+        self.requestTimeoutMilliseconds = 2_000
+        self.durability = .always
+        self.maxKeyBytes = 1024
+        self.maxValueBytes = 4 << 20
+        self.siblingLimit = 64
+        self.exchangeIntervalMilliseconds = 1_000
+        self.gossipIntervalMilliseconds = 500
+        self.heartbeatIntervalMilliseconds = 500
+    }
+
+    public var listenAddress: String { "\(listenHost):\(listenPort)" }
+    public var httpAddress: String { "\(httpHost):\(httpPort)" }
+
+    /// Checks the values against each other; the message names the bad one.
+    public func validate() throws(ConfigurationError) {
+        func fail(_ message: String) -> ConfigurationError { ConfigurationError(message: message) }
+        guard !dataDirectory.isEmpty else { throw fail("--data must name a directory") }
+        guard (1...65_535).contains(listenPort) else { throw fail("internode port \(listenPort) outside 1...65535") }
+        guard (1...65_535).contains(httpPort) else { throw fail("HTTP port \(httpPort) outside 1...65535") }
+        guard partitions >= 1, partitions <= 1 << 16, partitions & (partitions - 1) == 0 else {
+            throw fail("--partitions \(partitions) must be a power of two in 1...65536")
+        }
+        guard (1...9).contains(replicas) else { throw fail("--n \(replicas) outside 1...9") }
+        guard (1...replicas).contains(readQuorum), (1...replicas).contains(writeQuorum) else {
+            throw fail("default R \(readQuorum) and W \(writeQuorum) must be in 1...N (\(replicas))")
+        }
+        guard !clusterName.isEmpty, clusterName.utf8.count <= 64 else { throw fail("--cluster must be 1...64 bytes") }
+        if let secret, secret.count < 16 { throw fail("the cluster secret must be at least 16 bytes") }
+        guard requestTimeoutMilliseconds >= 10 else { throw fail("request timeout below 10 ms") }
+        guard (1...(1 << 16)).contains(maxKeyBytes), (1...(64 << 20)).contains(maxValueBytes) else {
+            throw fail("key limit 1...65536 and value limit 1...64 MiB")
+        }
+        for seed in seeds where seed.split(separator: ":").count < 2 {
+            throw fail("seed \(seed) is not host:port")
+        }
+    }
+}
+
+public struct ConfigurationError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,49 @@
+import CoreMetrics
+
+/// Every metric the node reports, declared in one place (swift-cluster-membership's
+/// `Metrics.swift` pattern). `cairnd` bootstraps the Prometheus backend; names and meanings are
+/// listed in docs/operations.md.
+struct NodeMetrics: Sendable {
+    enum Operation: String { case get, put, delete }
+    enum QuorumOutcome: String { case success, failure }
+
+    let requestCounters: [Operation: Counter]
+    let latencies: [Operation: CoreMetrics.Timer]
+    let quorumOutcomes: [QuorumOutcome: Counter]
+    let readRepairs = Counter(label: "cairn_read_repairs_total")
+    let hintsStored = Counter(label: "cairn_hints_stored_total")
+    let hintsDelivered = Counter(label: "cairn_hints_delivered_total")
+    let hintsDropped = Counter(label: "cairn_hints_dropped_total")
+    let hintsHeld = Gauge(label: "cairn_hints_held")
+    let exchanges = Counter(label: "cairn_antientropy_exchanges_total")
+    let exchangeRepairs = Counter(label: "cairn_antientropy_repaired_objects_total")
+    let membersReachable = Gauge(label: "cairn_members_reachable")
+    let members = Gauge(label: "cairn_members")
+    let partitionsHeld = Gauge(label: "cairn_partitions_held")
+
+    init() {
+        var counters: [Operation: Counter] = [:]
+        var timers: [Operation: CoreMetrics.Timer] = [:]
+        for operation in [Operation.get, .put, .delete] {
+            counters[operation] = Counter(label: "cairn_requests_total", dimensions: [("op", operation.rawValue)])
+            timers[operation] = CoreMetrics.Timer(label: "cairn_request_duration_seconds", dimensions: [("op", operation.rawValue)],
+                                                 preferredDisplayUnit: .seconds)
+        }
+        requestCounters = counters
+        latencies = timers
+        quorumOutcomes = [
+            .success: Counter(label: "cairn_quorum_outcomes_total", dimensions: [("outcome", "success")]),
+            .failure: Counter(label: "cairn_quorum_outcomes_total", dimensions: [("outcome", "failure")]),
+        ]
+    }
+
+    func requests(_ operation: Operation) { requestCounters[operation]?.increment() }
+
+    func latency(_ operation: Operation, since start: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - start
+        latencies[operation]?.recordNanoseconds(
+            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+
+    func quorum(_ outcome: QuorumOutcome) { quorumOutcomes[outcome]?.increment() }
+}

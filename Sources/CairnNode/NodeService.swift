@@ -1,0 +1,46 @@
+import CairnCore
+import CairnHTTP
+
+/// The HTTP API's view of a node (`KeyValueService`, docs/api.md).
+public struct NodeService: KeyValueService {
+    public let node: Node
+    let metricsRenderer: @Sendable () -> String
+
+    public init(node: Node, metrics: @escaping @Sendable () -> String) {
+        self.node = node
+        self.metricsRenderer = metrics
+    }
+
+    public var replicationFactor: Int { node.configuration.replicas }
+
+    public func get(key: [UInt8], r: Int?) async throws -> ReadResult {
+        guard let object = try await node.read(key: key, r: r) else { return .absent }
+        return ReadResult(siblings: object.values(atMilliseconds: Node.wallClock()), context: object.join())
+    }
+
+    public func put(key: [UInt8], value: [UInt8], ttlSeconds: Int64?, context: CausalContext, w: Int?) async throws {
+        let expiry = ttlSeconds.map { Node.wallClock() + UInt64($0) * 1_000 } ?? 0
+        _ = try await node.write(key: key, sibling: .value(value, expiryMilliseconds: expiry), context: context, w: w)
+    }
+
+    public func delete(key: [UInt8], context: CausalContext, w: Int?) async throws {
+        _ = try await node.write(key: key, sibling: .tombstone, context: context, w: w)
+    }
+
+    public func scan(prefix: [UInt8], limit: Int, after: [UInt8]?) async throws -> ScanPage {
+        try await node.localScan(prefix: prefix, limit: limit, after: after)
+    }
+
+    public func cas(key: [UInt8], expected: [UInt8]?, new: [UInt8]?) async throws -> CASOutcome {
+        throw KeyValueServiceError.notImplemented("compare-and-set")
+    }
+
+    public func clusterStatus() async throws -> JSONValue { await node.statusJSON() }
+
+    public func health() async throws -> HealthReport { await node.healthReport() }
+
+    public func metricsText() async throws -> String {
+        await node.updateGauges()
+        return metricsRenderer()
+    }
+}

@@ -1,0 +1,171 @@
+import CXXHash
+import CairnCore
+import CairnStorage
+import Logging
+
+/// The objects this node replicates: one storage engine per key-partition (DESIGN.md §2,
+/// "Replicas and storage"), each object stored with this node's mint epoch for the key, and a
+/// Merkle tree per partition kept current on the write path.
+///
+/// Record value layout in a partition's engine:
+///
+/// ```
+///   +--------+-------------------------+--------------------------------------+
+///   | format | varint mint epoch + 1   | DVVSet encoding (docs/versioning.md) |
+///   |  u8=1  | (0: none recorded)      |                                      |
+///   +--------+-------------------------+--------------------------------------+
+/// ```
+///
+/// Used only from the node's actor, hence not internally synchronised.
+final class ReplicaStore {
+    struct Record: Equatable {
+        var object: DVVSet<[UInt8]>
+        var mintEpoch: UInt64?
+    }
+
+    struct CorruptRecord: Error, CustomStringConvertible {
+        var partition: Int
+        var reason: String
+        var description: String { "corrupt object in partition \(partition): \(reason)" }
+    }
+
+    let directory: String
+    let partitionCount: Int
+    let options: StorageOptions
+    let logger: Logger
+    private var engines: [Int: StorageEngine] = [:]
+    private var trees: [Int: MerkleTree] = [:]
+
+    init(directory: String, partitionCount: Int, options: StorageOptions, logger: Logger) throws {
+        self.directory = directory
+        self.partitionCount = partitionCount
+        self.options = options
+        self.logger = logger
+        try DurableFiles.makeDirectory(directory)
+        // Open the partitions already on disk, so their trees are ready for anti-entropy.
+        for name in try DurableFiles.list(directory) {
+            guard let partition = Int(name), partition >= 0, partition < partitionCount else { continue }
+            _ = try engine(partition)
+        }
+    }
+
+    static func keyHash(_ key: [UInt8]) -> KeyHash {
+        KeyHash(key.withUnsafeBytes { cairn_xxh3_64($0.baseAddress, $0.count) })
+    }
+
+    static func versionHash(_ object: DVVSet<[UInt8]>) -> UInt64 {
+        let bytes = object.encode()
+        return bytes.withUnsafeBytes { cairn_xxh3_64($0.baseAddress, $0.count) }
+    }
+
+    /// The partitions that have an engine open (or on disk).
+    var partitions: [Int] { engines.keys.sorted() }
+
+    func engine(_ partition: Int) throws -> StorageEngine {
+        if let engine = engines[partition] { return engine }
+        precondition(partition >= 0 && partition < partitionCount, "partition \(partition) outside 0..<\(partitionCount)")
+        let engine = try StorageEngine(directory: "\(directory)/\(partition)", options: options, logger: logger)
+        engines[partition] = engine
+        var tree = MerkleTree()
+        for key in try engine.scan(prefix: [], limit: Int.max) {
+            guard let bytes = try engine.get(key), let record = try? Self.decode(bytes, partition: partition) else { continue }
+            tree.insert(Self.keyHash(key), versionHash: Self.versionHash(record.object))
+        }
+        trees[partition] = tree
+        return engine
+    }
+
+    func tree(_ partition: Int) throws -> MerkleTree {
+        _ = try engine(partition)
+        return trees[partition]!
+    }
+
+    func read(_ key: [UInt8], partition: Int) throws -> Record? {
+        guard let bytes = try engine(partition).get(key) else { return nil }
+        return try Self.decode(bytes, partition: partition)
+    }
+
+    /// Stores `record` durably (as the engine's durability setting defines) and updates the tree.
+    nonisolated(nonsending) func write(_ key: [UInt8], partition: Int, record: Record, previous: Record?) async throws {
+        let engine = try engine(partition)
+        try await engine.put(key, Self.encode(record))
+        let hash = Self.keyHash(key)
+        trees[partition]!.update(hash, from: previous.map { Self.versionHash($0.object) }, to: Self.versionHash(record.object))
+    }
+
+    /// Merges `object` into the stored copy by `DVVSet.sync`; returns whether anything changed.
+    @discardableResult
+    nonisolated(nonsending) func merge(_ key: [UInt8], partition: Int, object: DVVSet<[UInt8]>) async throws -> Bool {
+        let previous = try read(key, partition: partition)
+        let merged = previous.map { DVVSet.sync($0.object, object) } ?? object
+        guard merged != previous?.object else { return false }
+        try await write(key, partition: partition, record: Record(object: merged, mintEpoch: previous?.mintEpoch), previous: previous)
+        return true
+    }
+
+    /// The keys of `partition` whose hash falls in `segments` of its Merkle tree.
+    func keys(partition: Int, segments: Set<Int>) throws -> [[UInt8]] {
+        let tree = try tree(partition)
+        return try engine(partition).scan(prefix: [], limit: Int.max).filter { segments.contains(tree.segment(of: Self.keyHash($0))) }
+    }
+
+    /// Keys of `partition` in order after `cursor`, at most `limit` (handoff and scans).
+    func scan(partition: Int, prefix: [UInt8] = [], after cursor: [UInt8]?, limit: Int) throws -> [[UInt8]] {
+        try engine(partition).scan(prefix: prefix, after: cursor, limit: limit)
+    }
+
+    func close() {
+        for (partition, engine) in engines {
+            do { try engine.close() } catch {
+                logger.error("closing partition failed", metadata: ["cairn.partition": "\(partition)", "error": "\(error)"])
+            }
+        }
+        engines = [:]
+    }
+
+    // MARK: record encoding
+
+    static func encode(_ record: Record) -> [UInt8] {
+        var bytes: [UInt8] = [1]
+        Varint.append(record.mintEpoch.map { $0 + 1 } ?? 0, to: &bytes)
+        bytes += record.object.encode()
+        return bytes
+    }
+
+    static func decode(_ bytes: [UInt8], partition: Int) throws -> Record {
+        guard bytes.first == 1 else { throw CorruptRecord(partition: partition, reason: "unknown record format \(bytes.first.map(String.init) ?? "none")") }
+        var offset = 1
+        guard let epoch = Varint.read(bytes, at: &offset) else { throw CorruptRecord(partition: partition, reason: "truncated mint epoch") }
+        do {
+            let object = try DVVSet<[UInt8]>(decoding: Array(bytes[offset...]))
+            return Record(object: object, mintEpoch: epoch == 0 ? nil : epoch - 1)
+        } catch {
+            throw CorruptRecord(partition: partition, reason: "\(error)")
+        }
+    }
+}
+
+/// Unsigned LEB128, for the node's small local records.
+enum Varint {
+    static func append(_ value: UInt64, to bytes: inout [UInt8]) {
+        var rest = value
+        while rest >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+            rest >>= 7
+        }
+        bytes.append(UInt8(rest))
+    }
+
+    static func read(_ bytes: [UInt8], at offset: inout Int) -> UInt64? {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while offset < bytes.count, shift < 64 {
+            let byte = bytes[offset]
+            offset += 1
+            value |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return value }
+            shift += 7
+        }
+        return nil
+    }
+}

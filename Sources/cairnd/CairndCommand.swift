@@ -1,0 +1,123 @@
+import ArgumentParser
+import CairnHTTP
+import CairnNode
+import CairnStorage
+import Dispatch
+import Logging
+import Metrics
+import Prometheus
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `cairnd`: one Cairn node. Every node is started the same way; the first one without seeds
+/// starts a cluster, every other joins through any seed (DESIGN.md §3).
+@main
+struct CairndCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cairnd",
+        abstract: "Run a Cairn node.",
+        discussion: """
+            Settings come from flags, then the environment (CAIRN_DATA, CAIRN_LISTEN, CAIRN_HTTP, \
+            CAIRN_SEEDS, CAIRN_CLUSTER, CAIRN_PARTITIONS, CAIRN_N, CAIRN_R, CAIRN_W, CAIRN_SECRET_FILE, \
+            CAIRN_DURABILITY, CAIRN_LOG_LEVEL), then a config file of `name = value` lines (--config; \
+            the same names in lower case: data, listen, http, seeds, …), then defaults. \
+            SIGTERM or SIGINT stops the node cleanly. See docs/operations.md.
+            """)
+
+    @Option(help: "Data directory (identity, membership, partitions, hints).")
+    var data: String?
+    @Option(help: "Internode address HOST:PORT (default 127.0.0.1:7070).")
+    var listen: String?
+    @Option(help: "HTTP address HOST:PORT (default: the listen host, port 7080).")
+    var http: String?
+    @Option(help: "Internode addresses of nodes to join through, comma-separated.")
+    var seeds: String?
+    @Option(help: "Cluster name; nodes of other clusters are refused (default cairn).")
+    var cluster: String?
+    @Option(help: "Partitions Q, a power of two, fixed at cluster creation (default 64).")
+    var partitions: Int?
+    @Option(name: .customLong("n"), help: "Replicas per key N (default 3).")
+    var replicas: Int?
+    @Option(name: .customLong("r"), help: "Default read quorum R (default 2).")
+    var readQuorum: Int?
+    @Option(name: .customLong("w"), help: "Default write quorum W (default 2).")
+    var writeQuorum: Int?
+    @Option(help: "File holding the shared cluster secret (at least 16 bytes).")
+    var secretFile: String?
+    @Option(help: "always (fsync before acknowledging; default), interval:MS, or none.")
+    var durability: String?
+    @Option(help: "trace, debug, info (default), notice, warning, error.")
+    var logLevel: String?
+    @Option(help: "Config file of `name = value` lines.")
+    var config: String?
+
+    func run() async throws {
+        let settings = try Settings(command: self)
+        let configuration = try settings.nodeConfiguration()
+        var logger = Logger(label: "cairnd")
+        logger.logLevel = settings.logLevel
+        let level = settings.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        logger = Logger(label: "cairnd")
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        let node = try Node(configuration: configuration, logger: logger)
+        try await node.start()
+        let server = HTTPServer(
+            service: NodeService(node: node, metrics: { registry.emitToString() }),
+            configuration: HTTPServer.Configuration(host: configuration.httpHost, port: configuration.httpPort))
+        do {
+            try await server.start()
+        } catch {
+            await node.stop()
+            throw error
+        }
+        logger.info("cairnd ready", metadata: [
+            "cairn.node": "\(node.id)", "cairn.listen": "\(configuration.listenAddress)", "cairn.http": "\(configuration.httpAddress)",
+        ])
+        let signal = await Self.waitForTermination()
+        logger.info("stopping", metadata: ["cairn.signal": "\(signal)"])
+        await server.stop(gracePeriod: .seconds(5))
+        await node.stop()
+    }
+
+    /// Suspends until SIGTERM or SIGINT arrives; returns its name.
+    static func waitForTermination() async -> String {
+        await withCheckedContinuation { continuation in
+            let queue = DispatchQueue(label: "cairnd.signals")
+            let once = SignalOnce(continuation)
+            for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
+                Glibc.signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+                source.setEventHandler { once.fire(name) }
+                source.resume()
+                SignalOnce.keep(source)
+            }
+        }
+    }
+}
+
+/// Resumes the waiting continuation on the first signal only.
+final class SignalOnce: @unchecked Sendable {
+    private var continuation: CheckedContinuation<String, Never>?
+    private let lock = DispatchQueue(label: "cairnd.signal-once")
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+
+    init(_ continuation: CheckedContinuation<String, Never>) { self.continuation = continuation }
+
+    func fire(_ name: String) {
+        lock.sync {
+            continuation?.resume(returning: name)
+            continuation = nil
+        }
+    }
+
+    static func keep(_ source: any DispatchSourceSignal) { sources.append(source) }
+}

@@ -1,0 +1,112 @@
+import ArgumentParser
+import CairnNode
+import CairnStorage
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `cairnd`'s settings merged from flags, the environment and a config file, in that order of
+/// precedence.
+struct Settings {
+    var values: [String: String] = [:]
+    var logLevel: Logger.Level = .info
+
+    static let names = ["data", "listen", "http", "seeds", "cluster", "partitions", "n", "r", "w", "secret-file", "durability", "log-level"]
+
+    init(command: CairndCommand) throws {
+        let flags: [String: String?] = [
+            "data": command.data, "listen": command.listen, "http": command.http, "seeds": command.seeds,
+            "cluster": command.cluster, "partitions": command.partitions.map(String.init), "n": command.replicas.map(String.init),
+            "r": command.readQuorum.map(String.init), "w": command.writeQuorum.map(String.init),
+            "secret-file": command.secretFile, "durability": command.durability, "log-level": command.logLevel,
+        ]
+        var file: [String: String] = [:]
+        if let path = command.config ?? Self.environment("CAIRN_CONFIG") { file = try Self.readConfigFile(path) }
+        for name in Self.names {
+            let environmentName = "CAIRN_" + String(name.uppercased().map { $0 == "-" ? "_" : $0 })
+            if let flag = flags[name] ?? nil { values[name] = flag }
+            else if let environment = Self.environment(environmentName) { values[name] = environment }
+            else if let fromFile = file[name] { values[name] = fromFile }
+        }
+        if let text = values["log-level"] {
+            guard let level = Logger.Level(rawValue: text) else { throw ValidationError("unknown log level \(text)") }
+            logLevel = level
+        }
+    }
+
+    static func trim(_ text: some StringProtocol) -> String {
+        var slice = Substring(text)
+        while let first = slice.first, first.isWhitespace { slice.removeFirst() }
+        while let last = slice.last, last.isWhitespace { slice.removeLast() }
+        return String(slice)
+    }
+
+    static func environment(_ name: String) -> String? {
+        guard let value = getenv(name) else { return nil }
+        let text = String(cString: value)
+        return text.isEmpty ? nil : text
+    }
+
+    static func readConfigFile(_ path: String) throws -> [String: String] {
+        guard let bytes = try DurableFiles.read(path) else { throw ValidationError("config file \(path) does not exist") }
+        var result: [String: String] = [:]
+        for (number, rawLine) in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            guard !line.allSatisfy(\.isWhitespace) else { continue }
+            let parts = line.split(separator: "=", maxSplits: 1).map { Self.trim($0) }
+            guard parts.count == 2, names.contains(parts[0]) else {
+                throw ValidationError("\(path):\(number + 1): expected `name = value` with a known name (\(names.joined(separator: ", ")))")
+            }
+            result[parts[0]] = parts[1]
+        }
+        return result
+    }
+
+    func nodeConfiguration() throws -> NodeConfiguration {
+        guard let data = values["data"] else { throw ValidationError("--data DIR is required (or CAIRN_DATA, or data = in --config)") }
+        let (listenHost, listenPort) = try Self.hostPort(values["listen"] ?? "127.0.0.1:7070", name: "--listen")
+        var configuration = NodeConfiguration(dataDirectory: data, listenHost: listenHost, listenPort: listenPort)
+        let (httpHost, httpPort) = try Self.hostPort(values["http"] ?? "\(listenHost):7080", name: "--http")
+        configuration.httpHost = httpHost
+        configuration.httpPort = httpPort
+        configuration.seeds = (values["seeds"] ?? "").split(separator: ",").map { Self.trim($0) }.filter { !$0.isEmpty }
+        if let cluster = values["cluster"] { configuration.clusterName = cluster }
+        configuration.partitions = try Self.integer(values["partitions"], name: "--partitions") ?? configuration.partitions
+        configuration.replicas = try Self.integer(values["n"], name: "--n") ?? configuration.replicas
+        configuration.readQuorum = try Self.integer(values["r"], name: "--r") ?? min(configuration.readQuorum, configuration.replicas)
+        configuration.writeQuorum = try Self.integer(values["w"], name: "--w") ?? min(configuration.writeQuorum, configuration.replicas)
+        if let durability = values["durability"] {
+            guard let parsed = Durability(parsing: durability) else { throw ValidationError("--durability must be always, interval:MS or none") }
+            configuration.durability = parsed
+        }
+        if let path = values["secret-file"] {
+            guard let secret = try DurableFiles.read(path) else { throw ValidationError("secret file \(path) does not exist") }
+            var trimmed = secret
+            while let last = trimmed.last, last == 10 || last == 13 || last == 32 { trimmed.removeLast() }
+            configuration.secret = trimmed
+        }
+        do {
+            try configuration.validate()
+        } catch {
+            throw ValidationError(error.message)
+        }
+        return configuration
+    }
+
+    static func hostPort(_ text: String, name: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), colon != text.startIndex else {
+            throw ValidationError("\(name) \(text) is not HOST:PORT")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host, port)
+    }
+
+    static func integer(_ text: String?, name: String) throws -> Int? {
+        guard let text else { return nil }
+        guard let value = Int(text) else { throw ValidationError("\(name) \(text) is not a number") }
+        return value
+    }
+}
