@@ -16,11 +16,22 @@ extension Node {
         var key: [UInt8]
         var partition: Int
         var machine: Quorum.WriteCoordinator<[UInt8]>
-        var origin: WriteOrigin
+        /// Where the answer goes; `nil` once answered (the state lives on until every
+        /// replica answered, so a late failure still leaves a hint).
+        var origin: WriteOrigin?
         var started: ContinuousClock.Instant
+
+        /// Whether nothing more can happen: answered, and every target acked or failed (or
+        /// the write never got past forwarding or coordination).
+        var isSettled: Bool {
+            guard origin == nil else { return false }
+            let answered = machine.acked.count + machine.refused.count
+            return machine.targets.isEmpty || answered >= machine.targets.count || machine.acked.isEmpty
+        }
 
         func finish(_ result: Result<CausalContext, any Error>) {
             switch origin {
+            case nil: return
             case .client(let continuation): continuation.resume(with: result)
             case .forwarded(let continuation):
                 switch result {
@@ -149,8 +160,18 @@ extension Node {
                     if case .ack? = reply { self.replicateAnswered(request: request, from: to, ok: true) }
                     else { self.replicateAnswered(request: request, from: to, ok: false) }
                 }
+            case .storeHint(let owner, let object):
+                let key = state.key
+                let partition = state.partition
+                Task {
+                    do {
+                        try await self.storeIncoming(key: key, partition: partition, object: object, hintFor: owner)
+                    } catch {
+                        self.logger.error("storing a hint failed", metadata: ["cairn.owner": "\(owner)", "error": "\(error)"])
+                    }
+                }
             case .reply(let outcome):
-                writes[request] = nil
+                writes[request]?.origin = nil
                 metrics.latency(state.machine.request.sibling.content == .tombstone ? .delete : .put, since: state.started)
                 switch outcome {
                 case .stored(let context):
@@ -158,7 +179,7 @@ extension Node {
                     state.finish(.success(context))
                 case .failed(let failure):
                     metrics.quorum(.failure)
-                    if case .forwarded(let continuation) = state.origin {
+                    if case .forwarded(let continuation)? = state.origin {
                         continuation.resume(returning: .failed(failure))
                     } else {
                         state.finish(.failure(Self.serviceError(failure)))
@@ -166,6 +187,7 @@ extension Node {
                 }
             }
         }
+        if writes[request]?.isSettled == true { writes[request] = nil }
     }
 
     func forwardedOutcome(_ outcome: WriteOutcome, request: UInt64, from: NodeID) {

@@ -165,7 +165,7 @@ public actor Node {
         isStopping = true
         ticker?.cancel()
         ticker = nil
-        for (request, state) in writes {
+        for (request, state) in writes where state.origin != nil {
             state.finish(.failure(KeyValueServiceError(.unavailable, "the node is shutting down", retryAfterSeconds: 1)))
             writes[request] = nil
         }

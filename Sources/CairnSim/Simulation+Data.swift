@@ -82,6 +82,8 @@ extension Simulation {
                 pending.append(contentsOf: more)
             case .replicate(let to, let object, let hintFor):
                 send(.replicate(request: request, key: state.key, object: object, hintFor: hintFor), from: node, to: nodeIndex(to))
+            case .storeHint(let owner, let object):
+                storeHint(key: state.key, object: object, owner: owner, at: node)
             case .reply(let outcome):
                 switch state.origin {
                 case .client(let client, let operation):

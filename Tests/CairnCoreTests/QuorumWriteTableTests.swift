@@ -66,6 +66,27 @@ import Testing
         #expect(machine.acked.count == c.w)
     }
 
+    /// In a cluster of N nodes a down primary has no fallback: the coordinator keeps the hint
+    /// itself, and only where no fallback stands in (Cassandra's hinted handoff).
+    static let hintCases: [(members: Int, down: Set<UInt64>, hinted: [UInt64])] = [
+        (3, [2], [2]), (3, [2, 3], [2, 3]), (4, [2], []), (4, [2, 3], [3]), (5, [2, 3], []),
+    ]
+
+    @Test(arguments: hintCases)
+    func aPrimaryWithoutFallbackGetsAHintOnTheCoordinator(members: Int, down: Set<UInt64>, hinted: [UInt64]) {
+        var machine = F.Write(request: F.writeRequest(extended: F.nodes(members), w: 1), local: F.node(1))
+        _ = machine.start(now: 0, isReachable: F.reachable(except: Set(down.map(F.node))))
+        let object = F.Object.new(F.value("v"), by: F.actor(F.node(1)))
+        let effects = machine.onCoordinated(object: object, now: 1)
+        let hints = effects.compactMap { effect -> UInt64? in
+            guard case .storeHint(let primary, let hinted) = effect else { return nil }
+            #expect(hinted == object)
+            return primary.low
+        }
+        #expect(hints == hinted, "members \(members), down \(down)")
+        #expect(effects.last == .reply(.stored(context: object.join())), "a hint is no ack, but W=1 is met by the coordinator")
+    }
+
     @Test func timeoutFailsAndLateAckIsIgnored() {
         var machine = F.Write(request: F.writeRequest(extended: five, w: 3), local: F.node(1))
         _ = machine.start(now: 0, isReachable: { _ in true })
@@ -83,10 +104,26 @@ import Testing
     @Test func refusalsFailAsSoonAsWIsOutOfReach() {
         var machine = F.Write(request: F.writeRequest(extended: five, w: 2), local: F.node(1))
         _ = machine.start(now: 0, isReachable: { _ in true })
-        _ = machine.onCoordinated(object: .new(F.value("v"), by: F.actor(F.node(1))), now: 1)
-        #expect(machine.onNack(from: F.node(2), now: 2).isEmpty, "node 3 can still make W = 2")
-        #expect(machine.onNack(from: F.node(3), now: 3) == [.reply(.failed(Quorum.Failure(
+        let object = F.Object.new(F.value("v"), by: F.actor(F.node(1)))
+        _ = machine.onCoordinated(object: object, now: 1)
+        #expect(machine.onNack(from: F.node(2), now: 2) == [.storeHint(for: F.node(2), object: object)],
+                "node 3 can still make W = 2; node 2 gets a hint")
+        #expect(machine.onNack(from: F.node(3), now: 3) == [.storeHint(for: F.node(3), object: object), .reply(.failed(Quorum.Failure(
             keyHash: F.key, reason: .tooFewSucceeded(succeeded: 1, failed: 2, required: 2))))])
+    }
+
+    /// A replica that fails after the client was answered still gets its hint; an ack or a
+    /// second answer from the same replica changes nothing.
+    @Test func aReplicaFailingAfterTheDecisionIsHinted() {
+        var machine = F.Write(request: F.writeRequest(extended: five, w: 2), local: F.node(1))
+        _ = machine.start(now: 0, isReachable: F.reachable(except: [F.node(2)]))
+        let object = F.Object.new(F.value("v"), by: F.actor(F.node(1)))
+        _ = machine.onCoordinated(object: object, now: 1)
+        #expect(machine.onAck(from: F.node(3), now: 2) == [.reply(.stored(context: object.join()))])
+        #expect(machine.onNack(from: F.node(4), now: 3) == [.storeHint(for: F.node(2), object: object)],
+                "the fallback for node 2 failed: the hint is for node 2")
+        #expect(machine.onNack(from: F.node(4), now: 4).isEmpty)
+        #expect(machine.onNack(from: F.node(3), now: 5).isEmpty, "node 3 answered already")
     }
 
     @Test func aNonReplicaForwardsOnceToTheFirstTarget() {

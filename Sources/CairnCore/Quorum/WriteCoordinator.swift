@@ -11,7 +11,9 @@ extension Quorum {
     ///    `delete`) with the client's context to its own stored object and store the result
     ///    durably, then report `onCoordinated(object:)`. That counts as the first ack.
     /// 3. `.replicate` sends the object to every other target; each fallback's copy names the
-    ///    primary it stands for, so the receiver keeps it as a hint.
+    ///    primary it stands for, so the receiver keeps it as a hint. A primary that is down with
+    ///    no fallback left to stand in for it (a cluster of N nodes) gets `.storeHint`: the
+    ///    coordinator itself keeps the hint (Cassandra's hinted handoff).
     /// 4. W distinct acks from targets decide success; a response timer or so many refusals
     ///    that W is out of reach decide failure. Exactly one `.reply` is ever emitted; events
     ///    after it change nothing.
@@ -87,6 +89,10 @@ extension Quorum {
             /// Send `object` to `to`, which merges it by `DVVSet.sync`, stores it durably (as a
             /// hint for `hintFor` when set) and answers; report with `onAck` / `onNack`.
             case replicate(to: NodeID, object: DVVSet<Value>, hintFor: NodeID?)
+            /// Keep `object` here as a hint for `primary`, which is unreachable and has no
+            /// fallback standing in for it (every node of the extended list is a target or
+            /// down), as Cassandra's coordinator does. Does not count as an ack.
+            case storeHint(for: NodeID, object: DVVSet<Value>)
             /// Answer the client. Emitted exactly once.
             case reply(Outcome)
         }
@@ -113,6 +119,8 @@ extension Quorum {
         private var phase: Phase = .idle
         /// The context of the coordinator's object, what a successful write hands back.
         private var coordinatedContext: CausalContext?
+        /// The coordinator's object, kept to hint replicas that fail to store it.
+        private var coordinatedObject: DVVSet<Value>?
 
         public init(request: Request, local: NodeID) {
             Quorum.checkLists(preferenceList: request.preferenceList, extendedList: request.extendedList, n: request.n)
@@ -158,9 +166,15 @@ extension Quorum {
             guard phase == .coordinating else { return [] }
             phase = .replicating
             coordinatedContext = object.join()
+            coordinatedObject = object
             acked.insert(local)
             var effects: [Effect] = targets.filter { $0.node != local }.map {
                 .replicate(to: $0.node, object: object, hintFor: $0.hintFor)
+            }
+            // Primaries neither written nor stood in for get a hint held by this coordinator.
+            let covered = Set(targets.map(\.node)).union(targets.compactMap(\.hintFor))
+            for primary in request.preferenceList where !covered.contains(primary) {
+                effects.append(.storeHint(for: primary, object: object))
             }
             if acked.count >= request.w {
                 effects += decide(.stored(context: object.join()))
@@ -189,12 +203,18 @@ extension Quorum {
             return acked.count >= request.w ? decide(.stored(context: coordinatedContext ?? CausalContext())) : []
         }
 
-        /// `node` failed to store the object. Fails early once W acks are out of reach.
+        /// `node` failed to store the object (refused, or the shell's per-replica request failed
+        /// or timed out). The coordinator keeps a hint for the replica it was meant for, even
+        /// after the client was answered, so the write reaches it when it is back (Cassandra
+        /// hints replicas that do not answer). Fails early once W acks are out of reach.
         public mutating func onNack(from node: NodeID, now: UInt64) -> [Effect] {
-            guard phase == .replicating, isUnanswered(node) else { return [] }
+            guard phase == .replicating || (phase == .decided && coordinatedObject != nil), isUnanswered(node),
+                  let target = targets.first(where: { $0.node == node }) else { return [] }
             refused.insert(node)
-            guard targets.count - refused.count < request.w else { return [] }
-            return decide(.failed(failure(.tooFewSucceeded(succeeded: acked.count, failed: refused.count, required: request.w))))
+            var effects: [Effect] = []
+            if let coordinatedObject { effects.append(.storeHint(for: target.hintFor ?? node, object: coordinatedObject)) }
+            guard phase == .replicating, targets.count - refused.count < request.w else { return effects }
+            return effects + decide(.failed(failure(.tooFewSucceeded(succeeded: acked.count, failed: refused.count, required: request.w))))
         }
 
         /// The coordinator this request was forwarded to answered.
