@@ -143,6 +143,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Real cairnd processes on loopback, driven through curl.
+        .testTarget(
+            name: "CairnNodeTests",
+            dependencies: ["cairnd"]
+        ),
         .testTarget(
             name: "CairnCoreTests",
             dependencies: ["CairnCore", "CairnSim", "CXXHash"]

@@ -1,0 +1,133 @@
+import Foundation
+import Testing
+
+/// Three real `cairnd` processes on 127.0.0.1–3, used through curl.
+@Suite(.serialized) struct NodeClusterTests {
+    static func threeNodes(_ name: String, portOffset: Int) throws -> LocalCluster {
+        let cluster = try LocalCluster(name: name, portOffset: portOffset)
+        for node in 1...3 { try cluster.start(node) }
+        try cluster.waitForRing(members: 3, nodes: [1, 2, 3])
+        return cluster
+    }
+
+    static func value(_ response: LocalCluster.Response) -> String? {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(response.body.utf8))) as? [String: Any] else { return nil }
+        return object["value"] as? String
+    }
+
+    @Test func anyNodeServesWritesReadsDeletesTTLAndQuorums() throws {
+        let cluster = try Self.threeNodes("basic", portOffset: 10)
+        defer { cluster.stopAll() }
+        let put = cluster.put(1, "greeting", "hello")
+        #expect(put.status == 200, "\(put.body)\n\(cluster.logs())")
+        let read = cluster.get(3, "greeting")
+        #expect(read.status == 200 && Self.value(read) == "hello", "\(read.status) \(read.body)")
+        let context = try #require(read.headers["x-cairn-context"], "a GET returns the context in a header")
+
+        let deleted = cluster.request("DELETE", 2, "/v1/keys/greeting", headers: ["X-Cairn-Context": context])
+        #expect(deleted.status == 200, "\(deleted.body)")
+        #expect(cluster.get(1, "greeting").status == 404)
+
+        #expect(cluster.put(2, "short-lived", "soon gone", query: "?ttl=1").status == 200)
+        #expect(cluster.get(3, "short-lived").status == 200)
+        Thread.sleep(forTimeInterval: 1.3)
+        #expect(cluster.get(1, "short-lived").status == 404, "expired after its TTL, on every node")
+
+        #expect(cluster.put(3, "quorum", "all", query: "?w=3").status == 200)
+        let all = cluster.get(1, "quorum", query: "?r=3")
+        #expect(all.status == 200 && Self.value(all) == "all")
+        #expect(cluster.get(1, "quorum", query: "?r=1").status == 200)
+        #expect(cluster.put(1, "quorum", "x", query: "?w=4").status == 400, "W above N is bad input")
+        #expect(cluster.get(1, "quorum", query: "?r=0").status == 400)
+    }
+
+    @Test func concurrentWritesBecomeSiblingsEverywhereAndAContextResolvesThem() throws {
+        let cluster = try Self.threeNodes("siblings", portOffset: 20)
+        defer { cluster.stopAll() }
+        #expect(cluster.put(1, "cart", "apples").status == 200)
+        #expect(cluster.put(2, "cart", "pears").status == 200, "a blind write is concurrent with the first")
+        for node in 1...3 {
+            let read = cluster.get(node, "cart", query: "?r=3")
+            #expect(read.status == 300, "node \(node): \(read.status) \(read.body)")
+            #expect(read.body.contains("apples") && read.body.contains("pears"), "node \(node): \(read.body)")
+        }
+        let context = try #require(cluster.get(3, "cart").headers["x-cairn-context"])
+        #expect(cluster.put(3, "cart", "apples and pears", context: context).status == 200)
+        for node in 1...3 {
+            let read = cluster.get(node, "cart", query: "?r=3")
+            #expect(read.status == 200 && Self.value(read) == "apples and pears", "node \(node): \(read.body)")
+        }
+    }
+
+    @Test func aKilledNodesWritesAreHintedAndDeliveredWhenItReturns() throws {
+        let cluster = try Self.threeNodes("hints", portOffset: 30)
+        defer { cluster.stopAll() }
+        cluster.kill(3)
+        let keys = (0..<20).map { "missed-\($0)" }
+        for key in keys {
+            let put = cluster.put(1 + Int.random(in: 0...1), key, "value of \(key)", query: "?w=2")
+            #expect(put.status == 200, "\(key): \(put.status) \(put.body)")
+        }
+        for key in keys {
+            #expect(Self.value(cluster.get(2, key, query: "?r=2")) == "value of \(key)")
+        }
+        func hintsHeld() -> Int {
+            [1, 2].reduce(0) { $0 + ((cluster.json("GET", $1, "/v1/cluster")?["hints_held"] as? NSNumber)?.intValue ?? 0) }
+        }
+        #expect(hintsHeld() >= keys.count, "every write the dead node missed is held as a hint")
+
+        try cluster.start(3)
+        try cluster.waitUntil("the hints are delivered", timeout: 30) { hintsHeld() == 0 }
+        // With the other two gone, node 3 answers from what it holds itself.
+        cluster.kill(1)
+        cluster.kill(2)
+        for key in keys {
+            let read = cluster.get(3, key, query: "?r=1")
+            #expect(Self.value(read) == "value of \(key)", "\(key) on the restarted node: \(read.status) \(read.body)")
+        }
+    }
+
+    @Test func malformedRequestsGet4xxAndTheNodeKeepsServing() throws {
+        let cluster = try Self.threeNodes("malformed", portOffset: 40)
+        defer { cluster.stopAll() }
+        let json = ["Content-Type": "application/json"]
+        let cases: [(String, LocalCluster.Response, Int)] = [
+            ("bad JSON", cluster.request("PUT", 1, "/v1/keys/k", body: "{\"value\": ", headers: json), 400),
+            ("bad base64", cluster.request("PUT", 1, "/v1/keys/k", body: "{\"value_base64\": \"@@@\"}", headers: json), 400),
+            ("bad context", cluster.request("PUT", 1, "/v1/keys/k", body: "{\"value\": \"v\"}",
+                                            headers: json.merging(["X-Cairn-Context": "not-a-context"]) { $1 }), 400),
+            ("negative TTL", cluster.request("PUT", 1, "/v1/keys/k", body: "{\"value\": \"v\", \"ttl\": -5}", headers: json), 400),
+            ("unknown parameter", cluster.request("GET", 1, "/v1/keys/k?colour=blue"), 400),
+            ("oversize key", cluster.get(1, String(repeating: "k", count: 2_000)), 400),
+            ("bad method", cluster.request("PATCH", 1, "/v1/keys/k"), 405),
+        ]
+        for (name, response, expected) in cases {
+            #expect(response.status == expected, "\(name): \(response.status) \(response.body)")
+            #expect(response.body.contains("\"error\""), "\(name): a JSON error body, got \(response.body)")
+        }
+        let big = cluster.directory + "/big"
+        _ = FileManager.default.createFile(atPath: big, contents: Data(count: 5 << 20))
+        let oversize = cluster.request("PUT", 1, "/v1/keys/big", headers: ["Content-Type": "application/octet-stream"], bodyFile: big)
+        #expect(oversize.status == 413, "a 5 MiB value: \(oversize.status)")
+        #expect(cluster.put(1, "after", "still serving").status == 200)
+        #expect(Self.value(cluster.get(2, "after")) == "still serving")
+    }
+
+    @Test func aNodeOfAnotherClusterIsRefused() throws {
+        let cluster = try LocalCluster(name: "foreign", portOffset: 50)
+        defer { cluster.stopAll() }
+        try cluster.start(1)
+        try cluster.start(2)
+        try cluster.waitForRing(members: 2, nodes: [1, 2])
+        try cluster.start(3, cluster: "elsewhere")
+        Thread.sleep(forTimeInterval: 3)
+        let members = cluster.json("GET", 1, "/v1/cluster")?["members"] as? [[String: Any]]
+        #expect(members?.count == 2, "the foreign node did not join: \(String(describing: members))")
+        let health = cluster.json("GET", 3, "/health")
+        #expect(health?["status"] as? String != "ok", "the foreign node never got a ring: \(String(describing: health))")
+        let logs = cluster.logs()
+        #expect(logs.contains("refused internode peer") || logs.contains("internode peer refused this node"),
+                "the refusal is logged with its reason")
+        #expect(logs.contains("wrongCluster") || logs.contains("cluster"), "\(logs)")
+    }
+}
