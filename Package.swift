@@ -89,10 +89,16 @@ let package = Package(
             name: "CairnCoreTests",
             dependencies: ["CairnCore", "CairnSim", "CXXHash"]
         ),
+        // The in-memory `KeyValueService` double, shared by the HTTP and client tests.
+        .target(
+            name: "CairnHTTPTestSupport",
+            dependencies: ["CairnHTTP", "CairnCore"],
+            path: "Tests/CairnHTTPTestSupport"
+        ),
         .testTarget(
             name: "CairnHTTPTests",
             dependencies: [
-                "CairnHTTP", "CairnCore",
+                "CairnHTTP", "CairnCore", "CairnHTTPTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
