@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "CairnStorage", targets: ["CairnStorage"]),
         .library(name: "CairnCore", targets: ["CairnCore"]),
+        .library(name: "CairnClient", targets: ["CairnClient"]),
         .executable(name: "cairn", targets: ["cairn"]),
         .executable(name: "cairn-sim", targets: ["cairn-sim"]),
     ],
@@ -46,6 +47,17 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // HTTP/1.1 client of one node's API, for the CLI, the benchmark and the chaos workload.
+        // Reuses CairnHTTP's JSON, base64 and percent-encoding so both sides read the same bytes.
+        .target(
+            name: "CairnClient",
+            dependencies: [
+                "CairnHTTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "CairnBench",
             dependencies: [
@@ -56,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "CairnBench",
+                "CairnBench", "CairnClient", "CairnHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -103,6 +115,16 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        // The client against a real HTTPServer on loopback, and the CLI's parsing and formatting.
+        .testTarget(
+            name: "CairnClientTests",
+            dependencies: [
+                "CairnClient", "CairnHTTP", "CairnHTTPTestSupport", "cairn",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
     ],
