@@ -2,6 +2,7 @@ import ArgumentParser
 import CairnClient
 import CairnHTTP
 import CairnHTTPTestSupport
+import Foundation
 import Testing
 
 @testable import cairn
@@ -216,5 +217,29 @@ import Testing
         await #expect(throws: ExitCode(ExitStatus.error)) {
             try await self.run(["cluster", "status", "--node", "127.0.0.1:\(port)", "--timeout", "2"])
         }
+    }
+}
+
+/// docs/cli.md has a section for every command the CLI has.
+@Suite struct CLIDocsTests {
+    @Test func everyCommandHasASection() throws {
+        let path = String(#filePath.split(separator: "/Tests/", maxSplits: 1)[0]) + "/docs/cli.md"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let leaves = [
+            "cairn " + (PutCommand.configuration.commandName ?? "?"),
+            "cairn " + (GetCommand.configuration.commandName ?? "?"),
+            "cairn " + (DeleteCommand.configuration.commandName ?? "?"),
+            "cairn " + (ResolveCommand.configuration.commandName ?? "?"),
+            "cairn " + (ScanCommand.configuration.commandName ?? "?"),
+            "cairn " + (CASCommand.configuration.commandName ?? "?"),
+            "cairn cluster " + (ClusterStatusCommand.configuration.commandName ?? "?"),
+            "cairn cluster " + (ClusterLeaveCommand.configuration.commandName ?? "?"),
+            "cairn cluster " + (ClusterRemoveCommand.configuration.commandName ?? "?"),
+        ]
+        for name in leaves {
+            #expect(text.contains("### `\(name) ") || text.contains("### `\(name)`"), "\(name) missing from docs/cli.md")
+        }
+        let subcommands = CairnCommand.configuration.subcommands.map { command in command.configuration.commandName ?? "?" }
+        #expect(subcommands == ["put", "get", "delete", "resolve", "scan", "cas", "cluster", "bench"])
     }
 }
