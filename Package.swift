@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "CairnCore", targets: ["CairnCore"]),
         .library(name: "CairnWire", targets: ["CairnWire"]),
         .library(name: "CairnTransport", targets: ["CairnTransport"]),
+        .library(name: "CairnClient", targets: ["CairnClient"]),
         .executable(name: "cairn", targets: ["cairn"]),
         .executable(name: "cairn-sim", targets: ["cairn-sim"]),
         .executable(name: "cairnd", targets: ["cairnd"]),
@@ -70,6 +71,17 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // HTTP/1.1 client of one node's API, for the CLI, the benchmark and the chaos workload.
+        // Reuses CairnHTTP's JSON, base64 and percent-encoding so both sides read the same bytes.
+        .target(
+            name: "CairnClient",
+            dependencies: [
+                "CairnHTTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "CairnBench",
             dependencies: [
@@ -80,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "CairnBench",
+                "CairnBench", "CairnClient", "CairnHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -152,14 +164,30 @@ let package = Package(
             name: "CairnCoreTests",
             dependencies: ["CairnCore", "CairnSim", "CXXHash"]
         ),
+        // The in-memory `KeyValueService` double, shared by the HTTP and client tests.
+        .target(
+            name: "CairnHTTPTestSupport",
+            dependencies: ["CairnHTTP", "CairnCore"],
+            path: "Tests/CairnHTTPTestSupport"
+        ),
         .testTarget(
             name: "CairnHTTPTests",
             dependencies: [
-                "CairnHTTP", "CairnCore",
+                "CairnHTTP", "CairnCore", "CairnHTTPTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        // The client against a real HTTPServer on loopback, and the CLI's parsing and formatting.
+        .testTarget(
+            name: "CairnClientTests",
+            dependencies: [
+                "CairnClient", "CairnHTTP", "CairnHTTPTestSupport", "cairn",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
     ],

@@ -42,12 +42,14 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         case timeout = "timeout"
         case outcomeUnknown = "outcome_unknown"
         case notImplemented = "not_implemented"
+        case nodeNotFound = "node_not_found"
+        case membershipConflict = "membership_conflict"
         case internalError = "internal_error"
 
         /// The status every error with this code is sent with.
         public var status: HTTPResponseStatus {
             switch self {
-            case .notFound, .keyNotFound: .notFound
+            case .notFound, .keyNotFound, .nodeNotFound: .notFound
             case .methodNotAllowed: .methodNotAllowed
             case .invalidURI, .emptyKey, .keyTooLong, .unknownParameter, .duplicateParameter, .invalidParameter,
                 .invalidTTL, .invalidContext, .invalidHeader, .invalidJSON, .invalidBody, .invalidBase64,
@@ -56,7 +58,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
             case .unsupportedMediaType: .unsupportedMediaType
             case .valueTooLarge, .bodyTooLarge: .payloadTooLarge
             case .headersTooLarge: .requestHeaderFieldsTooLarge
-            case .siblingLimitExceeded: .conflict
+            case .siblingLimitExceeded, .membershipConflict: .conflict
             case .quorumUnavailable, .unavailable, .overloaded: .serviceUnavailable
             case .timeout, .outcomeUnknown: .gatewayTimeout
             case .notImplemented: .notImplemented

@@ -45,6 +45,10 @@ extension APIRequest {
         case (.cluster, _):
             try parser.expectNoBody()
             return .clusterStatus
+        case (.clusterLeave, _):
+            return .leave(node: try parser.leaveBody())
+        case (.clusterRemove, _):
+            return .remove(node: try parser.removeBody())
         case (.keys, _):
             try parser.expectNoBody()
             return try parser.scan()

@@ -19,6 +19,12 @@ public enum APIRequest: Hashable, Sendable {
     case cas(key: [UInt8], expected: [UInt8]?, new: [UInt8]?)
     /// `GET /v1/cluster`.
     case clusterStatus
+    /// `POST /v1/cluster/leave`: `node` (an id or `host:port`) leaves, handing its partitions
+    /// off first; `nil` is the node that serves the request.
+    case leave(node: String?)
+    /// `POST /v1/cluster/remove`: an operator removes `node` (an id or `host:port`), typically
+    /// one that is down for good.
+    case remove(node: String)
     /// `GET /health`.
     case health
     /// `GET /metrics`.

@@ -81,6 +81,13 @@ public struct APIResponse: Equatable, Sendable {
     /// A PUT or DELETE that reached its write quorum.
     public static let written = APIResponse.json(.ok, ["ok": true])
 
+    /// A leave that the node recorded: 202, since the handoff it starts is still to come
+    /// (`GET /v1/cluster` shows its progress).
+    public static let leaveAccepted = APIResponse.json(.accepted, ["ok": true])
+
+    /// A removal that the node recorded; gossip carries it to the other members.
+    public static let removed = APIResponse.json(.ok, ["ok": true])
+
     /// A scan page: the keys, and `next` (percent-encoded, ready for `after=`) while more remain.
     public static func scanPage(_ page: ScanPage) -> APIResponse {
         let next: JSONValue = page.nextAfter.map { .string(PercentEncoding.encode($0)) } ?? .null

@@ -5,6 +5,10 @@ enum APIRoute: Hashable {
     case health
     case metrics
     case cluster
+    /// `/v1/cluster/leave`.
+    case clusterLeave
+    /// `/v1/cluster/remove`.
+    case clusterRemove
     /// `/v1/keys`.
     case keys
     /// `/v1/keys/{key}`, with the key segment still percent-encoded.
@@ -23,6 +27,8 @@ enum APIRoute: Hashable {
         case Array("/health".utf8): self = .health
         case Array("/metrics".utf8): self = .metrics
         case Array("/v1/cluster".utf8): self = .cluster
+        case Array("/v1/cluster/leave".utf8): self = .clusterLeave
+        case Array("/v1/cluster/remove".utf8): self = .clusterRemove
         case Array("/v1/keys".utf8): self = .keys
         default:
             guard path.starts(with: Self.keysPrefix) else { return nil }
@@ -41,7 +47,7 @@ enum APIRoute: Hashable {
         switch self {
         case .health, .metrics, .cluster, .keys: [.GET]
         case .key: [.GET, .PUT, .DELETE]
-        case .cas: [.POST]
+        case .cas, .clusterLeave, .clusterRemove: [.POST]
         }
     }
 
@@ -51,6 +57,8 @@ enum APIRoute: Hashable {
         case .health: "/health"
         case .metrics: "/metrics"
         case .cluster: "/v1/cluster"
+        case .clusterLeave: "/v1/cluster/leave"
+        case .clusterRemove: "/v1/cluster/remove"
         case .keys: "/v1/keys"
         case .key: "/v1/keys/{key}"
         case .cas: "/v1/keys/{key}/cas"

@@ -20,6 +20,12 @@ extension KeyValueService {
                 return .cas(try await cas(key: key, expected: expected, new: new))
             case .clusterStatus:
                 return .json(.ok, try await clusterStatus())
+            case .leave(let node):
+                try await leave(node: node)
+                return .leaveAccepted
+            case .remove(let node):
+                try await remove(node: node)
+                return .removed
             case .health:
                 return .health(try await health())
             case .metrics:

@@ -40,6 +40,20 @@ public protocol KeyValueService: Sendable {
     /// `GET /v1/cluster`.
     func clusterStatus() async throws -> JSONValue
 
+    /// Starts the departure of `node` (a node id or `host:port`; `nil`: this node) for
+    /// `POST /v1/cluster/leave`: it becomes `leaving`, hands its partitions off, then `left`
+    /// (DESIGN.md §3, docs/membership.md). Returns once the change is recorded and gossiping,
+    /// not when the handoff is done. An unknown node throws `KeyValueServiceError.nodeNotFound`;
+    /// a node that has already left or was removed, `membershipConflict`.
+    func leave(node: String?) async throws
+
+    /// Removes `node` (a node id or `host:port`) for `POST /v1/cluster/remove`: the operator's
+    /// verdict that a node is gone for good, so its partitions are claimed by the others
+    /// (DESIGN.md §3: being down is not leaving). Returns once the change is recorded and
+    /// gossiping. An unknown node throws `nodeNotFound`; removing the serving node itself or a
+    /// node already removed, `membershipConflict`.
+    func remove(node: String) async throws
+
     /// Whether this node can serve requests, for `GET /health`.
     func health() async throws -> HealthReport
 

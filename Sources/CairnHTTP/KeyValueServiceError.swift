@@ -3,7 +3,9 @@
 /// Each code maps to one HTTP status (docs/api.md): a quorum that could not be reached is 503
 /// (nothing says the request cannot succeed later), a timeout and an unknown outcome are 504
 /// (the write may have taken effect; DESIGN.md §2 forbids reporting it as failed), the sibling
-/// cap is 409 (the client must resolve the siblings with a context), a missing feature is 501.
+/// cap is 409 (the client must resolve the siblings with a context), a missing feature is 501,
+/// an unknown node in a cluster admin request is 404 and a membership change the node's state
+/// forbids is 409.
 public struct KeyValueServiceError: Error, Hashable, Sendable, CustomStringConvertible {
     public enum Code: Hashable, Sendable {
         /// Fewer replicas answered than the request needed; nothing is known to be written
@@ -21,6 +23,11 @@ public struct KeyValueServiceError: Error, Hashable, Sendable, CustomStringConve
         case unavailable
         /// This version does not implement the operation.
         case notImplemented
+        /// A cluster admin request names a node that is not a member.
+        case nodeNotFound
+        /// A membership change that the member's status forbids (leaving a node that has left,
+        /// removing the serving node itself, …).
+        case membershipConflict
     }
 
     public var code: Code
@@ -66,6 +73,16 @@ public struct KeyValueServiceError: Error, Hashable, Sendable, CustomStringConve
             limit: limit)
     }
 
+    /// No member has the id or address `node`.
+    public static func nodeNotFound(_ node: String) -> KeyValueServiceError {
+        KeyValueServiceError(.nodeNotFound, "no member has the id or address \(node)")
+    }
+
+    /// The membership change cannot be made, for the reason given.
+    public static func membershipConflict(_ reason: String) -> KeyValueServiceError {
+        KeyValueServiceError(.membershipConflict, reason)
+    }
+
     public var description: String { "\(code): \(message)" }
 }
 
@@ -90,6 +107,8 @@ extension APIError {
             case .overloaded: .overloaded
             case .unavailable: .unavailable
             case .notImplemented: .notImplemented
+            case .nodeNotFound: .nodeNotFound
+            case .membershipConflict: .membershipConflict
             }
         self.init(code, error.message, detail: detail, headers: headers)
     }

@@ -4,9 +4,11 @@
 /// unreserved set travels as `%XX`. Decoding is strict: a `%` must be followed by two hex
 /// digits, and a character that RFC 3986 does not allow where it stands is refused rather than
 /// guessed at. `+` is a literal plus (RFC 3986), not a space (HTML forms).
-enum PercentEncoding {
+///
+/// Public so that clients (CairnClient) write keys exactly as the server reads them.
+public enum PercentEncoding {
     /// Where the text stands decides which characters may appear without encoding.
-    enum Component {
+    public enum Component: Hashable, Sendable {
         /// A path segment: `pchar` (RFC 3986 §3.3).
         case pathSegment
         /// A query name or value: `pchar`, `/` and `?` (§3.4), except `&` and `=` that delimit it.
@@ -14,14 +16,15 @@ enum PercentEncoding {
     }
 
     /// Why a component did not decode.
-    enum Failure: Error, Hashable {
+    public enum Failure: Error, Hashable, Sendable {
         /// A `%` not followed by two hex digits, at this byte offset of the component.
         case badEscape(offset: Int)
         /// A character that must be percent-encoded here, at this byte offset.
         case disallowedCharacter(offset: Int)
     }
 
-    static func isUnreserved(_ byte: UInt8) -> Bool {
+    /// RFC 3986 §2.3 unreserved characters (`A–Z a–z 0–9 - . _ ~`), never encoded.
+    public static func isUnreserved(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
@@ -49,7 +52,7 @@ enum PercentEncoding {
     }
 
     /// The bytes `text` stands for.
-    static func decode(_ text: some Collection<UInt8>, as component: Component) throws(Failure) -> [UInt8] {
+    public static func decode(_ text: some Collection<UInt8>, as component: Component) throws(Failure) -> [UInt8] {
         let text = Array(text)
         var output: [UInt8] = []
         output.reserveCapacity(text.count)
@@ -76,7 +79,7 @@ enum PercentEncoding {
 
     /// `bytes` with every byte outside the unreserved set as `%XX`: safe in a path segment and
     /// in a query value alike.
-    static func encode(_ bytes: [UInt8]) -> String {
+    public static func encode(_ bytes: [UInt8]) -> String {
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
         for byte in bytes {

@@ -189,6 +189,56 @@ struct RequestParser {
         return (expected, new)
     }
 
+    /// The most bytes a node name in an admin body may have. A node id is 32 hex digits and a
+    /// `host:port` is rarely longer than 60, so anything past this is a mistake, not a node.
+    static let maxNodeNameBytes = 256
+
+    /// The node of `POST /v1/cluster/leave`: `nil` (the serving node) for an empty body, `{}`
+    /// or `{"node": null}`, else `{"node": "<id or host:port>"}`.
+    func leaveBody() throws(APIError) -> String? {
+        guard !body.isEmpty else { return nil }
+        return try nodeMember(required: false)
+    }
+
+    /// The node of `POST /v1/cluster/remove`: `{"node": "<id or host:port>"}`, required.
+    func removeBody() throws(APIError) -> String {
+        guard !body.isEmpty else {
+            throw APIError(
+                .invalidBody, "the body must be {\"node\": \"<node id or host:port>\"}", detail: ["member": "node"])
+        }
+        guard let node = try nodeMember(required: true) else {
+            preconditionFailure("nodeMember(required: true) returned nil")
+        }
+        return node
+    }
+
+    private func nodeMember(required: Bool) throws(APIError) -> String? {
+        guard try Self.mediaType(headers) == .json else {
+            throw APIError(.unsupportedMediaType, "a cluster admin body is JSON", detail: ["supported": ["application/json"]])
+        }
+        let object = try jsonObject(allowed: ["node"])
+        switch object["node"] {
+        case nil, .null?:
+            guard !required else {
+                throw APIError(.invalidBody, "the body needs \"node\": a node id or host:port", detail: ["member": "node"])
+            }
+            return nil
+        case .string(let name)?:
+            guard (1...Self.maxNodeNameBytes).contains(name.utf8.count),
+                name.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) })
+            else {
+                throw APIError(
+                    .invalidBody,
+                    "\"node\" must be a node id or host:port: 1 to \(Self.maxNodeNameBytes) printable ASCII characters, no spaces",
+                    detail: ["member": "node", "limit": .integer(Int64(Self.maxNodeNameBytes))])
+            }
+            return name
+        default:
+            throw APIError(
+                .invalidBody, "\"node\" must be a string\(required ? "" : " or null")", detail: ["member": "node"])
+        }
+    }
+
     private func jsonObject(allowed: Set<String>) throws(APIError) -> [String: JSONValue] {
         let document: JSONValue
         do {

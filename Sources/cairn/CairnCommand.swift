@@ -2,14 +2,70 @@ import ArgumentParser
 import Foundation
 import Logging
 
-/// The `cairn` command-line tool. Data and cluster commands join `bench` as subcommands here.
+/// The `cairn` command-line tool: data commands and cluster admin against one node's HTTP API
+/// (through CairnClient), and benchmarks.
+///
+/// Exit codes (docs/cli.md): 0 success, 1 an error (the node could not be reached, refused the
+/// request or failed), 2 a usage error, 3 `get`/`delete`/`resolve` of a key with no value,
+/// 4 a compare-and-set that was not applied.
 @main
-struct CairnCommand: ParsableCommand {
+struct CairnCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cairn",
         abstract: "Command-line tool for the Cairn key-value store.",
-        subcommands: [BenchCommand.self]
+        discussion: """
+            Data and cluster commands talk to one node over HTTP: --node HOST:PORT, or the \
+            CAIRN_NODE environment variable, or 127.0.0.1:7080. Exit codes: 0 success, 1 error, \
+            2 usage, 3 key not found, 4 compare-and-set not applied.
+            """,
+        subcommands: [
+            PutCommand.self, GetCommand.self, DeleteCommand.self, ResolveCommand.self, ScanCommand.self,
+            CASCommand.self, ClusterCommand.self, BenchCommand.self,
+        ]
     )
+
+    /// Runs the command the arguments name, and exits with the documented status: usage errors
+    /// exit 2 (ArgumentParser's own default is 64), help and version 0.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let status = exitStatus(for: error)
+            let message = fullMessage(for: error)
+            if !message.isEmpty {
+                if status == 0 {
+                    print(message)
+                } else {
+                    printError(message)
+                }
+            }
+            Foundation.exit(status)
+        }
+    }
+
+    /// The process status for an error that ended a command.
+    static func exitStatus(for error: any Error) -> Int32 {
+        let code = exitCode(for: error)
+        return code == .validationFailure ? ExitStatus.usage : code.rawValue
+    }
+}
+
+/// The documented exit statuses.
+enum ExitStatus {
+    static let error: Int32 = 1
+    static let usage: Int32 = 2
+    static let notFound: Int32 = 3
+    static let notApplied: Int32 = 4
+}
+
+/// Writes `message` and a newline to stderr.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
 /// Sends library logs to stderr at `level` (warnings and worse by default, so tool output

@@ -1,4 +1,5 @@
 import CairnCore
+import CairnHTTPTestSupport
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1

@@ -106,6 +106,15 @@ import Testing
             .cas(key: Array("k".utf8), expected: [0], new: nil)
         ),
         (Case("cluster", .GET, "/v1/cluster"), .clusterStatus),
+        (Case("leave this node, no body", .POST, "/v1/cluster/leave"), .leave(node: nil)),
+        (Case("leave this node, empty object", .POST, "/v1/cluster/leave", headers: json, body: "{}"), .leave(node: nil)),
+        (Case("leave this node, null", .POST, "/v1/cluster/leave", body: #"{"node": null}"#), .leave(node: nil)),
+        (Case("leave by address", .POST, "/v1/cluster/leave", headers: json, body: #"{"node":"10.0.0.2:7080"}"#), .leave(node: "10.0.0.2:7080")),
+        (
+            Case("remove by id", .POST, "/v1/cluster/remove", headers: json, body: #"{"node":"000000000000000a0000000000000001"}"#),
+            .remove(node: "000000000000000a0000000000000001")
+        ),
+        (Case("remove by IPv6 address", .POST, "/v1/cluster/remove", body: #"{"node":"[::1]:7081"}"#), .remove(node: "[::1]:7081")),
         (Case("health", .GET, "/health"), .health),
         (Case("metrics", .GET, "/metrics"), .metrics),
     ]
@@ -212,6 +221,24 @@ import Testing
         (Case("body on a get", .GET, "/v1/keys/k", body: "x"), .unexpectedBody),
         (Case("body on a delete", .DELETE, "/v1/keys/k", body: "x"), .unexpectedBody),
         (Case("body on a scan", .GET, "/v1/keys", body: "x"), .unexpectedBody),
+        // Cluster admin.
+        (Case("get on leave", .GET, "/v1/cluster/leave"), .methodNotAllowed),
+        (Case("delete on remove", .DELETE, "/v1/cluster/remove"), .methodNotAllowed),
+        (Case("post on cluster status", .POST, "/v1/cluster", body: "{}"), .methodNotAllowed),
+        (Case("unknown admin path", .POST, "/v1/cluster/join", body: "{}"), .notFound),
+        (Case("parameter on leave", .POST, "/v1/cluster/leave?node=a"), .unknownParameter),
+        (Case("remove without body", .POST, "/v1/cluster/remove"), .invalidBody),
+        (Case("remove without node", .POST, "/v1/cluster/remove", body: "{}"), .invalidBody),
+        (Case("remove of null", .POST, "/v1/cluster/remove", body: #"{"node":null}"#), .invalidBody),
+        (Case("remove of a number", .POST, "/v1/cluster/remove", body: #"{"node":7}"#), .invalidBody),
+        (Case("leave of a number", .POST, "/v1/cluster/leave", body: #"{"node":7}"#), .invalidBody),
+        (Case("empty node", .POST, "/v1/cluster/leave", body: #"{"node":""}"#), .invalidBody),
+        (Case("node with a space", .POST, "/v1/cluster/remove", body: #"{"node":"a b"}"#), .invalidBody),
+        (Case("node with a control character", .POST, "/v1/cluster/remove", body: #"{"node":"a\u0001"}"#), .invalidBody),
+        (Case("node too long", .POST, "/v1/cluster/remove", body: #"{"node":"\#(String(repeating: "a", count: 257))"}"#), .invalidBody),
+        (Case("unknown admin member", .POST, "/v1/cluster/leave", body: #"{"nodes":"a"}"#), .invalidBody),
+        (Case("admin body not JSON", .POST, "/v1/cluster/remove", body: "node=a"), .invalidJSON),
+        (Case("raw admin body", .POST, "/v1/cluster/leave", headers: raw, body: "a"), .unsupportedMediaType),
     ]
 
     @Test(arguments: zip(malformed.map(\.0), malformed.map(\.1)))
@@ -231,6 +258,12 @@ import Testing
         #expect(error.status == .methodNotAllowed)
         #expect(error.headers.map(\.name) == ["Allow"])
         #expect(error.headers.map(\.value) == ["GET, PUT, DELETE"])
+    }
+
+    @Test func aNodeNameOfExactlyTheLimitIsAccepted() throws {
+        let name = String(repeating: "a", count: RequestParser.maxNodeNameBytes)
+        let parsed = try Case("", .POST, "/v1/cluster/remove", body: #"{"node":"\#(name)"}"#).parse().get()
+        #expect(parsed == .remove(node: name))
     }
 
     @Test func bodyLimitsFollowTheMethodAndContentType() {

@@ -1,4 +1,5 @@
 import CairnCore
+import CairnHTTPTestSupport
 import NIOHTTP1
 import Testing
 
@@ -104,6 +105,8 @@ import Testing
         (KeyValueServiceError(.overloaded, "busy", retryAfterSeconds: 1), .serviceUnavailable, "overloaded"),
         (KeyValueServiceError(.unavailable, "joining"), .serviceUnavailable, "unavailable"),
         (.notImplemented("compare-and-set"), .notImplemented, "not_implemented"),
+        (.nodeNotFound("10.0.0.9:7080"), .notFound, "node_not_found"),
+        (.membershipConflict("a node cannot remove itself; use leave"), .conflict, "membership_conflict"),
     ]
 
     @Test(arguments: serviceErrors)
@@ -197,6 +200,28 @@ import Testing
         #expect(response.status == .serviceUnavailable)
         await service.failNext("metrics", with: CancellationError())
         #expect(await service.respond(to: .metrics).status == .serviceUnavailable)
+    }
+
+    @Test func leaveAndRemoveChangeMembershipAndReportTheirFailures() async throws {
+        let service = InMemoryKeyValueService(members: [
+            .init(node: "n1", address: "127.0.0.1:7080", partitions: 22),
+            .init(node: "n2", address: "127.0.0.1:7081", partitions: 21),
+            .init(node: "n3", address: "127.0.0.1:7082", reachable: false, partitions: 21),
+        ])
+        let leave = await service.respond(to: .leave(node: "127.0.0.1:7081"))
+        #expect(leave.status == .accepted)
+        #expect(try JSONParser.parse(leave.body) == ["ok": true])
+        #expect(await service.respond(to: .leave(node: "n2")).status == .conflict)
+        #expect(await service.respond(to: .leave(node: nil)).status == .accepted)
+        #expect(await service.respond(to: .remove(node: "n1")).status == .conflict)
+        let removed = await service.respond(to: .remove(node: "n3"))
+        #expect(removed.status == .ok)
+        #expect(try JSONParser.parse(removed.body) == ["ok": true])
+        let unknown = await service.respond(to: .remove(node: "n9"))
+        #expect(unknown.status == .notFound)
+        #expect(try JSONParser.parse(unknown.body)["error"]?["code"] == "node_not_found")
+        #expect(await service.members.map(\.status) == ["leaving", "leaving", "removed"])
+        #expect(await service.calls == ["leave 127.0.0.1:7081", "leave n2", "leave -", "remove n1", "remove n3", "remove n9"])
     }
 
     @Test func scanPagesThroughKeys() async throws {

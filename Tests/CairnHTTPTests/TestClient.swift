@@ -1,3 +1,4 @@
+import CairnHTTPTestSupport
 import NIOCore
 import NIOPosix
 

@@ -1,10 +1,10 @@
-struct TimedOut: Error, CustomStringConvertible {
-    var description: String { "timed out" }
+public struct TimedOut: Error, CustomStringConvertible {
+    public var description: String { "timed out" }
 }
 
 /// Runs `body`, failing with `TimedOut` after `seconds` so a broken server fails a test
 /// instead of hanging the suite.
-func withTimeout<T: Sendable>(seconds: Double = 10, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+public func withTimeout<T: Sendable>(seconds: Double = 10, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await body() }
         group.addTask {

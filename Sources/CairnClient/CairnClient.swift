@@ -1,0 +1,194 @@
+import CairnHTTP
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A client of one node's HTTP API (docs/api.md): reads, writes, deletes, scans, CAS and the
+/// cluster admin requests, over HTTP/1.1 with kept-alive connections.
+///
+/// Values travel as raw bytes (`application/octet-stream` both ways where the API allows), so
+/// any byte string works and costs no base64. Causal contexts are the opaque tokens of
+/// `X-Cairn-Context`: take `Read.context` and hand it back to `put`/`delete` to supersede what
+/// was read. Each request has one deadline, `timeout` after it starts, covering the connect and
+/// the whole response.
+///
+/// Connections are reused: one is taken from the idle ones (or opened) for each request and put
+/// back when the server keeps it alive, so concurrent callers each get their own and a
+/// sequential caller reuses one. A read that fails on a reused connection the server had just
+/// closed is sent once more on a new connection; nothing else is retried, since a write may
+/// have been applied.
+///
+/// Errors are `CairnClientError` (or `CancellationError` when the calling task is cancelled).
+public final class CairnClient: Sendable {
+    /// The node as given, `host:port`.
+    public let node: String
+    /// The deadline of each request, from its start to its whole response.
+    public let timeout: Duration
+    /// The largest response body accepted; a larger one is `malformedResponse`.
+    public let maxResponseBytes: Int
+
+    private let address: NodeAddress
+    private let group: any EventLoopGroup
+    private let idle = Mutex<[HTTPConnection]>([])
+    /// Idle connections kept for reuse; more are closed when they come back.
+    private let maxIdleConnections: Int
+
+    /// The most response-header bytes accepted: a context token of the server's largest (base64
+    /// of 64 KiB) plus the rest of the head.
+    static let maxHeaderBytes = 96 << 10
+
+    /// A client of the node at `node` (`host:port`, `[v6]:port`). Connects lazily.
+    ///
+    /// `maxResponseBytes` bounds what one response may hold: by default enough for siblings of
+    /// maximal values. Throws `invalidArgument` when `node` is not `host:port` or a bound is
+    /// not positive.
+    public init(
+        node: String, timeout: Duration = .seconds(10), maxResponseBytes: Int = 64 << 20, maxIdleConnections: Int = 4,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) throws(CairnClientError) {
+        guard let address = NodeAddress(parsing: node) else {
+            throw .invalidArgument("node '\(node)' is not host:port (for example 127.0.0.1:7080 or [::1]:7080)")
+        }
+        guard timeout > .zero else { throw .invalidArgument("the timeout must be positive, got \(timeout)") }
+        guard maxResponseBytes > 0, maxIdleConnections >= 0 else {
+            throw .invalidArgument("maxResponseBytes must be positive and maxIdleConnections not negative")
+        }
+        self.node = address.description
+        self.address = address
+        self.timeout = timeout
+        self.maxResponseBytes = maxResponseBytes
+        self.maxIdleConnections = maxIdleConnections
+        self.group = group
+    }
+
+    deinit {
+        for connection in idle.withLock({ $0 }) { connection.close() }
+    }
+
+    /// Closes the idle connections. Requests still in flight finish on their own connections,
+    /// which are closed when they come back.
+    public func close() {
+        let connections = idle.withLock { idle in
+            defer { idle.removeAll() }
+            return idle
+        }
+        for connection in connections { connection.close() }
+    }
+
+    // MARK: Data
+
+    /// Reads `key` from `r` replicas (`nil`: the cluster's R). An absent, deleted or expired
+    /// key is a `Read` with no siblings, not an error.
+    public func get(key: [UInt8], r: Int? = nil) async throws -> Read {
+        try await perform(.get(key: key, r: r)).read()
+    }
+
+    /// Writes `value` (any bytes) with an optional time to live, superseding what `context`
+    /// covers (`nil`: a new sibling beside whatever is stored), acknowledged by `w` replicas.
+    public func put(key: [UInt8], value: [UInt8], ttlSeconds: Int64? = nil, context: String? = nil, w: Int? = nil)
+        async throws
+    {
+        try await perform(.put(key: key, value: value, ttlSeconds: ttlSeconds, context: context, w: w)).written()
+    }
+
+    /// Deletes what `context` covers (`nil`: nothing read, so concurrent values stay).
+    public func delete(key: [UInt8], context: String? = nil, w: Int? = nil) async throws {
+        try await perform(.delete(key: key, context: context, w: w)).written()
+    }
+
+    /// One page of keys starting with `prefix`, after `after` (a previous page's `next`);
+    /// `limit` per page (`nil`: the node's default, 100).
+    public func scan(prefix: [UInt8] = [], limit: Int? = nil, after: [UInt8]? = nil) async throws -> KeyPage {
+        try await perform(.scan(prefix: prefix, limit: limit, after: after)).keyPage()
+    }
+
+    /// Sets `key` to `new` (`nil`: delete) if its value is `expected` (`nil`: absent).
+    /// An unknown outcome is thrown as `.http(status: 504, code: "outcome_unknown", …)`.
+    public func cas(key: [UInt8], expected: [UInt8]?, new: [UInt8]?) async throws -> CASResult {
+        try await perform(.cas(key: key, expected: expected, new: new)).casResult()
+    }
+
+    // MARK: Cluster
+
+    /// The node's view of the cluster: the JSON it sent, and its parts picked out.
+    public func clusterStatus() async throws -> ClusterStatus {
+        try await perform(.clusterStatus).clusterStatus()
+    }
+
+    /// Whether the node says it can serve (an unhealthy node is a result, not an error).
+    public func health() async throws -> Health {
+        try await perform(.health).health()
+    }
+
+    /// Asks `node` (id or `host:port`; `nil`: the node this client talks to) to leave: it
+    /// hands its partitions off, then leaves. Returns once the change is recorded.
+    public func leave(node: String? = nil) async throws {
+        try await perform(.leave(node: node)).written()
+    }
+
+    /// Removes `node` (id or `host:port`), a node that is gone for good.
+    public func remove(node: String) async throws {
+        try await perform(.remove(node: node)).written()
+    }
+
+    // MARK: Connections
+
+    /// Sends `request` on an idle or new connection, within one deadline.
+    func perform(_ request: ClientRequest) async throws -> ClientResponse {
+        let deadline = NIODeadline.now() + TimeAmount(timeout)
+        if let connection = takeIdle() {
+            do {
+                return try await exchange(request, on: connection, deadline: deadline)
+            } catch CairnClientError.connectionLost(_, _) where request.isIdempotent {
+                // The server may have closed the idle connection as the request went out.
+            }
+        }
+        let remaining = deadline - NIODeadline.now()
+        guard remaining > .zero else { throw CairnClientError.timedOut(node: node, after: timeout) }
+        let connection = try await HTTPConnection.connect(
+            to: address, group: group, connectTimeout: Duration(remaining), maxResponseBytes: maxResponseBytes,
+            maxHeaderBytes: Self.maxHeaderBytes)
+        return try await exchange(request, on: connection, deadline: deadline)
+    }
+
+    private func exchange(_ request: ClientRequest, on connection: HTTPConnection, deadline: NIODeadline) async throws
+        -> ClientResponse
+    {
+        let received = try await connection.send(request, deadline: deadline, timeout: timeout)
+        if received.isReusable { putIdle(connection) }
+        return received.response
+    }
+
+    /// The local ports of the idle connections, for tests that check reuse.
+    var idleLocalPorts: [Int] {
+        idle.withLock { $0.compactMap { $0.channel.localAddress?.port } }
+    }
+
+    private func takeIdle() -> HTTPConnection? {
+        let (usable, stale) = idle.withLock { idle -> (HTTPConnection?, [HTTPConnection]) in
+            var stale: [HTTPConnection] = []
+            while let connection = idle.popLast() {
+                if connection.isActive { return (connection, stale) }
+                stale.append(connection)
+            }
+            return (nil, stale)
+        }
+        for connection in stale { connection.close() }
+        return usable
+    }
+
+    private func putIdle(_ connection: HTTPConnection) {
+        let kept = idle.withLock { idle in
+            guard idle.count < maxIdleConnections else { return false }
+            idle.append(connection)
+            return true
+        }
+        if !kept { connection.close() }
+    }
+}
+
+extension Duration {
+    init(_ amount: TimeAmount) {
+        self = .nanoseconds(amount.nanoseconds)
+    }
+}

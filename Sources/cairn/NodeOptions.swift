@@ -1,0 +1,52 @@
+import ArgumentParser
+import CairnClient
+import Foundation
+
+/// The options every command that talks to a node takes: which node, and how long to wait.
+struct NodeOptions: ParsableArguments {
+    /// Where the CLI looks when neither `--node` nor `CAIRN_NODE` says.
+    static let defaultNode = "127.0.0.1:7080"
+    static let environmentVariable = "CAIRN_NODE"
+
+    @Option(help: ArgumentHelp(
+        "The node to talk to (default: $CAIRN_NODE, else \(NodeOptions.defaultNode)).", valueName: "host:port"))
+    var node: String?
+
+    @Option(help: ArgumentHelp("Seconds to wait for the node's answer, connecting included.", valueName: "seconds"))
+    var timeout: Double = 10
+
+    func validate() throws {
+        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be in (0, 3600] seconds") }
+        let node = resolvedNode(environment: ProcessInfo.processInfo.environment)
+        guard NodeAddress(parsing: node) != nil else {
+            throw ValidationError("the node '\(node)' is not host:port (for example \(Self.defaultNode))")
+        }
+    }
+
+    /// `--node`, else `CAIRN_NODE` when set and not empty, else the default.
+    func resolvedNode(environment: [String: String]) -> String {
+        if let node { return node }
+        if let fromEnvironment = environment[Self.environmentVariable], !fromEnvironment.isEmpty { return fromEnvironment }
+        return Self.defaultNode
+    }
+
+    /// A client of the chosen node; nothing connects until the first request.
+    func client() throws -> CairnClient {
+        try CairnClient(
+            node: resolvedNode(environment: ProcessInfo.processInfo.environment),
+            timeout: .milliseconds(Int64((timeout * 1000).rounded(.up))))
+    }
+
+    /// Runs `body` with a client, turning a client error into its one-line message on stderr
+    /// and exit status 1.
+    func withClient<T>(_ body: (CairnClient) async throws -> T) async throws -> T {
+        let client = try client()
+        defer { client.close() }
+        do {
+            return try await body(client)
+        } catch let error as CairnClientError {
+            printError("cairn: \(error)")
+            throw ExitCode(ExitStatus.error)
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+
+/// `cairn resolve KEY VALUE`: replaces every sibling with one value.
+struct ResolveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resolve",
+        abstract: "Replace a key's siblings with one value.",
+        discussion: """
+            Reads the key, then writes VALUE with the context of that read, so the write \
+            supersedes every sibling the read returned (a sibling written after the read stays). \
+            Works on a key with one value or none as well.
+            """
+    )
+
+    @Argument(help: "The key (UTF-8 text).")
+    var key: String
+
+    @OptionGroup var value: ValueOptions
+
+    @Option(help: ArgumentHelp("Time to live in seconds.", valueName: "seconds"))
+    var ttl: Int64?
+
+    @Option(name: [.customShort("w"), .long], help: "Replicas that must acknowledge (default: the cluster's W).")
+    var w: Int?
+
+    @OptionGroup var options: NodeOptions
+
+    func validate() throws {
+        _ = try keyBytes(key)
+        if let ttl, ttl < 1 { throw ValidationError("--ttl must be at least 1 second") }
+        if let w, w < 1 { throw ValidationError("-w must be at least 1") }
+    }
+
+    func run() async throws {
+        let key = try keyBytes(key)
+        let bytes = try value.bytes()
+        let superseded = try await options.withClient { client in
+            let read = try await client.get(key: key)
+            try await client.put(key: key, value: bytes, ttlSeconds: ttl, context: read.context, w: w)
+            return read.siblings.count
+        }
+        print(Self.summary(superseded: superseded))
+    }
+
+    static func summary(superseded: Int) -> String {
+        switch superseded {
+        case 0: "ok (the key had no value)"
+        case 1: "ok (replaced 1 value)"
+        default: "ok (resolved \(superseded) siblings into one value)"
+        }
+    }
+}

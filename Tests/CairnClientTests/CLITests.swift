@@ -1,0 +1,245 @@
+import ArgumentParser
+import CairnClient
+import CairnHTTP
+import CairnHTTPTestSupport
+import Foundation
+import Testing
+
+@testable import cairn
+
+/// The CLI's argument parsing, exit statuses and output formats, as pure functions; and a few
+/// commands run against a node on loopback.
+@Suite struct CLIParsingTests {
+    @Test func dataCommandsParseTheirArguments() throws {
+        let put = try #require(try CairnCommand.parseAsRoot(["put", "user/1", "Ada", "--ttl", "60", "-w", "2", "--context", "AbC"]) as? PutCommand)
+        #expect(put.key == "user/1")
+        #expect(put.value.value == "Ada")
+        #expect(put.ttl == 60)
+        #expect(put.w == 2)
+        #expect(put.context == "AbC")
+
+        let fromFile = try #require(try CairnCommand.parseAsRoot(["put", "photo", "--value-file", "-"]) as? PutCommand)
+        #expect(fromFile.value.value == nil)
+        #expect(fromFile.value.valueFile == "-")
+
+        let get = try #require(try CairnCommand.parseAsRoot(["get", "k", "-r", "1", "--json", "--node", "10.0.0.2:7080", "--timeout", "2.5"]) as? GetCommand)
+        #expect(get.r == 1)
+        #expect(get.json)
+        #expect(get.options.node == "10.0.0.2:7080")
+        #expect(get.options.timeout == 2.5)
+
+        let scan = try #require(try CairnCommand.parseAsRoot(["scan", "--prefix", "user/", "--limit", "10", "--after", "user/5"]) as? ScanCommand)
+        #expect(scan.prefix == "user/")
+        #expect(scan.limit == 10)
+        #expect(scan.after == "user/5")
+
+        let cas = try #require(try CairnCommand.parseAsRoot(["cas", "lock", "--absent", "owner-1"]) as? CASCommand)
+        #expect(cas.absent)
+        #expect(cas.expected == nil)
+        #expect(cas.new == "owner-1")
+        let swap = try #require(try CairnCommand.parseAsRoot(["cas", "lock", "--expected", "owner-1", "--delete"]) as? CASCommand)
+        #expect(swap.expected == "owner-1")
+        #expect(swap.delete)
+
+        #expect(try CairnCommand.parseAsRoot(["resolve", "k", "v"]) is ResolveCommand)
+        #expect((try CairnCommand.parseAsRoot(["delete", "k", "--context", "AbC"]) as? DeleteCommand)?.context == "AbC")
+    }
+
+    @Test func clusterCommandsParse() throws {
+        #expect((try CairnCommand.parseAsRoot(["cluster", "status", "--json"]) as? ClusterStatusCommand)?.json == true)
+        #expect(try #require(try CairnCommand.parseAsRoot(["cluster", "leave"]) as? ClusterLeaveCommand).node == nil)
+        #expect((try CairnCommand.parseAsRoot(["cluster", "leave", "127.0.0.1:7081"]) as? ClusterLeaveCommand)?.node == "127.0.0.1:7081")
+        #expect((try CairnCommand.parseAsRoot(["cluster", "remove", "n3"]) as? ClusterRemoveCommand)?.node == "n3")
+        #expect(try CairnCommand.parseAsRoot(["bench", "engine", "--quick"]) is BenchEngineCommand)
+    }
+
+    static let usageErrors: [[String]] = [
+        ["put", "k"],
+        ["put", "k", "v", "--value-file", "f"],
+        ["put", "", "v"],
+        ["put", "k", "v", "--ttl", "0"],
+        ["put", "k", "v", "-w", "0"],
+        ["get"],
+        ["get", "k", "--json", "--raw"],
+        ["get", "k", "--timeout", "0"],
+        ["get", "k", "--node", "no-port"],
+        ["get", "k", "-r", "two"],
+        ["scan", "--limit", "0"],
+        ["scan", "--limit", "1001"],
+        ["cas", "k", "new"],
+        ["cas", "k", "--absent", "--expected", "x", "new"],
+        ["cas", "k", "--absent"],
+        ["cas", "k", "--absent", "new", "--delete"],
+        ["cluster", "remove"],
+        ["cluster", "frobnicate"],
+        ["nonsense"],
+    ]
+
+    @Test(arguments: usageErrors)
+    func usageErrorsExit2(_ arguments: [String]) {
+        do {
+            let command = try CairnCommand.parseAsRoot(arguments)
+            Issue.record("parsed as \(command)")
+        } catch {
+            #expect(CairnCommand.exitStatus(for: error) == 2, "\(error)")
+        }
+    }
+
+    @Test func exitStatusesAreTheDocumentedOnes() {
+        #expect(CairnCommand.exitStatus(for: ExitCode(ExitStatus.notFound)) == 3)
+        #expect(CairnCommand.exitStatus(for: ExitCode(ExitStatus.notApplied)) == 4)
+        #expect(CairnCommand.exitStatus(for: ExitCode(ExitStatus.error)) == 1)
+        #expect(CairnCommand.exitStatus(for: CleanExit.helpRequest()) == 0)
+        #expect(CairnCommand.exitStatus(for: ValidationError("bad")) == 2)
+    }
+
+    @Test func theNodeComesFromTheFlagThenTheEnvironmentThenTheDefault() throws {
+        let flagged = try #require(try CairnCommand.parseAsRoot(["get", "k", "--node", "a:1"]) as? GetCommand)
+        #expect(flagged.options.resolvedNode(environment: ["CAIRN_NODE": "b:2"]) == "a:1")
+        let plain = try #require(try CairnCommand.parseAsRoot(["get", "k"]) as? GetCommand)
+        #expect(plain.options.resolvedNode(environment: ["CAIRN_NODE": "b:2"]) == "b:2")
+        #expect(plain.options.resolvedNode(environment: ["CAIRN_NODE": ""]) == "127.0.0.1:7080")
+        #expect(plain.options.resolvedNode(environment: [:]) == "127.0.0.1:7080")
+    }
+}
+
+@Suite struct CLIOutputTests {
+    @Test func aReadPrintsTheValueOrEverySiblingThenTheContext() {
+        #expect(Output.read(CairnClient.Read(siblings: ["Ada".bytes], context: "CTX")) == "Ada\ncontext: CTX")
+        #expect(Output.read(CairnClient.Read(siblings: ["two\nlines".bytes], context: nil)) == "two\nlines")
+        let siblings = CairnClient.Read(siblings: ["ann".bytes, "b\tob\n".bytes, [0xFF, 0], "a\\b\u{1b}".bytes], context: "CTX")
+        #expect(Output.read(siblings) == """
+            4 siblings:
+              1) ann
+              2) b\\tob\\n
+              3) base64:/wA=
+              4) a\\\\b\\u{1b}
+            context: CTX
+            """)
+        #expect(Output.read(CairnClient.Read(siblings: [], context: "CTX")) == "")
+        #expect(Output.value([0xC3, 0x28]) == "base64:wyg=")
+    }
+
+    @Test func aReadAsJSONUsesTheAPIShapes() throws {
+        let json = Output.readJSON(key: "k".bytes, CairnClient.Read(siblings: ["a".bytes, [0xFF]], context: "CTX"))
+        #expect(try JSONParser.parse(Array(json.utf8)) == ["key": "k", "siblings": [["value": "a"], ["value_base64": "/w=="]], "context": "CTX"])
+        let absent = Output.readJSON(key: [0xFF], CairnClient.Read(siblings: [], context: nil))
+        #expect(absent == #"{"context":null,"key_base64":"/w==","siblings":[]}"#)
+    }
+
+    @Test func scanPagesPrintKeysAndHowToContinue() throws {
+        let page = CairnClient.KeyPage(keys: ["a/1".bytes, "a/it's".bytes], next: "a/it's".bytes)
+        #expect(Output.keys(page) == "a/1\na/it's")
+        #expect(Output.moreKeys(page) == #"more keys remain; continue with --after 'a/it'\''s'"#)
+        #expect(Output.moreKeys(CairnClient.KeyPage(keys: [], next: nil)) == nil)
+        #expect(try JSONParser.parse(Array(Output.keysJSON(page).utf8)) == ["keys": [["key": "a/1"], ["key": "a/it's"]], "next": ["key": "a/it's"]])
+    }
+
+    @Test func casOutcomesRead() {
+        #expect(Output.cas(.applied) == "applied")
+        #expect(Output.cas(.failed(current: nil)) == "not applied: the key has no value")
+        #expect(Output.cas(.failed(current: "owner-1".bytes)) == "not applied: the current value is owner-1")
+    }
+
+    @Test func clusterStatusShowsMembersRingTransfersAndTheRest() throws {
+        let body = #"""
+            {"node":"n1","ring":{"version":7,"partitions":64,"n":3},
+             "members":[{"node":"n1","address":"127.0.0.1:7080","status":"valid","reachable":true,"partitions":22},
+                        {"node":"n2","address":"127.0.0.1:7081","status":"leaving","reachable":false,"partitions":21,"zone":"b"},
+                        {"address":"127.0.0.1:7082"}],
+             "transfers":[{"to":"n3","from":"n2","partition":12,"state":"sending","sent_keys":1200}],
+             "cluster":"prod"}
+            """#
+        let status = try ClusterStatus(raw: Array(body.utf8))
+        #expect(Output.clusterStatus(status, via: "127.0.0.1:7080") == """
+            cluster as seen by n1 (127.0.0.1:7080)
+            ring: version=7 partitions=64 n=3
+
+            NODE  ADDRESS         STATUS   REACHABLE  PARTITIONS  OTHER
+            n1 *  127.0.0.1:7080  valid    yes        22
+            n2    127.0.0.1:7081  leaving  no         21          zone=b
+            -     127.0.0.1:7082  -        -          -
+
+            transfers (1):
+              partition=12 from=n2 to=n3 state=sending sent_keys=1200
+            cluster: "prod"
+            """)
+        let bare = try ClusterStatus(raw: Array("{}".utf8))
+        #expect(Output.clusterStatus(bare, via: "h:1") == "cluster as seen by the node (h:1)\n\nmembers: none reported\n\ntransfers: none")
+    }
+
+    @Test func shellQuotingSurvivesQuotes() {
+        #expect(shellQuoted("plain") == "'plain'")
+        #expect(shellQuoted("it's") == #"'it'\''s'"#)
+    }
+
+    @Test func resolveSaysWhatItReplaced() {
+        #expect(ResolveCommand.summary(superseded: 0) == "ok (the key had no value)")
+        #expect(ResolveCommand.summary(superseded: 3) == "ok (resolved 3 siblings into one value)")
+    }
+}
+
+/// Commands run against a node on loopback (their stdout goes to the test log).
+@Suite struct CLICommandTests {
+    func run(_ arguments: [String]) async throws {
+        var command = try #require(try CairnCommand.parseAsRoot(arguments) as? any AsyncParsableCommand)
+        try await command.run()
+    }
+
+    @Test func resolveAndDeleteWithoutAContextSupersedeEverySibling() async throws {
+        try await withNode { client, _ in
+            let node = client.node
+            try await self.run(["put", "k", "a", "--node", node])
+            try await self.run(["put", "k", "b", "--node", node])
+            #expect(try await client.get(key: "k".bytes).siblings.count == 2)
+            try await self.run(["resolve", "k", "c", "--node", node])
+            #expect(try await client.get(key: "k".bytes).siblings == ["c".bytes])
+
+            try await client.put(key: "k".bytes, value: "d".bytes)
+            try await self.run(["delete", "k", "--node", node])
+            #expect(try await client.get(key: "k".bytes).isAbsent)
+        }
+    }
+
+    @Test func absentKeysExit3AndAFailedCASExits4() async throws {
+        try await withNode(InMemoryKeyValueService(casEnabled: true)) { client, _ in
+            let node = client.node
+            await #expect(throws: ExitCode(ExitStatus.notFound)) { try await self.run(["get", "nothing", "--node", node]) }
+            await #expect(throws: ExitCode(ExitStatus.notFound)) { try await self.run(["delete", "nothing", "--node", node]) }
+            try await self.run(["cas", "lock", "--absent", "me", "--node", node])
+            await #expect(throws: ExitCode(ExitStatus.notApplied)) { try await self.run(["cas", "lock", "--absent", "you", "--node", node]) }
+            #expect(try await client.get(key: "lock".bytes).value == "me".bytes)
+        }
+    }
+
+    @Test func anUnreachableNodeExits1() async throws {
+        let port = try await closedPort()
+        await #expect(throws: ExitCode(ExitStatus.error)) {
+            try await self.run(["cluster", "status", "--node", "127.0.0.1:\(port)", "--timeout", "2"])
+        }
+    }
+}
+
+/// docs/cli.md has a section for every command the CLI has.
+@Suite struct CLIDocsTests {
+    @Test func everyCommandHasASection() throws {
+        let path = String(#filePath.split(separator: "/Tests/", maxSplits: 1)[0]) + "/docs/cli.md"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let leaves = [
+            "cairn " + (PutCommand.configuration.commandName ?? "?"),
+            "cairn " + (GetCommand.configuration.commandName ?? "?"),
+            "cairn " + (DeleteCommand.configuration.commandName ?? "?"),
+            "cairn " + (ResolveCommand.configuration.commandName ?? "?"),
+            "cairn " + (ScanCommand.configuration.commandName ?? "?"),
+            "cairn " + (CASCommand.configuration.commandName ?? "?"),
+            "cairn cluster " + (ClusterStatusCommand.configuration.commandName ?? "?"),
+            "cairn cluster " + (ClusterLeaveCommand.configuration.commandName ?? "?"),
+            "cairn cluster " + (ClusterRemoveCommand.configuration.commandName ?? "?"),
+        ]
+        for name in leaves {
+            #expect(text.contains("### `\(name) ") || text.contains("### `\(name)`"), "\(name) missing from docs/cli.md")
+        }
+        let subcommands = CairnCommand.configuration.subcommands.map { command in command.configuration.commandName ?? "?" }
+        #expect(subcommands == ["put", "get", "delete", "resolve", "scan", "cas", "cluster", "bench"])
+    }
+}

@@ -1,0 +1,176 @@
+import CairnCore
+import CairnHTTP
+
+/// A test double of the node for the HTTP layer and its clients: one replica in memory,
+/// versioned with CairnCore's `DVVSet` so contexts, siblings, tombstones and expiry behave as
+/// the node's will. No quorums and no replication. CAS answers `notImplemented` (as the node
+/// does until CAS lands) unless `casEnabled`, when it compares and sets the one replica.
+/// Membership is a list of members whose status `leave` and `remove` change. Failures can be
+/// injected per operation, and reads of keys starting with "slow" take `slowReadDelay`, to test
+/// response order on pipelined connections and client timeouts.
+///
+/// Shared by CairnHTTPTests and CairnClientTests (a test-only target, not a product).
+public actor InMemoryKeyValueService: KeyValueService {
+    /// One member as the double reports it in `clusterStatus`.
+    public struct Member: Hashable, Sendable {
+        public var node: String
+        public var address: String
+        public var status: String
+        public var reachable: Bool
+        public var partitions: Int
+
+        public init(node: String, address: String, status: String = "valid", reachable: Bool = true, partitions: Int) {
+            self.node = node
+            self.address = address
+            self.status = status
+            self.reachable = reachable
+            self.partitions = partitions
+        }
+    }
+
+    public nonisolated let replicationFactor: Int
+    private let actorID = ReplicaActor(node: NodeID(high: 0, low: 1))
+    private let siblingLimit: Int
+    private let casEnabled: Bool
+    private let slowReadDelay: Duration
+    private var objects: [[UInt8]: DVVSet<[UInt8]>] = [:]
+    /// The members; the first is the node serving requests.
+    public private(set) var members: [Member]
+    private let transfers: [JSONValue]
+    /// Milliseconds since 1970 as this double's clock; tests move it.
+    public private(set) var nowMilliseconds: UInt64 = 1_700_000_000_000
+    /// The error the next call of the named operation throws, once.
+    private var injected: [String: any Error] = [:]
+    /// What each call received, in order, for tests that check the arguments.
+    public private(set) var calls: [String] = []
+
+    public init(
+        replicationFactor: Int = 3, siblingLimit: Int = 4, casEnabled: Bool = false,
+        slowReadDelay: Duration = .milliseconds(100), members: [Member]? = nil, transfers: [JSONValue] = []
+    ) {
+        self.replicationFactor = replicationFactor
+        self.siblingLimit = siblingLimit
+        self.casEnabled = casEnabled
+        self.slowReadDelay = slowReadDelay
+        let members = members ?? [Member(node: NodeID(high: 0, low: 1).description, address: "127.0.0.1:7080", partitions: 64)]
+        precondition(!members.isEmpty, "the double needs at least the serving member")
+        self.members = members
+        self.transfers = transfers
+    }
+
+    public func advance(milliseconds: UInt64) { nowMilliseconds += milliseconds }
+
+    public func failNext(_ operation: String, with error: any Error) { injected[operation] = error }
+
+    private func record(_ operation: String, _ detail: String = "") throws {
+        calls.append(detail.isEmpty ? operation : "\(operation) \(detail)")
+        if let error = injected.removeValue(forKey: operation) { throw error }
+    }
+
+    public func get(key: [UInt8], r: Int?) async throws -> ReadResult {
+        try record("get", "r=\(r.map(String.init) ?? "-")")
+        if key.starts(with: Array("slow".utf8)) { try await Task.sleep(for: slowReadDelay) }
+        guard let object = objects[key] else { return .absent }
+        return ReadResult(siblings: object.values(atMilliseconds: nowMilliseconds), context: object.join())
+    }
+
+    public func put(key: [UInt8], value: [UInt8], ttlSeconds: Int64?, context: CausalContext, w: Int?) async throws {
+        try record("put", "ttl=\(ttlSeconds.map(String.init) ?? "-") w=\(w.map(String.init) ?? "-")")
+        let expiry = ttlSeconds.map { nowMilliseconds + UInt64($0) * 1000 } ?? 0
+        try write(key: key, .value(value, expiryMilliseconds: expiry), context: context)
+    }
+
+    public func delete(key: [UInt8], context: CausalContext, w: Int?) async throws {
+        try record("delete", "w=\(w.map(String.init) ?? "-")")
+        try write(key: key, .tombstone, context: context)
+    }
+
+    private func write(key: [UInt8], _ sibling: Sibling<[UInt8]>, context: CausalContext) throws {
+        var object = objects[key] ?? DVVSet()
+        let result = Result { () throws(VersionError) in
+            try object.update(with: context, sibling, by: actorID, siblingLimit: siblingLimit)
+        }
+        if case .failure(let error) = result {
+            guard error.code == .siblingLimitExceeded else { throw error }
+            throw KeyValueServiceError.siblingLimitExceeded(limit: siblingLimit)
+        }
+        objects[key] = object
+    }
+
+    public func scan(prefix: [UInt8], limit: Int, after: [UInt8]?) async throws -> ScanPage {
+        try record("scan", "limit=\(limit)")
+        let live = objects.filter { $0.key.starts(with: prefix) && !$0.value.isDeleted(atMilliseconds: nowMilliseconds) }
+        let keys = live.keys.filter { after == nil || $0.lexicographicallyPrecedes(after!) == false && $0 != after! }
+            .sorted { $0.lexicographicallyPrecedes($1) }
+        let page = Array(keys.prefix(limit))
+        return ScanPage(keys: page, nextAfter: keys.count > limit ? page.last : nil)
+    }
+
+    /// With `casEnabled`: the current value is the one live sibling (`nil` when none); with
+    /// several siblings the CAS fails and reports the first. Without: `notImplemented`.
+    public func cas(key: [UInt8], expected: [UInt8]?, new: [UInt8]?) async throws -> CASOutcome {
+        try record("cas")
+        guard casEnabled else { throw KeyValueServiceError.notImplemented("compare-and-set") }
+        let object = objects[key] ?? DVVSet()
+        let live = object.values(atMilliseconds: nowMilliseconds)
+        guard live.count <= 1, live.first == expected else { return .failed(current: live.first) }
+        try write(key: key, new.map { .value($0, expiryMilliseconds: 0) } ?? .tombstone, context: object.join())
+        return .applied
+    }
+
+    private func memberIndex(_ node: String) throws -> Int {
+        guard let index = members.firstIndex(where: { $0.node == node || $0.address == node }) else {
+            throw KeyValueServiceError.nodeNotFound(node)
+        }
+        return index
+    }
+
+    public func leave(node: String?) async throws {
+        try record("leave", node ?? "-")
+        let index = try node.map(memberIndex) ?? 0
+        guard members[index].status == "valid" || members[index].status == "joining" else {
+            throw KeyValueServiceError.membershipConflict("\(members[index].node) is \(members[index].status)")
+        }
+        members[index].status = "leaving"
+    }
+
+    public func remove(node: String) async throws {
+        try record("remove", node)
+        let index = try memberIndex(node)
+        guard index != 0 else {
+            throw KeyValueServiceError.membershipConflict("a node cannot remove itself; use leave")
+        }
+        guard members[index].status != "removed" else {
+            throw KeyValueServiceError.membershipConflict("\(members[index].node) is already removed")
+        }
+        members[index].status = "removed"
+        members[index].partitions = 0
+    }
+
+    /// The shape docs/api.md describes for `GET /v1/cluster`.
+    public func clusterStatus() async throws -> JSONValue {
+        try record("cluster")
+        let memberObjects: [JSONValue] = members.map { member in
+            [
+                "node": .string(member.node), "address": .string(member.address), "status": .string(member.status),
+                "reachable": .bool(member.reachable), "partitions": .integer(Int64(member.partitions)),
+            ]
+        }
+        return [
+            "node": .string(members[0].node),
+            "members": .array(memberObjects),
+            "ring": ["version": 1, "partitions": 64, "n": .integer(Int64(replicationFactor))],
+            "transfers": .array(transfers),
+        ]
+    }
+
+    public func health() async throws -> HealthReport {
+        try record("health")
+        return HealthReport(isHealthy: true, details: ["keys": .integer(Int64(objects.count))])
+    }
+
+    public func metricsText() async throws -> String {
+        try record("metrics")
+        return "# TYPE cairn_keys gauge\ncairn_keys \(objects.count)\n"
+    }
+}
