@@ -60,8 +60,9 @@ wait_converged() {
       local body
       body=$(curl -fsS "http://127.0.0.$i:7080/v1/cluster" 2>/dev/null) || { ok=0; break; }
       [ "$(grep -o '"status":"valid"' <<<"$body" | wc -l)" -eq "$n" ] || { ok=0; break; }
-      [ "$(grep -o '"ring_members":[0-9]*' <<<"$body" | cut -d: -f2)" = "$n" ] || { ok=0; break; }
-      versions+="$(grep -o '"ring_version":[0-9]*' <<<"$body")"$'\n'
+      local ring; ring=$(grep -o '"ring":{[^}]*}' <<<"$body")
+      [ "$(grep -o '"members":[0-9]*' <<<"$ring" | cut -d: -f2)" = "$n" ] || { ok=0; break; }
+      versions+="$(grep -o '"version":[0-9]*' <<<"$ring")"$'\n'
     done
     if [ $ok -eq 1 ] && [ "$(sort -u <<<"$versions" | grep -c .)" -eq 1 ]; then return 0; fi
     sleep 0.1

@@ -16,6 +16,8 @@ extension Node {
             case .ringChanged(let ring):
                 persistMembership()
                 planExchanges(ring.ring)
+                ringMoved(from: previousRing, to: ring.ring)
+                previousRing = ring.ring
                 logger.info("ring changed", metadata: [
                     "cairn.ring_version": "\(ring.version)", "cairn.members": "\(ring.ring.members.count)",
                 ])

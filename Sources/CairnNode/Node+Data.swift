@@ -60,6 +60,9 @@ extension Node {
 
     func currentRing() throws -> Ring {
         guard !isStopping else { throw KeyValueServiceError(.unavailable, "the node is shutting down", retryAfterSeconds: 1) }
+        guard !membership.myself.status.isTombstone else {
+            throw KeyValueServiceError(.unavailable, "this node has left the cluster")
+        }
         guard let ring else {
             throw KeyValueServiceError(.unavailable, "this node has not joined a cluster yet", retryAfterSeconds: 1)
         }

@@ -3,19 +3,21 @@ import CairnHTTP
 
 /// What the node reports: cluster status, health, a local scan.
 extension Node {
+    /// `GET /v1/cluster` (docs/api.md): members with this node's view of their liveness, the
+    /// ring, and the handoff transfers this node is sending.
     func statusJSON() -> JSONValue {
         let now = monotonicNow()
-        var members: [JSONValue] = []
         let ring = self.ring
+        var members: [JSONValue] = []
         for member in membership.members {
             var entry: [String: JSONValue] = [
-                "id": .string(member.id.description),
+                "node": .string(member.id.description),
                 "address": .string(member.address),
                 "status": .string("\(member.status)"),
                 "reachable": .bool(member.id == id || membership.isReachable(member.id, nowMilliseconds: now)),
                 "self": .bool(member.id == id),
             ]
-            if let ring { entry["partitions_owned"] = .integer(Int64(ring.partitions(ownedBy: member.id).count)) }
+            if let ring { entry["partitions"] = .integer(Int64(ring.partitions(ownedBy: member.id).count)) }
             if let phi = membership.phi(member.id, nowMilliseconds: now), phi.isFinite { entry["phi"] = .number(phi) }
             members.append(.object(entry))
         }
@@ -25,21 +27,29 @@ extension Node {
             "listen": .string(configuration.listenAddress),
             "http": .string(configuration.httpAddress),
             "members": .array(members),
+            "hints_held": .integer(Int64(ledger.count)),
+            "transfers": .array(transfers.values.sorted { ($0.transfer.partition, $0.transfer.target) < ($1.transfer.partition, $1.transfer.target) }.map {
+                .object([
+                    "partition": .integer(Int64($0.transfer.partition)), "from": .string($0.transfer.source.description),
+                    "to": .string($0.transfer.target.description), "state": .string($0.state),
+                    "sent_keys": .integer(Int64($0.keysSent)), "sent_bytes": .integer(Int64($0.bytesSent)),
+                ])
+            }),
+        ]
+        var ringJSON: [String: JSONValue] = [
             "partitions": .integer(Int64(configuration.partitions)),
             "n": .integer(Int64(configuration.replicas)),
             "r": .integer(Int64(configuration.readQuorum)),
             "w": .integer(Int64(configuration.writeQuorum)),
-            "hints_held": .integer(Int64(ledger.count)),
-            "handoffs": .array([]),
         ]
         if let versioned = membership.ring {
-            status["ring_version"] = .integer(Int64(versioned.version))
-            status["ring_members"] = .integer(Int64(versioned.ring.members.count))
-            let replicated = (0..<versioned.ring.partitionCount).filter {
+            ringJSON["version"] = .integer(Int64(versioned.version))
+            ringJSON["members"] = .integer(Int64(versioned.ring.members.count))
+            ringJSON["replicated_here"] = .integer(Int64((0..<versioned.ring.partitionCount).filter {
                 versioned.ring.preferenceList(for: $0, n: configuration.replicas).contains(id)
-            }
-            status["partitions_replicated_here"] = .integer(Int64(replicated.count))
+            }.count))
         }
+        status["ring"] = .object(ringJSON)
         return .object(status)
     }
 

@@ -49,6 +49,12 @@ public actor Node {
     var exchangeRunning = false
     var hintDeliveries: Set<NodeID> = []
     var isStopping = false
+    /// Outgoing handoff transfers and their progress, shown by `cairn cluster status`.
+    var transfers: [Handoff.Transfer: TransferProgress] = [:]
+    var transferQueue: [Handoff.Transfer] = []
+    var transferRunner: Task<Void, Never>?
+    /// The ring before the latest change, to plan handoff from.
+    var previousRing: Ring?
     let metrics = NodeMetrics()
 
     /// Opens the data directory (creating the identity on first start) and restores the
@@ -141,6 +147,7 @@ public actor Node {
             handler: handler, logger: logger)
         try files.saveMembership(membership.state, me: id, address: configuration.listenAddress)
         if let ring = membership.ring { planExchanges(ring.ring) }
+        previousRing = membership.ring?.ring
         performHints(pendingStartupHintEffects)
         pendingStartupHintEffects = []
         timers.schedule(.membership, at: monotonicNow())
@@ -165,6 +172,7 @@ public actor Node {
         isStopping = true
         ticker?.cancel()
         ticker = nil
+        transferRunner?.cancel()
         for (request, state) in writes where state.origin != nil {
             state.finish(.failure(KeyValueServiceError(.unavailable, "the node is shutting down", retryAfterSeconds: 1)))
             writes[request] = nil

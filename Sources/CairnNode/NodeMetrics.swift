@@ -20,6 +20,8 @@ struct NodeMetrics: Sendable {
     let membersReachable = Gauge(label: "cairn_members_reachable")
     let members = Gauge(label: "cairn_members")
     let partitionsHeld = Gauge(label: "cairn_partitions_held")
+    let handoffsCompleted = Counter(label: "cairn_handoff_transfers_total")
+    let handoffKeysSent = Counter(label: "cairn_handoff_keys_sent_total")
 
     init() {
         var counters: [Operation: Counter] = [:]

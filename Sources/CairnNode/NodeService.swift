@@ -37,6 +37,10 @@ public struct NodeService: KeyValueService {
 
     public func clusterStatus() async throws -> JSONValue { await node.statusJSON() }
 
+    public func leave(node name: String?) async throws { try await node.leave(node: name) }
+
+    public func remove(node name: String) async throws { try await node.remove(node: name) }
+
     public func health() async throws -> HealthReport { await node.healthReport() }
 
     public func metricsText() async throws -> String {

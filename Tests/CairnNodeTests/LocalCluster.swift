@@ -81,8 +81,9 @@ final class LocalCluster: @unchecked Sendable {
                 guard let status = self.json("GET", node, "/v1/cluster"),
                       let members = status["members"] as? [[String: Any]],
                       members.filter({ $0["status"] as? String == "valid" }).count == count,
-                      (status["ring_members"] as? NSNumber)?.intValue == count,
-                      let version = (status["ring_version"] as? NSNumber)?.int64Value else { return false }
+                      let ring = status["ring"] as? [String: Any],
+                      (ring["members"] as? NSNumber)?.intValue == count,
+                      let version = (ring["version"] as? NSNumber)?.int64Value else { return false }
                 versions.insert(version)
             }
             return versions.count == 1

@@ -113,6 +113,53 @@ import Testing
         #expect(Self.value(cluster.get(2, "after")) == "still serving")
     }
 
+    /// A 4th node joins through a seed while clients write; partitions are handed to it; every
+    /// acknowledged key reads back. Then it leaves: it hands its partitions off, becomes `left`,
+    /// and every key still reads back from the three that remain.
+    @Test func aFourthNodeJoinsAndLeavesUnderLoadAndNoAcknowledgedWriteIsLost() throws {
+        let cluster = try Self.threeNodes("join", portOffset: 60)
+        defer { cluster.stopAll() }
+        var acknowledged: [String: String] = [:]
+        var next = 0
+        func writeSome(_ count: Int, through nodes: [Int]) {
+            for _ in 0..<count {
+                let key = "load-\(next)"
+                next += 1
+                if cluster.put(nodes[next % nodes.count], key, "v\(next)").status == 200 { acknowledged[key] = "v\(next)" }
+            }
+        }
+        func unreadable(through nodes: [Int]) -> [String] {
+            acknowledged.keys.sorted().filter { key in
+                Self.value(cluster.get(nodes[key.hashValue & 1 == 0 ? 0 : nodes.count - 1], key)) != acknowledged[key]
+            }
+        }
+        writeSome(60, through: [1, 2, 3])
+        try cluster.start(4, seed: 2)
+        writeSome(60, through: [1, 2, 3, 4])
+        try cluster.waitForRing(members: 4, nodes: [1, 2, 3, 4])
+        writeSome(60, through: [1, 2, 3, 4])
+        #expect(acknowledged.count >= 170, "writes kept succeeding during the join: \(acknowledged.count) of 180")
+        try cluster.waitUntil("handoff to the new node finished", timeout: 60) {
+            let sent = [1, 2, 3].flatMap { node in (cluster.json("GET", node, "/v1/cluster")?["transfers"] as? [[String: Any]]) ?? [] }
+            return !sent.isEmpty && sent.allSatisfy { $0["state"] as? String == "done" }
+        }
+        let status = cluster.json("GET", 4, "/v1/cluster")
+        let owned = ((status?["members"] as? [[String: Any]]) ?? []).first { $0["self"] as? Bool == true }?["partitions"] as? NSNumber
+        #expect((owned?.intValue ?? 0) >= 3, "the new node owns partitions: \(String(describing: owned))")
+        #expect(unreadable(through: [1, 4]).isEmpty, "after the join: \(unreadable(through: [1, 4]).prefix(5))\n\(cluster.logs())")
+
+        let leave = cluster.request("POST", 4, "/v1/cluster/leave")
+        #expect(leave.status == 202, "\(leave.status) \(leave.body)")
+        try cluster.waitUntil("node 4 has left", timeout: 60) {
+            let members = (cluster.json("GET", 1, "/v1/cluster")?["members"] as? [[String: Any]]) ?? []
+            return members.contains { $0["address"] as? String == cluster.internode(4) && $0["status"] as? String == "left" }
+        }
+        try cluster.waitForRing(members: 3, nodes: [1, 2, 3])
+        writeSome(30, through: [1, 2, 3])
+        #expect(unreadable(through: [2, 3]).isEmpty, "after the leave: \(unreadable(through: [2, 3]).prefix(5))\n\(cluster.logs())")
+        #expect(cluster.get(4, "load-1").status == 503, "a node that left serves nothing")
+    }
+
     @Test func aNodeOfAnotherClusterIsRefused() throws {
         let cluster = try LocalCluster(name: "foreign", portOffset: 50)
         defer { cluster.stopAll() }
