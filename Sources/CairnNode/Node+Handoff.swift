@@ -18,6 +18,8 @@ extension Node {
         guard let old, old != new else { return }
         let plan = Handoff.Plan(RingDiff(from: old, to: new), replicas: configuration.replicas)
         let mine = plan.transfers.filter { $0.source == id && $0.target != id }
+        // Finished transfers of earlier ring changes are history; keep the status short.
+        transfers = transfers.filter { $0.value.state != "done" }
         for transfer in mine where transfers[transfer] == nil {
             transfers[transfer] = TransferProgress(transfer: transfer, state: "queued")
             transferQueue.append(transfer)

@@ -28,7 +28,8 @@ extension Node {
             "http": .string(configuration.httpAddress),
             "members": .array(members),
             "hints_held": .integer(Int64(ledger.count)),
-            "transfers": .array(transfers.values.sorted { ($0.transfer.partition, $0.transfer.target) < ($1.transfer.partition, $1.transfer.target) }.map {
+            "transfers_done": .integer(Int64(transfers.values.filter { $0.state == "done" }.count)),
+            "transfers": .array(transfers.values.filter { $0.state != "done" }.sorted { ($0.transfer.partition, $0.transfer.target) < ($1.transfer.partition, $1.transfer.target) }.map {
                 .object([
                     "partition": .integer(Int64($0.transfer.partition)), "from": .string($0.transfer.source.description),
                     "to": .string($0.transfer.target.description), "state": .string($0.state),

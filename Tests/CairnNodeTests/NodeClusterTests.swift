@@ -140,8 +140,10 @@ import Testing
         writeSome(60, through: [1, 2, 3, 4])
         #expect(acknowledged.count >= 170, "writes kept succeeding during the join: \(acknowledged.count) of 180")
         try cluster.waitUntil("handoff to the new node finished", timeout: 60) {
-            let sent = [1, 2, 3].flatMap { node in (cluster.json("GET", node, "/v1/cluster")?["transfers"] as? [[String: Any]]) ?? [] }
-            return !sent.isEmpty && sent.allSatisfy { $0["state"] as? String == "done" }
+            let statuses = [1, 2, 3].compactMap { cluster.json("GET", $0, "/v1/cluster") }
+            let pending = statuses.flatMap { ($0["transfers"] as? [[String: Any]]) ?? [] }
+            let done = statuses.reduce(0) { $0 + (($1["transfers_done"] as? NSNumber)?.intValue ?? 0) }
+            return statuses.count == 3 && pending.isEmpty && done > 0
         }
         let status = cluster.json("GET", 4, "/v1/cluster")
         let owned = ((status?["members"] as? [[String: Any]]) ?? []).first { $0["self"] as? Bool == true }?["partitions"] as? NSNumber
