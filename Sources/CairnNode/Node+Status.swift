@@ -71,6 +71,13 @@ extension Node {
         metrics.membersReachable.record(membership.members.filter { $0.id == id || membership.isReachable($0.id, nowMilliseconds: now) }.count)
         metrics.partitionsHeld.record(store.partitions.count)
         metrics.hintsHeld.record(ledger.count)
+        let storage = store.totals()
+        metrics.storageKeys.record(storage.keys)
+        metrics.storageLiveBytes.record(storage.liveBytes)
+        metrics.storageDeadBytes.record(storage.deadBytes)
+        metrics.storageKeydirBytes.record(storage.keydirBytes)
+        metrics.storageMerges.record(storage.merges)
+        metrics.storageCorruptRecords.record(storage.corrupt)
     }
 
     /// The keys with a live value among the partitions this node holds, in byte order. Not yet

@@ -20,6 +20,12 @@ struct NodeMetrics: Sendable {
     let membersReachable = Gauge(label: "cairn_members_reachable")
     let members = Gauge(label: "cairn_members")
     let partitionsHeld = Gauge(label: "cairn_partitions_held")
+    let storageKeys = Gauge(label: "cairn_storage_keys")
+    let storageLiveBytes = Gauge(label: "cairn_storage_live_bytes")
+    let storageDeadBytes = Gauge(label: "cairn_storage_dead_bytes")
+    let storageKeydirBytes = Gauge(label: "cairn_storage_keydir_bytes")
+    let storageMerges = Gauge(label: "cairn_storage_merges")
+    let storageCorruptRecords = Gauge(label: "cairn_storage_corrupt_records_skipped")
     let handoffsCompleted = Counter(label: "cairn_handoff_transfers_total")
     let handoffKeysSent = Counter(label: "cairn_handoff_keys_sent_total")
 

@@ -114,6 +114,21 @@ final class ReplicaStore {
         try engine(partition).scan(prefix: prefix, after: cursor, limit: limit)
     }
 
+    /// The storage statistics of every open partition, summed.
+    func totals() -> (keys: Int, liveBytes: Int, deadBytes: Int, keydirBytes: Int, merges: Int, corrupt: Int) {
+        var result = (keys: 0, liveBytes: 0, deadBytes: 0, keydirBytes: 0, merges: 0, corrupt: 0)
+        for engine in engines.values {
+            let stats = engine.stats()
+            result.keys += stats.keys
+            result.liveBytes += stats.files.reduce(0) { $0 + $1.liveBytes }
+            result.deadBytes += stats.files.reduce(0) { $0 + $1.deadBytes }
+            result.keydirBytes += stats.keydirBytes
+            result.merges += stats.mergesRun
+            result.corrupt += stats.corruptRecordsSkipped
+        }
+        return result
+    }
+
     func close() {
         for (partition, engine) in engines {
             do { try engine.close() } catch {

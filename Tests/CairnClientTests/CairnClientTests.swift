@@ -176,14 +176,15 @@ import Testing
 
     @Test func aNodeThatDoesNotAnswerInTimeIsATimeoutAndTheNextRequestWorks() async throws {
         let service = InMemoryKeyValueService(slowReadDelay: .seconds(10))
-        try await withNode(service, timeout: .milliseconds(300)) { client, _ in
+        // Long enough that the fast requests after it fit even on a loaded machine.
+        try await withNode(service, timeout: .seconds(2)) { client, _ in
             let started = ContinuousClock.now
-            await #expect(throws: CairnClientError.timedOut(node: client.node, after: .milliseconds(300))) {
+            await #expect(throws: CairnClientError.timedOut(node: client.node, after: .seconds(2))) {
                 try await client.get(key: "slow-key".bytes)
             }
             let elapsed = ContinuousClock.now - started
-            #expect(elapsed >= .milliseconds(300))
-            #expect(elapsed < .seconds(5))
+            #expect(elapsed >= .seconds(2))
+            #expect(elapsed < .seconds(8))
             // The timed-out connection was closed, not put back to deliver a late answer.
             #expect(client.idleLocalPorts.isEmpty)
             try await client.put(key: "fast".bytes, value: [1])

@@ -197,13 +197,15 @@ import Testing
     }
 
     @Test func stopFinishesTheRequestInProgressThenRefusesConnections() async throws {
+        let service = InMemoryKeyValueService(slowReadDelay: .milliseconds(500))
         let server = HTTPServer(
-            service: InMemoryKeyValueService(), configuration: HTTPServer.Configuration(host: "127.0.0.1", port: 0, limits: Self.limits))
+            service: service, configuration: HTTPServer.Configuration(host: "127.0.0.1", port: 0, limits: Self.limits))
         let address = try await server.start()
         try await Conversation.with(address) { client in
             try await client.send(rawRequest("GET", "/v1/keys/slowkey"))
-            // Let the request reach the service before stopping.
-            try await Task.sleep(for: .milliseconds(30))
+            // Stop only once the request is in the service (however loaded the machine is).
+            for _ in 0..<500 where await service.calls.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(await service.calls == ["get r=-"])
             async let stopped: Void = server.stop(gracePeriod: .seconds(5))
             let response = try await client.response()
             #expect(response.status == 404)
