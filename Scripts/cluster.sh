@@ -88,8 +88,8 @@ cluster: $n nodes up (data and logs in $dir)
   node i: internode 127.0.0.i:7070, HTTP http://127.0.0.i:7080
 try:
   export PATH="$bin:\$PATH"
-  cairn --node 127.0.0.1:7080 put greeting hello
-  cairn --node 127.0.0.3:7080 get greeting
+  cairn put greeting hello --node 127.0.0.1:7080
+  cairn get greeting --node 127.0.0.3:7080
   curl -s http://127.0.0.2:7080/v1/keys/greeting
   cairn cluster status
 stop with: $0 down
