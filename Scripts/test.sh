@@ -2,10 +2,12 @@
 # Runs the whole test suite on a fresh machine: system packages first, then `swift test`.
 # Extra arguments go to `swift test` (for example: ./Scripts/test.sh --filter KeydirTests).
 #
-# Without arguments the suite runs in two phases: everything in-process first, then the
-# multi-process tests (real cairnd processes on 127.0.0.1–9, Tests/CairnNodeTests) on their
-# own, so their process waits and sleeps never compete with the socket tests' deadlines for
-# the few threads of Swift's cooperative pool.
+# Without arguments the suite runs in three phases, so that tests with socket deadlines never
+# compete for the few threads of Swift's cooperative pool with CPU-bound tests (simulations,
+# property tests, storage) or with process waits:
+#   1. everything in-process that needs no sockets,
+#   2. the socket tests (internode transport, HTTP server, client and CLI),
+#   3. the multi-process tests (real cairnd processes on 127.0.0.1–9, Tests/CairnNodeTests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./Scripts/setup.sh
@@ -13,6 +15,8 @@ swift build --build-tests
 if [ $# -gt 0 ]; then
   swift test --skip-build "$@"
 else
-  swift test --skip-build --skip CairnNodeTests
+  sockets='CairnWireTests|CairnHTTPTests|CairnClientTests'
+  swift test --skip-build --skip "$sockets|CairnNodeTests"
+  swift test --skip-build --filter "$sockets"
   swift test --skip-build --filter CairnNodeTests
 fi

@@ -51,6 +51,7 @@ extension Node {
 
     /// Every exchange interval: age hints, retry delivery to reachable owners, run an exchange.
     func maintenance() {
+        reviewPending()
         let now = wallNow()
         performHints(ledger.tick(now: now))
         let owners = Set(ledger.pendingOwners)

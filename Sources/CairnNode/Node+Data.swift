@@ -269,6 +269,10 @@ extension Node {
                 timers.schedule(.read(request, timer), at: deadline)
             case .read(let from):
                 if from == id {
+                    guard !isPending(state.partition) else {
+                        feedRead(request) { $0.onReadFailed(from: from, now: $1) }
+                        continue
+                    }
                     let object = try? localObject(state.key, partition: state.partition)
                     feedRead(request) { $0.onReply(from: from, object: object ?? nil, now: $1) }
                     continue

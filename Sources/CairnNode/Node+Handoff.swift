@@ -13,24 +13,89 @@ extension Node {
         var bytesSent = 0
     }
 
-    /// The ring moved from `old` to `new`: queue the transfers this node is the source of.
+    /// The ring moved from `old` to `new`.
+    ///
+    /// A partition that gains a replica is *pending* on it (DESIGN.md §3). Every old replica
+    /// of the partition sends it its copy (not just one: a write acknowledged by W of N old
+    /// replicas is on any N − W + 1 of them, so one source could lack it). Until the new
+    /// replica has the whole partition from every old replica still reachable, it refuses
+    /// reads of the partition, so quorum reads are answered by replicas that hold the data;
+    /// writes reach it at once.
     func ringMoved(from old: Ring?, to new: Ring) {
         guard let old, old != new else { return }
-        let plan = Handoff.Plan(RingDiff(from: old, to: new), replicas: configuration.replicas)
-        let mine = plan.transfers.filter { $0.source == id && $0.target != id }
+        let n = configuration.replicas
+        var queued = 0
         // Finished transfers of earlier ring changes are history; keep the status short.
         transfers = transfers.filter { $0.value.state != "done" }
-        for transfer in mine where transfers[transfer] == nil {
-            transfers[transfer] = TransferProgress(transfer: transfer, state: "queued")
-            transferQueue.append(transfer)
+        for change in RingDiff(from: old, to: new).replicaChanges(n: n) {
+            let oldReplicas = old.preferenceList(for: change.partition, n: n)
+            if oldReplicas.contains(id) {
+                for target in change.gained where target != id {
+                    let transfer = Handoff.Transfer(partition: change.partition, source: id, target: target)
+                    guard transfers[transfer] == nil else { continue }
+                    transfers[transfer] = TransferProgress(transfer: transfer, state: "queued")
+                    transferQueue.append(transfer)
+                    queued += 1
+                }
+            }
+            if change.gained.contains(id) {
+                let sources = Set(oldReplicas).subtracting([id])
+                if !sources.isEmpty {
+                    pendingIn[change.partition] = sources
+                    pendingSince[change.partition] = monotonicNow()
+                }
+            }
         }
         logger.info("handoff planned", metadata: [
-            "cairn.transfers": "\(plan.transfers.count)", "cairn.from_here": "\(mine.count)",
+            "cairn.from_here": "\(queued)", "cairn.pending_here": "\(pendingIn.count)",
         ])
         if transferRunner == nil, !transferQueue.isEmpty {
             transferRunner = Task { await self.runTransfers() }
         }
     }
+
+    /// A source finished sending `partition` here.
+    func handoffReceived(partition: Int, from source: NodeID, isLast: Bool) {
+        guard isLast, var sources = pendingIn[partition] else { return }
+        sources.remove(source)
+        settle(partition, waitingFor: sources, reason: "received from \(source)")
+    }
+
+    /// Stops waiting for sources that are gone (left, removed) or unreachable: what only they
+    /// held was acknowledged by fewer replicas than the others cover.
+    func reviewPending() {
+        let now = monotonicNow()
+        for (partition, sources) in pendingIn {
+            // A safety valve: a source that never finishes (it lost the data, or it is itself
+            // still receiving) must not keep the partition unreadable here; anti-entropy
+            // brings whatever is still missing.
+            if let since = pendingSince[partition], now - since > Self.maximumPendingMilliseconds {
+                logger.warning("partition still pending after the limit; serving it", metadata: [
+                    "cairn.partition": "\(partition)", "cairn.waiting_for": "\(sources.count)",
+                ])
+                settle(partition, waitingFor: [], reason: "pending limit")
+                continue
+            }
+            let waiting = sources.filter { source in
+                membership.state.members[source].map { !$0.status.isTombstone } ?? false && isReachable(source)
+            }
+            if waiting != sources { settle(partition, waitingFor: waiting, reason: "sources unreachable or gone") }
+        }
+    }
+
+    func settle(_ partition: Int, waitingFor sources: Set<NodeID>, reason: String) {
+        if sources.isEmpty {
+            pendingIn[partition] = nil
+            pendingSince[partition] = nil
+            logger.info("partition settled here", metadata: ["cairn.partition": "\(partition)", "cairn.reason": "\(reason)"])
+        } else {
+            pendingIn[partition] = sources
+        }
+    }
+
+    func isPending(_ partition: Int) -> Bool { pendingIn[partition] != nil }
+
+    static let maximumPendingMilliseconds: UInt64 = 120_000
 
     /// Runs the queued transfers one at a time (each throttled by its sender).
     func runTransfers() async {
@@ -63,6 +128,11 @@ extension Node {
                     let read = readBatch(partition: partition, after: after, maxBytes: maxBytes)
                     batch = read.items
                     batchIsLast = read.isLast
+                    if batch.isEmpty {
+                        // Nothing (more) to send: tell the target the partition is complete, so
+                        // it stops waiting for this source.
+                        guard await sendEndOfPartition(transfer) else { return false }
+                    }
                     next += sender.onBatchRead(
                         keys: batch.count, bytes: read.bytes, lastKey: batch.last?.key, isLast: read.isLast, now: monotonicNow())
                 case .send:
@@ -98,6 +168,18 @@ extension Node {
             effects = next
         }
         return sender.isDone
+    }
+
+    /// An empty last batch: the partition (or its rest) is empty.
+    func sendEndOfPartition(_ transfer: Handoff.Transfer) async -> Bool {
+        for attempt in 0..<120 {
+            if isStopping || membership.state.members[transfer.target]?.status.isTombstone == true { return false }
+            guard let address = address(of: transfer.target) else { return false }
+            let message = WireMessage.handoffBatch(HandoffBatch(partition: transfer.partition, items: [], cursor: nil, isLast: true))
+            if case .ack? = try? await pool.request(message, to: address, timeout: .seconds(10)) { return true }
+            try? await Task.sleep(for: .milliseconds(attempt < 10 ? 200 : 1_000))
+        }
+        return false
     }
 
     /// Records of `partition` after `after`, up to about `maxBytes`.

@@ -53,6 +53,9 @@ public actor Node {
     var transfers: [Handoff.Transfer: TransferProgress] = [:]
     var transferQueue: [Handoff.Transfer] = []
     var transferRunner: Task<Void, Never>?
+    /// Partitions this node gained that are still arriving, with the old replicas it waits for.
+    var pendingIn: [Int: Set<NodeID>] = [:]
+    var pendingSince: [Int: UInt64] = [:]
     /// The ring before the latest change, to plan handoff from.
     var previousRing: Ring?
     let metrics = NodeMetrics()

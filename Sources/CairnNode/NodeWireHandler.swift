@@ -32,6 +32,7 @@ struct NodeWireHandler: WireRequestHandler {
                 for item in batch.items {
                     try await node.storeIncoming(key: item.key, partition: batch.partition, object: item.object, hintFor: nil)
                 }
+                await node.handoffReceived(partition: batch.partition, from: peer.node, isLast: batch.isLast)
                 return .ack
             } catch {
                 return .nack(reason: "\(error)")
@@ -63,6 +64,9 @@ extension Node {
     func readLocal(_ request: ReadRequest) -> ReadReply {
         guard request.partition >= 0, request.partition < configuration.partitions else {
             return .failed(reason: "partition \(request.partition) outside 0..<\(configuration.partitions)")
+        }
+        guard !isPending(request.partition) else {
+            return .failed(reason: "partition \(request.partition) is still being handed to this node")
         }
         do {
             return try localObject(request.key, partition: request.partition).map { .found($0) } ?? .notFound

@@ -166,6 +166,10 @@ extension Membership {
                     changed.append(bump(status: .valid))
                 }
             }
+            // The ring as adopted (from gossip), before this node derives the next one from the
+            // members: reported too when both happen, so the shell sees every step and can plan
+            // handoff from the ring the cluster really had.
+            let adopted = state.ring
             if let next = state.derivedRing() { state.merge(next) }
 
             var directives: [Directive] = []
@@ -173,6 +177,7 @@ extension Membership {
             for member in changed where seen.insert(member.id).inserted {
                 if let current = state.members[member.id] { directives.append(.memberChanged(current)) }
             }
+            if let adopted, adopted != before, adopted != state.ring { directives.append(.ringChanged(adopted)) }
             if let ring = state.ring, ring != before { directives.append(.ringChanged(ring)) }
             directives += updateMonitoring(nowMilliseconds: nowMilliseconds)
             return directives
