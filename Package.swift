@@ -111,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "cairnd",
             dependencies: [
-                "CairnNode", "CairnHTTP", "CairnStorage",
+                "CairnNode", "CairnHTTP", "CairnStorage", "CairnTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -17,28 +17,22 @@ struct PutCommand: AsyncParsableCommand {
 
     @OptionGroup var value: ValueOptions
 
-    @Option(help: ArgumentHelp("Time to live in seconds.", valueName: "seconds"))
-    var ttl: Int64?
+    @OptionGroup var write: WriteOptions
 
     @Option(help: ArgumentHelp("The context a read printed: the write supersedes what that read returned.", valueName: "token"))
     var context: String?
-
-    @Option(name: [.customShort("w"), .long], help: "Replicas that must acknowledge (default: the cluster's W).")
-    var w: Int?
 
     @OptionGroup var options: NodeOptions
 
     func validate() throws {
         _ = try keyBytes(key)
-        if let ttl, ttl < 1 { throw ValidationError("--ttl must be at least 1 second") }
-        if let w, w < 1 { throw ValidationError("-w must be at least 1") }
     }
 
     func run() async throws {
         let key = try keyBytes(key)
         let bytes = try value.bytes()
         try await options.withClient { client in
-            try await client.put(key: key, value: bytes, ttlSeconds: ttl, context: context, w: w)
+            try await client.put(key: key, value: bytes, ttlSeconds: write.ttl, context: context, w: write.w)
         }
         print("ok")
     }

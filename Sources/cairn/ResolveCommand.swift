@@ -17,18 +17,12 @@ struct ResolveCommand: AsyncParsableCommand {
 
     @OptionGroup var value: ValueOptions
 
-    @Option(help: ArgumentHelp("Time to live in seconds.", valueName: "seconds"))
-    var ttl: Int64?
-
-    @Option(name: [.customShort("w"), .long], help: "Replicas that must acknowledge (default: the cluster's W).")
-    var w: Int?
+    @OptionGroup var write: WriteOptions
 
     @OptionGroup var options: NodeOptions
 
     func validate() throws {
         _ = try keyBytes(key)
-        if let ttl, ttl < 1 { throw ValidationError("--ttl must be at least 1 second") }
-        if let w, w < 1 { throw ValidationError("-w must be at least 1") }
     }
 
     func run() async throws {
@@ -36,7 +30,7 @@ struct ResolveCommand: AsyncParsableCommand {
         let bytes = try value.bytes()
         let superseded = try await options.withClient { client in
             let read = try await client.get(key: key)
-            try await client.put(key: key, value: bytes, ttlSeconds: ttl, context: read.context, w: w)
+            try await client.put(key: key, value: bytes, ttlSeconds: write.ttl, context: read.context, w: write.w)
             return read.siblings.count
         }
         print(Self.summary(superseded: superseded))

@@ -51,3 +51,17 @@ func keyBytes(_ key: String) throws -> [UInt8] {
     guard !key.isEmpty else { throw ValidationError("the key must not be empty") }
     return Array(key.utf8)
 }
+
+/// `--ttl` and `-w`, shared by the commands that write a value (`put`, `resolve`).
+struct WriteOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Time to live in seconds.", valueName: "seconds"))
+    var ttl: Int64?
+
+    @Option(name: [.customShort("w"), .long], help: "Replicas that must acknowledge (default: the cluster's W).")
+    var w: Int?
+
+    func validate() throws {
+        if let ttl, ttl < 1 { throw ValidationError("--ttl must be at least 1 second") }
+        if let w, w < 1 { throw ValidationError("-w must be at least 1") }
+    }
+}

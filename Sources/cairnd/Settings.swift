@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnNode
+import CairnTransport
 import CairnStorage
 import Logging
 
@@ -96,12 +97,8 @@ struct Settings {
     }
 
     static func hostPort(_ text: String, name: String) throws -> (String, Int) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), colon != text.startIndex else {
-            throw ValidationError("\(name) \(text) is not HOST:PORT")
-        }
-        var host = String(text[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return (host, port)
+        guard let address = WireAddress(text) else { throw ValidationError("\(name) \(text) is not HOST:PORT") }
+        return (address.host, address.port)
     }
 
     static func integer(_ text: String?, name: String) throws -> Int? {

@@ -14,8 +14,8 @@ import Testing
         let put = try #require(try CairnCommand.parseAsRoot(["put", "user/1", "Ada", "--ttl", "60", "-w", "2", "--context", "AbC"]) as? PutCommand)
         #expect(put.key == "user/1")
         #expect(put.value.value == "Ada")
-        #expect(put.ttl == 60)
-        #expect(put.w == 2)
+        #expect(put.write.ttl == 60)
+        #expect(put.write.w == 2)
         #expect(put.context == "AbC")
 
         let fromFile = try #require(try CairnCommand.parseAsRoot(["put", "photo", "--value-file", "-"]) as? PutCommand)
