@@ -46,6 +46,7 @@ extension Node {
                 }
             }
         }
+        saveHandoffState()
         logger.info("handoff planned", metadata: [
             "cairn.from_here": "\(queued)", "cairn.pending_here": "\(pendingIn.count)",
         ])
@@ -84,6 +85,7 @@ extension Node {
     }
 
     func settle(_ partition: Int, waitingFor sources: Set<NodeID>, reason: String) {
+        defer { saveHandoffState() }
         if sources.isEmpty {
             pendingIn[partition] = nil
             pendingSince[partition] = nil
@@ -101,9 +103,14 @@ extension Node {
     func runTransfers() async {
         while !transferQueue.isEmpty, !isStopping {
             let transfer = transferQueue.removeFirst()
+            currentTransfer = transfer
             transfers[transfer]?.state = "sending"
             let done = await send(transfer)
             transfers[transfer]?.state = done ? "done" : "failed"
+            currentTransfer = nil
+            transferCursors[transfer] = nil
+            if isStopping { break }
+            saveHandoffState()
             metrics.handoffsCompleted.increment()
         }
         transferRunner = nil
@@ -114,7 +121,9 @@ extension Node {
 
     /// One partition to one new replica, in batches the target merges and acknowledges.
     func send(_ transfer: Handoff.Transfer) async -> Bool {
-        var sender = Handoff.Sender(transfer, bytesPerSecond: 16 << 20, batchBytes: 256 << 10, retryMilliseconds: 500)
+        var sender = Handoff.Sender(
+            transfer, resumingAfter: transferCursors[transfer], bytesPerSecond: 16 << 20, batchBytes: 256 << 10,
+            retryMilliseconds: 500)
         var effects = sender.start(now: monotonicNow())
         var batch: [KeyedObject] = []
         var batchIsLast = false
@@ -151,8 +160,9 @@ extension Node {
                         if failures > 120 || membership.state.members[transfer.target]?.status.isTombstone == true { return false }
                         next += sender.onFailed(now: monotonicNow())
                     }
-                case .persistCursor:
-                    break  // A restart replans from the ring and resends; the merge makes that harmless.
+                case .persistCursor(_, let cursor):
+                    transferCursors[transfer] = cursor
+                    saveHandoffState()
                 case .wake(let at):
                     let now = monotonicNow()
                     if at > now { try? await Task.sleep(for: .milliseconds(Int64(at - now))) }

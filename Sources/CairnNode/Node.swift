@@ -53,6 +53,9 @@ public actor Node {
     var transfers: [Handoff.Transfer: TransferProgress] = [:]
     var transferQueue: [Handoff.Transfer] = []
     var transferRunner: Task<Void, Never>?
+    /// The transfer being sent now, and each owed transfer's acknowledged cursor.
+    var currentTransfer: Handoff.Transfer?
+    var transferCursors: [Handoff.Transfer: [UInt8]] = [:]
     /// Partitions this node gained that are still arriving, with the old replicas it waits for.
     var pendingIn: [Int: Set<NodeID>] = [:]
     var pendingSince: [Int: UInt64] = [:]
@@ -153,6 +156,8 @@ public actor Node {
         previousRing = membership.ring?.ring
         performHints(pendingStartupHintEffects)
         pendingStartupHintEffects = []
+        try restoreHandoffState()
+        if !transferQueue.isEmpty { transferRunner = Task { await self.runTransfers() } }
         timers.schedule(.membership, at: monotonicNow())
         timers.schedule(.maintenance, at: monotonicNow() + configuration.exchangeIntervalMilliseconds)
         ticker = Task { [weak self] in
