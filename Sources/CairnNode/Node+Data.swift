@@ -244,6 +244,7 @@ extension Node {
                 hintMintEpoch[key] = epoch
             } else {
                 try await store.write(key, partition: partition, record: .init(object: object, mintEpoch: epoch), previous: previous)
+                forwardDuringRingChange(key: key, partition: partition, object: object)
             }
             feedWrite(request) { $0.onCoordinated(object: object, now: $1) }
         } catch {
@@ -345,8 +346,25 @@ extension Node {
         defer { unlockKey(key) }
         if let hintFor {
             try await storeHint(key: key, partition: partition, object: object, owner: hintFor)
-        } else {
-            try await store.merge(key, partition: partition, object: object)
+        } else if try await store.merge(key, partition: partition, object: object) {
+            forwardDuringRingChange(key: key, partition: partition, object: object)
+        }
+    }
+
+    /// Writes during a ring change go to old and new replicas both (DESIGN.md §3): a write this
+    /// node stores for a partition it is sending to a gained replica, or for a partition it no
+    /// longer replicates (the coordinator still used the old ring), is passed on to them, so a
+    /// write landing behind a transfer's cursor still reaches the new replica.
+    func forwardDuringRingChange(key: [UInt8], partition: Int, object: DVVSet<[UInt8]>) {
+        guard let ring else { return }
+        var targets = Set(transfers.values.filter { $0.transfer.partition == partition && $0.state != "done" }.map(\.transfer.target))
+        let replicas = ring.preferenceList(for: partition, n: configuration.replicas)
+        if !replicas.contains(id) { targets.formUnion(replicas) }
+        targets.remove(id)
+        for target in targets.sorted() {
+            guard let address = address(of: target) else { continue }
+            let message = WireMessage.readRepair(Replicate(key: key, partition: partition, object: object))
+            Task { try? await pool.send(message, to: address) }
         }
     }
 
