@@ -121,7 +121,7 @@ status() {
   done
   for i in $(seq 1 "$n"); do
     if running "$i"; then
-      if [ -x "$bin/cairn" ]; then "$bin/cairn" --node "127.0.0.$i:7080" cluster status || true
+      if [ -x "$bin/cairn" ]; then "$bin/cairn" cluster status --node "127.0.0.$i:7080" || true
       else curl -fsS "http://127.0.0.$i:7080/v1/cluster"; echo; fi
       return
     fi
@@ -132,7 +132,13 @@ case "${1:-}" in
   up) up "${2:-3}" ;;
   down) down ;;
   status) status ;;
-  kill) [ -n "${2:-}" ] || die "usage: $0 kill I"; pid=$(pid_of "$2"); [ -n "$pid" ] && kill -KILL "$pid" && echo "node $2 killed" ;;
+  kill)
+    [ -n "${2:-}" ] || die "usage: $0 kill I"
+    pid=$(pid_of "$2")
+    running "$2" || die "node $2 is not running"
+    kill -KILL "$pid"
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    echo "node $2 killed" ;;
   restart) [ -n "${2:-}" ] || die "usage: $0 restart I"; start "$2"; wait_http "$2"; echo "node $2 restarted" ;;
   *) sed -n '2,14p' "$0"; exit 2 ;;
 esac
