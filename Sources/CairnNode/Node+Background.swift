@@ -15,6 +15,11 @@ extension Node {
                 timers.schedule(.membership, at: monotonicNow() + after)
             case .ringChanged(let ring):
                 persistMembership()
+                if ring.ring.partitionCount != configuration.partitions {
+                    logger.warning("the cluster's ring has another partition count than --partitions; the cluster's wins", metadata: [
+                        "cairn.ring_partitions": "\(ring.ring.partitionCount)", "cairn.configured": "\(configuration.partitions)",
+                    ])
+                }
                 planExchanges(ring.ring)
                 ringMoved(from: previousRing, to: ring.ring)
                 previousRing = ring.ring
@@ -71,21 +76,34 @@ extension Node {
     // MARK: hints
 
     /// Keeps a write for an unreachable primary: the durable record first, then the ledger's.
-    func storeHint(key: [UInt8], partition: Int, object: DVVSet<[UInt8]>, owner: NodeID) async throws {
+    /// Returns the hint's id.
+    @discardableResult
+    func storeHint(key: [UInt8], partition: Int, object: DVVSet<[UInt8]>, owner: NodeID) async throws -> UInt64? {
         let effects = ledger.store(
             owner: owner, partition: partition, keyHash: ReplicaStore.keyHash(key), bytes: key.count + object.encode().count,
             now: wallNow())
         var rest: [HintLedger.Effect] = []
+        var stored: UInt64?
         for effect in effects {
             if case .persist(let hint) = effect {
-                try await hintStore.put(HintStore.Entry(hint: hint, key: key, object: object))
+                // Known by key before the durable write, so a delivery or drop that races it
+                // finds and clears it.
                 hintKeys[key, default: []].insert(hint.id)
+                do {
+                    try await hintStore.put(HintStore.Entry(hint: hint, key: key, object: object))
+                } catch {
+                    hintKeys[key]?.remove(hint.id)
+                    if hintKeys[key]?.isEmpty == true { hintKeys[key] = nil }
+                    throw error
+                }
+                stored = hint.id
                 metrics.hintsStored.increment()
             } else {
                 rest.append(effect)
             }
         }
         performHints(rest)
+        return stored
     }
 
     func performHints(_ effects: [HintLedger.Effect]) {
@@ -219,6 +237,7 @@ extension Node {
 
     /// The peer's side of an exchange: this node's objects in `segments`, a page at a time.
     func segmentObjects(_ request: SegmentObjectsRequest) throws -> SegmentObjects {
+        try checkPartition(request.partition)
         let keys = try store.keys(partition: request.partition, segments: Set(request.segments))
             .filter { key in request.after.map { key.lexicographicallyPrecedes($0) == false && key != $0 } ?? true }
         let page = keys.prefix(256)

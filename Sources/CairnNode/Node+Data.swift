@@ -20,14 +20,14 @@ extension Node {
         /// replica answered, so a late failure still leaves a hint).
         var origin: WriteOrigin?
         var started: ContinuousClock.Instant
+        /// Replicas sent the object that have not answered yet (ack or failure).
+        var outstanding: Set<NodeID> = []
+        /// A local coordination (mint and store) is in progress.
+        var coordinating = false
 
-        /// Whether nothing more can happen: answered, and every target acked or failed (or
-        /// the write never got past forwarding or coordination).
-        var isSettled: Bool {
-            guard origin == nil else { return false }
-            let answered = machine.acked.count + machine.refused.count
-            return machine.targets.isEmpty || answered >= machine.targets.count || machine.acked.isEmpty
-        }
+        /// Whether nothing more can happen: answered, no local coordination running, and every
+        /// replica sent the object has answered (a late failure still leaves a hint).
+        var isSettled: Bool { origin == nil && !coordinating && outstanding.isEmpty }
 
         func finish(_ result: Result<CausalContext, any Error>) {
             switch origin {
@@ -151,6 +151,7 @@ extension Node {
                     self.forwardedOutcome(outcome, request: request, from: to)
                 }
             case .coordinateLocally(let context, let sibling, let hintFor):
+                writes[request]?.coordinating = true
                 Task { await self.coordinateLocally(request: request, context: context, sibling: sibling, hintFor: hintFor) }
             case .replicate(let to, let object, let hintFor):
                 guard let address = address(of: to) else {
@@ -158,6 +159,7 @@ extension Node {
                     continue
                 }
                 let message = WireMessage.replicate(Replicate(key: state.key, partition: state.partition, object: object, hintFor: hintFor))
+                writes[request]?.outstanding.insert(to)
                 Task {
                     let reply = try? await pool.request(message, to: address, timeout: requestTimeout)
                     if case .ack? = reply { self.replicateAnswered(request: request, from: to, ok: true) }
@@ -202,6 +204,7 @@ extension Node {
 
     func replicateAnswered(request: UInt64, from: NodeID, ok: Bool) {
         guard var state = writes[request] else { return }
+        state.outstanding.remove(from)
         let now = monotonicNow()
         let effects = ok ? state.machine.onAck(from: from, now: now) : state.machine.onNack(from: from, now: now)
         writes[request] = state
@@ -216,7 +219,14 @@ extension Node {
         let key = state.key
         let partition = state.partition
         await lockKey(key)
-        defer { unlockKey(key) }
+        defer {
+            unlockKey(key)
+            writes[request]?.coordinating = false
+            if writes[request]?.isSettled == true { writes[request] = nil }
+        }
+        // The client may have been answered (timeout) while this waited for the key: then
+        // nothing is stored, rather than a write only this node would ever hold.
+        guard writes[request]?.machine.isDecided == false else { return }
         do {
             let previous = try store.read(key, partition: partition)
             var object: DVVSet<[UInt8]>
@@ -229,8 +239,14 @@ extension Node {
                 epoch = hintMintEpoch[key]
             }
             if epoch == nil {
+                let before = mint
                 let (actor, lease) = mint.allocate()
-                if let lease { try files.saveMintLease(lease) }
+                if let lease {
+                    do { try files.saveMintLease(lease) } catch {
+                        mint = before  // never hand out epochs beyond the persisted lease
+                        throw error
+                    }
+                }
                 epoch = actor.epoch
             }
             do {
@@ -240,8 +256,10 @@ extension Node {
                 return
             }
             if let hintFor {
-                try await storeHint(key: key, partition: partition, object: object, owner: hintFor)
-                hintMintEpoch[key] = epoch
+                let hint = try await storeHint(key: key, partition: partition, object: object, owner: hintFor)
+                // Record the epoch only while the hint that carries its dots is still here (it
+                // may have been delivered, or dropped for the byte bound, during the store).
+                if let hint, hintKeys[key]?.contains(hint) == true { hintMintEpoch[key] = epoch }
             } else {
                 try await store.write(key, partition: partition, record: .init(object: object, mintEpoch: epoch), previous: previous)
                 forwardDuringRingChange(key: key, partition: partition, object: object)
@@ -274,8 +292,13 @@ extension Node {
                         feedRead(request) { $0.onReadFailed(from: from, now: $1) }
                         continue
                     }
-                    let object = try? localObject(state.key, partition: state.partition)
-                    feedRead(request) { $0.onReply(from: from, object: object ?? nil, now: $1) }
+                    do {
+                        let object = try localObject(state.key, partition: state.partition)
+                        feedRead(request) { $0.onReply(from: from, object: object, now: $1) }
+                    } catch {
+                        logger.error("local read failed", metadata: ["cairn.partition": "\(state.partition)", "error": "\(error)"])
+                        feedRead(request) { $0.onReadFailed(from: from, now: $1) }
+                    }
                     continue
                 }
                 guard let address = address(of: from) else {
@@ -342,6 +365,7 @@ extension Node {
     /// Stores an object another node sent (replication, repair, hint delivery, exchange):
     /// merged into the replica, or kept as a hint for `hintFor`.
     func storeIncoming(key: [UInt8], partition: Int, object: DVVSet<[UInt8]>, hintFor: NodeID?) async throws {
+        try checkPartition(partition)
         await lockKey(key)
         defer { unlockKey(key) }
         if let hintFor {
@@ -365,6 +389,13 @@ extension Node {
             guard let address = address(of: target) else { continue }
             let message = WireMessage.readRepair(Replicate(key: key, partition: partition, object: object))
             Task { try? await pool.send(message, to: address) }
+        }
+    }
+
+    /// A partition number from a peer must exist in this node's ring (the cluster's Q).
+    func checkPartition(_ partition: Int) throws {
+        guard let ring, partition >= 0, partition < ring.partitionCount else {
+            throw PartitionError(partition: partition, partitionCount: ring?.partitionCount)
         }
     }
 
@@ -392,5 +423,13 @@ extension Node {
         case .coordinatorNotTarget:
             KeyValueServiceError(.unavailable, "the nodes disagree on who is reachable; retry", retryAfterSeconds: 1)
         }
+    }
+}
+
+struct PartitionError: Error, CustomStringConvertible {
+    var partition: Int
+    var partitionCount: Int?
+    var description: String {
+        "partition \(partition) is not in this node's ring (\(partitionCount.map { "Q = \($0)" } ?? "no ring yet"))"
     }
 }

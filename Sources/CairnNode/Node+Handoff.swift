@@ -26,7 +26,7 @@ extension Node {
         let n = configuration.replicas
         var queued = 0
         // Finished transfers of earlier ring changes are history; keep the status short.
-        transfers = transfers.filter { $0.value.state != "done" }
+        transfers = transfers.filter { $0.value.state != "done" && $0.value.state != "failed" }
         for change in RingDiff(from: old, to: new).replicaChanges(n: n) {
             let oldReplicas = old.preferenceList(for: change.partition, n: n)
             if oldReplicas.contains(id) {
@@ -39,13 +39,15 @@ extension Node {
                 }
             }
             if change.gained.contains(id) {
-                let sources = Set(oldReplicas).subtracting([id])
+                // A source may have finished before this node saw the ring change.
+                let sources = Set(oldReplicas).subtracting([id]).subtracting(finishedEarly[change.partition] ?? [])
                 if !sources.isEmpty {
                     pendingIn[change.partition] = sources
                     pendingSince[change.partition] = monotonicNow()
                 }
             }
         }
+        finishedEarly = [:]
         saveHandoffState()
         logger.info("handoff planned", metadata: [
             "cairn.from_here": "\(queued)", "cairn.pending_here": "\(pendingIn.count)",
@@ -57,7 +59,14 @@ extension Node {
 
     /// A source finished sending `partition` here.
     func handoffReceived(partition: Int, from source: NodeID, isLast: Bool) {
-        guard isLast, var sources = pendingIn[partition] else { return }
+        guard var sources = pendingIn[partition] else {
+            // Not pending (yet): remember a finished source for the ring change to come.
+            if isLast, finishedEarly.count < 4_096 { finishedEarly[partition, default: []].insert(source) }
+            return
+        }
+        // Data is flowing: the safety valve counts from the latest batch.
+        pendingSince[partition] = monotonicNow()
+        guard isLast else { return }
         sources.remove(source)
         settle(partition, waitingFor: sources, reason: "received from \(source)")
     }
@@ -97,7 +106,8 @@ extension Node {
 
     func isPending(_ partition: Int) -> Bool { pendingIn[partition] != nil }
 
-    static let maximumPendingMilliseconds: UInt64 = 120_000
+    /// How long a pending partition waits without any batch arriving before it is served anyway.
+    static let maximumPendingMilliseconds: UInt64 = 300_000
 
     /// Runs the queued transfers one at a time (each throttled by its sender).
     func runTransfers() async {
@@ -106,15 +116,29 @@ extension Node {
             currentTransfer = transfer
             transfers[transfer]?.state = "sending"
             let done = await send(transfer)
-            transfers[transfer]?.state = done ? "done" : "failed"
             currentTransfer = nil
-            transferCursors[transfer] = nil
             if isStopping { break }
+            let attempts = (transferAttempts[transfer] ?? 0) + 1
+            let targetLive = membership.state.members[transfer.target].map { !$0.status.isTombstone } ?? false
+            if !done, targetLive, attempts < 10 {
+                // Try again later (the target may be restarting), keeping the cursor.
+                transferAttempts[transfer] = attempts
+                transfers[transfer]?.state = "queued"
+                transferQueue.append(transfer)
+                saveHandoffState()
+                try? await Task.sleep(for: .seconds(2))
+                continue
+            }
+            transfers[transfer]?.state = done ? "done" : "failed"
+            transferAttempts[transfer] = nil
+            transferCursors[transfer] = nil
             saveHandoffState()
             metrics.handoffsCompleted.increment()
         }
         transferRunner = nil
-        if membership.myself.status == .leaving, transfers.values.allSatisfy({ $0.state == "done" }) {
+        // Leaving completes once nothing is queued or being sent; a transfer that failed for good
+        // leaves its partition to the other old replicas and anti-entropy.
+        if membership.myself.status == .leaving, transferQueue.isEmpty {
             finishLeaving()
         }
     }
@@ -134,7 +158,11 @@ extension Node {
             for effect in effects {
                 switch effect {
                 case .read(let partition, let after, let maxBytes):
-                    let read = readBatch(partition: partition, after: after, maxBytes: maxBytes)
+                    guard let read = readBatch(partition: partition, after: after, maxBytes: maxBytes) else {
+                        // A read error must not look like the end of the partition: fail the
+                        // transfer (it is retried) rather than tell the target it is complete.
+                        return false
+                    }
                     batch = read.items
                     batchIsLast = read.isLast
                     if batch.isEmpty {
@@ -193,12 +221,21 @@ extension Node {
     }
 
     /// Records of `partition` after `after`, up to about `maxBytes`.
-    func readBatch(partition: Int, after: [UInt8]?, maxBytes: Int) -> (items: [KeyedObject], bytes: Int, isLast: Bool) {
-        guard let keys = try? store.scan(partition: partition, after: after, limit: 1_025) else { return ([], 0, true) }
+    func readBatch(partition: Int, after: [UInt8]?, maxBytes: Int) -> (items: [KeyedObject], bytes: Int, isLast: Bool)? {
+        let keys: [[UInt8]]
+        do { keys = try store.scan(partition: partition, after: after, limit: 1_025) } catch {
+            logger.error("handoff read failed", metadata: ["cairn.partition": "\(partition)", "error": "\(error)"])
+            return nil
+        }
         var items: [KeyedObject] = []
         var bytes = 0
         for key in keys.prefix(1_024) {
-            guard let record = try? store.read(key, partition: partition) else { continue }
+            let record: ReplicaStore.Record?
+            do { record = try store.read(key, partition: partition) } catch {
+                logger.error("handoff read failed", metadata: ["cairn.partition": "\(partition)", "error": "\(error)"])
+                return nil
+            }
+            guard let record else { continue }
             items.append(KeyedObject(key: key, object: record.object))
             bytes += key.count + record.object.encode().count
             if bytes >= maxBytes { break }

@@ -28,6 +28,7 @@ extension Node {
             "http": .string(configuration.httpAddress),
             "members": .array(members),
             "hints_held": .integer(Int64(ledger.count)),
+            "requests_in_flight": .integer(Int64(writes.count + reads.count)),
             "pending_partitions": .array(pendingIn.keys.sorted().map { .integer(Int64($0)) }),
             "transfers_done": .integer(Int64(transfers.values.filter { $0.state == "done" }.count)),
             "transfers": .array(transfers.values.filter { $0.state != "done" }.sorted { ($0.transfer.partition, $0.transfer.target) < ($1.transfer.partition, $1.transfer.target) }.map {

@@ -59,6 +59,10 @@ public actor Node {
     /// Partitions this node gained that are still arriving, with the old replicas it waits for.
     var pendingIn: [Int: Set<NodeID>] = [:]
     var pendingSince: [Int: UInt64] = [:]
+    /// Sources whose last batch arrived before this node saw the ring change that makes the
+    /// partition pending here.
+    var finishedEarly: [Int: Set<NodeID>] = [:]
+    var transferAttempts: [Handoff.Transfer: Int] = [:]
     /// The ring before the latest change, to plan handoff from.
     var previousRing: Ring?
     let metrics = NodeMetrics()
@@ -80,7 +84,7 @@ public actor Node {
         // A stored object carries its history and siblings around the value.
         storageOptions.maxValueBytes = configuration.maxValueBytes * 2 + (64 << 10)
         store = try ReplicaStore(
-            directory: files.partitions, partitionCount: configuration.partitions, options: storageOptions, logger: logger)
+            directory: files.partitions, partitionCount: Ring.maximumPartitionCount, options: storageOptions, logger: logger)
         var hintOptions = StorageOptions(durability: configuration.durability)
         hintOptions.maxKeyBytes = 8
         hintOptions.maxValueBytes = storageOptions.maxValueBytes + configuration.maxKeyBytes + 64

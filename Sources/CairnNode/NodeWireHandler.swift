@@ -29,6 +29,7 @@ struct NodeWireHandler: WireRequestHandler {
             }
         case .handoffBatch(let batch):
             do {
+                try await node.checkPartition(batch.partition)
                 for item in batch.items {
                     try await node.storeIncoming(key: item.key, partition: batch.partition, object: item.object, hintFor: nil)
                 }
@@ -62,9 +63,7 @@ struct NodeWireHandler: WireRequestHandler {
 
 extension Node {
     func readLocal(_ request: ReadRequest) -> ReadReply {
-        guard request.partition >= 0, request.partition < configuration.partitions else {
-            return .failed(reason: "partition \(request.partition) outside 0..<\(configuration.partitions)")
-        }
+        do { try checkPartition(request.partition) } catch { return .failed(reason: "\(error)") }
         guard !isPending(request.partition) else {
             return .failed(reason: "partition \(request.partition) is still being handed to this node")
         }
@@ -76,9 +75,7 @@ extension Node {
     }
 
     func merkleHashes(partition: Int, _ request: MerkleExchange.Request) throws -> WireMessage {
-        guard partition >= 0, partition < configuration.partitions else {
-            return .nack(reason: "partition \(partition) outside 0..<\(configuration.partitions)")
-        }
+        do { try checkPartition(partition) } catch { return .nack(reason: "\(error)") }
         let tree = try store.tree(partition)
         let width = 1 << (tree.fanoutBits * request.level)
         guard request.level >= 0, request.level <= tree.levels, request.indices.allSatisfy({ $0 >= 0 && $0 < width }) else {

@@ -63,15 +63,23 @@ final class ReplicaStore {
 
     func engine(_ partition: Int) throws -> StorageEngine {
         if let engine = engines[partition] { return engine }
-        precondition(partition >= 0 && partition < partitionCount, "partition \(partition) outside 0..<\(partitionCount)")
-        let engine = try StorageEngine(directory: "\(directory)/\(partition)", options: options, logger: logger)
-        engines[partition] = engine
-        var tree = MerkleTree()
-        for key in try engine.scan(prefix: [], limit: Int.max) {
-            guard let bytes = try engine.get(key), let record = try? Self.decode(bytes, partition: partition) else { continue }
-            tree.insert(Self.keyHash(key), versionHash: Self.versionHash(record.object))
+        guard partition >= 0, partition < partitionCount else {
+            throw CorruptRecord(partition: partition, reason: "partition outside 0..<\(partitionCount)")
         }
+        let engine = try StorageEngine(directory: "\(directory)/\(partition)", options: options, logger: logger)
+        var tree = MerkleTree()
+        do {
+            for key in try engine.scan(prefix: [], limit: Int.max) {
+                guard let bytes = try engine.get(key), let record = try? Self.decode(bytes, partition: partition) else { continue }
+                tree.insert(Self.keyHash(key), versionHash: Self.versionHash(record.object))
+            }
+        } catch {
+            try? engine.close()
+            throw error
+        }
+        // Cached only with its tree, so no caller ever finds an engine without one.
         trees[partition] = tree
+        engines[partition] = engine
         return engine
     }
 

@@ -48,16 +48,19 @@ extension Simulation {
     // MARK: hints
 
     /// Keeps a write for an unreachable primary: durable record first, then the ledger entry.
-    func storeHint(key: Int, object: SimObject, owner: NodeID, at node: Int) {
-        guard let ring = ring(at: node) else { return }
+    @discardableResult
+    func storeHint(key: Int, object: SimObject, owner: NodeID, at node: Int) -> UInt64? {
+        guard let ring = ring(at: node) else { return nil }
         stats.hintsStored += 1
         trace(key, "node \(node) stores hint for \(owner.low): \(Simulation.show(object))")
         let hash = SimKeys.hash(key)
         var persisted: [HintLedger.Effect] = []
         let effects = nodes[node].ledger.store(
             owner: owner, partition: ring.partition(for: hash), keyHash: hash, bytes: 64, now: queue.now)
+        var stored: UInt64?
         for effect in effects {
             if case .persist(let hint) = effect {
+                stored = hint.id
                 nodes[node].hintLog[hint.id] = hint
                 nodes[node].hintRecords[hint.id] = SimNode.HintRecord(key: key, object: object, owner: owner)
             } else {
@@ -65,6 +68,7 @@ extension Simulation {
             }
         }
         performHints(persisted, node: node)
+        return stored
     }
 
     func performHints(_ effects: [HintLedger.Effect], node: Int) {

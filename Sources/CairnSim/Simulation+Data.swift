@@ -126,8 +126,11 @@ extension Simulation {
         }
         trace(key, "node \(node) coordinates \(sibling.content) with context \(context) hintFor \(String(describing: hintFor)) → \(Simulation.show(object))")
         if let hintFor {
-            storeHint(key: key, object: object, owner: hintFor, at: node)
-            nodes[node].hintMintEpoch[key] = epoch
+            // The epoch is recorded only while the hint carrying its dots is still held (the
+            // byte bound may drop it at once).
+            if let hint = storeHint(key: key, object: object, owner: hintFor, at: node), nodes[node].hintRecords[hint] != nil {
+                nodes[node].hintMintEpoch[key] = epoch
+            }
         } else {
             storeReplica(key: key, object: object, at: node, mintEpoch: epoch)
         }

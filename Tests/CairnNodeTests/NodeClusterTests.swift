@@ -39,6 +39,11 @@ import Testing
         #expect(cluster.get(1, "quorum", query: "?r=1").status == 200)
         #expect(cluster.put(1, "quorum", "x", query: "?w=4").status == 400, "W above N is bad input")
         #expect(cluster.get(1, "quorum", query: "?r=0").status == 400)
+
+        // Every coordinator forgets its requests once all their replicas answered.
+        try cluster.waitUntil("no request is left in flight", timeout: 10) {
+            [1, 2, 3].allSatisfy { (cluster.json("GET", $0, "/v1/cluster")?["requests_in_flight"] as? NSNumber)?.intValue == 0 }
+        }
     }
 
     @Test func concurrentWritesBecomeSiblingsEverywhereAndAContextResolvesThem() throws {
