@@ -84,6 +84,10 @@ struct SimNode {
         var key: Int
         var machine: Quorum.WriteCoordinator<SimValue>
         var origin: Origin
+        /// Replicas sent the object that have not answered (as in the node: a write's state
+        /// lives until every replica acked or failed, so a late failure still leaves a hint).
+        var outstanding: Set<Int> = []
+        var replied = false
     }
 
     struct ReadState {

@@ -98,6 +98,8 @@ enum SimEvent: Sendable {
     case readTimer(node: Int, generation: UInt64, request: UInt64, Quorum.Timer)
     case casTimer(node: Int, generation: UInt64, operation: UInt64, CAS.Proposer.Timer)
     case hintTimeout(node: Int, generation: UInt64, batch: UInt64)
+    /// A replica did not acknowledge a replicated write in time: the node's per-request timeout.
+    case replicateTimeout(node: Int, generation: UInt64, request: UInt64, target: Int)
     case exchangeTimeout(node: Int, generation: UInt64, session: UInt64)
     case clientRequest(node: Int, client: Int, operation: UInt64, ClientRequest)
     case clientReply(client: Int, operation: UInt64, ClientReply)

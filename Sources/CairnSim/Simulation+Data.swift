@@ -81,7 +81,11 @@ extension Simulation {
                                       request: request)
                 pending.append(contentsOf: more)
             case .replicate(let to, let object, let hintFor):
-                send(.replicate(request: request, key: state.key, object: object, hintFor: hintFor), from: node, to: nodeIndex(to))
+                let target = nodeIndex(to)
+                nodes[node].writes[request]?.outstanding.insert(target)
+                send(.replicate(request: request, key: state.key, object: object, hintFor: hintFor), from: node, to: target)
+                queue.schedule(.replicateTimeout(node: node, generation: nodes[node].generation, request: request, target: target),
+                               after: requestTimeoutMilliseconds / 2)
             case .storeHint(let owner, let object):
                 storeHint(key: state.key, object: object, owner: owner, at: node)
             case .reply(let outcome):
@@ -94,9 +98,21 @@ extension Simulation {
                 case .forwarded(let from, let theirRequest):
                     send(.forwardOutcome(request: theirRequest, outcome), from: node, to: from)
                 }
-                nodes[node].writes[request] = nil
+                nodes[node].writes[request]?.replied = true
             }
         }
+        if let state = nodes[node].writes[request], state.replied, state.outstanding.isEmpty {
+            nodes[node].writes[request] = nil
+        }
+    }
+
+    /// A replica answered (or its timeout fired): ack or failure, once per replica.
+    func replicaAnswered(_ target: Int, ok: Bool, node: Int, request: UInt64) {
+        guard var state = nodes[node].writes[request], state.outstanding.remove(target) != nil else { return }
+        let effects = ok ? state.machine.onAck(from: nodes[target].id, now: queue.now)
+            : state.machine.onNack(from: nodes[target].id, now: queue.now)
+        nodes[node].writes[request] = state
+        performWrite(effects, node: node, request: request)
     }
 
     /// The coordinating replica mints the dot: update its own object with the client's
@@ -181,10 +197,7 @@ extension Simulation {
             }
             send(.replicateAck(request: request), from: node, to: from)
         case .replicateAck(let request):
-            guard var state = nodes[node].writes[request] else { return }
-            let effects = state.machine.onAck(from: nodes[from].id, now: queue.now)
-            nodes[node].writes[request] = state
-            performWrite(effects, node: node, request: request)
+            replicaAnswered(from, ok: true, node: node, request: request)
         case .forward(let request, let key, let forwarded):
             guard nodes[node].firstSighting(of: SimNode.ForwardID(from: from, request: request)) else { return }
             startWrite(key: key, request: forwarded, at: node, origin: .forwarded(from: from, request: request))

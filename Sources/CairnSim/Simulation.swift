@@ -143,6 +143,9 @@ public final class Simulation {
             let effects = state.machine.onTimer(timer)
             nodes[node].proposers[operation] = state
             performCAS(effects, node: node, operation: operation)
+        case .replicateTimeout(let node, let generation, let request, let target):
+            guard isCurrent(node, generation) else { return }
+            replicaAnswered(target, ok: false, node: node, request: request)
         case .hintTimeout(let node, let generation, let batch):
             guard isCurrent(node, generation) else { return }
             hintBatchTimedOut(node, batch: batch)
