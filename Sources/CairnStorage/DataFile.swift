@@ -24,6 +24,9 @@ final class DataFile: @unchecked Sendable {
     let path: String
     let base: UnsafeMutableRawPointer?
     let mappedLength: Int
+    /// The (device, inode) of the file mapped for appending: a pooled descriptor is used for
+    /// fallocate, fdatasync and ftruncate only while it still refers to this very file.
+    let identity: FileIdentity?
 
     // Guarded by the engine's lock (so exempt from Swift's dynamic exclusivity checks).
     /// Bytes of valid records (the write position of the active file).
@@ -49,6 +52,7 @@ final class DataFile: @unchecked Sendable {
         self.allocatedLength = length
         self.isActive = false
         mappedLength = length
+        identity = nil
         if length == 0 {
             base = nil
             return
@@ -68,6 +72,7 @@ final class DataFile: @unchecked Sendable {
         self.allocatedLength = length
         self.isActive = true
         self.mappedLength = FileIO.roundUpToPage(max(mappedLength, length))
+        identity = FileIdentity(fd: fd)
         let p = mmap(nil, self.mappedLength, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
         guard let p, p != MAP_FAILED else { throw FileIO.error("mmap", path) }
         base = p
@@ -120,5 +125,18 @@ final class DataFile: @unchecked Sendable {
 extension String {
     func leftPadded(to width: Int) -> String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}
+
+/// Which file a descriptor refers to, as the kernel knows it.
+struct FileIdentity: Equatable {
+    var device: UInt64
+    var inode: UInt64
+
+    init?(fd: Int32) {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
     }
 }

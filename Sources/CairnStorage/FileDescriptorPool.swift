@@ -32,6 +32,8 @@ final class FileDescriptorPool: @unchecked Sendable {
     }
 
     var openCount: Int { lock.withLock { entries.count } }
+    /// Pooled descriptors found naming another file than theirs (and replaced).
+    private(set) var hijacked = 0
 
     /// Runs `body` with a descriptor of `file`, opening it (read-write) when not pooled.
     func withDescriptor<T>(_ file: DataFile, _ body: (Int32) throws -> T) throws -> T {
@@ -41,6 +43,14 @@ final class FileDescriptorPool: @unchecked Sendable {
                 clock += 1
                 // Checked on every pass: while this thread waited, another may have opened it.
                 if var entry = entries[id] {
+                    // A descriptor closed behind the pool's back (a double close elsewhere in
+                    // the process) may now name another file: never fallocate, sync or
+                    // truncate through it. Forget it (the number is not ours to close) and reopen.
+                    if let identity = file.identity, FileIdentity(fd: entry.fd) != identity {
+                        entries[id] = nil
+                        hijacked += 1
+                        continue
+                    }
                     entry.users += 1
                     entry.lastUse = clock
                     entries[id] = entry
@@ -48,6 +58,10 @@ final class FileDescriptorPool: @unchecked Sendable {
                 }
                 if entries.count < capacity {
                     let fd = try FileIO.open(file.path, O_RDWR)
+                    if let identity = file.identity, FileIdentity(fd: fd) != identity {
+                        close(fd)
+                        throw FileIO.error("reopen (the path no longer names the mapped file)", file.path)
+                    }
                     file.pool = self
                     entries[id] = Entry(fd: fd, lastUse: clock, users: 1)
                     return fd
