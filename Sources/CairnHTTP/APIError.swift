@@ -41,7 +41,6 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         case overloaded = "overloaded"
         case timeout = "timeout"
         case outcomeUnknown = "outcome_unknown"
-        case notImplemented = "not_implemented"
         case nodeNotFound = "node_not_found"
         case membershipConflict = "membership_conflict"
         case internalError = "internal_error"
@@ -61,7 +60,6 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
             case .siblingLimitExceeded, .membershipConflict: .conflict
             case .quorumUnavailable, .unavailable, .overloaded: .serviceUnavailable
             case .timeout, .outcomeUnknown: .gatewayTimeout
-            case .notImplemented: .notImplemented
             case .internalError: .internalServerError
             }
         }

@@ -32,8 +32,8 @@ public protocol KeyValueService: Sendable {
     func scan(prefix: [UInt8], limit: Int, after: [UInt8]?) async throws -> ScanPage
 
     /// Sets `key` to `new` (`nil`: absent) if its current value is `expected` (`nil`: absent),
-    /// linearizably (DESIGN.md §2, "Compare-and-set"). A service without CAS throws
-    /// `KeyValueServiceError.notImplemented`.
+    /// linearizably (DESIGN.md §2, "Compare-and-set"). An outcome that is not known (the new
+    /// value was proposed and may be chosen) is `KeyValueServiceError.outcomeUnknown`.
     func cas(key: [UInt8], expected: [UInt8]?, new: [UInt8]?) async throws -> CASOutcome
 
     /// The node's view of the cluster (members, ring, transfers), sent as the JSON body of

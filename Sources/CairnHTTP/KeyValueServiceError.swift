@@ -3,7 +3,7 @@
 /// Each code maps to one HTTP status (docs/api.md): a quorum that could not be reached is 503
 /// (nothing says the request cannot succeed later), a timeout and an unknown outcome are 504
 /// (the write may have taken effect; DESIGN.md §2 forbids reporting it as failed), the sibling
-/// cap is 409 (the client must resolve the siblings with a context), a missing feature is 501,
+/// cap is 409 (the client must resolve the siblings with a context),
 /// an unknown node in a cluster admin request is 404 and a membership change the node's state
 /// forbids is 409.
 public struct KeyValueServiceError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -21,8 +21,6 @@ public struct KeyValueServiceError: Error, Hashable, Sendable, CustomStringConve
         case overloaded
         /// The node cannot serve now (starting, leaving, shutting down).
         case unavailable
-        /// This version does not implement the operation.
-        case notImplemented
         /// A cluster admin request names a node that is not a member.
         case nodeNotFound
         /// A membership change that the member's status forbids (leaving a node that has left,
@@ -60,10 +58,6 @@ public struct KeyValueServiceError: Error, Hashable, Sendable, CustomStringConve
             required: required, acknowledged: acknowledged)
     }
 
-    /// The operation is not in this version of the node.
-    public static func notImplemented(_ operation: String) -> KeyValueServiceError {
-        KeyValueServiceError(.notImplemented, "\(operation) is not implemented in this version")
-    }
 
     /// The write would leave more than `limit` siblings.
     public static func siblingLimitExceeded(limit: Int) -> KeyValueServiceError {
@@ -106,7 +100,6 @@ extension APIError {
             case .siblingLimitExceeded: .siblingLimitExceeded
             case .overloaded: .overloaded
             case .unavailable: .unavailable
-            case .notImplemented: .notImplemented
             case .nodeNotFound: .nodeNotFound
             case .membershipConflict: .membershipConflict
             }

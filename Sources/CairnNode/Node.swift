@@ -42,6 +42,9 @@ public actor Node {
     var nextRequest: UInt64 = 1
     var timers = EventQueue<NodeTimer>()
     var keyLocks = KeyLocks()
+    /// The highest CAS ballot counter this node used or saw.
+    var ballotCounter: UInt64 = 0
+    let paxos: PaxosStore
     var wireServer: WireServer?
     var ticker: Task<Void, Never>?
     var exchangePlan: [(partition: Int, peer: NodeID)] = []
@@ -89,6 +92,10 @@ public actor Node {
         hintOptions.maxKeyBytes = 8
         hintOptions.maxValueBytes = storageOptions.maxValueBytes + configuration.maxKeyBytes + 64
         hintStore = try HintStore(directory: files.hints, options: hintOptions, logger: logger)
+        var paxosOptions = StorageOptions(durability: configuration.durability)
+        paxosOptions.maxKeyBytes = configuration.maxKeyBytes
+        paxosOptions.maxValueBytes = 2 * configuration.maxValueBytes + 256
+        paxos = try PaxosStore(directory: files.paxos, options: paxosOptions, limits: WireLimits(), logger: logger)
         mint = MintEpochs(node: id, persistedLease: try files.loadMintLease())
 
         let settings = Membership.Settings(
@@ -199,6 +206,9 @@ public actor Node {
         store.close()
         do { try hintStore.close() } catch {
             logger.error("closing the hint store failed", metadata: ["error": "\(error)"])
+        }
+        do { try paxos.close() } catch {
+            logger.error("closing the Paxos store failed", metadata: ["error": "\(error)"])
         }
         logger.info("node stopped", metadata: ["cairn.node": "\(id)"])
     }

@@ -12,12 +12,14 @@ import NIOCore
 ///                           encoding of a membership update (docs/protocol.md)
 ///   DATA/partitions/P/      one storage engine per partition replicated here
 ///   DATA/hints/             the hint engine
+///   DATA/paxos/             CAS acceptor states, one per key
 /// ```
 struct NodeFiles {
     let directory: String
 
     var partitions: String { directory + "/partitions" }
     var hints: String { directory + "/hints" }
+    var paxos: String { directory + "/paxos" }
 
     func loadOrCreateIdentity() throws -> (id: NodeID, created: Bool) {
         let path = directory + "/node.id"

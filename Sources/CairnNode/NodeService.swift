@@ -31,10 +31,6 @@ public struct NodeService: KeyValueService {
         try await node.localScan(prefix: prefix, limit: limit, after: after)
     }
 
-    public func cas(key: [UInt8], expected: [UInt8]?, new: [UInt8]?) async throws -> CASOutcome {
-        throw KeyValueServiceError.notImplemented("compare-and-set")
-    }
-
     public func clusterStatus() async throws -> JSONValue { await node.statusJSON() }
 
     public func leave(node name: String?) async throws { try await node.leave(node: name) }

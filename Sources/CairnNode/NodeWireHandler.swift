@@ -42,8 +42,11 @@ struct NodeWireHandler: WireRequestHandler {
             return try await node.merkleHashes(partition: partition, exchange)
         case .segmentObjectsRequest(let segments):
             return .segmentObjects(try await node.segmentObjects(segments))
-        case .cas:
-            return .nack(reason: "compare-and-set is not implemented in this version")
+        case .cas(let key, let message):
+            guard let reply = try await node.acceptorReceived(message, key: key) else {
+                return .nack(reason: "no answer to \(request.messageType)")
+            }
+            return .cas(key: key, reply)
         default:
             return .nack(reason: "not a request: \(request.messageType)")
         }
@@ -53,6 +56,8 @@ struct NodeWireHandler: WireRequestHandler {
         switch oneWay {
         case .membership(let message):
             await node.receiveMembership(message)
+        case .cas(let key, let message):
+            _ = try? await node.acceptorReceived(message, key: key)
         case .readRepair(let repair):
             try? await node.storeIncoming(key: repair.key, partition: repair.partition, object: repair.object, hintFor: repair.hintFor)
         default:

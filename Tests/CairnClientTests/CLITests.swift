@@ -202,7 +202,7 @@ import Testing
     }
 
     @Test func absentKeysExit3AndAFailedCASExits4() async throws {
-        try await withNode(InMemoryKeyValueService(casEnabled: true)) { client, _ in
+        try await withNode(InMemoryKeyValueService()) { client, _ in
             let node = client.node
             await #expect(throws: ExitCode(ExitStatus.notFound)) { try await self.run(["get", "nothing", "--node", node]) }
             await #expect(throws: ExitCode(ExitStatus.notFound)) { try await self.run(["delete", "nothing", "--node", node]) }

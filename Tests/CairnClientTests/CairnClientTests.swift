@@ -88,21 +88,13 @@ import Testing
     }
 
     @Test func casAppliesFailsWithTheCurrentValueAndDeletes() async throws {
-        try await withNode(InMemoryKeyValueService(casEnabled: true)) { client, _ async throws in
+        try await withNode(InMemoryKeyValueService()) { client, _ async throws in
             #expect(try await client.cas(key: "lock".bytes, expected: nil, new: "owner-1".bytes) == .applied)
             #expect(try await client.cas(key: "lock".bytes, expected: nil, new: "owner-2".bytes) == .failed(current: "owner-1".bytes))
             #expect(try await client.cas(key: "lock".bytes, expected: "owner-1".bytes, new: [0xFF]) == .applied)
             #expect(try await client.cas(key: "lock".bytes, expected: [0xFE], new: nil) == .failed(current: [0xFF]))
             #expect(try await client.cas(key: "lock".bytes, expected: [0xFF], new: nil) == .applied)
             #expect(try await client.get(key: "lock".bytes).isAbsent)
-        }
-    }
-
-    @Test func casOnANodeWithoutItIsA501() async throws {
-        try await withNode { client, _ in
-            await #expect(throws: CairnClientError.http(status: 501, code: "not_implemented", message: "compare-and-set is not implemented in this version")) {
-                try await client.cas(key: "k".bytes, expected: nil, new: [1])
-            }
         }
     }
 

@@ -3,8 +3,8 @@ import CairnHTTP
 
 /// A test double of the node for the HTTP layer and its clients: one replica in memory,
 /// versioned with CairnCore's `DVVSet` so contexts, siblings, tombstones and expiry behave as
-/// the node's will. No quorums and no replication. CAS answers `notImplemented` (as the node
-/// does until CAS lands) unless `casEnabled`, when it compares and sets the one replica.
+/// the node's will. No quorums and no replication. CAS compares and sets the one
+/// replica.
 /// Membership is a list of members whose status `leave` and `remove` change. Failures can be
 /// injected per operation, and reads of keys starting with "slow" take `slowReadDelay`, to test
 /// response order on pipelined connections and client timeouts.
@@ -31,7 +31,6 @@ public actor InMemoryKeyValueService: KeyValueService {
     public nonisolated let replicationFactor: Int
     private let actorID = ReplicaActor(node: NodeID(high: 0, low: 1))
     private let siblingLimit: Int
-    private let casEnabled: Bool
     private let slowReadDelay: Duration
     private var objects: [[UInt8]: DVVSet<[UInt8]>] = [:]
     /// The members; the first is the node serving requests.
@@ -45,12 +44,11 @@ public actor InMemoryKeyValueService: KeyValueService {
     public private(set) var calls: [String] = []
 
     public init(
-        replicationFactor: Int = 3, siblingLimit: Int = 4, casEnabled: Bool = false,
+        replicationFactor: Int = 3, siblingLimit: Int = 4,
         slowReadDelay: Duration = .milliseconds(100), members: [Member]? = nil, transfers: [JSONValue] = []
     ) {
         self.replicationFactor = replicationFactor
         self.siblingLimit = siblingLimit
-        self.casEnabled = casEnabled
         self.slowReadDelay = slowReadDelay
         let members = members ?? [Member(node: NodeID(high: 0, low: 1).description, address: "127.0.0.1:7080", partitions: 64)]
         precondition(!members.isEmpty, "the double needs at least the serving member")
@@ -106,11 +104,10 @@ public actor InMemoryKeyValueService: KeyValueService {
         return ScanPage(keys: page, nextAfter: keys.count > limit ? page.last : nil)
     }
 
-    /// With `casEnabled`: the current value is the one live sibling (`nil` when none); with
-    /// several siblings the CAS fails and reports the first. Without: `notImplemented`.
+    /// The current value is the one live sibling (`nil` when none); with several siblings the
+    /// CAS fails and reports the first.
     public func cas(key: [UInt8], expected: [UInt8]?, new: [UInt8]?) async throws -> CASOutcome {
         try record("cas")
-        guard casEnabled else { throw KeyValueServiceError.notImplemented("compare-and-set") }
         let object = objects[key] ?? DVVSet()
         let live = object.values(atMilliseconds: nowMilliseconds)
         guard live.count <= 1, live.first == expected else { return .failed(current: live.first) }

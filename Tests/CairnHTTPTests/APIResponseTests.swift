@@ -104,7 +104,6 @@ import Testing
         (.siblingLimitExceeded(limit: 4), .conflict, "sibling_limit_exceeded"),
         (KeyValueServiceError(.overloaded, "busy", retryAfterSeconds: 1), .serviceUnavailable, "overloaded"),
         (KeyValueServiceError(.unavailable, "joining"), .serviceUnavailable, "unavailable"),
-        (.notImplemented("compare-and-set"), .notImplemented, "not_implemented"),
         (.nodeNotFound("10.0.0.9:7080"), .notFound, "node_not_found"),
         (.membershipConflict("a node cannot remove itself; use leave"), .conflict, "membership_conflict"),
     ]
@@ -185,12 +184,6 @@ import Testing
         }
         let refused = await service.respond(to: .put(key: key, value: [1], ttlSeconds: nil, context: CausalContext(), w: nil))
         #expect(refused.status == .conflict)
-    }
-
-    @Test func casIsNotImplementedYetAndSaysSo() async throws {
-        let response = await InMemoryKeyValueService().respond(to: .cas(key: [1], expected: nil, new: [2]))
-        #expect(response.status == .notImplemented)
-        #expect(try JSONParser.parse(response.body)["error"]?["code"] == "not_implemented")
     }
 
     @Test func injectedFailuresAreRendered() async {

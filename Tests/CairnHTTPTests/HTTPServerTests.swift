@@ -117,7 +117,6 @@ import Testing
                     (rawRequest("GET", "/v1/keys/"), 400, "empty_key"),
                     (rawRequest("GET", "/nowhere"), 404, "not_found"),
                     (rawRequest("PATCH", "/v1/keys/k"), 405, "method_not_allowed"),
-                    (rawRequest("POST", "/v1/keys/k/cas", json: #"{"expected": null, "value": "v"}"#), 501, "not_implemented"),
                 ]
                 for (request, status, code) in requests {
                     try await client.send(request)

@@ -92,6 +92,30 @@ import Testing
         }
     }
 
+    /// Compare-and-set through Paxos among the key's replicas, from any node.
+    @Test func compareAndSetIsAppliedOnceAndSeenThroughEveryNode() throws {
+        let cluster = try Self.threeNodes("cas", portOffset: 70)
+        defer { cluster.stopAll() }
+        let json = ["Content-Type": "application/json"]
+        func cas(_ node: Int, _ body: String) -> LocalCluster.Response {
+            cluster.request("POST", node, "/v1/keys/lock/cas", body: body, headers: json)
+        }
+        let created = cas(1, #"{"expected": null, "value": "owner-a"}"#)
+        #expect(created.status == 200 && created.body.contains("true"), "\(created.status) \(created.body)")
+        let again = cas(2, #"{"expected": null, "value": "owner-b"}"#)
+        #expect(again.status == 412 && again.body.contains("owner-a"), "create-if-absent fails once it exists: \(again.body)")
+        let swapped = cas(3, #"{"expected": "owner-a", "value": "owner-c"}"#)
+        #expect(swapped.status == 200, "\(swapped.status) \(swapped.body)")
+        let stale = cas(1, #"{"expected": "owner-a", "value": "owner-d"}"#)
+        #expect(stale.status == 412 && stale.body.contains("owner-c"), "\(stale.body)")
+        // With one replica down a majority remains.
+        cluster.kill(3)
+        let withTwo = cas(1, #"{"expected": "owner-c", "value": null}"#)
+        #expect(withTwo.status == 200, "\(withTwo.status) \(withTwo.body)")
+        let absent = cas(2, #"{"expected": null, "value": "owner-e"}"#)
+        #expect(absent.status == 200, "deleted by the previous CAS: \(absent.body)")
+    }
+
     @Test func malformedRequestsGet4xxAndTheNodeKeepsServing() throws {
         let cluster = try Self.threeNodes("malformed", portOffset: 40)
         defer { cluster.stopAll() }
