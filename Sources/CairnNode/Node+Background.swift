@@ -63,7 +63,6 @@ extension Node {
         for owner in owners.sorted() where isReachable(owner) && !hintDeliveries.contains(owner) {
             performHints(ledger.ownerReachable(owner, now: now))
         }
-        metrics.hintsHeld.record(ledger.count)
         if !exchangeRunning, let next = nextExchange() {
             exchangeRunning = true
             Task {

@@ -381,7 +381,7 @@ extension Node {
     /// write landing behind a transfer's cursor still reaches the new replica.
     func forwardDuringRingChange(key: [UInt8], partition: Int, object: DVVSet<[UInt8]>) {
         guard let ring else { return }
-        var targets = Set(transfers.values.filter { $0.transfer.partition == partition && $0.state != "done" }.map(\.transfer.target))
+        var targets = Set(transfers.values.filter { $0.transfer.partition == partition && $0.state.isActive }.map(\.transfer.target))
         let replicas = ring.preferenceList(for: partition, n: configuration.replicas)
         if !replicas.contains(id) { targets.formUnion(replicas) }
         targets.remove(id)

@@ -7,8 +7,14 @@ import CairnWire
 /// `Handoff.Sender`), and the operator's leave and remove.
 extension Node {
     struct TransferProgress: Sendable {
+        enum State: String, Sendable {
+            case queued, sending, done, failed
+            /// Still to be sent (writes to its partition are passed on to its target).
+            var isActive: Bool { self == .queued || self == .sending }
+        }
+
         var transfer: Handoff.Transfer
-        var state: String
+        var state: State
         var keysSent = 0
         var bytesSent = 0
     }
@@ -26,14 +32,14 @@ extension Node {
         let n = configuration.replicas
         var queued = 0
         // Finished transfers of earlier ring changes are history; keep the status short.
-        transfers = transfers.filter { $0.value.state != "done" && $0.value.state != "failed" }
+        transfers = transfers.filter { $0.value.state.isActive }
         for change in RingDiff(from: old, to: new).replicaChanges(n: n) {
             let oldReplicas = old.preferenceList(for: change.partition, n: n)
             if oldReplicas.contains(id) {
                 for target in change.gained where target != id {
                     let transfer = Handoff.Transfer(partition: change.partition, source: id, target: target)
                     guard transfers[transfer] == nil else { continue }
-                    transfers[transfer] = TransferProgress(transfer: transfer, state: "queued")
+                    transfers[transfer] = TransferProgress(transfer: transfer, state: .queued)
                     transferQueue.append(transfer)
                     queued += 1
                 }
@@ -114,7 +120,7 @@ extension Node {
         while !transferQueue.isEmpty, !isStopping {
             let transfer = transferQueue.removeFirst()
             currentTransfer = transfer
-            transfers[transfer]?.state = "sending"
+            transfers[transfer]?.state = .sending
             let done = await send(transfer)
             currentTransfer = nil
             if isStopping { break }
@@ -123,13 +129,13 @@ extension Node {
             if !done, targetLive, attempts < 10 {
                 // Try again later (the target may be restarting), keeping the cursor.
                 transferAttempts[transfer] = attempts
-                transfers[transfer]?.state = "queued"
+                transfers[transfer]?.state = .queued
                 transferQueue.append(transfer)
                 saveHandoffState()
                 try? await Task.sleep(for: .seconds(2))
                 continue
             }
-            transfers[transfer]?.state = done ? "done" : "failed"
+            transfers[transfer]?.state = done ? .done : .failed
             transferAttempts[transfer] = nil
             transferCursors[transfer] = nil
             saveHandoffState()

@@ -44,7 +44,7 @@ extension Node {
                     throw NodeError.corruptFile(handoffStatePath, "bad transfer: \(line.prefix(80))")
                 }
                 let transfer = Handoff.Transfer(partition: partition, source: id, target: target)
-                transfers[transfer] = TransferProgress(transfer: transfer, state: "queued")
+                transfers[transfer] = TransferProgress(transfer: transfer, state: .queued)
                 transferQueue.append(transfer)
                 if fields[3] != "-" { transferCursors[transfer] = Self.bytes(hex: fields[3]) }
             case "in":

@@ -30,11 +30,11 @@ extension Node {
             "hints_held": .integer(Int64(ledger.count)),
             "requests_in_flight": .integer(Int64(writes.count + reads.count)),
             "pending_partitions": .array(pendingIn.keys.sorted().map { .integer(Int64($0)) }),
-            "transfers_done": .integer(Int64(transfers.values.filter { $0.state == "done" }.count)),
-            "transfers": .array(transfers.values.filter { $0.state != "done" }.sorted { ($0.transfer.partition, $0.transfer.target) < ($1.transfer.partition, $1.transfer.target) }.map {
+            "transfers_done": .integer(Int64(transfers.values.filter { $0.state == .done }.count)),
+            "transfers": .array(transfers.values.filter { $0.state != .done }.sorted { ($0.transfer.partition, $0.transfer.target) < ($1.transfer.partition, $1.transfer.target) }.map {
                 .object([
                     "partition": .integer(Int64($0.transfer.partition)), "from": .string($0.transfer.source.description),
-                    "to": .string($0.transfer.target.description), "state": .string($0.state),
+                    "to": .string($0.transfer.target.description), "state": .string($0.state.rawValue),
                     "sent_keys": .integer(Int64($0.keysSent)), "sent_bytes": .integer(Int64($0.bytesSent)),
                 ])
             }),

@@ -81,8 +81,9 @@ public enum NodeError: Error, CustomStringConvertible {
     }
 }
 
-extension String {
-    var trimmingWhitespace: String {
+extension StringProtocol {
+    /// The text without leading and trailing whitespace (no Foundation needed).
+    public var trimmingWhitespace: String {
         var text = Substring(self)
         while let first = text.first, first.isWhitespace { text.removeFirst() }
         while let last = text.last, last.isWhitespace { text.removeLast() }

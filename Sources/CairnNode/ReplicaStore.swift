@@ -21,6 +21,17 @@ final class ReplicaStore {
     struct Record: Equatable {
         var object: DVVSet<[UInt8]>
         var mintEpoch: UInt64?
+        /// The object's version hash as read from disk (the hash of its stored encoding), so
+        /// the Merkle update of the next write need not encode the old object again.
+        var storedVersionHash: UInt64? = nil
+
+        init(object: DVVSet<[UInt8]>, mintEpoch: UInt64?, storedVersionHash: UInt64? = nil) {
+            self.object = object
+            self.mintEpoch = mintEpoch
+            self.storedVersionHash = storedVersionHash
+        }
+
+        static func == (a: Record, b: Record) -> Bool { a.object == b.object && a.mintEpoch == b.mintEpoch }
     }
 
     struct CorruptRecord: Error, CustomStringConvertible {
@@ -53,9 +64,11 @@ final class ReplicaStore {
         KeyHash(key.withUnsafeBytes { cairn_xxh3_64($0.baseAddress, $0.count) })
     }
 
-    static func versionHash(_ object: DVVSet<[UInt8]>) -> UInt64 {
-        let bytes = object.encode()
-        return bytes.withUnsafeBytes { cairn_xxh3_64($0.baseAddress, $0.count) }
+    static func versionHash(_ object: DVVSet<[UInt8]>) -> UInt64 { versionHash(encoding: object.encode()) }
+
+    /// The version hash of an object from its canonical encoding (equal objects, equal bytes).
+    static func versionHash(encoding: some Collection<UInt8>) -> UInt64 {
+        Array(encoding).withUnsafeBytes { cairn_xxh3_64($0.baseAddress, $0.count) }
     }
 
     /// The partitions that have an engine open (or on disk).
@@ -71,7 +84,7 @@ final class ReplicaStore {
         do {
             for key in try engine.scan(prefix: [], limit: Int.max) {
                 guard let bytes = try engine.get(key), let record = try? Self.decode(bytes, partition: partition) else { continue }
-                tree.insert(Self.keyHash(key), versionHash: Self.versionHash(record.object))
+                tree.insert(Self.keyHash(key), versionHash: record.storedVersionHash ?? Self.versionHash(record.object))
             }
         } catch {
             try? engine.close()
@@ -96,9 +109,12 @@ final class ReplicaStore {
     /// Stores `record` durably (as the engine's durability setting defines) and updates the tree.
     nonisolated(nonsending) func write(_ key: [UInt8], partition: Int, record: Record, previous: Record?) async throws {
         let engine = try engine(partition)
-        try await engine.put(key, Self.encode(record))
-        let hash = Self.keyHash(key)
-        trees[partition]!.update(hash, from: previous.map { Self.versionHash($0.object) }, to: Self.versionHash(record.object))
+        // One encoding serves the stored value and the new version hash.
+        let objectBytes = record.object.encode()
+        try await engine.put(key, Self.encode(mintEpoch: record.mintEpoch, objectBytes: objectBytes))
+        trees[partition]!.update(
+            Self.keyHash(key), from: previous.map { $0.storedVersionHash ?? Self.versionHash($0.object) },
+            to: Self.versionHash(encoding: objectBytes))
     }
 
     /// Merges `object` into the stored copy by `DVVSet.sync`; returns whether anything changed.
@@ -148,10 +164,10 @@ final class ReplicaStore {
 
     // MARK: record encoding
 
-    static func encode(_ record: Record) -> [UInt8] {
+    static func encode(mintEpoch: UInt64?, objectBytes: [UInt8]) -> [UInt8] {
         var bytes: [UInt8] = [1]
-        Varint.append(record.mintEpoch.map { $0 + 1 } ?? 0, to: &bytes)
-        bytes += record.object.encode()
+        Varint.append(mintEpoch.map { $0 + 1 } ?? 0, to: &bytes)
+        bytes += objectBytes
         return bytes
     }
 
@@ -160,8 +176,10 @@ final class ReplicaStore {
         var offset = 1
         guard let epoch = Varint.read(bytes, at: &offset) else { throw CorruptRecord(partition: partition, reason: "truncated mint epoch") }
         do {
-            let object = try DVVSet<[UInt8]>(decoding: Array(bytes[offset...]))
-            return Record(object: object, mintEpoch: epoch == 0 ? nil : epoch - 1)
+            let objectBytes = Array(bytes[offset...])
+            let object = try DVVSet<[UInt8]>(decoding: objectBytes)
+            return Record(object: object, mintEpoch: epoch == 0 ? nil : epoch - 1,
+                          storedVersionHash: versionHash(encoding: objectBytes))
         } catch {
             throw CorruptRecord(partition: partition, reason: "\(error)")
         }

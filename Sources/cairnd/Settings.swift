@@ -37,13 +37,6 @@ struct Settings {
         }
     }
 
-    static func trim(_ text: some StringProtocol) -> String {
-        var slice = Substring(text)
-        while let first = slice.first, first.isWhitespace { slice.removeFirst() }
-        while let last = slice.last, last.isWhitespace { slice.removeLast() }
-        return String(slice)
-    }
-
     static func environment(_ name: String) -> String? {
         guard let value = getenv(name) else { return nil }
         let text = String(cString: value)
@@ -56,7 +49,7 @@ struct Settings {
         for (number, rawLine) in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
             guard !line.allSatisfy(\.isWhitespace) else { continue }
-            let parts = line.split(separator: "=", maxSplits: 1).map { Self.trim($0) }
+            let parts = line.split(separator: "=", maxSplits: 1).map(\.trimmingWhitespace)
             guard parts.count == 2, names.contains(parts[0]) else {
                 throw ValidationError("\(path):\(number + 1): expected `name = value` with a known name (\(names.joined(separator: ", ")))")
             }
@@ -72,7 +65,7 @@ struct Settings {
         let (httpHost, httpPort) = try Self.hostPort(values["http"] ?? "\(listenHost):7080", name: "--http")
         configuration.httpHost = httpHost
         configuration.httpPort = httpPort
-        configuration.seeds = (values["seeds"] ?? "").split(separator: ",").map { Self.trim($0) }.filter { !$0.isEmpty }
+        configuration.seeds = (values["seeds"] ?? "").split(separator: ",").map(\.trimmingWhitespace).filter { !$0.isEmpty }
         if let cluster = values["cluster"] { configuration.clusterName = cluster }
         configuration.partitions = try Self.integer(values["partitions"], name: "--partitions") ?? configuration.partitions
         configuration.replicas = try Self.integer(values["n"], name: "--n") ?? configuration.replicas
