@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "CairnStorage", targets: ["CairnStorage"]),
         .library(name: "CairnCore", targets: ["CairnCore"]),
+        .library(name: "CairnNodeCore", targets: ["CairnNodeCore"]),
         .library(name: "CairnWire", targets: ["CairnWire"]),
         .library(name: "CairnTransport", targets: ["CairnTransport"]),
         .library(name: "CairnClient", targets: ["CairnClient"]),
@@ -40,6 +41,9 @@ let package = Package(
         ),
         // Pure protocol logic: no I/O, no clocks read, no randomness created. Standard library only.
         .target(name: "CairnCore"),
+        // The node core: every decision of a node's data path as events in, commands out, with
+        // no I/O. `cairnd` (CairnNode) and the simulator (CairnSim) are its two executors.
+        .target(name: "CairnNodeCore", dependencies: ["CairnCore"]),
         // Internode messages, frames and the handshake machine: bytes in ByteBuffers, no sockets.
         .target(
             name: "CairnWire",
@@ -59,7 +63,7 @@ let package = Package(
             ]
         ),
         // Deterministic simulation of whole clusters: seeded randomness, virtual time, faulty network.
-        .target(name: "CairnSim", dependencies: ["CairnCore"]),
+        .target(name: "CairnSim", dependencies: ["CairnCore", "CairnNodeCore"]),
         // The node's HTTP API: request parsing and response rendering (pure), and a NIO server
         // that serves them against a `KeyValueService` the node implements.
         .target(
@@ -101,7 +105,7 @@ let package = Package(
         .target(
             name: "CairnNode",
             dependencies: [
-                "CairnCore", "CairnStorage", "CairnWire", "CairnTransport", "CairnHTTP", "CXXHash",
+                "CairnCore", "CairnNodeCore", "CairnStorage", "CairnWire", "CairnTransport", "CairnHTTP", "CXXHash",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,13 +1,12 @@
-/// Serialises read-modify-write of one key within the node's actor.
+/// Serialises the CAS proposer's and acceptor's work on one key within the node's actor.
 ///
-/// The actor is reentrant: while a write of key K awaits its fsync, another message for K may
-/// run. Two coordinations of K that both read the old object would mint the same dot for
-/// different writes, so every read-modify-write of a key takes its lock first. Different keys
-/// proceed concurrently (and share fsyncs through group commit).
+/// The actor is reentrant: while an acceptor's state of key K awaits its fsync, another Paxos
+/// message for K may run. Replica writes of a key are ordered by the node core's own key gate
+/// (`NodeCore`), not here; Paxos moves into the core in a later step.
 struct KeyLocks {
-    /// Which lock of a key: the store's read-modify-write, or the CAS proposer's and
-    /// acceptor's own, so a Paxos round never waits on a replica write of the same key.
-    enum Space: Hashable { case store, proposer, acceptor }
+    /// Which lock of a key: the CAS proposer's or the acceptor's, so a Paxos round never waits
+    /// on the other role's work of the same key.
+    enum Space: Hashable { case proposer, acceptor }
 
     struct Name: Hashable {
         var space: Space
@@ -19,14 +18,14 @@ struct KeyLocks {
 }
 
 extension Node {
-    func lockKey(_ key: [UInt8], in space: KeyLocks.Space = .store) async {
+    func lockKey(_ key: [UInt8], in space: KeyLocks.Space) async {
         let name = KeyLocks.Name(space: space, key: key)
         if keyLocks.held.insert(name).inserted { return }
         await withCheckedContinuation { keyLocks.waiters[name, default: []].append($0) }
     }
 
     /// Hands the lock to the next waiter, or frees it.
-    func unlockKey(_ key: [UInt8], in space: KeyLocks.Space = .store) {
+    func unlockKey(_ key: [UInt8], in space: KeyLocks.Space) {
         let name = KeyLocks.Name(space: space, key: key)
         if var queue = keyLocks.waiters[name], !queue.isEmpty {
             let next = queue.removeFirst()
@@ -37,9 +36,10 @@ extension Node {
         }
     }
 
-    /// Waits (at most 5 s) until no key is being written, for a clean shutdown.
-    func drainKeyLocks() async {
-        for _ in 0..<500 where !keyLocks.held.isEmpty {
+    /// Waits (at most 5 s) until no key is locked and the core has no storage work, for a
+    /// clean shutdown.
+    func drainStorage() async {
+        for _ in 0..<500 where !keyLocks.held.isEmpty || !core.isIdle {
             try? await Task.sleep(for: .milliseconds(10))
         }
     }

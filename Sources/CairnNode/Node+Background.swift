@@ -1,8 +1,9 @@
 import CairnCore
+import CairnNodeCore
 import CairnTransport
 import CairnWire
 
-/// Membership gossip, hint storage and delivery, and anti-entropy.
+/// Membership gossip, the maintenance tick (hints are the core's), and anti-entropy.
 extension Node {
     // MARK: membership
 
@@ -33,7 +34,7 @@ extension Node {
                 ])
             case .reachabilityChanged(let node, let reachable):
                 logger.notice("reachability changed", metadata: ["cairn.peer": "\(node)", "cairn.reachable": "\(reachable)"])
-                if reachable { performHints(ledger.ownerReachable(node, now: wallNow())) }
+                if reachable { drive { core, view, _, wall in core.onPeerReachable(node, view: view, wallNow: wall) } }
             case .rejected(let from, let clusterName):
                 logger.warning("ignored a message from another cluster", metadata: [
                     "cairn.peer": "\(from)", "cairn.their_cluster": "\(clusterName)",
@@ -57,106 +58,13 @@ extension Node {
     /// Every exchange interval: age hints, retry delivery to reachable owners, run an exchange.
     func maintenance() {
         reviewPending()
-        let now = wallNow()
-        performHints(ledger.tick(now: now))
-        let owners = Set(ledger.pendingOwners)
-        for owner in owners.sorted() where isReachable(owner) && !hintDeliveries.contains(owner) {
-            performHints(ledger.ownerReachable(owner, now: now))
-        }
+        drive { core, view, now, wall in core.onMaintenance(view: view, now: now, wallNow: wall) }
         if !exchangeRunning, let next = nextExchange() {
             exchangeRunning = true
             Task {
                 await self.exchange(partition: next.partition, with: next.peer)
                 self.exchangeRunning = false
             }
-        }
-    }
-
-    // MARK: hints
-
-    /// Keeps a write for an unreachable primary: the durable record first, then the ledger's.
-    /// Returns the hint's id.
-    @discardableResult
-    func storeHint(key: [UInt8], partition: Int, object: DVVSet<[UInt8]>, owner: NodeID) async throws -> UInt64? {
-        let effects = ledger.store(
-            owner: owner, partition: partition, keyHash: ReplicaStore.keyHash(key), bytes: key.count + object.encode().count,
-            now: wallNow())
-        var rest: [HintLedger.Effect] = []
-        var stored: UInt64?
-        for effect in effects {
-            if case .persist(let hint) = effect {
-                // Known by key before the durable write, so a delivery or drop that races it
-                // finds and clears it.
-                hintKeys[key, default: []].insert(hint.id)
-                do {
-                    try await hintStore.put(HintStore.Entry(hint: hint, key: key, object: object))
-                } catch {
-                    hintKeys[key]?.remove(hint.id)
-                    if hintKeys[key]?.isEmpty == true { hintKeys[key] = nil }
-                    throw error
-                }
-                stored = hint.id
-                metrics.hintsStored.increment()
-            } else {
-                rest.append(effect)
-            }
-        }
-        performHints(rest)
-        return stored
-    }
-
-    func performHints(_ effects: [HintLedger.Effect]) {
-        for effect in effects {
-            switch effect {
-            case .persist(let hint):
-                logger.error("unexpected hint persist outside store", metadata: ["cairn.hint": "\(hint.id)"])
-            case .deliver(let owner, let hints):
-                guard let address = address(of: owner) else {
-                    ledger.deliveryFailed(owner: owner)
-                    continue
-                }
-                let items: [HintItem] = hints.compactMap { hint in
-                    (try? hintStore.get(hint.id)).flatMap { $0 }.map {
-                        HintItem(partition: $0.hint.partition, key: $0.key, object: $0.object)
-                    }
-                }
-                hintDeliveries.insert(owner)
-                Task {
-                    let reply = try? await pool.request(.hintBatch(items), to: address, timeout: .seconds(10))
-                    self.hintDeliveries.remove(owner)
-                    if case .ack? = reply {
-                        let before = self.ledger.deliveredCount
-                        self.performHints(self.ledger.delivered(owner: owner, now: self.wallNow()))
-                        self.metrics.hintsDelivered.increment(by: self.ledger.deliveredCount - before)
-                    } else {
-                        self.ledger.deliveryFailed(owner: owner)
-                    }
-                }
-            case .delete(let hintID):
-                for (key, ids) in hintKeys where ids.contains(hintID) {
-                    var remaining = ids
-                    remaining.remove(hintID)
-                    hintKeys[key] = remaining.isEmpty ? nil : remaining
-                    // The chain of dots minted under the hint epoch is no longer whole here.
-                    hintMintEpoch[key] = nil
-                }
-                Task { try? await hintStore.delete(hintID) }
-            case .requestAntiEntropy(let partition, let owner, let reason):
-                metrics.hintsDropped.increment()
-                logger.warning("dropped a hint; asking for anti-entropy", metadata: [
-                    "cairn.partition": "\(partition)", "cairn.owner": "\(owner)", "cairn.reason": "\(reason)",
-                ])
-                if let ring, ring.preferenceList(for: partition, n: configuration.replicas).contains(id), owner != id {
-                    urgentExchanges.append((partition, owner))
-                }
-            }
-        }
-    }
-
-    /// A batch of hints delivered to this node, their owner: merge each into the replica.
-    func receiveHints(_ items: [HintItem]) async throws {
-        for item in items {
-            try await storeIncoming(key: item.key, partition: item.partition, object: item.object, hintFor: nil)
         }
     }
 
@@ -229,9 +137,7 @@ extension Node {
     }
 
     func storeChanged(key: [UInt8], partition: Int, object: DVVSet<[UInt8]>) async throws -> Bool {
-        await lockKey(key)
-        defer { unlockKey(key) }
-        return try await store.merge(key, partition: partition, object: object)
+        try await mergeLocally(key: key, partition: partition, object: object)
     }
 
     /// The peer's side of an exchange: this node's objects in `segments`, a page at a time.

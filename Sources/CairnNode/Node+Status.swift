@@ -27,8 +27,8 @@ extension Node {
             "listen": .string(configuration.listenAddress),
             "http": .string(configuration.httpAddress),
             "members": .array(members),
-            "hints_held": .integer(Int64(ledger.count)),
-            "requests_in_flight": .integer(Int64(writes.count + reads.count)),
+            "hints_held": .integer(Int64(core.hintsHeld)),
+            "requests_in_flight": .integer(Int64(core.requestsInFlight)),
             "pending_partitions": .array(pendingIn.keys.sorted().map { .integer(Int64($0)) }),
             "transfers_done": .integer(Int64(transfers.values.filter { $0.state == .done }.count)),
             "transfers": .array(transfers.values.filter { $0.state != .done }.sorted { ($0.transfer.partition, $0.transfer.target) < ($1.transfer.partition, $1.transfer.target) }.map {
@@ -72,7 +72,7 @@ extension Node {
         metrics.members.record(membership.members.count)
         metrics.membersReachable.record(membership.members.filter { $0.id == id || membership.isReachable($0.id, nowMilliseconds: now) }.count)
         metrics.partitionsHeld.record(store.partitions.count)
-        metrics.hintsHeld.record(ledger.count)
+        metrics.hintsHeld.record(core.hintsHeld)
         let storage = store.totals()
         metrics.storageKeys.record(storage.keys)
         metrics.storageLiveBytes.record(storage.liveBytes)

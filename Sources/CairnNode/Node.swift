@@ -1,5 +1,6 @@
 import CairnCore
 import CairnHTTP
+import CairnNodeCore
 import CairnStorage
 import CairnTransport
 import CairnWire
@@ -31,16 +32,15 @@ public actor Node {
     let group: any EventLoopGroup
     let started = ContinuousClock.now
     var membership: Membership.Instance
-    var ledger: HintLedger
-    var mint: MintEpochs
-    /// Hint ids held here per key, so a fallback answers reads with its hints too.
-    var hintKeys: [[UInt8]: Set<UInt64>] = [:]
-    /// The epoch this node mints hinted writes of a key under while it holds hints for it.
-    var hintMintEpoch: [[UInt8]: UInt64] = [:]
-    var writes: [UInt64: WriteState] = [:]
-    var reads: [UInt64: ReadState] = [:]
-    var nextRequest: UInt64 = 1
-    var timers = EventQueue<NodeTimer>()
+    /// Every decision of the data path (coordination, minting, hints, replica writes); this
+    /// actor only executes its commands (`Node+Core.swift`).
+    var core: NodeCore
+    var clientReads: [UInt64: WaitingRead] = [:]
+    var clientWrites: [UInt64: WaitingWrite] = [:]
+    var peerReplies: [UInt64: CheckedContinuation<WireMessage, Never>] = [:]
+    var localMerges: [UInt64: CheckedContinuation<Bool, any Error>] = [:]
+    var nextTicket: UInt64 = 1
+    var timers = EventQueue<ShellTimer>()
     var keyLocks = KeyLocks()
     /// The highest CAS ballot counter this node used or saw.
     var ballotCounter: UInt64 = 0
@@ -50,7 +50,6 @@ public actor Node {
     var exchangePlan: [(partition: Int, peer: NodeID)] = []
     var urgentExchanges: [(partition: Int, peer: NodeID)] = []
     var exchangeRunning = false
-    var hintDeliveries: Set<NodeID> = []
     var isStopping = false
     /// Outgoing handoff transfers and their progress, shown by `cairn cluster status`.
     var transfers: [Handoff.Transfer: TransferProgress] = [:]
@@ -96,7 +95,7 @@ public actor Node {
         paxosOptions.maxKeyBytes = configuration.maxKeyBytes
         paxosOptions.maxValueBytes = 2 * configuration.maxValueBytes + 256
         paxos = try PaxosStore(directory: files.paxos, options: paxosOptions, limits: WireLimits(), logger: logger)
-        mint = MintEpochs(node: id, persistedLease: try files.loadMintLease())
+        let persistedLease = try files.loadMintLease()
 
         let settings = Membership.Settings(
             gossipIntervalMilliseconds: configuration.gossipIntervalMilliseconds,
@@ -117,25 +116,23 @@ public actor Node {
                 joining: id, address: address, clusterName: configuration.clusterName, seeds: configuration.seeds,
                 settings: settings)
         }
-        ledger = HintLedger()
         let identity = WireIdentity(
             clusterName: configuration.clusterName, node: id, secret: configuration.secret.map(ClusterSecret.init))
         pool = try WirePool(identity: identity, listenAddress: address, group: group, logger: logger)
-        var restoredHints: [HintLedger.Hint] = []
-        for entry in try hintStore.all(logger: logger) {
-            restoredHints.append(entry.hint)
-            hintKeys[entry.key, default: []].insert(entry.hint.id)
-        }
-        let dropped = ledger.restore(restoredHints, now: Self.wallClock())
+        let restoredHints = try hintStore.all(logger: logger).map { HintEntry(hint: $0.hint, key: $0.key, object: $0.object) }
+        core = NodeCore(
+            id: id,
+            settings: NodeCore.Settings(
+                replicas: configuration.replicas, readQuorum: configuration.readQuorum, writeQuorum: configuration.writeQuorum,
+                requestTimeoutMilliseconds: configuration.requestTimeoutMilliseconds, siblingLimit: configuration.siblingLimit),
+            persistedLease: persistedLease, hints: restoredHints, wallNow: Self.wallClock(), incarnation: .random(in: 0...UInt32.max),
+            keyHash: { ReplicaStore.keyHash($0) })
         let partitionsOnDisk = store.partitions.count
         logger.info("node opened", metadata: [
             "cairn.node": "\(id)", "cairn.new_identity": "\(created)", "cairn.data": "\(configuration.dataDirectory)",
             "cairn.hints": "\(restoredHints.count)", "cairn.partitions_on_disk": "\(partitionsOnDisk)",
         ])
-        pendingStartupHintEffects = dropped
     }
-
-    var pendingStartupHintEffects: [HintLedger.Effect] = []
 
     // MARK: clocks
 
@@ -165,8 +162,7 @@ public actor Node {
         try files.saveMembership(membership.state, me: id, address: configuration.listenAddress)
         if let ring = membership.ring { planExchanges(ring.ring) }
         previousRing = membership.ring?.ring
-        performHints(pendingStartupHintEffects)
-        pendingStartupHintEffects = []
+        drive { core, view, _, _ in core.start(view: view) }
         try restoreHandoffState()
         if !transferQueue.isEmpty { transferRunner = Task { await self.runTransfers() } }
         timers.schedule(.membership, at: monotonicNow())
@@ -192,17 +188,14 @@ public actor Node {
         ticker?.cancel()
         ticker = nil
         transferRunner?.cancel()
-        for (request, state) in writes where state.origin != nil {
-            state.finish(.failure(KeyValueServiceError(.unavailable, "the node is shutting down", retryAfterSeconds: 1)))
-            writes[request] = nil
-        }
-        for (request, state) in reads {
-            state.finish(.failure(KeyValueServiceError(.unavailable, "the node is shutting down", retryAfterSeconds: 1)))
-            reads[request] = nil
-        }
+        let shuttingDown = KeyValueServiceError(.unavailable, "the node is shutting down", retryAfterSeconds: 1)
+        for (_, waiting) in clientWrites { waiting.continuation.resume(throwing: shuttingDown) }
+        clientWrites = [:]
+        for (_, waiting) in clientReads { waiting.continuation.resume(throwing: shuttingDown) }
+        clientReads = [:]
         await wireServer?.shutdown()
         await pool.shutdown()
-        await drainKeyLocks()
+        await drainStorage()
         store.close()
         do { try hintStore.close() } catch {
             logger.error("closing the hint store failed", metadata: ["error": "\(error)"])
@@ -224,16 +217,8 @@ public actor Node {
             case .maintenance:
                 maintenance()
                 timers.schedule(.maintenance, at: now + configuration.exchangeIntervalMilliseconds)
-            case .write(let request, let timer):
-                guard var state = writes[request] else { continue }
-                let effects = state.machine.onTimer(timer, now: now)
-                writes[request] = state
-                performWrite(effects, request: request)
-            case .read(let request, let timer):
-                guard var state = reads[request] else { continue }
-                let effects = state.machine.onTimer(timer, now: now)
-                reads[request] = state
-                performRead(effects, request: request)
+            case .core(let timer):
+                drive { core, view, now, wall in core.onTimer(timer, view: view, now: now, wallNow: wall) }
             }
         }
     }
@@ -255,18 +240,12 @@ public actor Node {
         return { $0 == me || membership.isReachable($0, nowMilliseconds: now) }
     }
 
-    func newRequestID() -> UInt64 {
-        defer { nextRequest += 1 }
-        return nextRequest
-    }
-
     var requestTimeout: Duration { .milliseconds(Int64(configuration.requestTimeoutMilliseconds)) }
 }
 
-/// What the node's timer loop fires.
-enum NodeTimer: Sendable {
+/// What the node's timer loop fires: the shell's own ticks and the core's timers.
+enum ShellTimer: Sendable {
     case membership
     case maintenance
-    case write(UInt64, Quorum.Timer)
-    case read(UInt64, Quorum.Timer)
+    case core(NodeTimer)
 }

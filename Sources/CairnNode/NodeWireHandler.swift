@@ -8,30 +8,13 @@ struct NodeWireHandler: WireRequestHandler {
 
     func handle(request: WireMessage, from peer: Handshake.Peer) async throws -> WireMessage {
         switch request {
-        case .read(let read):
-            return .readReply(await node.readLocal(read))
-        case .replicate(let replicate):
-            do {
-                try await node.storeIncoming(key: replicate.key, partition: replicate.partition, object: replicate.object,
-                                             hintFor: replicate.hintFor)
-                return .ack
-            } catch {
-                return .nack(reason: "\(error)")
-            }
-        case .forwardedWrite(let forwarded):
-            return .writeOutcome(await node.coordinateForwarded(forwarded))
-        case .hintBatch(let items):
-            do {
-                try await node.receiveHints(items)
-                return .ack
-            } catch {
-                return .nack(reason: "\(error)")
-            }
+        case .read, .replicate, .forwardedWrite, .hintBatch:
+            return await node.answer(request, from: peer.node)
         case .handoffBatch(let batch):
             do {
                 try await node.checkPartition(batch.partition)
                 for item in batch.items {
-                    try await node.storeIncoming(key: item.key, partition: batch.partition, object: item.object, hintFor: nil)
+                    try await node.mergeLocally(key: item.key, partition: batch.partition, object: item.object)
                 }
                 await node.handoffReceived(partition: batch.partition, from: peer.node, isLast: batch.isLast)
                 return .ack
@@ -58,8 +41,8 @@ struct NodeWireHandler: WireRequestHandler {
             await node.receiveMembership(message)
         case .cas(let key, let message):
             _ = try? await node.acceptorReceived(message, key: key)
-        case .readRepair(let repair):
-            try? await node.storeIncoming(key: repair.key, partition: repair.partition, object: repair.object, hintFor: repair.hintFor)
+        case .readRepair:
+            await node.receiveOneWay(oneWay, from: peer.node)
         default:
             break
         }
@@ -67,18 +50,6 @@ struct NodeWireHandler: WireRequestHandler {
 }
 
 extension Node {
-    func readLocal(_ request: ReadRequest) -> ReadReply {
-        do { try checkPartition(request.partition) } catch { return .failed(reason: "\(error)") }
-        guard !isPending(request.partition) else {
-            return .failed(reason: "partition \(request.partition) is still being handed to this node")
-        }
-        do {
-            return try localObject(request.key, partition: request.partition).map { .found($0) } ?? .notFound
-        } catch {
-            return .failed(reason: "\(error)")
-        }
-    }
-
     func merkleHashes(partition: Int, _ request: MerkleExchange.Request) throws -> WireMessage {
         do { try checkPartition(partition) } catch { return .nack(reason: "\(error)") }
         let tree = try store.tree(partition)

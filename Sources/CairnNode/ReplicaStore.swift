@@ -117,14 +117,16 @@ final class ReplicaStore {
             to: Self.versionHash(encoding: objectBytes))
     }
 
-    /// Merges `object` into the stored copy by `DVVSet.sync`; returns whether anything changed.
-    @discardableResult
-    nonisolated(nonsending) func merge(_ key: [UInt8], partition: Int, object: DVVSet<[UInt8]>) async throws -> Bool {
+    /// Merges `object` into the stored copy by `DVVSet.sync`; returns whether anything changed
+    /// and the merged object.
+    nonisolated(nonsending) func merge(_ key: [UInt8], partition: Int, object: DVVSet<[UInt8]>) async throws
+        -> (changed: Bool, object: DVVSet<[UInt8]>)
+    {
         let previous = try read(key, partition: partition)
         let merged = previous.map { DVVSet.sync($0.object, object) } ?? object
-        guard merged != previous?.object else { return false }
+        guard merged != previous?.object else { return (false, merged) }
         try await write(key, partition: partition, record: Record(object: merged, mintEpoch: previous?.mintEpoch), previous: previous)
-        return true
+        return (true, merged)
     }
 
     /// The keys of `partition` whose hash falls in `segments` of its Merkle tree.

@@ -1,4 +1,5 @@
 import CairnCore
+import CairnNodeCore
 
 /// What one simulated run does: the workload, the cluster's shape, the faults, and whether a
 /// deliberately broken behaviour is switched on (to prove the checkers can fail).
@@ -41,9 +42,26 @@ public struct SimOptions: Sendable, Hashable {
     public init(workload: Workload) { self.workload = workload }
 }
 
-/// The value the simulated store keeps: a sorted list of unique set elements.
-public typealias SimValue = [UInt64]
+/// The value the simulated store keeps: bytes, as in the node (a set workload's value is a
+/// sorted list of unique elements, `SimValues.encode`).
+public typealias SimValue = [UInt8]
 public typealias SimObject = DVVSet<SimValue>
+
+/// Set elements as stored values: 8 bytes big-endian each.
+enum SimValues {
+    static func encode(_ elements: [UInt64]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(elements.count * 8)
+        for element in elements { for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: element >> UInt64(shift))) } }
+        return bytes
+    }
+
+    static func decode(_ bytes: [UInt8]) -> [UInt64] {
+        stride(from: 0, to: bytes.count - bytes.count % 8, by: 8).map { start in
+            bytes[start..<start + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        }
+    }
+}
 
 /// What a client asks a node.
 enum ClientRequest: Sendable {
@@ -63,27 +81,23 @@ enum ClientReply: Sendable {
 }
 
 /// A key and its object, as carried by hints, repairs and anti-entropy.
-struct KeyedObject: Sendable {
+struct SimKeyedObject: Sendable {
     var key: Int
     var object: SimObject
 }
 
-/// The messages simulated nodes exchange: the same information the real wire protocol carries.
+/// The messages simulated nodes exchange: the node core's own `WireMessage`s as requests,
+/// responses and one-way messages (the framing the real transport gives them), and the
+/// shell's messages not yet moved into the core.
 enum SimMessage: Sendable {
+    case request(call: UInt64, WireMessage)
+    case response(call: UInt64, WireMessage)
+    case oneWay(WireMessage)
     case membership(Membership.Message)
-    case read(request: UInt64, key: Int)
-    case readReply(request: UInt64, object: SimObject?)
-    case replicate(request: UInt64, key: Int, object: SimObject, hintFor: NodeID?)
-    case replicateAck(request: UInt64)
-    case forward(request: UInt64, key: Int, Quorum.WriteCoordinator<SimValue>.Request)
-    case forwardOutcome(request: UInt64, Quorum.WriteCoordinator<SimValue>.Outcome)
-    case repair(key: Int, object: SimObject, hintFor: NodeID?)
-    case hints(batch: UInt64, [KeyedObject])
-    case hintsAck(batch: UInt64)
     case merkleRequest(session: UInt64, partition: Int, level: Int, indices: [Int])
     case merkleReply(session: UInt64, level: Int, hashes: [UInt64])
-    case exchangeObjects(session: UInt64, partition: Int, segments: [Int], [KeyedObject])
-    case exchangeObjectsReply(session: UInt64, [KeyedObject])
+    case exchangeObjects(session: UInt64, partition: Int, segments: [Int], [SimKeyedObject])
+    case exchangeObjectsReply(session: UInt64, [SimKeyedObject])
     case casRequest(operation: UInt64, key: Int, CAS.Message)
     case casReply(operation: UInt64, key: Int, CAS.Message)
 }
@@ -94,12 +108,10 @@ enum SimEvent: Sendable {
     /// Node timers carry the node's generation: a crash makes its pending timers void.
     case membershipTick(node: Int, generation: UInt64)
     case maintenanceTick(node: Int, generation: UInt64)
-    case writeTimer(node: Int, generation: UInt64, request: UInt64, Quorum.Timer)
-    case readTimer(node: Int, generation: UInt64, request: UInt64, Quorum.Timer)
+    case coreTimer(node: Int, generation: UInt64, NodeTimer)
     case casTimer(node: Int, generation: UInt64, operation: UInt64, CAS.Proposer.Timer)
-    case hintTimeout(node: Int, generation: UInt64, batch: UInt64)
-    /// A replica did not acknowledge a replicated write in time: the node's per-request timeout.
-    case replicateTimeout(node: Int, generation: UInt64, request: UInt64, target: Int)
+    /// A request of the core went unanswered for its timeout.
+    case callTimeout(node: Int, generation: UInt64, call: UInt64)
     case exchangeTimeout(node: Int, generation: UInt64, session: UInt64)
     case clientRequest(node: Int, client: Int, operation: UInt64, ClientRequest)
     case clientReply(client: Int, operation: UInt64, ClientReply)
@@ -109,12 +121,23 @@ enum SimEvent: Sendable {
     case restart(node: Int, loseDisk: Bool)
 }
 
-/// The simulated key space: small integers, hashed deterministically onto the ring.
+/// The simulated key space: small integers, stored as the bytes `key-N`, hashed
+/// deterministically onto the ring.
 enum SimKeys {
     static func hash(_ key: Int) -> KeyHash {
         var mixer = SplitMix64(seed: UInt64(bitPattern: Int64(key)) ^ 0x6B65_7973_7061_6365)
         return KeyHash(mixer.next())
     }
+
+    static func bytes(_ key: Int) -> [UInt8] { Array("key-\(key)".utf8) }
+
+    static func key(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count > 4, bytes.starts(with: Array("key-".utf8)) else { return nil }
+        return Int(String(decoding: bytes.dropFirst(4), as: UTF8.self))
+    }
+
+    /// The hash the node core places byte keys with.
+    static func hash(bytes: [UInt8]) -> KeyHash { key(bytes).map(hash) ?? KeyHash(UInt64(bytes.count)) }
 
     /// A deterministic hash of an object's state (history and live dots with their contents),
     /// for the Merkle trees. Two replicas with equal objects hash equal in every process.
@@ -131,9 +154,9 @@ enum SimKeys {
             mix(sibling.dot.counter); mix(sibling.dot.actor.epoch); mix(sibling.sibling.expiryMilliseconds)
             switch sibling.sibling.content {
             case .tombstone: mix(0xDEAD)
-            case .value(let elements):
-                mix(UInt64(elements.count))
-                for element in elements { mix(element) }
+            case .value(let bytes):
+                mix(UInt64(bytes.count))
+                for element in SimValues.decode(bytes) { mix(element) }
             }
         }
         return h

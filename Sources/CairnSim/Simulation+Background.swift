@@ -1,4 +1,5 @@
 import CairnCore
+import CairnNodeCore
 
 /// The node shell's background work: membership gossip and failure detection, hint storage
 /// and delivery, and Merkle-tree anti-entropy.
@@ -27,7 +28,7 @@ extension Simulation {
             case .memberChanged:
                 nodes[node].membershipState = nodes[node].membership.state
             case .reachabilityChanged(let peer, let reachable):
-                if reachable { performHints(nodes[node].ledger.ownerReachable(peer, now: queue.now), node: node) }
+                if reachable { drive(node) { core, view, _, wall in core.onPeerReachable(peer, view: view, wallNow: wall) } }
             case .rejected(let from, let name):
                 violations.append("node \(node) rejected \(from) of cluster \(name)")
             }
@@ -36,86 +37,9 @@ extension Simulation {
 
     /// Every 100 ms: age out hints, retry delivery to reachable owners, start an exchange.
     func maintenanceTick(_ node: Int) {
-        performHints(nodes[node].ledger.tick(now: queue.now), node: node)
-        let owners = Set(nodes[node].hintLog.values.map(\.owner))
-        for owner in owners.sorted() where nodes[node].membership.isReachable(owner, nowMilliseconds: queue.now) {
-            performHints(nodes[node].ledger.ownerReachable(owner, now: queue.now), node: node)
-        }
+        drive(node) { core, view, now, wall in core.onMaintenance(view: view, now: now, wallNow: wall) }
         startExchange(node)
         queue.schedule(.maintenanceTick(node: node, generation: nodes[node].generation), after: 100)
-    }
-
-    // MARK: hints
-
-    /// Keeps a write for an unreachable primary: durable record first, then the ledger entry.
-    @discardableResult
-    func storeHint(key: Int, object: SimObject, owner: NodeID, at node: Int) -> UInt64? {
-        guard let ring = ring(at: node) else { return nil }
-        stats.hintsStored += 1
-        trace(key, "node \(node) stores hint for \(owner.low): \(Simulation.show(object))")
-        let hash = SimKeys.hash(key)
-        var persisted: [HintLedger.Effect] = []
-        let effects = nodes[node].ledger.store(
-            owner: owner, partition: ring.partition(for: hash), keyHash: hash, bytes: 64, now: queue.now)
-        var stored: UInt64?
-        for effect in effects {
-            if case .persist(let hint) = effect {
-                stored = hint.id
-                nodes[node].hintLog[hint.id] = hint
-                nodes[node].hintRecords[hint.id] = SimNode.HintRecord(key: key, object: object, owner: owner)
-            } else {
-                persisted.append(effect)
-            }
-        }
-        performHints(persisted, node: node)
-        return stored
-    }
-
-    func performHints(_ effects: [HintLedger.Effect], node: Int) {
-        for effect in effects {
-            switch effect {
-            case .persist(let hint):
-                // Only `store` persists, and it is handled there with the object.
-                violations.append("node \(node): unexpected persist of hint \(hint.id)")
-            case .deliver(let owner, let hints):
-                let batch = nodes[node].nextRequest
-                nodes[node].nextRequest += 1
-                let objects = hints.compactMap { hint in
-                    nodes[node].hintRecords[hint.id].map { KeyedObject(key: $0.key, object: $0.object) }
-                }
-                nodes[node].hintBatches[batch] = (owner, hints.map(\.id))
-                send(.hints(batch: batch, objects), from: node, to: nodeIndex(owner))
-                queue.schedule(.hintTimeout(node: node, generation: nodes[node].generation, batch: batch), after: 1_000)
-            case .delete(let id):
-                if let record = nodes[node].hintRecords.removeValue(forKey: id) {
-                    // The chain of dots minted for this key under the hint epoch is no longer
-                    // whole here: mint the next hinted write of the key under a fresh epoch.
-                    nodes[node].hintMintEpoch[record.key] = nil
-                }
-                nodes[node].hintLog[id] = nil
-            case .requestAntiEntropy(let partition, let owner, _):
-                let peer = nodeIndex(owner)
-                if let ring = ring(at: node), ring.preferenceList(for: partition, n: options.n).contains(nodes[node].id) {
-                    nodes[node].urgentExchanges.append((partition, peer))
-                } else {
-                    // This node is no replica of the partition: ask a primary to exchange with the owner.
-                    stats.hintsDroppedToExchange += 1
-                }
-            }
-        }
-    }
-
-    func hintBatchDelivered(_ node: Int, batch: UInt64) {
-        guard let (owner, _) = nodes[node].hintBatches.removeValue(forKey: batch) else { return }
-        let before = nodes[node].ledger.deliveredCount
-        let effects = nodes[node].ledger.delivered(owner: owner, now: queue.now)
-        stats.hintsDelivered += nodes[node].ledger.deliveredCount - before
-        performHints(effects, node: node)
-    }
-
-    func hintBatchTimedOut(_ node: Int, batch: UInt64) {
-        guard let (owner, _) = nodes[node].hintBatches.removeValue(forKey: batch) else { return }
-        nodes[node].ledger.deliveryFailed(owner: owner)
     }
 
     // MARK: anti-entropy
@@ -187,30 +111,35 @@ extension Simulation {
     }
 
     /// This node's objects of `partition` whose keys fall in `segments`.
-    func objectsIn(_ node: Int, partition: Int, segments: [Int]) -> [KeyedObject] {
+    func objectsIn(_ node: Int, partition: Int, segments: [Int]) -> [SimKeyedObject] {
         guard let ring = ring(at: node), let tree = nodes[node].trees[partition] else { return [] }
         let wanted = Set(segments)
         return nodes[node].store.keys.sorted().compactMap { key in
             let hash = SimKeys.hash(key)
             guard ring.partition(for: hash) == partition, wanted.contains(tree.segment(of: hash)) else { return nil }
-            return KeyedObject(key: key, object: nodes[node].store[key]!.object)
+            return SimKeyedObject(key: key, object: nodes[node].store[key]!.object)
         }
     }
 
-    func answerExchangeObjects(_ node: Int, from: Int, session: UInt64, partition: Int, segments: [Int], objects: [KeyedObject]) {
+    func answerExchangeObjects(_ node: Int, from: Int, session: UInt64, partition: Int, segments: [Int], objects: [SimKeyedObject]) {
         guard nodes[node].trees[partition] != nil else { return }
-        for item in objects where nodes[node].store[item.key]?.object != item.object {
-            stats.repairedByExchange += 1
-            storeReplica(key: item.key, object: item.object, at: node)
-        }
+        mergeExchanged(objects, partition: partition, at: node)
         send(.exchangeObjectsReply(session: session, objectsIn(node, partition: partition, segments: segments)), from: node, to: from)
     }
 
-    func finishExchange(_ node: Int, session: UInt64, objects: [KeyedObject]) {
-        guard nodes[node].exchanges.removeValue(forKey: session) != nil else { return }
+    func finishExchange(_ node: Int, session: UInt64, objects: [SimKeyedObject]) {
+        guard let state = nodes[node].exchanges.removeValue(forKey: session) else { return }
+        mergeExchanged(objects, partition: state.partition, at: node)
+    }
+
+    /// Objects pulled by an exchange go into the replica through the core, in each key's order.
+    func mergeExchanged(_ objects: [SimKeyedObject], partition: Int, at node: Int) {
         for item in objects where nodes[node].store[item.key]?.object != item.object {
-            stats.repairedByExchange += 1
-            storeReplica(key: item.key, object: item.object, at: node)
+            let token = nodes[node].newTicket()
+            drive(node) { core, view, now, wall in
+                core.onLocalMerge(token: token, key: SimKeys.bytes(item.key), partition: partition, object: item.object,
+                                  view: view, now: now, wallNow: wall)
+            }
         }
     }
 }

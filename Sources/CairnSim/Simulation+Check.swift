@@ -104,7 +104,7 @@ extension Simulation {
         for (operation, key) in asked {
             switch replies[operation] {
             case .found(let object)?:
-                finalElements[key] = Set(object.values(atMilliseconds: finalReadTime).flatMap { $0 })
+                finalElements[key] = Set(object.values(atMilliseconds: finalReadTime).flatMap(SimValues.decode))
             case .notFound?:
                 finalElements[key] = []
             case let other:

@@ -80,7 +80,7 @@ extension Simulation {
             let key = Simulation.deleteKeys[Int(clientRandom.between(0...UInt64(Simulation.deleteKeys.count - 1)))]
             nextElement += 1
             clients[client].current = .blindWrite(key: key, element: element)
-            issue(client, .put(key: key, value: [element], expiryMilliseconds: 0, context: CausalContext(), w: options.w))
+            issue(client, .put(key: key, value: SimValues.encode([element]), expiryMilliseconds: 0, context: CausalContext(), w: options.w))
         case 75..<90:
             let key = Simulation.deleteKeys[Int(clientRandom.between(0...UInt64(Simulation.deleteKeys.count - 1)))]
             clients[client].current = .delete(key: key, observed: nil)
@@ -91,7 +91,7 @@ extension Simulation {
             let expiry = queue.now + clientRandom.between(20...3_000)
             setChecker.recordExpiry(key: key, element: element, expiryMilliseconds: expiry)
             clients[client].current = .blindWrite(key: key, element: element)
-            issue(client, .put(key: key, value: [element], expiryMilliseconds: expiry, context: CausalContext(), w: options.w))
+            issue(client, .put(key: key, value: SimValues.encode([element]), expiryMilliseconds: expiry, context: CausalContext(), w: options.w))
         }
     }
 
@@ -113,13 +113,13 @@ extension Simulation {
             if !writing {
                 switch reply {
                 case .found(let object):
-                    var elements = Set(object.values(atMilliseconds: queue.now).flatMap { $0 })
+                    var elements = Set(object.values(atMilliseconds: queue.now).flatMap(SimValues.decode))
                     elements.insert(element)
                     clients[client].current = .add(key: key, element: element, writing: true)
-                    issue(client, .put(key: key, value: elements.sorted(), expiryMilliseconds: 0, context: object.join(), w: options.w))
+                    issue(client, .put(key: key, value: SimValues.encode(elements.sorted()), expiryMilliseconds: 0, context: object.join(), w: options.w))
                 case .notFound:
                     clients[client].current = .add(key: key, element: element, writing: true)
-                    issue(client, .put(key: key, value: [element], expiryMilliseconds: 0, context: CausalContext(), w: options.w))
+                    issue(client, .put(key: key, value: SimValues.encode([element]), expiryMilliseconds: 0, context: CausalContext(), w: options.w))
                 default:
                     finish(client)  // the read failed: nothing was written
                 }
@@ -136,7 +136,7 @@ extension Simulation {
                     finish(client)
                     return
                 }
-                let elements = object.values(atMilliseconds: queue.now).flatMap { $0 }
+                let elements = object.values(atMilliseconds: queue.now).flatMap(SimValues.decode)
                 guard !elements.isEmpty else {
                     finish(client)
                     return

@@ -1,4 +1,5 @@
 import CairnCore
+import CairnNodeCore
 
 /// A whole Cairn cluster in one process: nodes made of the CairnCore state machines, a faulty
 /// network, crashes, restarts and disk loss, clients running a workload, all in virtual time
@@ -128,27 +129,17 @@ public final class Simulation {
         case .maintenanceTick(let node, let generation):
             guard isCurrent(node, generation) else { return }
             maintenanceTick(node)
-        case .writeTimer(let node, let generation, let request, let timer):
-            guard isCurrent(node, generation), var state = nodes[node].writes[request] else { return }
-            let effects = state.machine.onTimer(timer, now: queue.now)
-            nodes[node].writes[request] = state
-            performWrite(effects, node: node, request: request)
-        case .readTimer(let node, let generation, let request, let timer):
-            guard isCurrent(node, generation), var state = nodes[node].reads[request] else { return }
-            let effects = state.machine.onTimer(timer, now: queue.now)
-            nodes[node].reads[request] = state
-            performRead(effects, node: node, request: request)
+        case .coreTimer(let node, let generation, let timer):
+            guard isCurrent(node, generation) else { return }
+            drive(node) { core, view, now, wall in core.onTimer(timer, view: view, now: now, wallNow: wall) }
         case .casTimer(let node, let generation, let operation, let timer):
             guard isCurrent(node, generation), var state = nodes[node].proposers[operation] else { return }
             let effects = state.machine.onTimer(timer)
             nodes[node].proposers[operation] = state
             performCAS(effects, node: node, operation: operation)
-        case .replicateTimeout(let node, let generation, let request, let target):
+        case .callTimeout(let node, let generation, let call):
             guard isCurrent(node, generation) else { return }
-            replicaAnswered(target, ok: false, node: node, request: request)
-        case .hintTimeout(let node, let generation, let batch):
-            guard isCurrent(node, generation) else { return }
-            hintBatchTimedOut(node, batch: batch)
+            callTimedOut(node, call: call)
         case .exchangeTimeout(let node, let generation, let session):
             guard isCurrent(node, generation) else { return }
             nodes[node].exchanges[session] = nil
@@ -183,7 +174,7 @@ public final class Simulation {
             let content: String
             switch s.sibling.content {
             case .tombstone: content = "✝"
-            case .value(let v): content = "\(v)"
+            case .value(let v): content = "\(SimValues.decode(v))"
             }
             return "(\(s.dot.actor.node.low)@\(s.dot.actor.epoch),\(s.dot.counter))=\(content)"
         }
@@ -246,9 +237,7 @@ public final class Simulation {
         queue.schedule(.maintenanceTick(node: index, generation: generation), after: nodeRandom.between(0...100))
         nodes[index].trees = [:]
         if let ring = nodes[index].membership.ring?.ring { rebuildTrees(index, ring: ring) }
-        let restored = nodes[index].hintLog.values.sorted { $0.id < $1.id }
-        nodes[index].ledger = HintLedger(limits: hintLimits)
-        performHints(nodes[index].ledger.restore(restored, now: queue.now), node: index)
+        bootCore(index)
     }
 
     var hintLimits: HintLedger.Limits { HintLedger.Limits(maxBytes: 1 << 20, maxAgeMilliseconds: 60_000, batchSize: 8) }
@@ -268,17 +257,16 @@ public final class Simulation {
         nodes[index].isUp = false
         nodes[index].generation += 1
         // Memory is gone: machines in flight, trees, the ledger's in-flight state, timers.
-        nodes[index].writes = [:]
-        nodes[index].reads = [:]
+        nodes[index].core = nil
+        nodes[index].clientTickets = [:]
+        nodes[index].replyRoutes = [:]
+        nodes[index].openCalls = []
         nodes[index].proposers = [:]
         nodes[index].casWaiting = [:]
         nodes[index].casRunning = []
-        nodes[index].hintBatches = [:]
         nodes[index].exchanges = [:]
         nodes[index].urgentExchanges = []
         nodes[index].trees = [:]
-        nodes[index].recentForwards = []
-        nodes[index].recentForwardOrder = []
     }
 
     func restart(_ index: Int, loseDisk: Bool) {
@@ -289,7 +277,6 @@ public final class Simulation {
             node.store = [:]
             node.hintRecords = [:]
             node.hintLog = [:]
-            node.hintMintEpoch = [:]
             node.acceptors = [:]
             node.disksLost += 1
             // The mint counter went with the disk. The real node comes back under a new
@@ -297,7 +284,6 @@ public final class Simulation {
             node.mintLease = UInt64(node.disksLost) << 40
         }
         node.isUp = true
-        node.mint = MintEpochs(node: node.id, persistedLease: node.mintLease)
         node.membership = Membership.Instance(
             restoring: node.membershipState ?? node.membership.state, me: node.id, address: node.address,
             seeds: [SimNode.address((index + 1) % options.nodes)], settings: membershipSettings)

@@ -1,3 +1,4 @@
+import CairnCore
 import CairnWire
 import Logging
 import NIOCore

@@ -1,3 +1,4 @@
+import CairnCore
 import CairnWire
 
 /// The error of the transport: why a request or a connection to a peer failed.

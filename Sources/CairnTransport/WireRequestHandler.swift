@@ -1,3 +1,4 @@
+import CairnCore
 import CairnWire
 
 /// What a node does with the requests and one-way messages its peers send.

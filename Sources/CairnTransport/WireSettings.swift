@@ -1,3 +1,4 @@
+import CairnCore
 import CairnWire
 
 /// Limits and timings of the internode transport. Every queue has a bound; every wait has a

@@ -1,3 +1,4 @@
+import CairnCore
 import NIOCore
 
 /// One unit of the internode stream: a length-prefixed header and an opaque payload.
@@ -52,4 +53,15 @@ public struct Frame: Hashable, Sendable {
 
     /// Bytes the frame takes on the wire.
     public var wireBytes: Int { Frame.lengthFieldBytes + lengthFieldValue }
+}
+
+extension WireMessage {
+    /// The frame kind this message travels in: `.request`, `.response` or `.oneWay`.
+    public var frameKind: Frame.Kind {
+        switch role {
+        case .request: .request
+        case .response: .response
+        case .oneWay: .oneWay
+        }
+    }
 }

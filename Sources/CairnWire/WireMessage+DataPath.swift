@@ -33,6 +33,7 @@ extension ByteBuffer {
         writeWireCount(write.n)
         writeInteger(write.timeoutMilliseconds)
         writeNodeID(write.forwardedBy)
+        writeInteger(write.forwardID)
     }
 
     /// u8 flags (bit 0 tombstone, bit 1 has expiry) | u64 expiry if bit 1 | value bytes unless a tombstone.
@@ -141,7 +142,7 @@ extension WireReader {
         let timeout = try u64("timeout")
         return ForwardedWrite(
             key: key, context: context, sibling: sibling, w: w, n: n, timeoutMilliseconds: timeout,
-            forwardedBy: try nodeID("forwarded by"))
+            forwardedBy: try nodeID("forwarded by"), forwardID: try u64("forward id"))
     }
 
     mutating func sibling() throws(WireError) -> Sibling<[UInt8]> {

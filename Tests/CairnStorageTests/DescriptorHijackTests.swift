@@ -34,11 +34,14 @@ import Testing
         let activePath = dir.path + "/" + DataFile.name(id: active.id)
         let pooled = try #require(Self.descriptors(of: activePath).first, "the pool keeps a descriptor of the active file")
 
-        // Someone else closes it, and the number is reused for an unrelated file.
-        close(pooled)
+        // Someone else closes it, and the number is reused for an unrelated file. `dup2` does
+        // both at once, so no other test running in parallel can take the freed number first.
         let decoyPath = dir.path + "/decoy"
-        let decoy = open(decoyPath, O_RDWR | O_CREAT, 0o644)
-        #expect(decoy == pooled, "the freed number is reused at once")
+        let opened = open(decoyPath, O_RDWR | O_CREAT, 0o644)
+        #expect(opened >= 0)
+        let decoy = dup2(opened, pooled)
+        close(opened)
+        #expect(decoy == pooled, "the pooled number now names the unrelated file")
         defer { close(decoy) }
 
         // Enough appends to need more reserved space than the first reservation (2 MiB).

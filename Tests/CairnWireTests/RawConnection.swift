@@ -1,4 +1,5 @@
 import CairnTransport
+import CairnCore
 import CairnWire
 import NIOConcurrencyHelpers
 import NIOCore

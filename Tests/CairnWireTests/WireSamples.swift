@@ -62,9 +62,9 @@ enum WireSamples {
             .replicate(Replicate(key: [0], partition: 0, object: object)),
             .forwardedWrite(ForwardedWrite(
                 key: key, context: context, sibling: .value([0, 255, 7], expiryMilliseconds: 5), w: 2, n: 3,
-                timeoutMilliseconds: 1_500, forwardedBy: a)),
+                timeoutMilliseconds: 1_500, forwardedBy: a, forwardID: 7)),
             .forwardedWrite(ForwardedWrite(
-                key: key, context: CausalContext(), sibling: .tombstone, w: 1, n: 1, timeoutMilliseconds: 0, forwardedBy: b)),
+                key: key, context: CausalContext(), sibling: .tombstone, w: 1, n: 1, timeoutMilliseconds: 0, forwardedBy: b, forwardID: .max)),
             .writeOutcome(.stored(context: context)),
             .writeOutcome(.failed(Quorum.Failure(keyHash: KeyHash(42), reason: .invalidQuorum(required: 0, n: 3)))),
             .writeOutcome(.failed(Quorum.Failure(keyHash: KeyHash(1), reason: .tooFewReachable(reachable: 1, required: 2)))),

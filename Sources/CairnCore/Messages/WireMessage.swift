@@ -1,5 +1,3 @@
-import CairnCore
-
 /// Everything nodes say to each other after the handshake, as plain values of CairnCore types.
 ///
 /// Each case has one message type code (`MessageType`) and one role: a request (answered by
@@ -151,15 +149,6 @@ extension WireMessage {
     }
 
     public var role: Role { messageType.role }
-
-    /// The frame kind this message travels in: `.request`, `.response` or `.oneWay`.
-    public var frameKind: Frame.Kind {
-        switch role {
-        case .request: .request
-        case .response: .response
-        case .oneWay: .oneWay
-        }
-    }
 }
 
 // MARK: - Payload types
@@ -212,10 +201,13 @@ public struct ForwardedWrite: Hashable, Sendable {
     public var timeoutMilliseconds: UInt64
     /// The forwarding node; a forwarded write is never forwarded again.
     public var forwardedBy: NodeID
+    /// Unique per forwarding node: a receiver coordinates one (node, id) at most once, so a
+    /// duplicated or retried forward never mints a second dot for one client write.
+    public var forwardID: UInt64
 
     public init(
         key: [UInt8], context: CausalContext, sibling: Sibling<[UInt8]>, w: Int, n: Int,
-        timeoutMilliseconds: UInt64, forwardedBy: NodeID
+        timeoutMilliseconds: UInt64, forwardedBy: NodeID, forwardID: UInt64
     ) {
         self.key = key
         self.context = context
@@ -224,6 +216,7 @@ public struct ForwardedWrite: Hashable, Sendable {
         self.n = n
         self.timeoutMilliseconds = timeoutMilliseconds
         self.forwardedBy = forwardedBy
+        self.forwardID = forwardID
     }
 }
 

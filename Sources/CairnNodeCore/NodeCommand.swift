@@ -1,0 +1,149 @@
+import CairnCore
+
+/// What a `NodeCore` asks its executor to do. The executor (`cairnd`'s `Node` over sockets and
+/// files, or the simulator over `SimNetwork` and a simulated disk) carries out each command
+/// and reports its completion as an event.
+///
+/// Ordering duties of the executor (as etcd's raft states them for `Ready`):
+/// 1. Commands are carried out in the order they are returned.
+/// 2. `.persistMintLease` is durable before any later command is carried out: the write that
+///    follows mints dots under an epoch of that lease, and a crash must never reuse one.
+/// 3. A `.storage` operation reports its completion (`NodeCore.onStorage`) only once it is
+///    durable under the node's durability policy; the core acknowledges writes and hints to
+///    clients and peers only after that completion.
+/// 4. Every `.request` is answered exactly once through `NodeCore.onResponse`: with the reply,
+///    or with `nil` when it failed, could not be sent, or `timeoutMilliseconds` passed.
+/// 5. A `.schedule` fires `NodeCore.onTimer` at or after its instant, once.
+///
+/// The core never issues two storage operations on one key at a time, so the executor may run
+/// storage operations of different keys concurrently (and share fsyncs between them).
+public enum NodeCommand: Sendable {
+    /// A one-way message to a peer (lost if the peer is unreachable).
+    case send(to: NodeID, WireMessage)
+    /// A request to a peer; its answer comes back through `onResponse(call:…)`.
+    case request(call: UInt64, to: NodeID, WireMessage, timeoutMilliseconds: UInt64)
+    /// The answer to a peer's request that reached the core as `onPeerRequest(reply:…)`.
+    case respond(reply: UInt64, WireMessage)
+    /// Call `onTimer` once the monotonic clock reaches `atMilliseconds`.
+    case schedule(NodeTimer, atMilliseconds: UInt64)
+    /// A storage operation; its completion comes back through `onStorage(operation:…)`.
+    case storage(operation: UInt64, StorageCommand)
+    /// Forget a hint (delivered or dropped). Needs no completion.
+    case deleteHint(UInt64)
+    /// Store the mint-epoch lease durably before carrying out the commands that follow.
+    case persistMintLease(UInt64)
+    /// The answer to a client read started with `onClientRead(client:…)`.
+    case replyRead(client: UInt64, ClientReadResult)
+    /// The answer to a client write started with `onClientWrite(client:…)`.
+    case replyWrite(client: UInt64, ClientWriteResult)
+    /// The answer to a merge the shell asked for with `onLocalMerge(token:…)`.
+    case localMergeDone(token: UInt64, Result<Bool, StorageFailure>)
+    /// Something the shell may count, log or act on; carrying it out is optional.
+    case notice(NodeNotice)
+}
+
+/// A storage operation of the core, on the node's replica and hint stores.
+public enum StorageCommand: Sendable, Equatable {
+    /// This node's record of `key` in `partition`, and the objects of the hints `hints`
+    /// (hints this node holds for the same key). Completes with `.read`.
+    case read(key: [UInt8], partition: Int, hints: [UInt64])
+    /// Replace the record of `key` (read as `previous`) with `record`. Completes with `.done`.
+    case write(key: [UInt8], partition: Int, record: ReplicaRecord, previous: ReplicaRecord?)
+    /// Merge `object` into the record of `key` by `DVVSet.sync`, keeping its mint epoch.
+    /// Completes with `.merged(changed:)`.
+    case merge(key: [UInt8], partition: Int, object: DVVSet<[UInt8]>)
+    /// Store a hint durably. Completes with `.done`.
+    case putHint(HintEntry)
+    /// The entries of these hints (missing ones are left out). Completes with `.hints`.
+    case readHints([UInt64])
+}
+
+/// The completion of a `StorageCommand`.
+public enum StorageResult: Sendable {
+    case read(ReplicaRecord?, hintObjects: [DVVSet<[UInt8]>])
+    case done
+    case merged(changed: Bool, object: DVVSet<[UInt8]>)
+    case hints([HintEntry])
+    case failed(StorageFailure)
+}
+
+/// A storage operation that failed (disk, corrupt record); the message is for logs and peers.
+public struct StorageFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// An object stored on this node with the epoch this node mints the key's dots under (local,
+/// never replicated; see `MintEpochs`). `storageTag` is the executor's own cache (the node
+/// keeps the version hash of the stored encoding there); the core passes it back unchanged.
+public struct ReplicaRecord: Sendable, Equatable {
+    public var object: DVVSet<[UInt8]>
+    public var mintEpoch: UInt64?
+    public var storageTag: UInt64?
+
+    public init(object: DVVSet<[UInt8]>, mintEpoch: UInt64?, storageTag: UInt64? = nil) {
+        self.object = object
+        self.mintEpoch = mintEpoch
+        self.storageTag = storageTag
+    }
+
+    public static func == (a: ReplicaRecord, b: ReplicaRecord) -> Bool { a.object == b.object && a.mintEpoch == b.mintEpoch }
+}
+
+/// A hint as stored: the ledger's entry, the key and the object it carries to its owner.
+public struct HintEntry: Sendable, Equatable {
+    public var hint: HintLedger.Hint
+    public var key: [UInt8]
+    public var object: DVVSet<[UInt8]>
+
+    public init(hint: HintLedger.Hint, key: [UInt8], object: DVVSet<[UInt8]>) {
+        self.hint = hint
+        self.key = key
+        self.object = object
+    }
+}
+
+/// What the core's timers are for.
+public enum NodeTimer: Sendable, Hashable {
+    case write(request: UInt64, Quorum.Timer)
+    case read(request: UInt64, Quorum.Timer)
+}
+
+/// The answer to a client read.
+public enum ClientReadResult: Sendable, Equatable {
+    case found(DVVSet<[UInt8]>)
+    case notFound
+    case failed(RequestFailure)
+}
+
+/// The answer to a client write: the context of the stored object, or why it failed.
+public enum ClientWriteResult: Sendable, Equatable {
+    case stored(CausalContext)
+    case failed(RequestFailure)
+}
+
+/// Why a client request failed, for the edge (HTTP, RESP) to map to its own errors.
+public enum RequestFailure: Error, Sendable, Equatable {
+    /// The quorum machine's verdict (too few replicas, timeout, refused, …).
+    case quorum(Quorum.Failure)
+    /// The node has no ring yet (it has not joined a cluster).
+    case noRing
+    /// Too many requests in flight on this node; retry later.
+    case overloaded(limit: Int)
+}
+
+/// Events a shell may count or act on.
+public enum NodeNotice: Sendable, Equatable {
+    /// A replica of `key` changed here (a coordinated write or a merge that changed the
+    /// record): the shell passes it on to replicas gaining the partition in a ring change.
+    case replicaChanged(key: [UInt8], partition: Int, object: DVVSet<[UInt8]>)
+    /// A read found stale replicas and sent them the merged object.
+    case readRepair
+    case hintStored
+    case hintsDelivered(count: Int)
+    /// A hint was dropped (too old, over the byte bound): exchange `partition` with `owner`.
+    case hintDropped(partition: Int, owner: NodeID, reason: HintLedger.DropReason)
+    /// A storage operation failed; `context` says which.
+    case storageFailed(context: String, StorageFailure)
+}

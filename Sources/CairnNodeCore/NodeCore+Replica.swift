@@ -1,0 +1,338 @@
+import CairnCore
+
+/// What peers ask of this node's data path, the answers to what it asked them, and the
+/// storage work on keys (minting, merges, hints) with its per-key order.
+extension NodeCore {
+    /// Whether `message` is a request of the data path (`onPeerRequest` answers it).
+    public static func handles(request message: WireMessage) -> Bool {
+        switch message {
+        case .read, .replicate, .forwardedWrite, .hintBatch: true
+        default: false
+        }
+    }
+
+    /// A peer's request; answered by `.respond(reply:…)` once the work is durable.
+    public mutating func onPeerRequest(
+        from peer: NodeID, reply: UInt64, _ message: WireMessage, view: ClusterView, now: UInt64, wallNow: UInt64
+    ) -> [NodeCommand] {
+        switch message {
+        case .read(let read):
+            if let problem = partitionProblem(read.partition, view: view) {
+                return [.respond(reply: reply, .readReply(.failed(reason: problem)))]
+            }
+            guard !view.isPending(read.partition) else {
+                return [.respond(reply: reply, .readReply(.failed(reason: "partition \(read.partition) is still being handed to this node")))]
+            }
+            let operation = newOperation(.peerRead(reply: reply))
+            return [.storage(operation: operation, .read(key: read.key, partition: read.partition, hints: hintIDs(read.key)))]
+        case .replicate(let replicate):
+            if let problem = partitionProblem(replicate.partition, view: view) { return [.respond(reply: reply, .nack(reason: problem))] }
+            return enter(replicate.key, .store(
+                key: replicate.key, partition: replicate.partition, object: replicate.object, hintFor: replicate.hintFor,
+                then: .respond(reply: reply)), view: view, now: now, wallNow: wallNow)
+        case .forwardedWrite(let forwarded):
+            guard recentForwards.insert(ForwardKey(node: peer, id: forwarded.forwardID)) else {
+                // A duplicate of a forward already coordinated: coordinating it again would
+                // mint a second dot for one client write. The first copy answers.
+                return [.respond(reply: reply, .nack(reason: "duplicate forward \(forwarded.forwardID)"))]
+            }
+            guard let ring = view.ring else {
+                return [.respond(reply: reply, .writeOutcome(.failed(Quorum.Failure(
+                    keyHash: keyHash(forwarded.key), reason: .localStoreFailed(message: "not serving: no ring")))))]
+            }
+            let request = writeRequest(
+                ring: ring, key: forwarded.key, context: forwarded.context, sibling: forwarded.sibling, w: forwarded.w,
+                forwardedBy: forwarded.forwardedBy)
+            return startWrite(key: forwarded.key, request: request, origin: .forwarded(reply: reply), view: view, now: now, wallNow: wallNow)
+        case .hintBatch(let items):
+            guard !items.isEmpty else { return [.respond(reply: reply, .ack)] }
+            for item in items {
+                if let problem = partitionProblem(item.partition, view: view) { return [.respond(reply: reply, .nack(reason: problem))] }
+            }
+            let group = newNumber()
+            groups[group] = Group(reply: reply, remaining: items.count)
+            var commands: [NodeCommand] = []
+            for item in items {
+                commands += enter(item.key, .store(key: item.key, partition: item.partition, object: item.object, hintFor: nil,
+                                                   then: .group(group)), view: view, now: now, wallNow: wallNow)
+            }
+            return commands
+        default:
+            return [.respond(reply: reply, .nack(reason: "not a data-path request: \(message.messageType)"))]
+        }
+    }
+
+    /// A peer's one-way message of the data path (read repair); anything else is ignored.
+    public mutating func onPeerMessage(from peer: NodeID, _ message: WireMessage, view: ClusterView, now: UInt64, wallNow: UInt64)
+        -> [NodeCommand]
+    {
+        guard case .readRepair(let repair) = message, partitionProblem(repair.partition, view: view) == nil else { return [] }
+        return enter(repair.key, .store(key: repair.key, partition: repair.partition, object: repair.object, hintFor: repair.hintFor,
+                                        then: .none), view: view, now: now, wallNow: wallNow)
+    }
+
+    /// The shell's own merge of an object into the replica (anti-entropy, handoff): run in the
+    /// key's order like every other write of it. Answered by `.localMergeDone(token:…)`.
+    public mutating func onLocalMerge(token: UInt64, key: [UInt8], partition: Int, object: DVVSet<[UInt8]>, view: ClusterView,
+                                      now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+        enter(key, .store(key: key, partition: partition, object: object, hintFor: nil, then: .local(token: token)),
+              view: view, now: now, wallNow: wallNow)
+    }
+
+    /// The answer to a `.request` (nil: it failed or timed out).
+    public mutating func onResponse(call: UInt64, _ message: WireMessage?, view: ClusterView, now: UInt64, wallNow: UInt64)
+        -> [NodeCommand]
+    {
+        guard let pending = calls.removeValue(forKey: call) else { return [] }
+        switch pending {
+        case .replicate(let request, let to):
+            guard writes[request]?.outstanding.remove(to) != nil else { return [] }
+            if case .ack? = message {
+                return feedWrite(request, view: view, now: now, wallNow: wallNow) { $0.onAck(from: to, now: now) }
+            }
+            return feedWrite(request, view: view, now: now, wallNow: wallNow) { $0.onNack(from: to, now: now) }
+        case .forward(let request, let to):
+            guard case .writeOutcome(let outcome)? = message else { return [] }  // the request's own timer decides
+            return feedWrite(request, view: view, now: now, wallNow: wallNow) { $0.onForwardedOutcome(outcome, from: to, now: now) }
+        case .read(let request, let from):
+            switch message {
+            case .readReply(.found(let object))?:
+                return feedRead(request, view: view, now: now, wallNow: wallNow) { $0.onReply(from: from, object: object, now: now) }
+            case .readReply(.notFound)?:
+                return feedRead(request, view: view, now: now, wallNow: wallNow) { $0.onReply(from: from, object: nil, now: now) }
+            default:
+                return feedRead(request, view: view, now: now, wallNow: wallNow) { $0.onReadFailed(from: from, now: now) }
+            }
+        case .hints(let owner):
+            deliveringTo.remove(owner)
+            guard case .ack? = message else {
+                ledger.deliveryFailed(owner: owner)
+                return []
+            }
+            let before = ledger.deliveredCount
+            let effects = ledger.delivered(owner: owner, now: wallNow)
+            var commands: [NodeCommand] = [.notice(.hintsDelivered(count: ledger.deliveredCount - before))]
+            commands += performHints(effects, view: view)
+            return commands
+        }
+    }
+
+    /// A partition number from a peer must exist in this node's ring (the cluster's Q).
+    func partitionProblem(_ partition: Int, view: ClusterView) -> String? {
+        guard let ring = view.ring else { return "partition \(partition): this node has no ring yet" }
+        guard partition >= 0, partition < ring.partitionCount else {
+            return "partition \(partition) is not in this node's ring (Q = \(ring.partitionCount))"
+        }
+        return nil
+    }
+
+    // MARK: key jobs
+
+    mutating func enter(_ key: [UInt8], _ job: KeyJob, view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+        guard let job = gate.enter(key, job) else { return [] }
+        return run(job, key: key, view: view, now: now, wallNow: wallNow)
+    }
+
+    /// The running job of `key` is done: start the next one queued behind it.
+    mutating func leave(_ key: [UInt8], view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+        guard let next = gate.leave(key) else { return [] }
+        return run(next, key: key, view: view, now: now, wallNow: wallNow)
+    }
+
+    mutating func run(_ job: KeyJob, key: [UInt8], view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+        switch job {
+        case .coordinate(let request):
+            // The client may have been answered (timeout) while this waited for the key: then
+            // nothing is stored, rather than a write only this node would ever hold.
+            guard let state = writes[request], let coordination = state.coordination, !state.machine.isDecided else {
+                writes[request]?.coordination = nil
+                if writes[request]?.isSettled == true { writes[request] = nil }
+                return leave(key, view: view, now: now, wallNow: wallNow)
+            }
+            let hints = coordination.hintFor == nil ? [] : hintIDs(key)
+            let operation = newOperation(.coordinationRead(request: request, key: key))
+            return [.storage(operation: operation, .read(key: key, partition: state.partition, hints: hints))]
+        case .store(_, let partition, let object, let hintFor, let then):
+            if let hintFor {
+                var commands: [NodeCommand] = []
+                guard let hint = storeHint(key: key, partition: partition, object: object, owner: hintFor, view: view,
+                                           wallNow: wallNow, commands: &commands) else {
+                    commands += finish(then, .failure(StorageFailure("no ring to place the hint")))
+                    return commands + leave(key, view: view, now: now, wallNow: wallNow)
+                }
+                let operation = newOperation(.putHint(key: key, hint: hint.id, then: then))
+                return [.storage(operation: operation, .putHint(HintEntry(hint: hint, key: key, object: object)))] + commands
+            }
+            let operation = newOperation(.merge(key: key, partition: partition, then: then))
+            return [.storage(operation: operation, .merge(key: key, partition: partition, object: object))]
+        }
+    }
+
+    /// Resolves what waited on a stored object.
+    mutating func finish(_ followUp: FollowUp, _ result: Result<Bool, StorageFailure>) -> [NodeCommand] {
+        switch followUp {
+        case .none:
+            if case .failure(let failure) = result { return [.notice(.storageFailed(context: "storing a replica or hint", failure))] }
+            return []
+        case .respond(let reply):
+            switch result {
+            case .success: return [.respond(reply: reply, .ack)]
+            case .failure(let failure): return [.respond(reply: reply, .nack(reason: failure.message))]
+            }
+        case .group(let number):
+            guard var group = groups[number] else { return [] }
+            group.remaining -= 1
+            if case .failure(let failure) = result, group.failure == nil { group.failure = failure.message }
+            guard group.remaining == 0 else {
+                groups[number] = group
+                return []
+            }
+            groups[number] = nil
+            return [.respond(reply: group.reply, group.failure.map { .nack(reason: $0) } ?? .ack)]
+        case .local(let token):
+            return [.localMergeDone(token: token, result)]
+        }
+    }
+
+    // MARK: storage completions
+
+    /// A `.storage` operation completed (durably, for writes).
+    public mutating func onStorage(operation number: UInt64, _ result: StorageResult, view: ClusterView, now: UInt64, wallNow: UInt64)
+        -> [NodeCommand]
+    {
+        guard let operation = operations.removeValue(forKey: number) else { return [] }
+        switch operation {
+        case .coordinationRead(let request, let key):
+            return coordinate(request: request, key: key, read: result, view: view, now: now, wallNow: wallNow)
+        case .coordinationWrite(let request, let key, let object):
+            var commands: [NodeCommand] = []
+            if case .failed(let failure) = result {
+                commands.append(.notice(.storageFailed(context: "storing a coordinated write", failure)))
+                commands += coordinationDone(request, view: view, now: now, wallNow: wallNow) { $0.onLocalStoreFailed(message: failure.message, now: now) }
+            } else {
+                let partition = writes[request]?.partition
+                if let partition { commands.append(.notice(.replicaChanged(key: key, partition: partition, object: object))) }
+                commands += coordinationDone(request, view: view, now: now, wallNow: wallNow) { $0.onCoordinated(object: object, now: now) }
+            }
+            return commands + leave(key, view: view, now: now, wallNow: wallNow)
+        case .coordinationHint(let request, let key, let object, let epoch, let hint):
+            var commands: [NodeCommand] = []
+            if case .failed(let failure) = result {
+                forgetHint(hint, key: key)
+                commands.append(.notice(.storageFailed(context: "storing a coordinated hint", failure)))
+                commands += coordinationDone(request, view: view, now: now, wallNow: wallNow) { $0.onLocalStoreFailed(message: failure.message, now: now) }
+            } else {
+                // Record the epoch only while the hint that carries its dots is still here (it
+                // may have been delivered, or dropped for the byte bound, during the store).
+                if hintKeys[key]?.contains(hint) == true { hintMintEpoch[key] = epoch }
+                commands.append(.notice(.hintStored))
+                commands += coordinationDone(request, view: view, now: now, wallNow: wallNow) { $0.onCoordinated(object: object, now: now) }
+            }
+            return commands + leave(key, view: view, now: now, wallNow: wallNow)
+        case .localRead(let request):
+            guard let from = reads[request].map({ _ in id }) else { return [] }
+            if case .read(let record, let hints) = result {
+                let object = Self.merged(record?.object, hints)
+                return feedRead(request, view: view, now: now, wallNow: wallNow) { $0.onReply(from: from, object: object, now: now) }
+            }
+            return feedRead(request, view: view, now: now, wallNow: wallNow) { $0.onReadFailed(from: from, now: now) }
+        case .peerRead(let reply):
+            switch result {
+            case .read(let record, let hints):
+                let object = Self.merged(record?.object, hints)
+                return [.respond(reply: reply, .readReply(object.map { .found($0) } ?? .notFound))]
+            case .failed(let failure):
+                return [.respond(reply: reply, .readReply(.failed(reason: failure.message)))]
+            default:
+                return [.respond(reply: reply, .readReply(.failed(reason: "unexpected storage result")))]
+            }
+        case .merge(let key, let partition, let then):
+            var commands: [NodeCommand] = []
+            switch result {
+            case .merged(let changed, let object):
+                if changed { commands.append(.notice(.replicaChanged(key: key, partition: partition, object: object))) }
+                commands += finish(then, .success(changed))
+            case .failed(let failure):
+                commands += finish(then, .failure(failure))
+            default:
+                commands += finish(then, .failure(StorageFailure("unexpected storage result for a merge")))
+            }
+            return commands + leave(key, view: view, now: now, wallNow: wallNow)
+        case .putHint(let key, let hint, let then):
+            var commands: [NodeCommand] = []
+            if case .failed(let failure) = result {
+                forgetHint(hint, key: key)
+                commands += finish(then, .failure(failure))
+            } else {
+                commands.append(.notice(.hintStored))
+                commands += finish(then, .success(true))
+            }
+            return commands + leave(key, view: view, now: now, wallNow: wallNow)
+        case .hintsForDelivery(let owner):
+            return deliver(to: owner, read: result)
+        }
+    }
+
+    /// Feeds the coordination's outcome to the write machine and ends the coordination.
+    mutating func coordinationDone(
+        _ request: UInt64, view: ClusterView, now: UInt64, wallNow: UInt64,
+        _ event: (inout Quorum.WriteCoordinator<[UInt8]>) -> [Quorum.WriteCoordinator<[UInt8]>.Effect]
+    ) -> [NodeCommand] {
+        writes[request]?.coordination = nil
+        let commands = feedWrite(request, view: view, now: now, wallNow: wallNow, event)
+        if writes[request]?.isSettled == true { writes[request] = nil }
+        return commands
+    }
+
+    /// The coordinating replica mints the dot (Dotted Version Vectors, §5): its own object,
+    /// updated with the client's context under this node's mint epoch for the key, stored
+    /// durably (as a hint when standing in for a primary); the machine then replicates it.
+    mutating func coordinate(request: UInt64, key: [UInt8], read: StorageResult, view: ClusterView, now: UInt64, wallNow: UInt64)
+        -> [NodeCommand]
+    {
+        guard let state = writes[request], let coordination = state.coordination else {
+            return leave(key, view: view, now: now, wallNow: wallNow)
+        }
+        guard case .read(let record, let hintObjects) = read else {
+            let message = if case .failed(let failure) = read { failure.message } else { "unexpected storage result" }
+            return coordinationDone(request, view: view, now: now, wallNow: wallNow) { $0.onLocalStoreFailed(message: message, now: now) }
+                + leave(key, view: view, now: now, wallNow: wallNow)
+        }
+        var commands: [NodeCommand] = []
+        var object: DVVSet<[UInt8]>
+        var epoch: UInt64?
+        if coordination.hintFor == nil {
+            object = record?.object ?? DVVSet()
+            epoch = record?.mintEpoch
+        } else {
+            object = Self.merged(record?.object, hintObjects) ?? DVVSet()
+            epoch = hintMintEpoch[key]
+        }
+        if epoch == nil {
+            let (actor, lease) = mint.allocate()
+            if let lease { commands.append(.persistMintLease(lease)) }
+            epoch = actor.epoch
+        }
+        if let fixed = settings.brokenFixedMintEpoch { epoch = fixed }
+        do {
+            try object.update(with: coordination.context, coordination.sibling, by: ReplicaActor(node: id, epoch: epoch!),
+                              siblingLimit: settings.siblingLimit)
+        } catch {
+            return commands + coordinationDone(request, view: view, now: now, wallNow: wallNow) { $0.onCoordinationFailed(error, now: now) }
+                + leave(key, view: view, now: now, wallNow: wallNow)
+        }
+        if let owner = coordination.hintFor {
+            guard let hint = storeHint(key: key, partition: state.partition, object: object, owner: owner, view: view,
+                                       wallNow: wallNow, commands: &commands) else {
+                return commands + coordinationDone(request, view: view, now: now, wallNow: wallNow) { $0.onLocalStoreFailed(message: "no ring", now: now) }
+                    + leave(key, view: view, now: now, wallNow: wallNow)
+            }
+            let operation = newOperation(.coordinationHint(request: request, key: key, object: object, epoch: epoch!, hint: hint.id))
+            return commands + [.storage(operation: operation, .putHint(HintEntry(hint: hint, key: key, object: object)))]
+        }
+        let operation = newOperation(.coordinationWrite(request: request, key: key, object: object))
+        commands.append(.storage(operation: operation, .write(
+            key: key, partition: state.partition, record: ReplicaRecord(object: object, mintEpoch: epoch), previous: record)))
+        return commands
+    }
+}

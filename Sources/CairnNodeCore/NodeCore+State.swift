@@ -1,0 +1,109 @@
+import CairnCore
+
+/// The request tables and the bookkeeping of outstanding calls and storage operations.
+extension NodeCore {
+    /// Where a write's answer goes: a client of this node, or the node that forwarded it.
+    enum WriteOrigin: Sendable {
+        case client(UInt64)
+        case forwarded(reply: UInt64)
+    }
+
+    struct WriteState: Sendable {
+        var key: [UInt8]
+        var machine: Quorum.WriteCoordinator<[UInt8]>
+        /// Where the answer goes; `nil` once answered (the state lives on until every replica
+        /// answered, so a late failure still leaves a hint).
+        var origin: WriteOrigin?
+        /// Replicas sent the object that have not answered yet (ack or failure).
+        var outstanding: Set<NodeID> = []
+        /// The local coordination asked for, while it waits for or holds the key.
+        var coordination: Coordination?
+
+        var partition: Int { machine.request.partition }
+        var isSettled: Bool { origin == nil && coordination == nil && outstanding.isEmpty }
+    }
+
+    struct Coordination: Sendable {
+        var context: CausalContext
+        var sibling: Sibling<[UInt8]>
+        var hintFor: NodeID?
+    }
+
+    struct ReadState: Sendable {
+        var key: [UInt8]
+        var machine: Quorum.ReadCoordinator<[UInt8]>
+        var client: UInt64
+        var answered = false
+        var partition: Int { machine.request.partition }
+    }
+
+    /// An outstanding peer request: what its answer feeds.
+    enum Call: Sendable {
+        case replicate(request: UInt64, to: NodeID)
+        case forward(request: UInt64, to: NodeID)
+        case read(request: UInt64, from: NodeID)
+        case hints(owner: NodeID)
+    }
+
+    /// What to do once a stored object (a merge or a hint) is durable.
+    enum FollowUp: Sendable {
+        case none
+        /// Answer a peer's request with `ack` (or `nack` on failure).
+        case respond(reply: UInt64)
+        /// One item of a batch: the batch answers once every item is done.
+        case group(UInt64)
+        /// A merge the shell asked for (anti-entropy, handoff).
+        case local(token: UInt64)
+    }
+
+    /// A peer request waiting on several storage jobs.
+    struct Group: Sendable {
+        var reply: UInt64
+        var remaining: Int
+        var failure: String?
+    }
+
+    /// Work on one key that runs alone (see `KeyGate`).
+    enum KeyJob: Sendable {
+        /// Mint and store a client write (the write request's `coordination`).
+        case coordinate(request: UInt64)
+        /// Merge an object into the replica, or keep it as a hint for `hintFor`.
+        case store(key: [UInt8], partition: Int, object: DVVSet<[UInt8]>, hintFor: NodeID?, then: FollowUp)
+    }
+
+    /// An outstanding storage operation: what its completion feeds.
+    enum Operation: Sendable {
+        /// The coordinator's own record (and hints) read for minting.
+        case coordinationRead(request: UInt64, key: [UInt8])
+        /// The coordinated object stored as the replica.
+        case coordinationWrite(request: UInt64, key: [UInt8], object: DVVSet<[UInt8]>)
+        /// The coordinated object stored as a hint.
+        case coordinationHint(request: UInt64, key: [UInt8], object: DVVSet<[UInt8]>, epoch: UInt64, hint: UInt64)
+        /// This node's copy read for its own read coordinator.
+        case localRead(request: UInt64)
+        /// This node's copy read for a peer's read.
+        case peerRead(reply: UInt64)
+        case merge(key: [UInt8], partition: Int, then: FollowUp)
+        case putHint(key: [UInt8], hint: UInt64, then: FollowUp)
+        case hintsForDelivery(owner: NodeID)
+    }
+
+    mutating func newCall(_ call: Call) -> UInt64 {
+        let number = newNumber()
+        calls[number] = call
+        return number
+    }
+
+    mutating func newOperation(_ operation: Operation) -> UInt64 {
+        let number = newNumber()
+        operations[number] = operation
+        return number
+    }
+
+    /// The key's hints merged into its record: what this node holds for the key.
+    static func merged(_ record: DVVSet<[UInt8]>?, _ hints: [DVVSet<[UInt8]>]) -> DVVSet<[UInt8]>? {
+        var object = record
+        for hint in hints { object = object.map { DVVSet.sync($0, hint) } ?? hint }
+        return object
+    }
+}

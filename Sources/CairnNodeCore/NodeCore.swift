@@ -1,0 +1,185 @@
+import CairnCore
+
+/// The decisions of one Cairn node's data path, without I/O: client reads and writes through
+/// the quorum coordinators, minting dots (`MintEpochs`), what a replica does with objects
+/// peers send it, hints (the `HintLedger`, the hint index and hint mint epochs, delivery),
+/// read repair, and the per-key order of storage operations.
+///
+/// Events go in as `mutating func on…(…, now:) -> [NodeCommand]`; the commands that come out
+/// are carried out by an executor under the duties stated on `NodeCommand`. Two executors run
+/// this very code: `cairnd`'s `Node` (sockets, files) and the simulator (`CairnSim`), so
+/// what 10,000 simulated seeds check is what the daemon does (FoundationDB's simulation,
+/// TigerBeetle's VOPR).
+///
+/// Time: `now` is the executor's monotonic clock in milliseconds (timers, request
+/// deadlines); `wallNow` is wall-clock milliseconds since 1970 (hint ages), which survives
+/// restarts and may be skewed per node.
+///
+/// One instance owns what it is given; nothing in it is shared, so a node may run one
+/// instance per set of partitions, each on its own executor.
+public struct NodeCore: Sendable {
+    public struct Settings: Sendable, Equatable {
+        /// Replicas per key (N).
+        public var replicas: Int
+        /// Default read and write quorums when a request names none.
+        public var readQuorum: Int
+        public var writeQuorum: Int
+        /// A client request's deadline.
+        public var requestTimeoutMilliseconds: UInt64
+        /// How long a coordinator waits for one replica's acknowledgement before counting it
+        /// failed (and keeping a hint for it). Shorter than the request's deadline, so a late
+        /// failure still leaves a hint while the client can be answered in time.
+        public var replicaTimeoutMilliseconds: UInt64
+        /// How long a read waits, after answering, for the slower replicas to read-repair them.
+        public var readRepairWindowMilliseconds: UInt64
+        /// Live siblings a client write may leave on a key (Riak's `max_siblings`).
+        public var siblingLimit: Int
+        /// Client requests this core coordinates at once; more are refused as overloaded.
+        public var maxRequestsInFlight: Int
+        /// How long a hint delivery batch may take before it is retried.
+        public var hintDeliveryTimeoutMilliseconds: UInt64
+        public var hintLimits: HintLedger.Limits
+        /// Forwarded writes remembered to filter duplicates (per core).
+        public var rememberedForwards: Int
+        /// Test only: mint every dot under this epoch (the Riak KV679 mistake), so the
+        /// simulator can show its checkers catch it. Never set in a node.
+        public var brokenFixedMintEpoch: UInt64?
+
+        public init(
+            replicas: Int = 3, readQuorum: Int = 2, writeQuorum: Int = 2, requestTimeoutMilliseconds: UInt64 = 5_000,
+            replicaTimeoutMilliseconds: UInt64? = nil, readRepairWindowMilliseconds: UInt64 = 500, siblingLimit: Int = 64,
+            maxRequestsInFlight: Int = 8_192, hintDeliveryTimeoutMilliseconds: UInt64 = 10_000,
+            hintLimits: HintLedger.Limits = HintLedger.Limits(), rememberedForwards: Int = 4_096
+        ) {
+            self.replicas = replicas
+            self.readQuorum = readQuorum
+            self.writeQuorum = writeQuorum
+            self.requestTimeoutMilliseconds = requestTimeoutMilliseconds
+            self.replicaTimeoutMilliseconds = replicaTimeoutMilliseconds ?? max(1, requestTimeoutMilliseconds / 2)
+            self.readRepairWindowMilliseconds = readRepairWindowMilliseconds
+            self.siblingLimit = siblingLimit
+            self.maxRequestsInFlight = maxRequestsInFlight
+            self.hintDeliveryTimeoutMilliseconds = hintDeliveryTimeoutMilliseconds
+            self.hintLimits = hintLimits
+            self.rememberedForwards = rememberedForwards
+        }
+    }
+
+    public let id: NodeID
+    public let settings: Settings
+    let keyHash: @Sendable ([UInt8]) -> KeyHash
+
+    var mint: MintEpochs
+    /// The last mint lease known durable.
+    var persistedMintLease: UInt64
+    var ledger: HintLedger
+    /// Hint ids held here per key, so a fallback answers reads with its hints too.
+    var hintKeys: [[UInt8]: Set<UInt64>] = [:]
+    /// The key of each hint held here (the reverse of `hintKeys`).
+    var hintKeyOf: [UInt64: [UInt8]] = [:]
+    /// The epoch hinted writes of a key are minted under while this node holds hints for it.
+    var hintMintEpoch: [[UInt8]: UInt64] = [:]
+    var writes: [UInt64: WriteState] = [:]
+    var reads: [UInt64: ReadState] = [:]
+    /// Outstanding peer requests, by call id: what their answer feeds.
+    var calls: [UInt64: Call] = [:]
+    /// Outstanding storage operations, by operation id: what their completion feeds.
+    var operations: [UInt64: Operation] = [:]
+    /// Per-key order of storage work: one job per key at a time.
+    var gate = KeyGate<KeyJob>()
+    /// Peer requests that wait for several storage jobs (a hint batch).
+    var groups: [UInt64: Group] = [:]
+    var deliveringTo: Set<NodeID> = []
+    var recentForwards = RecentSet<ForwardKey>(capacity: 4_096)
+    var nextNumber: UInt64 = 1
+    let incarnation: UInt32
+
+    /// A core after (re)start: `persistedLease` is the last mint lease the executor stored,
+    /// `hints` the hints on its disk; `incarnation` differs between two starts of one node
+    /// (the executor draws it at random), so ids this core sends (forwards) never repeat
+    /// across restarts. `start(view:)` then returns the commands for hints dropped at once.
+    public init(
+        id: NodeID, settings: Settings, persistedLease: UInt64, hints: [HintEntry], wallNow: UInt64, incarnation: UInt32,
+        keyHash: @escaping @Sendable ([UInt8]) -> KeyHash
+    ) {
+        self.id = id
+        self.incarnation = incarnation
+        self.settings = settings
+        self.keyHash = keyHash
+        mint = MintEpochs(node: id, persistedLease: persistedLease)
+        persistedMintLease = persistedLease
+        ledger = HintLedger(limits: settings.hintLimits)
+        recentForwards = RecentSet(capacity: settings.rememberedForwards)
+        for entry in hints {
+            hintKeys[entry.key, default: []].insert(entry.hint.id)
+            hintKeyOf[entry.hint.id] = entry.key
+        }
+        startupEffects = ledger.restore(hints.map(\.hint), now: wallNow)
+    }
+
+    var startupEffects: [HintLedger.Effect] = []
+
+    /// The commands left from restoring: hints dropped at once. Call once after `init`.
+    public mutating func start(view: ClusterView) -> [NodeCommand] {
+        let effects = startupEffects
+        startupEffects = []
+        return performHints(effects, view: view)
+    }
+
+    /// An id unique across this node's restarts: the incarnation above a per-life counter.
+    mutating func newForwardID() -> UInt64 { UInt64(incarnation) << 32 | (newNumber() & 0xFFFF_FFFF) }
+
+    mutating func newNumber() -> UInt64 {
+        defer { nextNumber += 1 }
+        return nextNumber
+    }
+
+    /// The executor stored a `.persistMintLease` durably.
+    public mutating func onMintLeasePersisted(_ lease: UInt64) { persistedMintLease = max(persistedMintLease, lease) }
+
+    /// The executor could not store a `.persistMintLease`, and completed the storage writes
+    /// that followed it as failed: epochs of that lease were never stored, so allocation
+    /// starts again from the last durable lease and asks for it to be persisted anew.
+    public mutating func onMintLeaseFailed() { mint = MintEpochs(node: id, persistedLease: persistedMintLease) }
+
+    // MARK: what the shell may ask
+
+    /// Client requests being coordinated here (reads and writes that still owe an answer).
+    public var requestsInFlight: Int {
+        writes.values.count { $0.origin != nil } + reads.values.count { !$0.answered }
+    }
+
+    /// Hints held here.
+    public var hintsHeld: Int { ledger.count }
+    public var hintBytes: Int { ledger.totalBytes }
+    public var hintOwners: [NodeID] { ledger.pendingOwners }
+    public var hintsDelivered: Int { ledger.deliveredCount }
+
+    /// Whether any storage work is running or queued (a clean shutdown waits for none).
+    public var isIdle: Bool { operations.isEmpty && gate.isEmpty }
+
+    /// Whether nothing at all is tracked: no requests, calls, storage or groups. For tests of
+    /// the bounds (every table empties once its requests are answered).
+    public var isQuiescent: Bool { writes.isEmpty && reads.isEmpty && calls.isEmpty && isIdle && groups.isEmpty }
+}
+
+/// What the core needs to know of the cluster at an event: the ring, who is reachable, and
+/// which partitions are still arriving here by handoff. Built by the shell from membership.
+public struct ClusterView {
+    public var ring: Ring?
+    public var isReachable: (NodeID) -> Bool
+    /// A partition gained in a ring change whose data is still arriving: reads refuse it.
+    public var isPending: (Int) -> Bool
+
+    public init(ring: Ring?, isReachable: @escaping (NodeID) -> Bool, isPending: @escaping (Int) -> Bool = { _ in false }) {
+        self.ring = ring
+        self.isReachable = isReachable
+        self.isPending = isPending
+    }
+}
+
+/// Who forwarded a write and its id there: coordinated at most once.
+struct ForwardKey: Hashable, Sendable {
+    var node: NodeID
+    var id: UInt64
+}
