@@ -66,9 +66,9 @@ struct HandshakeMachineTests {
     func plain() {
         let (left, right) = Self.run(Self.configuration(), Self.configuration(node: WireSamples.b, address: "127.0.0.2:7000"))
         #expect(left == [.established(Handshake.Peer(
-            node: WireSamples.b, clusterName: "alpha", listenAddress: "127.0.0.2:7000", version: 1, authenticated: false))])
+            node: WireSamples.b, clusterName: "alpha", listenAddress: "127.0.0.2:7000", version: Handshake.protocolVersion, authenticated: false))])
         #expect(right == [.established(Handshake.Peer(
-            node: WireSamples.a, clusterName: "alpha", listenAddress: "127.0.0.1:7000", version: 1, authenticated: false))])
+            node: WireSamples.a, clusterName: "alpha", listenAddress: "127.0.0.1:7000", version: Handshake.protocolVersion, authenticated: false))])
     }
 
     @Test("same secret: both sides prove it and establish authenticated")
@@ -90,7 +90,7 @@ struct HandshakeMachineTests {
 
     @Test("another protocol version is refused")
     func wrongVersion() {
-        let (left, right) = Self.run(Self.configuration(version: 2), Self.configuration(node: WireSamples.b))
+        let (left, right) = Self.run(Self.configuration(version: Handshake.protocolVersion + 1), Self.configuration(node: WireSamples.b))
         #expect(Self.refusal(right) == .unsupportedVersion)
         #expect(Self.refusal(left) == .unsupportedVersion)
     }

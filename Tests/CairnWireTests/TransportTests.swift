@@ -276,7 +276,7 @@ struct TransportTests {
             let server = try await TestNode.start(host: "127.0.0.2", node: b, group: group, logger: log.logger)
             let raw = try await RawConnection.open(to: server.server.listenAddress, group: group)
             var hello = Handshake.Message.hello(Handshake.Hello(
-                version: 2, clusterName: "alpha", node: a, listenAddress: "127.0.0.1:1",
+                version: Handshake.protocolVersion + 1, clusterName: "alpha", node: a, listenAddress: "127.0.0.1:1",
                 nonce: [UInt8](repeating: 1, count: Handshake.nonceBytes), requiresProof: false)).frame()
             hello.requestID = 0
             try await raw.write(hello)
