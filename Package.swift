@@ -70,6 +70,7 @@ let package = Package(
             name: "CairnHTTP",
             dependencies: [
                 "CairnCore",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -9,22 +9,34 @@ import NIOHTTP1
 /// one request at a time and holds pipelined ones back until the response to the current one
 /// has ended, so responses leave in request order. The service task is cancelled when the
 /// connection closes.
+///
+/// A data request first takes a slot of the server's `InFlightLimit`, or is answered `503
+/// overloaded` without reaching the service. The slot is given back once its response has been
+/// written to the socket (or, when the connection closed meanwhile, once the service returned).
+/// A pipelined request that arrives while the previous response is still being written takes
+/// over that response's slot, so one connection never needs two.
 final class APIChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let service: any KeyValueService
     private let lingerTimeout: TimeAmount
+    private let inFlightLimit: InFlightLimit
     private var assembler: RequestAssembler
     private var inFlight: Task<Void, Never>?
     private var isActive = true
     private var lingerTimer: Scheduled<Void>?
+    /// A slot held by a response that is sent but not yet written out: the first of its write
+    /// completing or the next data request on this connection takes it.
+    private var slotAwaitingWrite = false
 
     /// `lingerTimeout` bounds how long a connection refused mid-body keeps draining input after
-    /// its error response before it is closed outright.
-    init(service: any KeyValueService, limits: APILimits, lingerTimeout: TimeAmount) {
+    /// its error response before it is closed outright; `inFlightLimit` is shared by every
+    /// connection of the server.
+    init(service: any KeyValueService, limits: APILimits, lingerTimeout: TimeAmount, inFlightLimit: InFlightLimit) {
         self.service = service
         self.lingerTimeout = lingerTimeout
+        self.inFlightLimit = inFlightLimit
         self.assembler = RequestAssembler(limits: limits, replicationFactor: service.replicationFactor)
     }
 
@@ -85,6 +97,18 @@ final class APIChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
             let head = HTTPResponseHead(version: .http1_1, status: .continue)
             context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
         case .dispatch(let request, let version, let keepAlive):
+            let holdsSlot = request.takesInFlightSlot
+            if holdsSlot {
+                if slotAwaitingWrite {
+                    slotAwaitingWrite = false
+                } else if !inFlightLimit.acquire() {
+                    send(inFlightLimit.overloadedResponse, version: version, keepAlive: keepAlive, linger: false,
+                         context: context)
+                    return
+                }
+            } else if case .metrics = request {
+                inFlightLimit.recordGauge()
+            }
             let promise = context.eventLoop.makePromise(of: APIResponse.self)
             let service = self.service
             inFlight = Task {
@@ -92,8 +116,12 @@ final class APIChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             promise.futureResult.assumeIsolated().whenSuccess { response in
                 self.inFlight = nil
-                guard self.isActive else { return }
-                self.send(response, version: version, keepAlive: keepAlive, linger: false, context: context)
+                guard self.isActive else {
+                    if holdsSlot { self.inFlightLimit.release() }
+                    return
+                }
+                self.send(response, version: version, keepAlive: keepAlive, linger: false, holdsSlot: holdsSlot,
+                          context: context)
             }
         case .respond(let response, let version, let keepAlive):
             send(response, version: version, keepAlive: keepAlive, linger: false, context: context)
@@ -105,8 +133,11 @@ final class APIChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Writes one whole response. Without keep-alive the connection then closes; with `linger`
     /// it first closes only its output and drains input for up to `lingerTimeout`, so the
     /// client, still sending the body being refused, reads the response instead of a reset.
+    /// `holdsSlot`: the response is to a request holding an in-flight slot, given back once the
+    /// response is written (or handed to the next request, see `slotAwaitingWrite`).
     private func send(
-        _ response: APIResponse, version: HTTPVersion, keepAlive: Bool, linger: Bool, context: ChannelHandlerContext
+        _ response: APIResponse, version: HTTPVersion, keepAlive: Bool, linger: Bool, holdsSlot: Bool = false,
+        context: ChannelHandlerContext
     ) {
         var headers = response.headers
         headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
@@ -123,10 +154,18 @@ final class APIChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         // Before `.end`: writing it may deliver the next pipelined request at once.
         assembler.responseSent()
+        if holdsSlot { slotAwaitingWrite = true }
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
-        guard !keepAlive else { return }
+        guard holdsSlot || !keepAlive else { return }
         written.futureResult.assumeIsolated().whenComplete { _ in
+            // Written, or failed because the connection closed: either way the slot is free,
+            // unless a pipelined request took it over meanwhile.
+            if holdsSlot, self.slotAwaitingWrite {
+                self.slotAwaitingWrite = false
+                self.inFlightLimit.release()
+            }
+            guard !keepAlive else { return }
             if linger {
                 self.closeOutputAndLinger(context: context)
             } else {

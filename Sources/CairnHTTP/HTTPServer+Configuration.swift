@@ -19,6 +19,11 @@ extension HTTPServer {
         public var backlog: Int32
         /// The most header bytes a request may carry (a maximal `X-Cairn-Context` fits).
         public var maxHeaderBytes: Int
+        /// The most data requests (GET, PUT, DELETE, scan, CAS) served at once across all
+        /// connections, from when one is handed to the service until its response is written.
+        /// One more is answered `503 overloaded` with `Retry-After: 1` at once. `/health`,
+        /// `/metrics` and `/v1/cluster…` are not counted. At least 1.
+        public var maxInFlight: Int
 
         public init(
             host: String = "127.0.0.1",
@@ -27,7 +32,8 @@ extension HTTPServer {
             idleTimeout: Duration = .seconds(60),
             lingerTimeout: Duration = .seconds(2),
             backlog: Int32 = 256,
-            maxHeaderBytes: Int? = nil
+            maxHeaderBytes: Int? = nil,
+            maxInFlight: Int = Self.defaultMaxInFlight
         ) {
             self.host = host
             self.port = port
@@ -36,7 +42,12 @@ extension HTTPServer {
             self.lingerTimeout = lingerTimeout
             self.backlog = backlog
             self.maxHeaderBytes = maxHeaderBytes ?? max(80 << 10, limits.maxContextHeaderBytes + (16 << 10))
+            self.maxInFlight = maxInFlight
         }
+
+        /// The default of `maxInFlight`: as many as the internode transport lets one node have
+        /// outstanding to a peer.
+        public static let defaultMaxInFlight = 1024
 
         var decoderLimits: NIOHTTPDecoderLimitConfiguration {
             var decoderLimits = NIOHTTPDecoderLimitConfiguration()

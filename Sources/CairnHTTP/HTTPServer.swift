@@ -10,7 +10,8 @@ import Synchronization
 /// into a buffer bounded by `APILimits`; every malformed request gets a 4xx with a JSON error
 /// body and the server stays up. `stop` shuts down gracefully: it stops accepting, lets each
 /// connection finish the request in progress, and closes whatever is left after the grace
-/// period.
+/// period. At most `Configuration.maxInFlight` data requests are served at once across all
+/// connections; the one beyond is answered `503 overloaded` (`InFlightLimit`).
 public final class HTTPServer: Sendable {
     private enum State {
         case idle
@@ -34,6 +35,7 @@ public final class HTTPServer: Sendable {
     private let configuration: Configuration
     private let group: any EventLoopGroup
     private let shared = Mutex(Shared())
+    private let inFlightLimit: InFlightLimit
 
     /// A server for `service`; nothing listens until `start`.
     public init(
@@ -44,7 +46,11 @@ public final class HTTPServer: Sendable {
         self.service = service
         self.configuration = configuration
         self.group = group
+        self.inFlightLimit = InFlightLimit(limit: configuration.maxInFlight)
     }
+
+    /// Data requests being served now (at most `Configuration.maxInFlight`).
+    public var requestsInFlight: Int { inFlightLimit.current }
 
     /// The address the server listens on while it runs (with the actual port when the
     /// configuration asked for port 0).
@@ -106,6 +112,7 @@ public final class HTTPServer: Sendable {
     private func bootstrap() -> ServerBootstrap {
         let service = self.service
         let configuration = self.configuration
+        let inFlightLimit = self.inFlightLimit
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: configuration.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -127,7 +134,7 @@ public final class HTTPServer: Sendable {
                     try pipeline.addHandler(
                         APIChannelHandler(
                             service: service, limits: configuration.limits,
-                            lingerTimeout: TimeAmount(configuration.lingerTimeout)))
+                            lingerTimeout: TimeAmount(configuration.lingerTimeout), inFlightLimit: inFlightLimit))
                 }
             }
     }

@@ -26,6 +26,9 @@ public struct NodeConfiguration: Sendable {
     public var secret: [UInt8]?
     /// How long a client request may take before it fails with a timeout.
     public var requestTimeoutMilliseconds: UInt64
+    /// The most client data requests (GET, PUT, DELETE, scan, CAS) the HTTP server serves at
+    /// once; one more is answered `503 overloaded` with `Retry-After` (docs/api.md).
+    public var maxInFlight: Int
     /// Durability of stored objects and hints. `always`: a replica acknowledges a write only
     /// once it is fsynced (group commit shares the fsync among concurrent writes).
     public var durability: Durability
@@ -52,6 +55,7 @@ public struct NodeConfiguration: Sendable {
         self.writeQuorum = 2
         self.secret = nil
         self.requestTimeoutMilliseconds = 2_000
+        self.maxInFlight = 1024
         self.durability = .always
         self.maxKeyBytes = 1024
         self.maxValueBytes = 4 << 20
@@ -80,6 +84,7 @@ public struct NodeConfiguration: Sendable {
         guard !clusterName.isEmpty, clusterName.utf8.count <= 64 else { throw fail("--cluster must be 1...64 bytes") }
         if let secret, secret.count < 16 { throw fail("the cluster secret must be at least 16 bytes") }
         guard requestTimeoutMilliseconds >= 10 else { throw fail("request timeout below 10 ms") }
+        guard (1...1_000_000).contains(maxInFlight) else { throw fail("--max-in-flight \(maxInFlight) outside 1...1000000") }
         guard (1...(1 << 16)).contains(maxKeyBytes), (1...(64 << 20)).contains(maxValueBytes) else {
             throw fail("key limit 1...65536 and value limit 1...64 MiB")
         }

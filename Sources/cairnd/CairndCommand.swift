@@ -21,8 +21,8 @@ struct CairndCommand: AsyncParsableCommand {
         discussion: """
             Settings come from flags, then the environment (CAIRN_DATA, CAIRN_LISTEN, CAIRN_HTTP, \
             CAIRN_SEEDS, CAIRN_CLUSTER, CAIRN_PARTITIONS, CAIRN_N, CAIRN_R, CAIRN_W, CAIRN_SECRET_FILE, \
-            CAIRN_DURABILITY, CAIRN_LOG_LEVEL), then a config file of `name = value` lines (--config; \
-            the same names in lower case: data, listen, http, seeds, …), then defaults. \
+            CAIRN_DURABILITY, CAIRN_LOG_LEVEL, CAIRN_MAX_IN_FLIGHT), then a config file of `name = value` lines (--config; \
+            the same names in lower case: data, listen, http, seeds, …, max_in_flight), then defaults. \
             SIGTERM or SIGINT stops the node cleanly. See docs/operations.md.
             """)
 
@@ -50,6 +50,8 @@ struct CairndCommand: AsyncParsableCommand {
     var durability: String?
     @Option(help: "trace, debug, info (default), notice, warning, error.")
     var logLevel: String?
+    @Option(help: "Most client data requests served at once; past it 503 overloaded (default 1024).")
+    var maxInFlight: Int?
     @Option(help: "Config file of `name = value` lines.")
     var config: String?
 
@@ -72,7 +74,8 @@ struct CairndCommand: AsyncParsableCommand {
         try await node.start()
         let server = HTTPServer(
             service: NodeService(node: node, metrics: { registry.emitToString() }),
-            configuration: HTTPServer.Configuration(host: configuration.httpHost, port: configuration.httpPort))
+            configuration: HTTPServer.Configuration(
+                host: configuration.httpHost, port: configuration.httpPort, maxInFlight: configuration.maxInFlight))
         do {
             try await server.start()
         } catch {

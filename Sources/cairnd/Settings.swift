@@ -14,7 +14,10 @@ struct Settings {
     var values: [String: String] = [:]
     var logLevel: Logger.Level = .info
 
-    static let names = ["data", "listen", "http", "seeds", "cluster", "partitions", "n", "r", "w", "secret-file", "durability", "log-level"]
+    static let names = [
+        "data", "listen", "http", "seeds", "cluster", "partitions", "n", "r", "w", "secret-file", "durability", "log-level",
+        "max-in-flight",
+    ]
 
     init(command: CairndCommand) throws {
         let flags: [String: String?] = [
@@ -22,6 +25,7 @@ struct Settings {
             "cluster": command.cluster, "partitions": command.partitions.map(String.init), "n": command.replicas.map(String.init),
             "r": command.readQuorum.map(String.init), "w": command.writeQuorum.map(String.init),
             "secret-file": command.secretFile, "durability": command.durability, "log-level": command.logLevel,
+            "max-in-flight": command.maxInFlight.map(String.init),
         ]
         var file: [String: String] = [:]
         if let path = command.config ?? Self.environment("CAIRN_CONFIG") { file = try Self.readConfigFile(path) }
@@ -49,7 +53,9 @@ struct Settings {
         for (number, rawLine) in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
             guard !line.allSatisfy(\.isWhitespace) else { continue }
-            let parts = line.split(separator: "=", maxSplits: 1).map(\.trimmingWhitespace)
+            var parts = line.split(separator: "=", maxSplits: 1).map(\.trimmingWhitespace)
+            // A name is written as its flag (`max-in-flight`) or with underscores (`max_in_flight`).
+            if !parts.isEmpty { parts[0] = String(parts[0].map { $0 == "_" ? "-" : $0 }) }
             guard parts.count == 2, names.contains(parts[0]) else {
                 throw ValidationError("\(path):\(number + 1): expected `name = value` with a known name (\(names.joined(separator: ", ")))")
             }
@@ -71,6 +77,7 @@ struct Settings {
         configuration.replicas = try Self.integer(values["n"], name: "--n") ?? configuration.replicas
         configuration.readQuorum = try Self.integer(values["r"], name: "--r") ?? min(configuration.readQuorum, configuration.replicas)
         configuration.writeQuorum = try Self.integer(values["w"], name: "--w") ?? min(configuration.writeQuorum, configuration.replicas)
+        configuration.maxInFlight = try Self.integer(values["max-in-flight"], name: "--max-in-flight") ?? configuration.maxInFlight
         if let durability = values["durability"] {
             guard let parsed = Durability(parsing: durability) else { throw ValidationError("--durability must be always, interval:MS or none") }
             configuration.durability = parsed

@@ -7,7 +7,9 @@ import CairnHTTP
 /// replica.
 /// Membership is a list of members whose status `leave` and `remove` change. Failures can be
 /// injected per operation, and reads of keys starting with "slow" take `slowReadDelay`, to test
-/// response order on pipelined connections and client timeouts.
+/// response order on pipelined connections and client timeouts. Reads of keys starting with
+/// "held" wait until `releaseHeldReads()`, to keep requests in flight for as long as a test
+/// needs without depending on how long anything takes.
 ///
 /// Shared by CairnHTTPTests and CairnClientTests (a test-only target, not a product).
 public actor InMemoryKeyValueService: KeyValueService {
@@ -42,6 +44,9 @@ public actor InMemoryKeyValueService: KeyValueService {
     private var injected: [String: any Error] = [:]
     /// What each call received, in order, for tests that check the arguments.
     public private(set) var calls: [String] = []
+    /// Reads of "held…" keys waiting for `releaseHeldReads()`.
+    private var heldReads: [CheckedContinuation<Void, Never>] = []
+    private var heldReadsReleased = false
 
     public init(
         replicationFactor: Int = 3, siblingLimit: Int = 4,
@@ -60,6 +65,16 @@ public actor InMemoryKeyValueService: KeyValueService {
 
     public func failNext(_ operation: String, with error: any Error) { injected[operation] = error }
 
+    /// Reads of "held…" keys waiting now.
+    public var heldReadsWaiting: Int { heldReads.count }
+
+    /// Lets every waiting read of a "held…" key go on, and every later one pass at once.
+    public func releaseHeldReads() {
+        heldReadsReleased = true
+        for read in heldReads { read.resume() }
+        heldReads = []
+    }
+
     private func record(_ operation: String, _ detail: String = "") throws {
         calls.append(detail.isEmpty ? operation : "\(operation) \(detail)")
         if let error = injected.removeValue(forKey: operation) { throw error }
@@ -68,6 +83,9 @@ public actor InMemoryKeyValueService: KeyValueService {
     public func get(key: [UInt8], r: Int?) async throws -> ReadResult {
         try record("get", "r=\(r.map(String.init) ?? "-")")
         if key.starts(with: Array("slow".utf8)) { try await Task.sleep(for: slowReadDelay) }
+        if key.starts(with: Array("held".utf8)), !heldReadsReleased {
+            await withCheckedContinuation { heldReads.append($0) }
+        }
         guard let object = objects[key] else { return .absent }
         return ReadResult(siblings: object.values(atMilliseconds: nowMilliseconds), context: object.join())
     }

@@ -15,15 +15,21 @@ import Testing
     final class Connection: Sendable {
         let channel = NIOAsyncTestingChannel()
         let service: InMemoryKeyValueService
+        let inFlightLimit: InFlightLimit
 
-        init(service: InMemoryKeyValueService = InMemoryKeyValueService()) async throws {
+        init(
+            service: InMemoryKeyValueService = InMemoryKeyValueService(), inFlightLimit: InFlightLimit = InFlightLimit(limit: 1024)
+        ) async throws {
             self.service = service
+            self.inFlightLimit = inFlightLimit
             let channel = self.channel
             try await channel.eventLoop.submit {
                 try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                     withPipeliningAssistance: true, withErrorHandling: false)
                 try channel.pipeline.syncOperations.addHandler(
-                    APIChannelHandler(service: service, limits: APIChannelHandlerTests.limits, lingerTimeout: .milliseconds(200)))
+                    APIChannelHandler(
+                        service: service, limits: APIChannelHandlerTests.limits, lingerTimeout: .milliseconds(200),
+                        inFlightLimit: inFlightLimit))
             }.get()
             try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9))
             #expect(channel.isActive)
@@ -156,6 +162,37 @@ import Testing
         #expect(responses.map(\.status) == [200, 200, 404, 200])
         #expect(try responses[1].json()["value"] == "s")
         #expect(try responses[3].json()["keys"] == [["key": "slow1"]])
+    }
+
+    @Test func pipelinedRequestsShareOneInFlightSlot() async throws {
+        // With a cap of 1, each pipelined request takes over the slot of the response before it.
+        let limit = InFlightLimit(limit: 1)
+        let connection = try await Connection(inFlightLimit: limit)
+        var batch: [UInt8] = []
+        for index in 0..<5 {
+            batch += rawRequest("PUT", "/v1/keys/slow\(index)", json: #"{"value": "v"}"#)
+            batch += rawRequest("GET", "/v1/keys/slow\(index)")
+        }
+        try await connection.send(batch)
+        let responses = try await connection.responses(10)
+        #expect(responses.map(\.status) == Array(repeating: 200, count: 10))
+        try await connection.channel.eventLoop.submit {}.get()  // the last write's completion has run
+        #expect(limit.current == 0)
+        // A second connection sharing the limit is refused while the first holds the slot.
+        let other = try await Connection(service: connection.service, inFlightLimit: limit)
+        #expect(limit.acquire())
+        try await other.send(rawRequest("GET", "/v1/keys/slow0"))
+        let refused = try await other.response()
+        #expect(refused.status == 503)
+        #expect(refused.errorCode == "overloaded")
+        #expect(refused.header("Retry-After") == "1")
+        try await other.send(rawRequest("GET", "/health"))
+        #expect(try await other.response().status == 200, "health takes no slot")
+        limit.release()
+        try await other.send(rawRequest("GET", "/v1/keys/slow0"))
+        #expect(try await other.response().status == 200)
+        try await other.channel.eventLoop.submit {}.get()
+        #expect(limit.current == 0)
     }
 
     @Test func anIdleConnectionIsClosedButNotOneAwaitingTheService() async throws {

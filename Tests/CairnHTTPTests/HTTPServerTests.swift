@@ -12,11 +12,13 @@ import Testing
 
     func withServer(
         service: InMemoryKeyValueService = InMemoryKeyValueService(),
+        maxInFlight: Int = HTTPServer.Configuration.defaultMaxInFlight,
         _ body: (HTTPServer, SocketAddress) async throws -> Void
     ) async throws {
         let server = HTTPServer(
             service: service,
-            configuration: HTTPServer.Configuration(host: "127.0.0.1", port: 0, limits: Self.limits, lingerTimeout: .milliseconds(500)))
+            configuration: HTTPServer.Configuration(
+                host: "127.0.0.1", port: 0, limits: Self.limits, lingerTimeout: .milliseconds(500), maxInFlight: maxInFlight))
         let address = try await server.start()
         #expect(address.port != 0)
         #expect(server.localAddress?.port == address.port)
@@ -218,5 +220,92 @@ import Testing
             try await Conversation.with(address) { _ in }
         }
         await #expect(throws: HTTPServer.StateError.self) { try await server.start() }
+    }
+
+    @Test func pastTheInFlightCapDataRequestsGet503UntilSlotsFree() async throws {
+        let service = InMemoryKeyValueService()
+        let cap = 3
+        try await withServer(service: service, maxInFlight: cap) { server, address in
+            try await Conversation.with(address) { client in
+                for key in ["held0", "held1", "held2", "other"] {
+                    try await client.send(rawRequest("PUT", "/v1/keys/\(key)", json: #"{"value": "v"}"#))
+                    #expect(try await client.response().status == 200)
+                }
+            }
+            try await withThrowingTaskGroup(of: Int.self) { slow in
+                // Fill the cap: one read per connection, each held in the service.
+                for index in 0..<cap {
+                    slow.addTask {
+                        try await Conversation.with(address) { client in
+                            try await client.send(rawRequest("GET", "/v1/keys/held\(index)"))
+                            return try await client.response().status
+                        }
+                    }
+                }
+                try await withTimeout {
+                    while await service.heldReadsWaiting < cap { try await Task.sleep(for: .milliseconds(5)) }
+                }
+                #expect(server.requestsInFlight == cap)
+
+                try await Conversation.with(address) { client in
+                    // Every data request is refused at once, and the connection stays usable.
+                    for request in [
+                        rawRequest("GET", "/v1/keys/other"),
+                        rawRequest("PUT", "/v1/keys/other", json: #"{"value": "w"}"#),
+                        rawRequest("GET", "/v1/keys?prefix=o"),
+                    ] {
+                        try await client.send(request)
+                        let refused = try await client.response()
+                        #expect(refused.status == 503)
+                        #expect(refused.errorCode == "overloaded")
+                        #expect(refused.header("Retry-After") == "1")
+                        #expect(refused.header("Connection") == nil)
+                        #expect(try refused.json()["error"]?["detail"] == ["limit": 3, "retry_after_seconds": 1])
+                    }
+                    // Health, metrics and cluster status take no slot.
+                    for path in ["/health", "/metrics", "/v1/cluster"] {
+                        try await client.send(rawRequest("GET", path))
+                        #expect(try await client.response().status == 200, "\(path)")
+                    }
+                }
+                #expect(await service.calls.filter { $0.hasPrefix("put") }.count == 4, "a refused request never reaches the service")
+                #expect(server.requestsInFlight == cap)
+
+                await service.releaseHeldReads()
+                for try await status in slow { #expect(status == 200) }
+            }
+            // A slot is free once its response is written, which may trail the client's read.
+            try await withTimeout {
+                while server.requestsInFlight > 0 { try await Task.sleep(for: .milliseconds(5)) }
+            }
+            try await Conversation.with(address) { client in
+                try await client.send(rawRequest("GET", "/v1/keys/other"))
+                let served = try await client.response()
+                #expect(served.status == 200)
+                #expect(try served.json()["value"] == "v")
+            }
+        }
+    }
+
+    @Test func aClosedConnectionGivesItsSlotBackWhenTheServiceReturns() async throws {
+        let service = InMemoryKeyValueService()
+        try await withServer(service: service, maxInFlight: 1) { server, address in
+            try await Conversation.with(address) { client in
+                try await client.send(rawRequest("GET", "/v1/keys/held"))
+                try await withTimeout {
+                    while await service.heldReadsWaiting < 1 { try await Task.sleep(for: .milliseconds(5)) }
+                }
+            }
+            // The client is gone; its request still holds the slot until the service returns.
+            #expect(server.requestsInFlight == 1)
+            await service.releaseHeldReads()
+            try await withTimeout {
+                while server.requestsInFlight > 0 { try await Task.sleep(for: .milliseconds(5)) }
+            }
+            try await Conversation.with(address) { client in
+                try await client.send(rawRequest("GET", "/v1/keys/held"))
+                #expect(try await client.response().status == 404)
+            }
+        }
     }
 }
