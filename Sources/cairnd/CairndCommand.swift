@@ -2,14 +2,10 @@ import ArgumentParser
 import CairnHTTP
 import CairnNode
 import CairnStorage
-import Dispatch
 import Logging
 import Metrics
 import Prometheus
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import ServiceLifecycle
 
 /// `cairnd`: one Cairn node. Every node is started the same way; the first one without seeds
 /// starts a cluster, every other joins through any seed (DESIGN.md §3).
@@ -52,75 +48,49 @@ struct CairndCommand: AsyncParsableCommand {
     var logLevel: String?
     @Option(help: "Most client data requests served at once; past it 503 overloaded (default 1024).")
     var maxInFlight: Int?
+
     @Option(help: "Config file of `name = value` lines.")
     var config: String?
 
     func run() async throws {
         let settings = try Settings(command: self)
         let configuration = try settings.nodeConfiguration()
-        var logger = Logger(label: "cairnd")
-        logger.logLevel = settings.logLevel
         let level = settings.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
-        logger = Logger(label: "cairnd")
+        let logger = Logger(label: "cairnd")
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
         let node = try Node(configuration: configuration, logger: logger)
-        try await node.start()
         let server = HTTPServer(
             service: NodeService(node: node, metrics: { registry.emitToString() }),
             configuration: HTTPServer.Configuration(
                 host: configuration.httpHost, port: configuration.httpPort, maxInFlight: configuration.maxInFlight))
-        do {
-            try await server.start()
-        } catch {
-            await node.stop()
-            throw error
-        }
-        logger.info("cairnd ready", metadata: [
-            "cairn.node": "\(node.id)", "cairn.listen": "\(configuration.listenAddress)", "cairn.http": "\(configuration.httpAddress)",
-        ])
-        let signal = await Self.waitForTermination()
-        logger.info("stopping", metadata: ["cairn.signal": "\(signal)"])
-        await server.stop(gracePeriod: .seconds(5))
-        await node.stop()
+        let (nodeStarted, nodeStartedContinuation) = AsyncThrowingStream<Void, any Error>.makeStream()
+        // Started in this order; on SIGTERM or SIGINT shut down in the reverse one (the HTTP
+        // server with its grace period, then the node). If either fails, the other is shut down
+        // gracefully too and the error ends the command.
+        let services: [any Service] = [
+            NodeLifecycle(node: node, started: nodeStartedContinuation),
+            HTTPLifecycle(
+                server: server, nodeStarted: nodeStarted, gracePeriod: .seconds(5), logger: logger,
+                readyMetadata: [
+                    "cairn.node": "\(node.id)", "cairn.listen": "\(configuration.listenAddress)",
+                    "cairn.http": "\(configuration.httpAddress)",
+                ]),
+        ]
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services.map {
+                    .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
+                          failureTerminationBehavior: .gracefullyShutdownGroup)
+                },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
     }
-
-    /// Suspends until SIGTERM or SIGINT arrives; returns its name.
-    static func waitForTermination() async -> String {
-        await withCheckedContinuation { continuation in
-            let queue = DispatchQueue(label: "cairnd.signals")
-            let once = SignalOnce(continuation)
-            for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
-                Glibc.signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-                source.setEventHandler { once.fire(name) }
-                source.resume()
-                SignalOnce.keep(source)
-            }
-        }
-    }
-}
-
-/// Resumes the waiting continuation on the first signal only.
-final class SignalOnce: @unchecked Sendable {
-    private var continuation: CheckedContinuation<String, Never>?
-    private let lock = DispatchQueue(label: "cairnd.signal-once")
-    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
-
-    init(_ continuation: CheckedContinuation<String, Never>) { self.continuation = continuation }
-
-    func fire(_ name: String) {
-        lock.sync {
-            continuation?.resume(returning: name)
-            continuation = nil
-        }
-    }
-
-    static func keep(_ source: any DispatchSourceSignal) { sources.append(source) }
 }

@@ -1,0 +1,56 @@
+import CairnHTTP
+import CairnNode
+import Logging
+import ServiceLifecycle
+
+/// The node as a `Service`: `run` starts it, tells `started` (or fails it with the error), waits
+/// for graceful shutdown and stops it.
+struct NodeLifecycle: Service, CustomStringConvertible {
+    let node: Node
+    let started: AsyncThrowingStream<Void, any Error>.Continuation
+
+    var description: String { "node" }
+
+    func run() async throws {
+        do {
+            try await node.start()
+        } catch {
+            started.finish(throwing: error)
+            throw error
+        }
+        started.yield()
+        started.finish()
+        // Cancellation (only if the group itself is cancelled) stops the node as well.
+        try? await gracefulShutdown()
+        // In a task of its own so that a cancelled caller cannot cut the flush and close short.
+        await Task { await node.stop() }.value
+    }
+}
+
+/// The HTTP server as a `Service`: `run` waits until the node serves, starts the server, waits
+/// for graceful shutdown and stops it, letting requests in progress finish for `gracePeriod`.
+/// A shutdown while the node is still starting ends it before the server ever listens.
+struct HTTPLifecycle: Service, CustomStringConvertible {
+    let server: HTTPServer
+    let nodeStarted: AsyncThrowingStream<Void, any Error>
+    let gracePeriod: Duration
+    let logger: Logger
+    let readyMetadata: Logger.Metadata
+
+    var description: String { "HTTP server" }
+
+    func run() async throws {
+        let nodeStarted = self.nodeStarted
+        // `nil` from the stream: the wait was cancelled by a graceful shutdown.
+        let nodeIsUp = try await cancelWhenGracefulShutdown {
+            var events = nodeStarted.makeAsyncIterator()
+            return try await events.next() != nil
+        }
+        guard nodeIsUp else { return }
+        try await server.start()
+        logger.info("cairnd ready", metadata: readyMetadata)
+        try? await gracefulShutdown()
+        logger.info("stopping")
+        await server.stop(gracePeriod: gracePeriod)
+    }
+}
