@@ -3,7 +3,8 @@ import Testing
 
 /// Real `cairnd` processes on loopback addresses 127.0.0.1…9 for the multi-process tests.
 /// Each test uses its own port pair, so tests never see each other's nodes; every node's log
-/// is kept and printed when a test fails.
+/// is kept and printed when a test fails. The test's own requests (curl) come from
+/// 127.0.0.100, an address no node has.
 final class LocalCluster: @unchecked Sendable {
     let directory: String
     let internodePort: Int
@@ -11,6 +12,9 @@ final class LocalCluster: @unchecked Sendable {
     let cluster: String
     private(set) var processes: [Int: Process] = [:]
     private var arguments: [Int: [String]] = [:]
+    private var environments: [Int: [String: String]] = [:]
+    /// The source address of every test request.
+    static let clientAddress = "127.0.0.100"
 
     init(name: String, portOffset: Int, cluster: String = "test") throws {
         directory = NSTemporaryDirectory() + "cairn-node-tests-\(name)-\(getpid())"
@@ -40,8 +44,9 @@ final class LocalCluster: @unchecked Sendable {
     func internode(_ node: Int) -> String { "127.0.0.\(node):\(internodePort)" }
     func logPath(_ node: Int) -> String { directory + "/node\(node).log" }
 
-    /// Starts node `node` (joining through node 1 unless it is node 1, or through `seed`).
-    func start(_ node: Int, cluster: String? = nil, seed: Int? = 1) throws {
+    /// Starts node `node` (joining through node 1 unless it is node 1, or through `seed`), with
+    /// `environment` added to the test's own (kept for restarts).
+    func start(_ node: Int, cluster: String? = nil, seed: Int? = 1, environment: [String: String]? = nil) throws {
         var args = arguments[node] ?? [
             "--data", directory + "/node\(node)", "--listen", internode(node), "--http", http(node),
             "--cluster", cluster ?? self.cluster, "--partitions", "16", "--log-level", "info",
@@ -51,6 +56,8 @@ final class LocalCluster: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.cairnd)
         process.arguments = args
+        if let environment { environments[node] = environment }
+        process.environment = ProcessInfo.processInfo.environment.merging(environments[node] ?? [:]) { $1 }
         if !FileManager.default.fileExists(atPath: logPath(node)) {
             _ = FileManager.default.createFile(atPath: logPath(node), contents: nil)
         }
@@ -69,7 +76,15 @@ final class LocalCluster: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// Sends `signal` to node `node` without waiting (SIGSTOP, SIGCONT).
+    func signal(_ node: Int, _ signal: Int32) {
+        guard let process = processes[node], process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, signal)
+    }
+
     func stopAll() {
+        // A stopped (SIGSTOP) node would never act on SIGTERM: continue it first.
+        for node in processes.keys.sorted() { signal(node, SIGCONT) }
         for node in processes.keys.sorted() where processes[node]!.isRunning { kill(node, signal: SIGTERM) }
     }
 
@@ -101,7 +116,9 @@ final class LocalCluster: @unchecked Sendable {
                  bodyFile: String? = nil) -> Response {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var args = ["curl", "-s", "-S", "-m", "10", "-D", "-", "-X", method, "http://\(http(node))\(path)"]
+        var args = [
+            "curl", "-s", "-S", "-m", "10", "--interface", Self.clientAddress, "-D", "-", "-X", method, "http://\(http(node))\(path)",
+        ]
         for (name, value) in headers { args += ["-H", "\(name): \(value)"] }
         if let body { args += ["--data-binary", body] }
         if let bodyFile { args += ["--data-binary", "@" + bodyFile] }
@@ -145,6 +162,15 @@ final class LocalCluster: @unchecked Sendable {
 
     func get(_ node: Int, _ key: String, query: String = "") -> Response {
         request("GET", node, "/v1/keys/\(key)\(query)")
+    }
+
+    /// The value of an unlabelled metric in node `node`'s `/metrics`, `nil` when it is missing.
+    func metric(_ node: Int, _ name: String) -> Double? {
+        let text = request("GET", node, "/metrics").body
+        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Double(line.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces))
+        }
+        return nil
     }
 
     /// The logs of every node, for a failing test.
