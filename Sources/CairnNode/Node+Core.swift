@@ -108,6 +108,18 @@ extension Node {
                 }
                 return .read(record.map { ReplicaRecord(object: $0.object, mintEpoch: $0.mintEpoch, storageTag: $0.storedVersionHash) },
                              hintObjects: objects)
+            case .readTree(let partition):
+                guard partition >= 0, partition < store.partitionCount else { return .tree(nil) }
+                return .tree(try store.tree(partition))
+            case .segmentObjects(let partition, let segments, let after, let limit):
+                let keys = try store.keys(partition: partition, segments: Set(segments))
+                    .filter { key in after.map { $0.lexicographicallyPrecedes(key) } ?? true }
+                let page = keys.prefix(limit)
+                var items: [KeyedObject] = []
+                for key in page {
+                    if let record = try store.read(key, partition: partition) { items.append(KeyedObject(key: key, object: record.object)) }
+                }
+                return .objects(items, next: keys.count > page.count ? page.last : nil)
             case .readHints(let ids):
                 var entries: [HintEntry] = []
                 for id in ids {
@@ -137,7 +149,7 @@ extension Node {
             case .putHint(let entry):
                 try await hintStore.put(HintStore.Entry(hint: entry.hint, key: entry.key, object: entry.object))
                 return .done
-            case .read, .readHints:
+            case .read, .readHints, .readTree, .segmentObjects:
                 return performNow(storage) ?? .failed(StorageFailure("unexpected storage operation"))
             }
         } catch {
@@ -161,9 +173,9 @@ extension Node {
             logger.warning("dropped a hint; asking for anti-entropy", metadata: [
                 "cairn.partition": "\(partition)", "cairn.owner": "\(owner)", "cairn.reason": "\(reason)",
             ])
-            if let ring, ring.preferenceList(for: partition, n: configuration.replicas).contains(id), owner != id {
-                urgentExchanges.append((partition, owner))
-            }
+        case .exchanged(_, _, _, let repaired):
+            metrics.exchanges.increment()
+            metrics.exchangeRepairs.increment(by: repaired)
         case .storageFailed(let context, let failure):
             logger.error("storage failed", metadata: ["cairn.context": "\(context)", "error": "\(failure)"])
         }
@@ -204,7 +216,7 @@ extension StorageCommand {
     var isWrite: Bool {
         switch self {
         case .write, .merge, .putHint: true
-        case .read, .readHints: false
+        case .read, .readHints, .readTree, .segmentObjects: false
         }
     }
 }

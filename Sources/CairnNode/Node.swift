@@ -47,9 +47,6 @@ public actor Node {
     let paxos: PaxosStore
     var wireServer: WireServer?
     var ticker: Task<Void, Never>?
-    var exchangePlan: [(partition: Int, peer: NodeID)] = []
-    var urgentExchanges: [(partition: Int, peer: NodeID)] = []
-    var exchangeRunning = false
     var isStopping = false
     /// Outgoing handoff transfers and their progress, shown by `cairn cluster status`.
     var transfers: [Handoff.Transfer: TransferProgress] = [:]
@@ -160,7 +157,6 @@ public actor Node {
             host: configuration.listenHost, port: configuration.listenPort, identity: identity, group: group,
             handler: handler, logger: logger)
         try files.saveMembership(membership.state, me: id, address: configuration.listenAddress)
-        if let ring = membership.ring { planExchanges(ring.ring) }
         previousRing = membership.ring?.ring
         drive { core, view, _, _ in core.start(view: view) }
         try restoreHandoffState()

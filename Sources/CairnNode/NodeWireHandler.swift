@@ -8,7 +8,7 @@ struct NodeWireHandler: WireRequestHandler {
 
     func handle(request: WireMessage, from peer: Handshake.Peer) async throws -> WireMessage {
         switch request {
-        case .read, .replicate, .forwardedWrite, .hintBatch:
+        case .read, .replicate, .forwardedWrite, .hintBatch, .merkleHashesRequest, .segmentObjectsRequest:
             return await node.answer(request, from: peer.node)
         case .handoffBatch(let batch):
             do {
@@ -21,10 +21,6 @@ struct NodeWireHandler: WireRequestHandler {
             } catch {
                 return .nack(reason: "\(error)")
             }
-        case .merkleHashesRequest(let partition, let exchange):
-            return try await node.merkleHashes(partition: partition, exchange)
-        case .segmentObjectsRequest(let segments):
-            return .segmentObjects(try await node.segmentObjects(segments))
         case .cas(let key, let message):
             guard let reply = try await node.acceptorReceived(message, key: key) else {
                 return .nack(reason: "no answer to \(request.messageType)")
@@ -46,17 +42,5 @@ struct NodeWireHandler: WireRequestHandler {
         default:
             break
         }
-    }
-}
-
-extension Node {
-    func merkleHashes(partition: Int, _ request: MerkleExchange.Request) throws -> WireMessage {
-        do { try checkPartition(partition) } catch { return .nack(reason: "\(error)") }
-        let tree = try store.tree(partition)
-        let width = 1 << (tree.fanoutBits * request.level)
-        guard request.level >= 0, request.level <= tree.levels, request.indices.allSatisfy({ $0 >= 0 && $0 < width }) else {
-            return .nack(reason: "Merkle request outside the tree: level \(request.level)")
-        }
-        return .merkleHashes(tree.hashes(level: request.level, indices: request.indices))
     }
 }

@@ -56,6 +56,12 @@ public enum StorageCommand: Sendable, Equatable {
     case putHint(HintEntry)
     /// The entries of these hints (missing ones are left out). Completes with `.hints`.
     case readHints([UInt64])
+    /// The Merkle tree of `partition` (nil when this node holds no store of it). Completes
+    /// with `.tree`.
+    case readTree(partition: Int)
+    /// The keys of `partition` whose hash falls in `segments` of its tree, in key order after
+    /// `after`, at most `limit`, with their objects. Completes with `.objects`.
+    case segmentObjects(partition: Int, segments: [Int], after: [UInt8]?, limit: Int)
 }
 
 /// The completion of a `StorageCommand`.
@@ -64,6 +70,9 @@ public enum StorageResult: Sendable {
     case done
     case merged(changed: Bool, object: DVVSet<[UInt8]>)
     case hints([HintEntry])
+    case tree(MerkleTree?)
+    /// A page of objects; `next` is where the following page starts (nil: no more).
+    case objects([KeyedObject], next: [UInt8]?)
     case failed(StorageFailure)
 }
 
@@ -144,6 +153,8 @@ public enum NodeNotice: Sendable, Equatable {
     case hintsDelivered(count: Int)
     /// A hint was dropped (too old, over the byte bound): exchange `partition` with `owner`.
     case hintDropped(partition: Int, owner: NodeID, reason: HintLedger.DropReason)
+    /// An anti-entropy exchange ended: `segments` differed, `repaired` objects changed here.
+    case exchanged(partition: Int, peer: NodeID, segments: Int, repaired: Int)
     /// A storage operation failed; `context` says which.
     case storageFailed(context: String, StorageFailure)
 }

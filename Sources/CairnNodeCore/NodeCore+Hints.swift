@@ -4,13 +4,14 @@ import CairnCore
 /// the index of hints by key (a fallback answers reads with them), handing them back once the
 /// owner is reachable, and dropping them to keep the ledger's bounds.
 extension NodeCore {
-    /// Every maintenance interval: age out hints and retry delivery to reachable owners.
+    /// Every maintenance interval: age out hints, retry delivery to reachable owners, and start
+    /// the next anti-entropy exchange unless one is running.
     public mutating func onMaintenance(view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
         var commands = performHints(ledger.tick(now: wallNow), view: view)
         for owner in ledger.pendingOwners where owner != id && view.isReachable(owner) && !deliveringTo.contains(owner) {
             commands += performHints(ledger.ownerReachable(owner, now: wallNow), view: view)
         }
-        return commands
+        return commands + startExchange(view: view, now: now)
     }
 
     /// The failure detector says `peer` became reachable: hand its hints back now.
@@ -65,6 +66,7 @@ extension NodeCore {
                 if let key = hintKeyOf[hint] { forgetHint(hint, key: key) }
                 commands.append(.deleteHint(hint))
             case .requestAntiEntropy(let partition, let owner, let reason):
+                wantExchange(partition: partition, with: owner, view: view)
                 commands.append(.notice(.hintDropped(partition: partition, owner: owner, reason: reason)))
             }
         }

@@ -6,7 +6,7 @@ extension NodeCore {
     /// Whether `message` is a request of the data path (`onPeerRequest` answers it).
     public static func handles(request message: WireMessage) -> Bool {
         switch message {
-        case .read, .replicate, .forwardedWrite, .hintBatch: true
+        case .read, .replicate, .forwardedWrite, .hintBatch, .merkleHashesRequest, .segmentObjectsRequest: true
         default: false
         }
     }
@@ -57,6 +57,15 @@ extension NodeCore {
                                                    then: .group(group)), view: view, now: now, wallNow: wallNow)
             }
             return commands
+        case .merkleHashesRequest(let partition, let request):
+            if let problem = partitionProblem(partition, view: view) { return [.respond(reply: reply, .nack(reason: problem))] }
+            let operation = newOperation(.answerHashes(reply: reply, request))
+            return [.storage(operation: operation, .readTree(partition: partition))]
+        case .segmentObjectsRequest(let request):
+            if let problem = partitionProblem(request.partition, view: view) { return [.respond(reply: reply, .nack(reason: problem))] }
+            let operation = newOperation(.answerSegments(reply: reply))
+            return [.storage(operation: operation, .segmentObjects(
+                partition: request.partition, segments: request.segments, after: request.after, limit: settings.exchangePageSize))]
         default:
             return [.respond(reply: reply, .nack(reason: "not a data-path request: \(message.messageType)"))]
         }
@@ -114,6 +123,10 @@ extension NodeCore {
             var commands: [NodeCommand] = [.notice(.hintsDelivered(count: ledger.deliveredCount - before))]
             commands += performHints(effects, view: view)
             return commands
+        case .exchangeHashes(let session):
+            return exchangeHashes(session: session, message)
+        case .exchangePage(let session):
+            return exchangePage(session: session, message, view: view, now: now, wallNow: wallNow)
         }
     }
 
@@ -191,6 +204,10 @@ extension NodeCore {
             return [.respond(reply: group.reply, group.failure.map { .nack(reason: $0) } ?? .ack)]
         case .local(let token):
             return [.localMergeDone(token: token, result)]
+        case .exchange(let session):
+            if case .success(true) = result, exchange?.session == session { exchange?.repaired += 1 }
+            if case .failure(let failure) = result { return [.notice(.storageFailed(context: "merging an exchanged object", failure))] }
+            return []
         }
     }
 
@@ -270,6 +287,18 @@ extension NodeCore {
             return commands + leave(key, view: view, now: now, wallNow: wallNow)
         case .hintsForDelivery(let owner):
             return deliver(to: owner, read: result)
+        case .exchangeTree(let session):
+            return exchangeTreeRead(session: session, result)
+        case .exchangePush(let session):
+            return exchangePush(session: session, result)
+        case .answerHashes(let reply, let request):
+            return answerHashes(reply: reply, request: request, result)
+        case .answerSegments(let reply):
+            switch result {
+            case .objects(let items, let next): return [.respond(reply: reply, .segmentObjects(SegmentObjects(items: items, next: next)))]
+            case .failed(let failure): return [.respond(reply: reply, .nack(reason: failure.message))]
+            default: return [.respond(reply: reply, .nack(reason: "unexpected storage result"))]
+            }
         }
     }
 

@@ -43,6 +43,8 @@ extension NodeCore {
         case forward(request: UInt64, to: NodeID)
         case read(request: UInt64, from: NodeID)
         case hints(owner: NodeID)
+        case exchangeHashes(session: UInt64)
+        case exchangePage(session: UInt64)
     }
 
     /// What to do once a stored object (a merge or a hint) is durable.
@@ -52,8 +54,10 @@ extension NodeCore {
         case respond(reply: UInt64)
         /// One item of a batch: the batch answers once every item is done.
         case group(UInt64)
-        /// A merge the shell asked for (anti-entropy, handoff).
+        /// A merge the shell asked for (handoff).
         case local(token: UInt64)
+        /// An object pulled by an anti-entropy exchange: counted when it changed the replica.
+        case exchange(session: UInt64)
     }
 
     /// A peer request waiting on several storage jobs.
@@ -86,6 +90,10 @@ extension NodeCore {
         case merge(key: [UInt8], partition: Int, then: FollowUp)
         case putHint(key: [UInt8], hint: UInt64, then: FollowUp)
         case hintsForDelivery(owner: NodeID)
+        case exchangeTree(session: UInt64)
+        case exchangePush(session: UInt64)
+        case answerHashes(reply: UInt64, MerkleExchange.Request)
+        case answerSegments(reply: UInt64)
     }
 
     mutating func newCall(_ call: Call) -> UInt64 {

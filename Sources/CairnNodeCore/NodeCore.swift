@@ -41,6 +41,10 @@ public struct NodeCore: Sendable {
         public var hintLimits: HintLedger.Limits
         /// Forwarded writes remembered to filter duplicates (per core).
         public var rememberedForwards: Int
+        /// Objects per page of an anti-entropy exchange (pulled from the peer, pushed to it).
+        public var exchangePageSize: Int
+        /// Exchanges asked for out of turn (after a dropped hint) kept at most.
+        public var maxUrgentExchanges: Int
         /// Test only: mint every dot under this epoch (the Riak KV679 mistake), so the
         /// simulator can show its checkers catch it. Never set in a node.
         public var brokenFixedMintEpoch: UInt64?
@@ -49,7 +53,8 @@ public struct NodeCore: Sendable {
             replicas: Int = 3, readQuorum: Int = 2, writeQuorum: Int = 2, requestTimeoutMilliseconds: UInt64 = 5_000,
             replicaTimeoutMilliseconds: UInt64? = nil, readRepairWindowMilliseconds: UInt64 = 500, siblingLimit: Int = 64,
             maxRequestsInFlight: Int = 8_192, hintDeliveryTimeoutMilliseconds: UInt64 = 10_000,
-            hintLimits: HintLedger.Limits = HintLedger.Limits(), rememberedForwards: Int = 4_096
+            hintLimits: HintLedger.Limits = HintLedger.Limits(), rememberedForwards: Int = 4_096,
+            exchangePageSize: Int = 256, maxUrgentExchanges: Int = 1_024
         ) {
             self.replicas = replicas
             self.readQuorum = readQuorum
@@ -62,6 +67,8 @@ public struct NodeCore: Sendable {
             self.hintDeliveryTimeoutMilliseconds = hintDeliveryTimeoutMilliseconds
             self.hintLimits = hintLimits
             self.rememberedForwards = rememberedForwards
+            self.exchangePageSize = exchangePageSize
+            self.maxUrgentExchanges = maxUrgentExchanges
         }
     }
 
@@ -91,6 +98,13 @@ public struct NodeCore: Sendable {
     var groups: [UInt64: Group] = [:]
     var deliveringTo: Set<NodeID> = []
     var recentForwards = RecentSet<ForwardKey>(capacity: 4_096)
+    /// Anti-entropy: the round-robin plan for `plannedRing`, where it stands, the urgent
+    /// exchanges, and the exchange running (one at a time).
+    var exchangePlan: [ExchangeTarget] = []
+    var exchangeCursor = 0
+    var plannedRing: Ring?
+    var urgentExchanges: [ExchangeTarget] = []
+    var exchange: Exchange?
     var nextNumber: UInt64 = 1
     let incarnation: UInt32
 

@@ -56,10 +56,6 @@ struct SimNode {
     var casRunning: Set<Int> = []
     var casCounter: [Int: UInt64] = [:]
     var nextRequest: UInt64 = 1
-    var exchanges: [UInt64: ExchangeState] = [:]
-    /// Anti-entropy work: (partition, peer) pairs to exchange, in order.
-    var exchangePlan: [(partition: Int, peer: Int)] = []
-    var urgentExchanges: [(partition: Int, peer: Int)] = []
     struct PendingCAS {
         var client: Int
         var operation: UInt64
@@ -71,12 +67,6 @@ struct SimNode {
         var machine: CAS.Proposer
         var client: Int
         var operation: UInt64
-    }
-
-    struct ExchangeState {
-        var partition: Int
-        var peer: Int
-        var exchange: MerkleExchange
     }
 
     init(index: Int, id: NodeID, membership: Membership.Instance) {

@@ -80,12 +80,6 @@ enum ClientReply: Sendable {
     case cas(CAS.Proposer.Outcome)
 }
 
-/// A key and its object, as carried by hints, repairs and anti-entropy.
-struct SimKeyedObject: Sendable {
-    var key: Int
-    var object: SimObject
-}
-
 /// The messages simulated nodes exchange: the node core's own `WireMessage`s as requests,
 /// responses and one-way messages (the framing the real transport gives them), and the
 /// shell's messages not yet moved into the core.
@@ -94,10 +88,6 @@ enum SimMessage: Sendable {
     case response(call: UInt64, WireMessage)
     case oneWay(WireMessage)
     case membership(Membership.Message)
-    case merkleRequest(session: UInt64, partition: Int, level: Int, indices: [Int])
-    case merkleReply(session: UInt64, level: Int, hashes: [UInt64])
-    case exchangeObjects(session: UInt64, partition: Int, segments: [Int], [SimKeyedObject])
-    case exchangeObjectsReply(session: UInt64, [SimKeyedObject])
     case casRequest(operation: UInt64, key: Int, CAS.Message)
     case casReply(operation: UInt64, key: Int, CAS.Message)
 }
@@ -112,7 +102,6 @@ enum SimEvent: Sendable {
     case casTimer(node: Int, generation: UInt64, operation: UInt64, CAS.Proposer.Timer)
     /// A request of the core went unanswered for its timeout.
     case callTimeout(node: Int, generation: UInt64, call: UInt64)
-    case exchangeTimeout(node: Int, generation: UInt64, session: UInt64)
     case clientRequest(node: Int, client: Int, operation: UInt64, ClientRequest)
     case clientReply(client: Int, operation: UInt64, ClientReply)
     case clientTimeout(client: Int, operation: UInt64)

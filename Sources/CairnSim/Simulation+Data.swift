@@ -84,8 +84,8 @@ extension Simulation {
                 case .stored: reply(to: client, operation: operation, .stored)
                 case .failed(let failure): reply(to: client, operation: operation, .failed("\(failure)"))
                 }
-            case .localMergeDone(_, let result):
-                if case .success(true) = result { stats.repairedByExchange += 1 }
+            case .localMergeDone:
+                break  // handoff merges: not simulated yet
             case .notice(let notice):
                 observe(notice, at: node)
             }
@@ -103,12 +103,11 @@ extension Simulation {
             stats.hintsStored += 1
         case .hintsDelivered(let count):
             stats.hintsDelivered += count
-        case .hintDropped(let partition, let owner, _):
-            if let ring = ring(at: node), ring.preferenceList(for: partition, n: options.n).contains(nodes[node].id) {
-                nodes[node].urgentExchanges.append((partition, nodeIndex(owner)))
-            } else {
-                stats.hintsDroppedToExchange += 1
-            }
+        case .hintDropped:
+            stats.hintsDroppedToExchange += 1
+        case .exchanged(_, _, _, let repaired):
+            stats.exchanges += 1
+            stats.repairedByExchange += repaired
         case .storageFailed(let context, let failure):
             violations.append("node \(node): storage failed (\(context)): \(failure)")
         }
@@ -139,6 +138,21 @@ extension Simulation {
             nodes[node].hintLog[entry.hint.id] = entry.hint
             nodes[node].hintRecords[entry.hint.id] = SimNode.HintRecord(key: key, object: entry.object, owner: entry.hint.owner)
             return .done
+        case .readTree(let partition):
+            return .tree(nodes[node].trees[partition])
+        case .segmentObjects(let partition, let segments, let after, let limit):
+            guard let ring = ring(at: node), let tree = nodes[node].trees[partition] else { return .objects([], next: nil) }
+            let wanted = Set(segments)
+            let keys = nodes[node].store.keys.filter { key in
+                let hash = SimKeys.hash(key)
+                return ring.partition(for: hash) == partition && wanted.contains(tree.segment(of: hash))
+            }.map(SimKeys.bytes).sorted { $0.lexicographicallyPrecedes($1) }
+                .filter { key in after.map { $0.lexicographicallyPrecedes(key) } ?? true }
+            let page = keys.prefix(limit)
+            let items = page.compactMap { bytes in
+                SimKeys.key(bytes).flatMap { nodes[node].store[$0] }.map { KeyedObject(key: bytes, object: $0.object) }
+            }
+            return .objects(items, next: keys.count > page.count ? page.last : nil)
         case .readHints(let ids):
             return .hints(ids.compactMap { id in
                 guard let hint = nodes[node].hintLog[id], let record = nodes[node].hintRecords[id] else { return nil }
@@ -223,14 +237,6 @@ extension Simulation {
         case .membership(let message):
             let directives = nodes[node].membership.onMessage(message, nowMilliseconds: queue.now)
             performMembership(directives, node: node)
-        case .merkleRequest(let session, let partition, let level, let indices):
-            answerMerkle(node, from: from, session: session, partition: partition, level: level, indices: indices)
-        case .merkleReply(let session, let level, let hashes):
-            continueExchange(node, session: session, level: level, hashes: hashes)
-        case .exchangeObjects(let session, let partition, let segments, let objects):
-            answerExchangeObjects(node, from: from, session: session, partition: partition, segments: segments, objects: objects)
-        case .exchangeObjectsReply(let session, let objects):
-            finishExchange(node, session: session, objects: objects)
         case .casRequest(let operation, let key, let casMessage):
             acceptorReceived(casMessage, key: key, operation: operation, at: node, from: from)
         case .casReply(let operation, let key, let casMessage):

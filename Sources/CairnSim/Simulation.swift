@@ -140,9 +140,6 @@ public final class Simulation {
         case .callTimeout(let node, let generation, let call):
             guard isCurrent(node, generation) else { return }
             callTimedOut(node, call: call)
-        case .exchangeTimeout(let node, let generation, let session):
-            guard isCurrent(node, generation) else { return }
-            nodes[node].exchanges[session] = nil
         case .clientRequest(let node, let client, let operation, let request):
             guard nodes[node].isUp else {
                 // Connection refused: nothing reached the node.
@@ -246,7 +243,6 @@ public final class Simulation {
         for partition in 0..<ring.partitionCount where ring.preferenceList(for: partition, n: options.n).contains(nodes[index].id) {
             nodes[index].trees[partition] = nodes[index].rebuildTree(partition: partition, ring: ring)
         }
-        nodes[index].exchangePlan = []
     }
 
     // MARK: crashes
@@ -264,8 +260,6 @@ public final class Simulation {
         nodes[index].proposers = [:]
         nodes[index].casWaiting = [:]
         nodes[index].casRunning = []
-        nodes[index].exchanges = [:]
-        nodes[index].urgentExchanges = []
         nodes[index].trees = [:]
     }
 
