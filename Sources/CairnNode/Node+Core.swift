@@ -88,6 +88,8 @@ extension Node {
                     metrics.quorum(.failure)
                     waiting.continuation.resume(throwing: Self.serviceError(failure))
                 }
+            case .replyCAS(let client, let result):
+                clientCAS.removeValue(forKey: client)?.resume(with: result.mapError { Self.serviceError($0) as any Error })
             case .localMergeDone(let token, let result):
                 localMerges.removeValue(forKey: token)?.resume(with: result.mapError { $0 as any Error })
             case .notice(let notice):
@@ -120,13 +122,15 @@ extension Node {
                     if let record = try store.read(key, partition: partition) { items.append(KeyedObject(key: key, object: record.object)) }
                 }
                 return .objects(items, next: keys.count > page.count ? page.last : nil)
+            case .readPaxos(let key):
+                return .paxos(try paxos.state(key))
             case .readHints(let ids):
                 var entries: [HintEntry] = []
                 for id in ids {
                     if let entry = try hintStore.get(id) { entries.append(HintEntry(hint: entry.hint, key: entry.key, object: entry.object)) }
                 }
                 return .hints(entries)
-            case .write, .merge, .putHint:
+            case .write, .merge, .putHint, .writePaxos:
                 return nil
             }
         } catch {
@@ -149,7 +153,10 @@ extension Node {
             case .putHint(let entry):
                 try await hintStore.put(HintStore.Entry(hint: entry.hint, key: entry.key, object: entry.object))
                 return .done
-            case .read, .readHints, .readTree, .segmentObjects:
+            case .writePaxos(let key, let state):
+                try await paxos.save(key, state)
+                return .done
+            case .read, .readHints, .readTree, .segmentObjects, .readPaxos:
                 return performNow(storage) ?? .failed(StorageFailure("unexpected storage operation"))
             }
         } catch {
@@ -216,7 +223,7 @@ extension StorageCommand {
     var isWrite: Bool {
         switch self {
         case .write, .merge, .putHint: true
-        case .read, .readHints, .readTree, .segmentObjects: false
+        case .read, .readHints, .readTree, .segmentObjects, .readPaxos, .writePaxos: false
         }
     }
 }

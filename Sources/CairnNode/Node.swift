@@ -39,11 +39,10 @@ public actor Node {
     var clientWrites: [UInt64: WaitingWrite] = [:]
     var peerReplies: [UInt64: CheckedContinuation<WireMessage, Never>] = [:]
     var localMerges: [UInt64: CheckedContinuation<Bool, any Error>] = [:]
+    var clientCAS: [UInt64: CheckedContinuation<CAS.Proposer.Outcome, any Error>] = [:]
     var nextTicket: UInt64 = 1
     var timers = EventQueue<ShellTimer>()
-    var keyLocks = KeyLocks()
     /// The highest CAS ballot counter this node used or saw.
-    var ballotCounter: UInt64 = 0
     let paxos: PaxosStore
     var wireServer: WireServer?
     var ticker: Task<Void, Never>?
@@ -189,6 +188,8 @@ public actor Node {
         clientWrites = [:]
         for (_, waiting) in clientReads { waiting.continuation.resume(throwing: shuttingDown) }
         clientReads = [:]
+        for (_, continuation) in clientCAS { continuation.resume(throwing: shuttingDown) }
+        clientCAS = [:]
         await wireServer?.shutdown()
         await pool.shutdown()
         await drainStorage()

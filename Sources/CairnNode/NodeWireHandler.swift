@@ -8,7 +8,7 @@ struct NodeWireHandler: WireRequestHandler {
 
     func handle(request: WireMessage, from peer: Handshake.Peer) async throws -> WireMessage {
         switch request {
-        case .read, .replicate, .forwardedWrite, .hintBatch, .merkleHashesRequest, .segmentObjectsRequest:
+        case .read, .replicate, .forwardedWrite, .hintBatch, .merkleHashesRequest, .segmentObjectsRequest, .cas:
             return await node.answer(request, from: peer.node)
         case .handoffBatch(let batch):
             do {
@@ -21,11 +21,6 @@ struct NodeWireHandler: WireRequestHandler {
             } catch {
                 return .nack(reason: "\(error)")
             }
-        case .cas(let key, let message):
-            guard let reply = try await node.acceptorReceived(message, key: key) else {
-                return .nack(reason: "no answer to \(request.messageType)")
-            }
-            return .cas(key: key, reply)
         default:
             return .nack(reason: "not a request: \(request.messageType)")
         }
@@ -35,9 +30,7 @@ struct NodeWireHandler: WireRequestHandler {
         switch oneWay {
         case .membership(let message):
             await node.receiveMembership(message)
-        case .cas(let key, let message):
-            _ = try? await node.acceptorReceived(message, key: key)
-        case .readRepair:
+        case .cas, .readRepair:
             await node.receiveOneWay(oneWay, from: peer.node)
         default:
             break

@@ -36,6 +36,8 @@ public enum NodeCommand: Sendable {
     case replyRead(client: UInt64, ClientReadResult)
     /// The answer to a client write started with `onClientWrite(client:…)`.
     case replyWrite(client: UInt64, ClientWriteResult)
+    /// The answer to a CAS started with `onClientCAS(client:…)`.
+    case replyCAS(client: UInt64, Result<CAS.Proposer.Outcome, RequestFailure>)
     /// The answer to a merge the shell asked for with `onLocalMerge(token:…)`.
     case localMergeDone(token: UInt64, Result<Bool, StorageFailure>)
     /// Something the shell may count, log or act on; carrying it out is optional.
@@ -62,6 +64,11 @@ public enum StorageCommand: Sendable, Equatable {
     /// The keys of `partition` whose hash falls in `segments` of its tree, in key order after
     /// `after`, at most `limit`, with their objects. Completes with `.objects`.
     case segmentObjects(partition: Int, segments: [Int], after: [UInt8]?, limit: Int)
+    /// The Paxos acceptor state of `key` (the initial state when none is stored). Completes
+    /// with `.paxos`.
+    case readPaxos(key: [UInt8])
+    /// Store the acceptor state of `key` durably. Completes with `.done`.
+    case writePaxos(key: [UInt8], CAS.AcceptorState)
 }
 
 /// The completion of a `StorageCommand`.
@@ -71,6 +78,7 @@ public enum StorageResult: Sendable {
     case merged(changed: Bool, object: DVVSet<[UInt8]>)
     case hints([HintEntry])
     case tree(MerkleTree?)
+    case paxos(CAS.AcceptorState)
     /// A page of objects; `next` is where the following page starts (nil: no more).
     case objects([KeyedObject], next: [UInt8]?)
     case failed(StorageFailure)
@@ -117,6 +125,7 @@ public struct HintEntry: Sendable, Equatable {
 public enum NodeTimer: Sendable, Hashable {
     case write(request: UInt64, Quorum.Timer)
     case read(request: UInt64, Quorum.Timer)
+    case cas(proposer: UInt64, CAS.Proposer.Timer)
 }
 
 /// The answer to a client read.

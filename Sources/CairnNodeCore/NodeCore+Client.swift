@@ -62,6 +62,8 @@ extension NodeCore {
             return feedWrite(request, view: view, now: now, wallNow: wallNow) { $0.onTimer(timer, now: now) }
         case .read(let request, let timer):
             return feedRead(request, view: view, now: now, wallNow: wallNow) { $0.onTimer(timer, now: now) }
+        case .cas(let proposer, let timer):
+            return feedProposer(proposer, view: view, now: now, wallNow: wallNow) { $0.onTimer(timer) }
         }
     }
 

@@ -6,7 +6,7 @@ extension NodeCore {
     /// Whether `message` is a request of the data path (`onPeerRequest` answers it).
     public static func handles(request message: WireMessage) -> Bool {
         switch message {
-        case .read, .replicate, .forwardedWrite, .hintBatch, .merkleHashesRequest, .segmentObjectsRequest: true
+        case .read, .replicate, .forwardedWrite, .hintBatch, .merkleHashesRequest, .segmentObjectsRequest, .cas: true
         default: false
         }
     }
@@ -57,6 +57,8 @@ extension NodeCore {
                                                    then: .group(group)), view: view, now: now, wallNow: wallNow)
             }
             return commands
+        case .cas(let key, let message):
+            return enterAcceptor(key, AcceptorJob(message: message, replyTo: .peer(reply: reply)))
         case .merkleHashesRequest(let partition, let request):
             if let problem = partitionProblem(partition, view: view) { return [.respond(reply: reply, .nack(reason: problem))] }
             let operation = newOperation(.answerHashes(reply: reply, request))
@@ -75,6 +77,7 @@ extension NodeCore {
     public mutating func onPeerMessage(from peer: NodeID, _ message: WireMessage, view: ClusterView, now: UInt64, wallNow: UInt64)
         -> [NodeCommand]
     {
+        if case .cas(let key, let commit) = message { return enterAcceptor(key, AcceptorJob(message: commit, replyTo: .none)) }
         guard case .readRepair(let repair) = message, partitionProblem(repair.partition, view: view) == nil else { return [] }
         return enter(repair.key, .store(key: repair.key, partition: repair.partition, object: repair.object, hintFor: repair.hintFor,
                                         then: .none), view: view, now: now, wallNow: wallNow)
@@ -127,6 +130,9 @@ extension NodeCore {
             return exchangeHashes(session: session, message)
         case .exchangePage(let session):
             return exchangePage(session: session, message, view: view, now: now, wallNow: wallNow)
+        case .cas(let proposer, let from):
+            guard case .cas(_, let reply)? = message else { return [] }  // the proposer's timers decide
+            return feedProposer(proposer, view: view, now: now, wallNow: wallNow) { $0.onMessage(reply, from: from) }
         }
     }
 
@@ -293,6 +299,13 @@ extension NodeCore {
             return exchangePush(session: session, result)
         case .answerHashes(let reply, let request):
             return answerHashes(reply: reply, request: request, result)
+        case .acceptorRead(let key, let job):
+            return acceptorRead(key: key, job: job, result, view: view, now: now, wallNow: wallNow)
+        case .acceptorWrite(let key, let job, let reply):
+            return acceptorWritten(key: key, job: job, reply: reply, result, view: view, now: now, wallNow: wallNow)
+        case .brokenLocalRead(let client):
+            guard case .paxos(let state) = result else { return [.replyCAS(client: client, .success(.unavailable))] }
+            return [.replyCAS(client: client, .success(.read(current: state.committed.value)))]
         case .answerSegments(let reply):
             switch result {
             case .objects(let items, let next): return [.respond(reply: reply, .segmentObjects(SegmentObjects(items: items, next: next)))]

@@ -45,6 +45,7 @@ extension NodeCore {
         case hints(owner: NodeID)
         case exchangeHashes(session: UInt64)
         case exchangePage(session: UInt64)
+        case cas(proposer: UInt64, from: NodeID)
     }
 
     /// What to do once a stored object (a merge or a hint) is durable.
@@ -94,6 +95,9 @@ extension NodeCore {
         case exchangePush(session: UInt64)
         case answerHashes(reply: UInt64, MerkleExchange.Request)
         case answerSegments(reply: UInt64)
+        case acceptorRead(key: [UInt8], AcceptorJob)
+        case acceptorWrite(key: [UInt8], AcceptorJob, reply: CAS.Message?)
+        case brokenLocalRead(client: UInt64)
     }
 
     mutating func newCall(_ call: Call) -> UInt64 {

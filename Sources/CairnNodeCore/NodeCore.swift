@@ -45,6 +45,13 @@ public struct NodeCore: Sendable {
         public var exchangePageSize: Int
         /// Exchanges asked for out of turn (after a dropped hint) kept at most.
         public var maxUrgentExchanges: Int
+        /// Paxos rounds a CAS tries before it gives up, and the backoff between them.
+        public var casMaxAttempts: Int
+        public var casBackoffBaseMilliseconds: Int
+        public var casBackoffCapMilliseconds: Int
+        /// Test only: answer linearizable reads from this node's own acceptor, skipping Paxos,
+        /// so the simulator can show its checker catches it. Never set in a node.
+        public var brokenLocalCASRead = false
         /// Test only: mint every dot under this epoch (the Riak KV679 mistake), so the
         /// simulator can show its checkers catch it. Never set in a node.
         public var brokenFixedMintEpoch: UInt64?
@@ -54,7 +61,8 @@ public struct NodeCore: Sendable {
             replicaTimeoutMilliseconds: UInt64? = nil, readRepairWindowMilliseconds: UInt64 = 500, siblingLimit: Int = 64,
             maxRequestsInFlight: Int = 8_192, hintDeliveryTimeoutMilliseconds: UInt64 = 10_000,
             hintLimits: HintLedger.Limits = HintLedger.Limits(), rememberedForwards: Int = 4_096,
-            exchangePageSize: Int = 256, maxUrgentExchanges: Int = 1_024
+            exchangePageSize: Int = 256, maxUrgentExchanges: Int = 1_024, casMaxAttempts: Int = 10,
+            casBackoffBaseMilliseconds: Int = 20, casBackoffCapMilliseconds: Int = 400
         ) {
             self.replicas = replicas
             self.readQuorum = readQuorum
@@ -69,6 +77,9 @@ public struct NodeCore: Sendable {
             self.rememberedForwards = rememberedForwards
             self.exchangePageSize = exchangePageSize
             self.maxUrgentExchanges = maxUrgentExchanges
+            self.casMaxAttempts = casMaxAttempts
+            self.casBackoffBaseMilliseconds = casBackoffBaseMilliseconds
+            self.casBackoffCapMilliseconds = casBackoffCapMilliseconds
         }
     }
 
@@ -105,6 +116,13 @@ public struct NodeCore: Sendable {
     var plannedRing: Ring?
     var urgentExchanges: [ExchangeTarget] = []
     var exchange: Exchange?
+    /// CAS: operations waiting for their key's proposer, the keys with one running, the
+    /// proposers, the highest ballot counter used or seen, and the acceptors' per-key order.
+    var casWaiting: [[UInt8]: [PendingCAS]] = [:]
+    var casRunning: Set<[UInt8]> = []
+    var proposers: [UInt64: ProposerState] = [:]
+    var ballotCounter: UInt64 = 0
+    var acceptorGate = KeyGate<AcceptorJob>()
     var nextNumber: UInt64 = 1
     let incarnation: UInt32
 
@@ -160,7 +178,8 @@ public struct NodeCore: Sendable {
 
     /// Client requests being coordinated here (reads and writes that still owe an answer).
     public var requestsInFlight: Int {
-        writes.values.count { $0.origin != nil } + reads.values.count { !$0.answered }
+        writes.values.count { $0.origin != nil } + reads.values.count { !$0.answered } + proposers.count
+            + casWaiting.values.reduce(0) { $0 + $1.count }
     }
 
     /// Hints held here.
@@ -170,11 +189,13 @@ public struct NodeCore: Sendable {
     public var hintsDelivered: Int { ledger.deliveredCount }
 
     /// Whether any storage work is running or queued (a clean shutdown waits for none).
-    public var isIdle: Bool { operations.isEmpty && gate.isEmpty }
+    public var isIdle: Bool { operations.isEmpty && gate.isEmpty && acceptorGate.isEmpty }
 
     /// Whether nothing at all is tracked: no requests, calls, storage or groups. For tests of
     /// the bounds (every table empties once its requests are answered).
-    public var isQuiescent: Bool { writes.isEmpty && reads.isEmpty && calls.isEmpty && isIdle && groups.isEmpty }
+    public var isQuiescent: Bool {
+        writes.isEmpty && reads.isEmpty && calls.isEmpty && isIdle && groups.isEmpty && proposers.isEmpty && casWaiting.isEmpty
+    }
 }
 
 /// What the core needs to know of the cluster at an event: the ring, who is reachable, and

@@ -50,24 +50,6 @@ struct SimNode {
     var openCalls: Set<UInt64> = []
     var nextTicket: UInt64 = 1
     var trees: [Int: MerkleTree] = [:]
-    var proposers: [UInt64: ProposerState] = [:]
-    /// CAS operations per key waiting for the key's running proposer (one per key at a time).
-    var casWaiting: [Int: [PendingCAS]] = [:]
-    var casRunning: Set<Int> = []
-    var casCounter: [Int: UInt64] = [:]
-    var nextRequest: UInt64 = 1
-    struct PendingCAS {
-        var client: Int
-        var operation: UInt64
-        var casOperation: CAS.Proposer.Operation
-    }
-
-    struct ProposerState {
-        var key: Int
-        var machine: CAS.Proposer
-        var client: Int
-        var operation: UInt64
-    }
 
     init(index: Int, id: NodeID, membership: Membership.Instance) {
         self.index = index

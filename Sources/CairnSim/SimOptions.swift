@@ -88,8 +88,6 @@ enum SimMessage: Sendable {
     case response(call: UInt64, WireMessage)
     case oneWay(WireMessage)
     case membership(Membership.Message)
-    case casRequest(operation: UInt64, key: Int, CAS.Message)
-    case casReply(operation: UInt64, key: Int, CAS.Message)
 }
 
 /// Everything that happens in a run, in virtual time.
@@ -99,7 +97,6 @@ enum SimEvent: Sendable {
     case membershipTick(node: Int, generation: UInt64)
     case maintenanceTick(node: Int, generation: UInt64)
     case coreTimer(node: Int, generation: UInt64, NodeTimer)
-    case casTimer(node: Int, generation: UInt64, operation: UInt64, CAS.Proposer.Timer)
     /// A request of the core went unanswered for its timeout.
     case callTimeout(node: Int, generation: UInt64, call: UInt64)
     case clientRequest(node: Int, client: Int, operation: UInt64, ClientRequest)

@@ -29,6 +29,7 @@ extension Simulation {
     func bootCore(_ index: Int) {
         var settings = coreSettings
         if options.broken == .fixedMintEpoch { settings.brokenFixedMintEpoch = UInt64(nodes[index].disksLost) << 40 }
+        settings.brokenLocalCASRead = options.broken == .localCASRead
         let hints = nodes[index].hintLog.values.sorted { $0.id < $1.id }.compactMap { hint -> HintEntry? in
             guard let record = nodes[index].hintRecords[hint.id] else { return nil }
             return HintEntry(hint: hint, key: SimKeys.bytes(record.key), object: record.object)
@@ -83,6 +84,12 @@ extension Simulation {
                 switch result {
                 case .stored: reply(to: client, operation: operation, .stored)
                 case .failed(let failure): reply(to: client, operation: operation, .failed("\(failure)"))
+                }
+            case .replyCAS(let ticket, let result):
+                guard let (client, operation) = nodes[node].clientTickets.removeValue(forKey: ticket) else { continue }
+                switch result {
+                case .success(let outcome): reply(to: client, operation: operation, .cas(outcome))
+                case .failure(let failure): reply(to: client, operation: operation, .failed("\(failure)"))
                 }
             case .localMergeDone:
                 break  // handoff merges: not simulated yet
@@ -153,6 +160,12 @@ extension Simulation {
                 SimKeys.key(bytes).flatMap { nodes[node].store[$0] }.map { KeyedObject(key: bytes, object: $0.object) }
             }
             return .objects(items, next: keys.count > page.count ? page.last : nil)
+        case .readPaxos(let keyBytes):
+            return .paxos(SimKeys.key(keyBytes).flatMap { nodes[node].acceptors[$0] } ?? CAS.AcceptorState())
+        case .writePaxos(let keyBytes, let state):
+            guard let key = SimKeys.key(keyBytes) else { return .failed(StorageFailure("not a simulated key")) }
+            nodes[node].acceptors[key] = state
+            return .done
         case .readHints(let ids):
             return .hints(ids.compactMap { id in
                 guard let hint = nodes[node].hintLog[id], let record = nodes[node].hintRecords[id] else { return nil }
@@ -211,7 +224,13 @@ extension Simulation {
                                    view: view, now: now, wallNow: wall)
             }
         case .cas(let key, let casOperation):
-            startCAS(key: key, casOperation, at: node, client: client, operation: operation)
+            let ticket = nodes[node].newTicket()
+            nodes[node].clientTickets[ticket] = (client, operation)
+            let random = nodeRandom.next()
+            drive(node) { core, view, now, wall in
+                core.onClientCAS(client: ticket, key: SimKeys.bytes(key), operation: casOperation, random: random, view: view,
+                                 now: now, wallNow: wall)
+            }
         }
     }
 
@@ -237,10 +256,6 @@ extension Simulation {
         case .membership(let message):
             let directives = nodes[node].membership.onMessage(message, nowMilliseconds: queue.now)
             performMembership(directives, node: node)
-        case .casRequest(let operation, let key, let casMessage):
-            acceptorReceived(casMessage, key: key, operation: operation, at: node, from: from)
-        case .casReply(let operation, let key, let casMessage):
-            proposerReceived(casMessage, key: key, operation: operation, at: node, from: from)
         }
     }
 }

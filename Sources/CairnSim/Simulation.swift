@@ -132,11 +132,6 @@ public final class Simulation {
         case .coreTimer(let node, let generation, let timer):
             guard isCurrent(node, generation) else { return }
             drive(node) { core, view, now, wall in core.onTimer(timer, view: view, now: now, wallNow: wall) }
-        case .casTimer(let node, let generation, let operation, let timer):
-            guard isCurrent(node, generation), var state = nodes[node].proposers[operation] else { return }
-            let effects = state.machine.onTimer(timer)
-            nodes[node].proposers[operation] = state
-            performCAS(effects, node: node, operation: operation)
         case .callTimeout(let node, let generation, let call):
             guard isCurrent(node, generation) else { return }
             callTimedOut(node, call: call)
@@ -257,9 +252,6 @@ public final class Simulation {
         nodes[index].clientTickets = [:]
         nodes[index].replyRoutes = [:]
         nodes[index].openCalls = []
-        nodes[index].proposers = [:]
-        nodes[index].casWaiting = [:]
-        nodes[index].casRunning = []
         nodes[index].trees = [:]
     }
 
@@ -281,7 +273,6 @@ public final class Simulation {
         node.membership = Membership.Instance(
             restoring: node.membershipState ?? node.membership.state, me: node.id, address: node.address,
             seeds: [SimNode.address((index + 1) % options.nodes)], settings: membershipSettings)
-        node.casCounter = [:]
         nodes[index] = node
         boot(index)
     }

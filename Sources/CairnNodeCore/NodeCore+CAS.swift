@@ -1,0 +1,180 @@
+import CairnCore
+
+/// Compare-and-set: single-decree Paxos per key over the key's primaries. This node runs one
+/// `CAS.Proposer` per key at a time (later operations on the key wait their turn, the
+/// proposer's duty 4 in docs/cas.md), and answers as an acceptor whose state is durable before
+/// its reply leaves.
+extension NodeCore {
+    struct PendingCAS: Sendable {
+        var client: UInt64
+        var operation: CAS.Proposer.Operation
+        var random: UInt64
+    }
+
+    struct ProposerState: Sendable {
+        var key: [UInt8]
+        var machine: CAS.Proposer
+        var client: UInt64
+    }
+
+    /// What an acceptor of a key does next, run alone per key (`acceptorGate`).
+    struct AcceptorJob: Sendable {
+        var message: CAS.Message
+        /// Where the reply goes: a peer's request, or this node's own proposer.
+        var replyTo: AcceptorReply
+    }
+
+    enum AcceptorReply: Sendable {
+        case peer(reply: UInt64)
+        case local(proposer: UInt64, from: NodeID)
+        /// A one-way message (commit): no reply.
+        case none
+    }
+
+    /// A CAS operation on `key` (a compare-and-set, a blind write or a linearizable read).
+    /// `random` seeds the proposer's backoff jitter. Answered by `.replyCAS`.
+    public mutating func onClientCAS(client: UInt64, key: [UInt8], operation: CAS.Proposer.Operation, random: UInt64,
+                                     view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+        guard requestsInFlight < settings.maxRequestsInFlight else {
+            return [.replyCAS(client: client, .failure(.overloaded(limit: settings.maxRequestsInFlight)))]
+        }
+        guard view.ring != nil else { return [.replyCAS(client: client, .failure(.noRing))] }
+        if settings.brokenLocalCASRead, operation == .read {
+            // Broken on purpose (simulator only): answer from this node's own acceptor.
+            let operationNumber = newOperation(.brokenLocalRead(client: client))
+            return [.storage(operation: operationNumber, .readPaxos(key: key))]
+        }
+        casWaiting[key, default: []].append(PendingCAS(client: client, operation: operation, random: random))
+        return runNextCAS(key: key, view: view, now: now, wallNow: wallNow)
+    }
+
+    mutating func runNextCAS(key: [UInt8], view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+        guard !casRunning.contains(key), var waiting = casWaiting[key], !waiting.isEmpty else { return [] }
+        let next = waiting.removeFirst()
+        casWaiting[key] = waiting.isEmpty ? nil : waiting
+        guard let ring = view.ring else { return [.replyCAS(client: next.client, .failure(.noRing))] }
+        let partition = ring.partition(for: keyHash(key))
+        let configuration = CAS.Proposer.Configuration(
+            acceptors: ring.preferenceList(for: partition, n: settings.replicas),
+            phaseTimeoutMilliseconds: Int(settings.replicaTimeoutMilliseconds), maxAttempts: settings.casMaxAttempts,
+            backoffBaseMilliseconds: settings.casBackoffBaseMilliseconds, backoffCapMilliseconds: settings.casBackoffCapMilliseconds)
+        // Ballot counters above anything this node used or saw, and above the wall clock, so
+        // proposers of different nodes order roughly by time (as Cassandra's do).
+        var machine = CAS.Proposer(
+            node: id, operation: next.operation, configuration: configuration,
+            minimumCounter: max(wallNow, ballotCounter &+ 1), randomSeed: next.random)
+        let number = newNumber()
+        casRunning.insert(key)
+        let effects = machine.start()
+        proposers[number] = ProposerState(key: key, machine: machine, client: next.client)
+        return performCAS(effects, proposer: number, view: view, now: now, wallNow: wallNow)
+    }
+
+    mutating func performCAS(_ effects: [CAS.Proposer.Effect], proposer number: UInt64, view: ClusterView, now: UInt64,
+                             wallNow: UInt64) -> [NodeCommand] {
+        var commands: [NodeCommand] = []
+        for effect in effects {
+            guard let state = proposers[number] else { break }
+            switch effect {
+            case .send(let to, let message):
+                if to == id {
+                    commands += enterAcceptor(state.key, AcceptorJob(message: message, replyTo: .local(proposer: number, from: id)))
+                } else if WireMessage.cas(key: state.key, message).role == .oneWay {
+                    commands.append(.send(to: to, .cas(key: state.key, message)))
+                } else {
+                    let call = newCall(.cas(proposer: number, from: to))
+                    commands.append(.request(call: call, to: to, .cas(key: state.key, message),
+                                             timeoutMilliseconds: settings.requestTimeoutMilliseconds))
+                }
+            case .startTimer(let timer, let after):
+                commands.append(.schedule(.cas(proposer: number, timer), atMilliseconds: now + UInt64(max(0, after))))
+            case .complete(let outcome):
+                commands.append(.replyCAS(client: state.client, .success(outcome)))
+                ballotCounter = max(ballotCounter, state.machine.highestCounterSeen)
+                proposers[number] = nil
+                casRunning.remove(state.key)
+                commands += runNextCAS(key: state.key, view: view, now: now, wallNow: wallNow)
+            }
+        }
+        return commands
+    }
+
+    mutating func feedProposer(_ number: UInt64, view: ClusterView, now: UInt64, wallNow: UInt64,
+                               _ event: (inout CAS.Proposer) -> [CAS.Proposer.Effect]) -> [NodeCommand] {
+        guard var state = proposers[number] else { return [] }
+        let effects = event(&state.machine)
+        proposers[number] = state
+        return performCAS(effects, proposer: number, view: view, now: now, wallNow: wallNow)
+    }
+
+    // MARK: the acceptor
+
+    mutating func enterAcceptor(_ key: [UInt8], _ job: AcceptorJob) -> [NodeCommand] {
+        guard let job = acceptorGate.enter(key, job) else { return [] }
+        return runAcceptor(job, key: key)
+    }
+
+    mutating func runAcceptor(_ job: AcceptorJob, key: [UInt8]) -> [NodeCommand] {
+        let operation = newOperation(.acceptorRead(key: key, job))
+        return [.storage(operation: operation, .readPaxos(key: key))]
+    }
+
+    /// The acceptor's state of `key` was read: take the message, persist, then reply.
+    mutating func acceptorRead(key: [UInt8], job: AcceptorJob, _ result: StorageResult, view: ClusterView, now: UInt64,
+                               wallNow: UInt64) -> [NodeCommand] {
+        guard case .paxos(let state) = result else {
+            var commands = acceptorAnswered(job, key: key, reply: nil, failure: "the acceptor's state could not be read", view: view, now: now,
+                                            wallNow: wallNow)
+            commands += leaveAcceptor(key)
+            return commands
+        }
+        var acceptor = CAS.Acceptor(state: state)
+        var persist: CAS.AcceptorState?
+        var reply: CAS.Message?
+        for effect in acceptor.on(job.message) {
+            switch effect {
+            case .persist(let state): persist = state
+            case .reply(let message): reply = message
+            }
+        }
+        guard let persist else {
+            return acceptorAnswered(job, key: key, reply: reply, failure: nil, view: view, now: now, wallNow: wallNow) + leaveAcceptor(key)
+        }
+        let operation = newOperation(.acceptorWrite(key: key, job, reply: reply))
+        return [.storage(operation: operation, .writePaxos(key: key, persist))]
+    }
+
+    mutating func acceptorWritten(key: [UInt8], job: AcceptorJob, reply: CAS.Message?, _ result: StorageResult,
+                                  view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+        var commands: [NodeCommand]
+        if case .failed(let failure) = result {
+            // Not durable: no reply, so no proposer counts on a promise this node may forget.
+            commands = [.notice(.storageFailed(context: "persisting an acceptor's state", failure))]
+            commands += acceptorAnswered(job, key: key, reply: nil, failure: failure.message, view: view, now: now, wallNow: wallNow)
+        } else {
+            commands = acceptorAnswered(job, key: key, reply: reply, failure: nil, view: view, now: now, wallNow: wallNow)
+        }
+        return commands + leaveAcceptor(key)
+    }
+
+    mutating func acceptorAnswered(_ job: AcceptorJob, key: [UInt8], reply: CAS.Message?, failure: String?, view: ClusterView,
+                                   now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+        switch job.replyTo {
+        case .none:
+            return []
+        case .peer(let peerReply):
+            guard let reply else {
+                return [.respond(reply: peerReply, .nack(reason: failure ?? "no answer to \(job.message)"))]
+            }
+            return [.respond(reply: peerReply, .cas(key: key, reply))]
+        case .local(let proposer, let from):
+            guard let reply else { return [] }
+            return feedProposer(proposer, view: view, now: now, wallNow: wallNow) { $0.onMessage(reply, from: from) }
+        }
+    }
+
+    mutating func leaveAcceptor(_ key: [UInt8]) -> [NodeCommand] {
+        guard let next = acceptorGate.leave(key) else { return [] }
+        return runAcceptor(next, key: key)
+    }
+}
