@@ -12,8 +12,8 @@ extension Node {
         let random = UInt64.random(in: 0...UInt64.max)
         return try await withCheckedThrowingContinuation { continuation in
             clientCAS[client] = continuation
-            drive { core, view, now, wall in
-                core.onClientCAS(client: client, key: key, operation: operation, random: random, view: view, now: now, wallNow: wall)
+            drive { core, now, wall in
+                core.onClientCAS(client: client, key: key, operation: operation, random: random, now: now, wallNow: wall)
             }
         }
     }

@@ -7,49 +7,51 @@ import CairnWire
 /// The executor of the node core: feeds it events and carries out its commands over the
 /// internode transport and the node's stores, under the duties stated on `NodeCommand`.
 extension Node {
-    /// What the core needs to know of the cluster now.
-    func clusterView() -> ClusterView {
-        let pending = pendingIn
-        return ClusterView(ring: ring, isReachable: reachability(), isPending: { pending[$0] != nil })
-    }
-
     /// Feeds one event to the core and carries out every command that results, including
     /// those of storage operations that complete at once (reads).
-    func drive(_ event: (inout NodeCore, ClusterView, UInt64, UInt64) -> [NodeCommand]) {
-        let view = clusterView()
-        var pending = event(&core, view, monotonicNow(), wallNow())[...]
+    func drive(_ event: (inout NodeCore, UInt64, UInt64) -> [NodeCommand]) {
+        var pending = event(&core, monotonicNow(), wallNow())[...]
+        defer { armTimer() }
         var leaseFailed = false
         while let command = pending.popFirst() {
             switch command {
             case .send(let to, let message):
                 guard let address = address(of: to) else { continue }
                 Task { try? await pool.send(message, to: address) }
+            case .sendTo(let address, let message):
+                Task { try? await pool.send(message, to: address) }
+            case .persistMembership(let state):
+                do { try files.saveMembership(state, me: id, address: configuration.listenAddress) } catch {
+                    logger.error("persisting membership failed", metadata: ["error": "\(error)"])
+                }
+            case .persistHandoff(let state):
+                saveHandoffState(state)
             case .request(let call, let to, let message, let timeout):
                 guard let address = address(of: to) else {
-                    pending.append(contentsOf: core.onResponse(call: call, nil, view: view, now: monotonicNow(), wallNow: wallNow()))
+                    pending.append(contentsOf: core.onResponse(call: call, nil, now: monotonicNow(), wallNow: wallNow()))
                     continue
                 }
                 Task {
                     let reply = try? await pool.request(message, to: address, timeout: .milliseconds(Int64(timeout)))
-                    self.drive { $0.onResponse(call: call, reply, view: $1, now: $2, wallNow: $3) }
+                    self.drive { $0.onResponse(call: call, reply, now: $1, wallNow: $2) }
                 }
             case .respond(let reply, let message):
                 peerReplies.removeValue(forKey: reply)?.resume(returning: message)
             case .schedule(let timer, let at):
-                timers.schedule(.core(timer), at: at)
+                timers.schedule(timer, at: at)
             case .storage(let operation, let storage):
                 if leaseFailed, storage.isWrite {
                     pending.append(contentsOf: core.onStorage(
-                        operation: operation, .failed(StorageFailure("the mint lease could not be persisted")), view: view,
+                        operation: operation, .failed(StorageFailure("the mint lease could not be persisted")),
                         now: monotonicNow(), wallNow: wallNow()))
                     continue
                 }
                 if let result = performNow(storage) {
-                    pending.append(contentsOf: core.onStorage(operation: operation, result, view: view, now: monotonicNow(), wallNow: wallNow()))
+                    pending.append(contentsOf: core.onStorage(operation: operation, result, now: monotonicNow(), wallNow: wallNow()))
                 } else {
                     Task {
                         let result = await self.performLater(storage)
-                        self.drive { $0.onStorage(operation: operation, result, view: $1, now: $2, wallNow: $3) }
+                        self.drive { $0.onStorage(operation: operation, result, now: $1, wallNow: $2) }
                     }
                 }
             case .deleteHint(let hint):
@@ -90,12 +92,25 @@ extension Node {
                 }
             case .replyCAS(let client, let result):
                 clientCAS.removeValue(forKey: client)?.resume(with: result.mapError { Self.serviceError($0) as any Error })
-            case .localMergeDone(let token, let result):
-                localMerges.removeValue(forKey: token)?.resume(with: result.mapError { $0 as any Error })
             case .notice(let notice):
                 observe(notice)
             }
         }
+    }
+
+    /// Records of `partition` after `after`, up to about `maxBytes` and `maxKeys` (a handoff batch).
+    func readBatch(partition: Int, after: [UInt8]?, maxBytes: Int, maxKeys: Int) throws -> StorageResult {
+        let keys = try store.scan(partition: partition, after: after, limit: maxKeys + 1)
+        var items: [KeyedObject] = []
+        var bytes = 0
+        for key in keys.prefix(maxKeys) {
+            guard let record = try store.read(key, partition: partition) else { continue }
+            items.append(KeyedObject(key: key, object: record.object))
+            bytes += key.count + record.object.encode().count
+            if bytes >= maxBytes { break }
+        }
+        let isLast = items.count == keys.count || (items.last?.key == keys.last && keys.count <= maxKeys)
+        return .batch(items, bytes: bytes, isLast: isLast)
     }
 
     /// Carries out a storage operation that needs no waiting (a read of the mapped files).
@@ -122,6 +137,8 @@ extension Node {
                     if let record = try store.read(key, partition: partition) { items.append(KeyedObject(key: key, object: record.object)) }
                 }
                 return .objects(items, next: keys.count > page.count ? page.last : nil)
+            case .readBatch(let partition, let after, let maxBytes, let maxKeys):
+                return try readBatch(partition: partition, after: after, maxBytes: maxBytes, maxKeys: maxKeys)
             case .readPaxos(let key):
                 return .paxos(try paxos.state(key))
             case .readHints(let ids):
@@ -156,7 +173,7 @@ extension Node {
             case .writePaxos(let key, let state):
                 try await paxos.save(key, state)
                 return .done
-            case .read, .readHints, .readTree, .segmentObjects, .readPaxos:
+            case .read, .readHints, .readTree, .segmentObjects, .readPaxos, .readBatch:
                 return performNow(storage) ?? .failed(StorageFailure("unexpected storage operation"))
             }
         } catch {
@@ -167,8 +184,6 @@ extension Node {
     /// What the core reports on the side: metrics, logs, and the shell's own follow-ups.
     func observe(_ notice: NodeNotice) {
         switch notice {
-        case .replicaChanged(let key, let partition, let object):
-            forwardDuringRingChange(key: key, partition: partition, object: object)
         case .readRepair:
             metrics.readRepairs.increment()
         case .hintStored:
@@ -185,6 +200,46 @@ extension Node {
             metrics.exchangeRepairs.increment(by: repaired)
         case .storageFailed(let context, let failure):
             logger.error("storage failed", metadata: ["cairn.context": "\(context)", "error": "\(failure)"])
+        case .ringChanged(let version, let members):
+            if let ring, ring.partitionCount != configuration.partitions {
+                logger.warning("the cluster's ring has another partition count than --partitions; the cluster's wins", metadata: [
+                    "cairn.ring_partitions": "\(ring.partitionCount)", "cairn.configured": "\(configuration.partitions)",
+                ])
+            }
+            logger.info("ring changed", metadata: ["cairn.ring_version": "\(version)", "cairn.members": "\(members)"])
+        case .memberChanged(let member):
+            logger.info("member changed", metadata: [
+                "cairn.member": "\(member.id)", "cairn.address": "\(member.address)", "cairn.status": "\(member.status)",
+            ])
+        case .reachabilityChanged(let node, let reachable):
+            logger.notice("reachability changed", metadata: ["cairn.peer": "\(node)", "cairn.reachable": "\(reachable)"])
+        case .rejectedOtherCluster(let from, let clusterName):
+            logger.warning("ignored a message from another cluster", metadata: [
+                "cairn.peer": "\(from)", "cairn.their_cluster": "\(clusterName)",
+            ])
+        case .left:
+            logger.notice("left the cluster; this node no longer serves requests")
+        case .handoffPlanned(let outgoing, let pending):
+            logger.info("handoff planned", metadata: ["cairn.from_here": "\(outgoing)", "cairn.pending_here": "\(pending)"])
+        case .handoffKeysSent(let keys):
+            metrics.handoffKeysSent.increment(by: keys)
+        case .transferDone(let transfer, let keys):
+            logger.info("handoff done", metadata: [
+                "cairn.partition": "\(transfer.partition)", "cairn.target": "\(transfer.target)", "cairn.keys": "\(keys)",
+            ])
+        case .transferEnded(let transfer, let done):
+            metrics.handoffsCompleted.increment()
+            if !done {
+                logger.warning("handoff failed for good; anti-entropy covers it", metadata: [
+                    "cairn.partition": "\(transfer.partition)", "cairn.target": "\(transfer.target)",
+                ])
+            }
+        case .partitionSettled(let partition, let reason):
+            logger.info("partition settled here", metadata: ["cairn.partition": "\(partition)", "cairn.reason": "\(reason)"])
+        case .pendingValveOpened(let partition, let waitingFor):
+            logger.warning("partition still pending after the limit; serving it", metadata: [
+                "cairn.partition": "\(partition)", "cairn.waiting_for": "\(waitingFor)",
+            ])
         }
     }
 
@@ -193,28 +248,17 @@ extension Node {
         return nextTicket
     }
 
-    /// Merges an object into the replica in the key's order (anti-entropy, handoff); whether
-    /// the stored record changed.
-    @discardableResult
-    func mergeLocally(key: [UInt8], partition: Int, object: DVVSet<[UInt8]>) async throws -> Bool {
-        let token = newTicket()
-        return try await withCheckedThrowingContinuation { continuation in
-            localMerges[token] = continuation
-            drive { $0.onLocalMerge(token: token, key: key, partition: partition, object: object, view: $1, now: $2, wallNow: $3) }
-        }
-    }
-
     /// A peer's request of the data path, answered once the core has done its work.
     func answer(_ message: WireMessage, from peer: NodeID) async -> WireMessage {
         let reply = newTicket()
         return await withCheckedContinuation { continuation in
             peerReplies[reply] = continuation
-            drive { $0.onPeerRequest(from: peer, reply: reply, message, view: $1, now: $2, wallNow: $3) }
+            drive { $0.onPeerRequest(from: peer, reply: reply, message, now: $1, wallNow: $2) }
         }
     }
 
     func receiveOneWay(_ message: WireMessage, from peer: NodeID) {
-        drive { $0.onPeerMessage(from: peer, message, view: $1, now: $2, wallNow: $3) }
+        drive { $0.onPeerMessage(from: peer, message, now: $1, wallNow: $2) }
     }
 }
 
@@ -223,7 +267,7 @@ extension StorageCommand {
     var isWrite: Bool {
         switch self {
         case .write, .merge, .putHint: true
-        case .read, .readHints, .readTree, .segmentObjects, .readPaxos, .writePaxos: false
+        case .read, .readHints, .readTree, .segmentObjects, .readPaxos, .writePaxos, .readBatch: false
         }
     }
 }

@@ -21,7 +21,7 @@ extension Node {
 
     func currentRing() throws -> Ring {
         guard !isStopping else { throw KeyValueServiceError(.unavailable, "the node is shutting down", retryAfterSeconds: 1) }
-        guard !membership.myself.status.isTombstone else {
+        guard !core.membership.myself.status.isTombstone else {
             throw KeyValueServiceError(.unavailable, "this node has left the cluster")
         }
         guard let ring else {
@@ -37,7 +37,7 @@ extension Node {
         let client = newTicket()
         return try await withCheckedThrowingContinuation { continuation in
             clientReads[client] = WaitingRead(continuation: continuation, started: .now)
-            drive { core, view, now, wall in core.onClientRead(client: client, key: key, r: r, view: view, now: now, wallNow: wall) }
+            drive { core, now, wall in core.onClientRead(client: client, key: key, r: r, now: now, wallNow: wall) }
         }
     }
 
@@ -49,33 +49,9 @@ extension Node {
         let client = newTicket()
         return try await withCheckedThrowingContinuation { continuation in
             clientWrites[client] = WaitingWrite(continuation: continuation, kind: kind, started: .now)
-            drive { core, view, now, wall in
-                core.onClientWrite(client: client, key: key, sibling: sibling, context: context, w: w, view: view, now: now, wallNow: wall)
+            drive { core, now, wall in
+                core.onClientWrite(client: client, key: key, sibling: sibling, context: context, w: w, now: now, wallNow: wall)
             }
-        }
-    }
-
-    /// Writes during a ring change go to old and new replicas both (DESIGN.md §3): a write this
-    /// node stores for a partition it is sending to a gained replica, or for a partition it no
-    /// longer replicates (the coordinator still used the old ring), is passed on to them, so a
-    /// write landing behind a transfer's cursor still reaches the new replica.
-    func forwardDuringRingChange(key: [UInt8], partition: Int, object: DVVSet<[UInt8]>) {
-        guard let ring else { return }
-        var targets = Set(transfers.values.filter { $0.transfer.partition == partition && $0.state.isActive }.map(\.transfer.target))
-        let replicas = ring.preferenceList(for: partition, n: configuration.replicas)
-        if !replicas.contains(id) { targets.formUnion(replicas) }
-        targets.remove(id)
-        for target in targets.sorted() {
-            guard let address = address(of: target) else { continue }
-            let message = WireMessage.readRepair(Replicate(key: key, partition: partition, object: object))
-            Task { try? await pool.send(message, to: address) }
-        }
-    }
-
-    /// A partition number from a peer must exist in this node's ring (the cluster's Q).
-    func checkPartition(_ partition: Int) throws {
-        guard let ring, partition >= 0, partition < ring.partitionCount else {
-            throw PartitionError(partition: partition, partitionCount: ring?.partitionCount)
         }
     }
 
@@ -117,10 +93,3 @@ extension Node {
     }
 }
 
-struct PartitionError: Error, CustomStringConvertible {
-    var partition: Int
-    var partitionCount: Int?
-    var description: String {
-        "partition \(partition) is not in this node's ring (\(partitionCount.map { "Q = \($0)" } ?? "no ring yet"))"
-    }
-}

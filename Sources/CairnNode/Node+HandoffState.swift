@@ -1,4 +1,5 @@
 import CairnCore
+import CairnNodeCore
 import CairnStorage
 
 /// Handoff state that must survive a restart: the transfers this node still owes (with the
@@ -12,52 +13,48 @@ import CairnStorage
 ///   in <partition> <source id> [<source id> ...]     a pending partition and the sources awaited
 /// ```
 extension Node {
-    var handoffStatePath: String { configuration.dataDirectory + "/handoff.state" }
-
-    func saveHandoffState() {
+    func saveHandoffState(_ state: NodeCore.HandoffState) {
         var lines: [String] = []
-        for transfer in transferQueue + (currentTransfer.map { [$0] } ?? []) {
-            let cursor = transferCursors[transfer].map { $0.map { byte in String(byte, radix: 16).leftPadded(to: 2) }.joined() } ?? "-"
-            lines.append("out \(transfer.partition) \(transfer.target) \(cursor.isEmpty ? "-" : cursor)")
+        for (transfer, cursor) in state.transfers {
+            let hex = cursor.map { $0.map { byte in String(byte, radix: 16).leftPadded(to: 2) }.joined() } ?? "-"
+            lines.append("out \(transfer.partition) \(transfer.target) \(hex.isEmpty ? "-" : hex)")
         }
-        for (partition, sources) in pendingIn.sorted(by: { $0.key < $1.key }) {
+        for (partition, sources) in state.pending.sorted(by: { $0.key < $1.key }) {
             lines.append("in \(partition) " + sources.sorted().map(\.description).joined(separator: " "))
         }
         do {
-            try DurableFiles.writeAtomically(Array((lines.joined(separator: "\n") + "\n").utf8), to: handoffStatePath)
+            try DurableFiles.writeAtomically(Array((lines.joined(separator: "\n") + "\n").utf8), to: configuration.dataDirectory + "/handoff.state")
         } catch {
             logger.error("persisting handoff state failed", metadata: ["error": "\(error)"])
         }
     }
 
-    /// After a restart: requeue the owed transfers and keep the partitions pending.
-    func restoreHandoffState() throws {
-        guard let bytes = try DurableFiles.read(handoffStatePath) else { return }
+    /// After a restart: the owed transfers (this node is their source) and the pending partitions.
+    static func loadHandoffState(path: String, partitions: Int, me: NodeID) throws -> NodeCore.HandoffState? {
+        guard let bytes = try DurableFiles.read(path) else { return nil }
+        var transfers: [(transfer: Handoff.Transfer, cursor: [UInt8]?)] = []
+        var pending: [Int: Set<NodeID>] = [:]
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
             let fields = line.split(separator: " ").map(String.init)
-            guard fields.count >= 3, let partition = Int(fields[1]), partition >= 0, partition < configuration.partitions else {
-                throw NodeError.corruptFile(handoffStatePath, "bad line: \(line.prefix(80))")
+            guard fields.count >= 3, let partition = Int(fields[1]), partition >= 0, partition < partitions else {
+                throw NodeError.corruptFile(path, "bad line: \(line.prefix(80))")
             }
             switch fields[0] {
             case "out":
                 guard fields.count == 4, let target = NodeID(hex: fields[2]) else {
-                    throw NodeError.corruptFile(handoffStatePath, "bad transfer: \(line.prefix(80))")
+                    throw NodeError.corruptFile(path, "bad transfer: \(line.prefix(80))")
                 }
-                let transfer = Handoff.Transfer(partition: partition, source: id, target: target)
-                transfers[transfer] = TransferProgress(transfer: transfer, state: .queued)
-                transferQueue.append(transfer)
-                if fields[3] != "-" { transferCursors[transfer] = Self.bytes(hex: fields[3]) }
+                let cursor = fields[3] == "-" ? nil : Self.bytes(hex: fields[3])
+                transfers.append((Handoff.Transfer(partition: partition, source: me, target: target), cursor))
             case "in":
                 let sources = Set(fields.dropFirst(2).compactMap { NodeID(hex: $0) })
-                guard sources.count == fields.count - 2 else {
-                    throw NodeError.corruptFile(handoffStatePath, "bad sources: \(line.prefix(80))")
-                }
-                pendingIn[partition] = sources
-                pendingSince[partition] = monotonicNow()
+                guard sources.count == fields.count - 2 else { throw NodeError.corruptFile(path, "bad sources: \(line.prefix(80))") }
+                pending[partition] = sources
             default:
-                throw NodeError.corruptFile(handoffStatePath, "unknown line: \(line.prefix(80))")
+                throw NodeError.corruptFile(path, "unknown line: \(line.prefix(80))")
             }
         }
+        return NodeCore.HandoffState(transfers: transfers, pending: pending)
     }
 
     static func bytes(hex: String) -> [UInt8]? {

@@ -1,5 +1,6 @@
 import CairnCore
 import CairnHTTP
+import CairnNodeCore
 
 /// What the node reports: cluster status, health, a local scan.
 extension Node {
@@ -8,6 +9,7 @@ extension Node {
     func statusJSON() -> JSONValue {
         let now = monotonicNow()
         let ring = self.ring
+        let membership = core.membership
         var members: [JSONValue] = []
         for member in membership.members {
             var entry: [String: JSONValue] = [
@@ -29,9 +31,9 @@ extension Node {
             "members": .array(members),
             "hints_held": .integer(Int64(core.hintsHeld)),
             "requests_in_flight": .integer(Int64(core.requestsInFlight)),
-            "pending_partitions": .array(pendingIn.keys.sorted().map { .integer(Int64($0)) }),
-            "transfers_done": .integer(Int64(transfers.values.filter { $0.state == .done }.count)),
-            "transfers": .array(transfers.values.filter { $0.state != .done }.sorted { ($0.transfer.partition, $0.transfer.target) < ($1.transfer.partition, $1.transfer.target) }.map {
+            "pending_partitions": .array(core.pendingPartitions.map { .integer(Int64($0)) }),
+            "transfers_done": .integer(Int64(core.transferProgress.filter { $0.state == .done }.count)),
+            "transfers": .array(core.transferProgress.filter { $0.state != .done }.map {
                 .object([
                     "partition": .integer(Int64($0.transfer.partition)), "from": .string($0.transfer.source.description),
                     "to": .string($0.transfer.target.description), "state": .string($0.state.rawValue),
@@ -57,6 +59,7 @@ extension Node {
     }
 
     func healthReport() -> HealthReport {
+        let membership = core.membership
         let joined = ring != nil
         let reachable = membership.members.filter { $0.id == id || membership.isReachable($0.id, nowMilliseconds: monotonicNow()) }.count
         return HealthReport(isHealthy: joined && !isStopping, details: [
@@ -69,6 +72,7 @@ extension Node {
 
     func updateGauges() {
         let now = monotonicNow()
+        let membership = core.membership
         metrics.members.record(membership.members.count)
         metrics.membersReachable.record(membership.members.filter { $0.id == id || membership.isReachable($0.id, nowMilliseconds: now) }.count)
         metrics.partitionsHeld.record(store.partitions.count)

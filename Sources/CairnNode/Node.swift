@@ -31,38 +31,21 @@ public actor Node {
     let pool: WirePool
     let group: any EventLoopGroup
     let started = ContinuousClock.now
-    var membership: Membership.Instance
-    /// Every decision of the data path (coordination, minting, hints, replica writes); this
-    /// actor only executes its commands (`Node+Core.swift`).
+    /// Every decision the node makes (the data path, hints, anti-entropy, CAS, membership,
+    /// handoff); this actor only executes its commands (`Node+Core.swift`).
     var core: NodeCore
     var clientReads: [UInt64: WaitingRead] = [:]
     var clientWrites: [UInt64: WaitingWrite] = [:]
-    var peerReplies: [UInt64: CheckedContinuation<WireMessage, Never>] = [:]
-    var localMerges: [UInt64: CheckedContinuation<Bool, any Error>] = [:]
     var clientCAS: [UInt64: CheckedContinuation<CAS.Proposer.Outcome, any Error>] = [:]
+    var peerReplies: [UInt64: CheckedContinuation<WireMessage, Never>] = [:]
     var nextTicket: UInt64 = 1
-    var timers = EventQueue<ShellTimer>()
-    /// The highest CAS ballot counter this node used or saw.
+    /// The core's timers, and the one task that sleeps until the earliest of them.
+    var timers = EventQueue<NodeTimer>()
+    var wakeAt: UInt64?
+    var wakeTask: Task<Void, Never>?
     let paxos: PaxosStore
     var wireServer: WireServer?
-    var ticker: Task<Void, Never>?
     var isStopping = false
-    /// Outgoing handoff transfers and their progress, shown by `cairn cluster status`.
-    var transfers: [Handoff.Transfer: TransferProgress] = [:]
-    var transferQueue: [Handoff.Transfer] = []
-    var transferRunner: Task<Void, Never>?
-    /// The transfer being sent now, and each owed transfer's acknowledged cursor.
-    var currentTransfer: Handoff.Transfer?
-    var transferCursors: [Handoff.Transfer: [UInt8]] = [:]
-    /// Partitions this node gained that are still arriving, with the old replicas it waits for.
-    var pendingIn: [Int: Set<NodeID>] = [:]
-    var pendingSince: [Int: UInt64] = [:]
-    /// Sources whose last batch arrived before this node saw the ring change that makes the
-    /// partition pending here.
-    var finishedEarly: [Int: Set<NodeID>] = [:]
-    var transferAttempts: [Handoff.Transfer: Int] = [:]
-    /// The ring before the latest change, to plan handoff from.
-    var previousRing: Ring?
     let metrics = NodeMetrics()
 
     /// Opens the data directory (creating the identity on first start) and restores the
@@ -93,36 +76,41 @@ public actor Node {
         paxos = try PaxosStore(directory: files.paxos, options: paxosOptions, limits: WireLimits(), logger: logger)
         let persistedLease = try files.loadMintLease()
 
-        let settings = Membership.Settings(
+        let membershipSettings = Membership.Settings(
             gossipIntervalMilliseconds: configuration.gossipIntervalMilliseconds,
             heartbeatIntervalMilliseconds: configuration.heartbeatIntervalMilliseconds)
         let address = configuration.listenAddress
         let wireLimits = WireLimits()
+        let membership: Membership.Instance
         if let state = try files.loadMembership(limits: wireLimits) {
             guard state.clusterName == configuration.clusterName else {
                 throw NodeError.wrongCluster(expected: configuration.clusterName, found: state.clusterName)
             }
-            membership = Membership.Instance(restoring: state, me: id, address: address, seeds: configuration.seeds, settings: settings)
+            membership = Membership.Instance(
+                restoring: state, me: id, address: address, seeds: configuration.seeds, settings: membershipSettings)
         } else if configuration.seeds.filter({ $0 != address }).isEmpty {
             membership = .bootstrap(
                 id, address: address, clusterName: configuration.clusterName, partitionCount: configuration.partitions,
-                targetReplicas: configuration.replicas, settings: settings)
+                targetReplicas: configuration.replicas, settings: membershipSettings)
         } else {
             membership = Membership.Instance(
                 joining: id, address: address, clusterName: configuration.clusterName, seeds: configuration.seeds,
-                settings: settings)
+                settings: membershipSettings)
         }
         let identity = WireIdentity(
             clusterName: configuration.clusterName, node: id, secret: configuration.secret.map(ClusterSecret.init))
         pool = try WirePool(identity: identity, listenAddress: address, group: group, logger: logger)
         let restoredHints = try hintStore.all(logger: logger).map { HintEntry(hint: $0.hint, key: $0.key, object: $0.object) }
+        let handoff = try Self.loadHandoffState(
+            path: configuration.dataDirectory + "/handoff.state", partitions: Ring.maximumPartitionCount, me: id)
         core = NodeCore(
             id: id,
             settings: NodeCore.Settings(
                 replicas: configuration.replicas, readQuorum: configuration.readQuorum, writeQuorum: configuration.writeQuorum,
-                requestTimeoutMilliseconds: configuration.requestTimeoutMilliseconds, siblingLimit: configuration.siblingLimit),
-            persistedLease: persistedLease, hints: restoredHints, wallNow: Self.wallClock(), incarnation: .random(in: 0...UInt32.max),
-            keyHash: { ReplicaStore.keyHash($0) })
+                requestTimeoutMilliseconds: configuration.requestTimeoutMilliseconds, siblingLimit: configuration.siblingLimit,
+                maintenanceIntervalMilliseconds: configuration.exchangeIntervalMilliseconds),
+            membership: membership, persistedLease: persistedLease, hints: restoredHints, handoff: handoff, now: 0,
+            wallNow: Self.wallClock(), incarnation: .random(in: 0...UInt32.max), keyHash: { ReplicaStore.keyHash($0) })
         let partitionsOnDisk = store.partitions.count
         logger.info("node opened", metadata: [
             "cairn.node": "\(id)", "cairn.new_identity": "\(created)", "cairn.data": "\(configuration.dataDirectory)",
@@ -155,20 +143,8 @@ public actor Node {
         wireServer = try await WireServer.start(
             host: configuration.listenHost, port: configuration.listenPort, identity: identity, group: group,
             handler: handler, logger: logger)
-        try files.saveMembership(membership.state, me: id, address: configuration.listenAddress)
-        previousRing = membership.ring?.ring
-        drive { core, view, _, _ in core.start(view: view) }
-        try restoreHandoffState()
-        if !transferQueue.isEmpty { transferRunner = Task { await self.runTransfers() } }
-        timers.schedule(.membership, at: monotonicNow())
-        timers.schedule(.maintenance, at: monotonicNow() + configuration.exchangeIntervalMilliseconds)
-        ticker = Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(5))
-                guard let self else { return }
-                await self.fireTimers()
-            }
-        }
+        try files.saveMembership(core.membership.state, me: id, address: configuration.listenAddress)
+        drive { core, now, wall in core.start(now: now, wallNow: wall) }
         logger.info("node listening", metadata: [
             "cairn.listen": "\(configuration.listenAddress)", "cairn.cluster": "\(configuration.clusterName)",
             "cairn.seeds": "\(configuration.seeds.joined(separator: ","))",
@@ -180,9 +156,8 @@ public actor Node {
     public func stop() async {
         guard !isStopping else { return }
         isStopping = true
-        ticker?.cancel()
-        ticker = nil
-        transferRunner?.cancel()
+        wakeTask?.cancel()
+        wakeTask = nil
         let shuttingDown = KeyValueServiceError(.unavailable, "the node is shutting down", retryAfterSeconds: 1)
         for (_, waiting) in clientWrites { waiting.continuation.resume(throwing: shuttingDown) }
         clientWrites = [:]
@@ -205,44 +180,41 @@ public actor Node {
 
     // MARK: timers
 
+    /// Fires the core's timers that are due, then sleeps until the next one (no polling: an
+    /// idle node wakes only for its own timers).
     func fireTimers() {
+        wakeAt = nil
+        wakeTask = nil
+        guard !isStopping else { return }
+        while let (_, timer) = timers.next(dueBy: monotonicNow()) {
+            let random = UInt64.random(in: 0...UInt64.max)
+            drive { core, now, wall in core.onTimer(timer, random: random, now: now, wallNow: wall) }
+        }
+        armTimer()
+    }
+
+    /// Makes sure a task wakes the node at the earliest timer.
+    func armTimer() {
+        guard !isStopping, let next = timers.peekTime else { return }
+        if let wakeAt, wakeAt <= next, wakeTask != nil { return }
+        wakeTask?.cancel()
+        wakeAt = next
         let now = monotonicNow()
-        while let (_, timer) = timers.next(dueBy: now) {
-            switch timer {
-            case .membership:
-                performMembership(membership.onTick(nowMilliseconds: now, random: UInt64.random(in: 0...UInt64.max)))
-            case .maintenance:
-                maintenance()
-                timers.schedule(.maintenance, at: now + configuration.exchangeIntervalMilliseconds)
-            case .core(let timer):
-                drive { core, view, now, wall in core.onTimer(timer, view: view, now: now, wallNow: wall) }
-            }
+        let delay = next > now ? next - now : 0
+        wakeTask = Task { [weak self] in
+            if delay > 0 { try? await Task.sleep(for: .milliseconds(Int64(delay))) }
+            guard !Task.isCancelled else { return }
+            await self?.fireTimers()
         }
     }
 
     // MARK: helpers
 
-    var ring: Ring? { membership.ring?.ring }
+    var ring: Ring? { core.ring }
 
-    func address(of node: NodeID) -> String? { membership.state.members[node]?.address }
-
-    func isReachable(_ node: NodeID) -> Bool {
-        node == id || membership.isReachable(node, nowMilliseconds: monotonicNow())
-    }
-
-    func reachability() -> (NodeID) -> Bool {
-        let membership = self.membership
-        let now = monotonicNow()
-        let me = id
-        return { $0 == me || membership.isReachable($0, nowMilliseconds: now) }
-    }
+    func address(of node: NodeID) -> String? { core.membership.state.members[node]?.address }
 
     var requestTimeout: Duration { .milliseconds(Int64(configuration.requestTimeoutMilliseconds)) }
 }
 
-/// What the node's timer loop fires: the shell's own ticks and the core's timers.
-enum ShellTimer: Sendable {
-    case membership
-    case maintenance
-    case core(NodeTimer)
-}
+

@@ -20,6 +20,12 @@ import CairnCore
 public enum NodeCommand: Sendable {
     /// A one-way message to a peer (lost if the peer is unreachable).
     case send(to: NodeID, WireMessage)
+    /// A one-way message to an address (gossip to seeds, which may not be members yet).
+    case sendTo(address: String, WireMessage)
+    /// Store the membership state durably (best effort: gossip repairs a lost update).
+    case persistMembership(Membership.State)
+    /// Store the handoff state durably (owed transfers with cursors, pending partitions).
+    case persistHandoff(NodeCore.HandoffState)
     /// A request to a peer; its answer comes back through `onResponse(call:…)`.
     case request(call: UInt64, to: NodeID, WireMessage, timeoutMilliseconds: UInt64)
     /// The answer to a peer's request that reached the core as `onPeerRequest(reply:…)`.
@@ -38,8 +44,6 @@ public enum NodeCommand: Sendable {
     case replyWrite(client: UInt64, ClientWriteResult)
     /// The answer to a CAS started with `onClientCAS(client:…)`.
     case replyCAS(client: UInt64, Result<CAS.Proposer.Outcome, RequestFailure>)
-    /// The answer to a merge the shell asked for with `onLocalMerge(token:…)`.
-    case localMergeDone(token: UInt64, Result<Bool, StorageFailure>)
     /// Something the shell may count, log or act on; carrying it out is optional.
     case notice(NodeNotice)
 }
@@ -69,6 +73,9 @@ public enum StorageCommand: Sendable, Equatable {
     case readPaxos(key: [UInt8])
     /// Store the acceptor state of `key` durably. Completes with `.done`.
     case writePaxos(key: [UInt8], CAS.AcceptorState)
+    /// Records of `partition` in key order after `after`, up to about `maxBytes` and at most
+    /// `maxKeys`. Completes with `.batch`.
+    case readBatch(partition: Int, after: [UInt8]?, maxBytes: Int, maxKeys: Int)
 }
 
 /// The completion of a `StorageCommand`.
@@ -79,6 +86,8 @@ public enum StorageResult: Sendable {
     case hints([HintEntry])
     case tree(MerkleTree?)
     case paxos(CAS.AcceptorState)
+    /// A handoff batch; `isLast` when nothing follows it in the partition.
+    case batch([KeyedObject], bytes: Int, isLast: Bool)
     /// A page of objects; `next` is where the following page starts (nil: no more).
     case objects([KeyedObject], next: [UInt8]?)
     case failed(StorageFailure)
@@ -126,6 +135,14 @@ public enum NodeTimer: Sendable, Hashable {
     case write(request: UInt64, Quorum.Timer)
     case read(request: UInt64, Quorum.Timer)
     case cas(proposer: UInt64, CAS.Proposer.Timer)
+    /// Gossip, heartbeats and failure detection.
+    case membership
+    /// Hints, pending partitions, the next anti-entropy exchange.
+    case maintenance
+    /// The pause before a requeued transfer.
+    case handoff
+    /// A running transfer's throttle or retry.
+    case handoffSender(Handoff.Transfer)
 }
 
 /// The answer to a client read.
@@ -153,9 +170,6 @@ public enum RequestFailure: Error, Sendable, Equatable {
 
 /// Events a shell may count or act on.
 public enum NodeNotice: Sendable, Equatable {
-    /// A replica of `key` changed here (a coordinated write or a merge that changed the
-    /// record): the shell passes it on to replicas gaining the partition in a ring change.
-    case replicaChanged(key: [UInt8], partition: Int, object: DVVSet<[UInt8]>)
     /// A read found stale replicas and sent them the merged object.
     case readRepair
     case hintStored
@@ -164,6 +178,19 @@ public enum NodeNotice: Sendable, Equatable {
     case hintDropped(partition: Int, owner: NodeID, reason: HintLedger.DropReason)
     /// An anti-entropy exchange ended: `segments` differed, `repaired` objects changed here.
     case exchanged(partition: Int, peer: NodeID, segments: Int, repaired: Int)
+    case ringChanged(version: UInt64, members: Int)
+    case memberChanged(Membership.Member)
+    case reachabilityChanged(NodeID, reachable: Bool)
+    case rejectedOtherCluster(from: String, clusterName: String)
+    /// This node finished leaving: it no longer serves.
+    case left
+    case handoffPlanned(outgoing: Int, pending: Int)
+    case handoffKeysSent(Int)
+    case transferDone(Handoff.Transfer, keys: Int)
+    /// A transfer ended for good (done, or failed: anti-entropy covers it).
+    case transferEnded(Handoff.Transfer, done: Bool)
+    case partitionSettled(partition: Int, reason: String)
+    case pendingValveOpened(partition: Int, waitingFor: Int)
     /// A storage operation failed; `context` says which.
     case storageFailed(context: String, StorageFailure)
 }

@@ -34,7 +34,8 @@ extension NodeCore {
     /// A CAS operation on `key` (a compare-and-set, a blind write or a linearizable read).
     /// `random` seeds the proposer's backoff jitter. Answered by `.replyCAS`.
     public mutating func onClientCAS(client: UInt64, key: [UInt8], operation: CAS.Proposer.Operation, random: UInt64,
-                                     view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+                                     now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+        let view = clusterView(now: now)
         guard requestsInFlight < settings.maxRequestsInFlight else {
             return [.replyCAS(client: client, .failure(.overloaded(limit: settings.maxRequestsInFlight)))]
         }

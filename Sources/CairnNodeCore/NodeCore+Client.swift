@@ -3,7 +3,8 @@ import CairnCore
 /// Client requests: reads and writes through the quorum coordinators, and their effects.
 extension NodeCore {
     /// A GET of `key` with read quorum `r` (the default when nil). Answered by `.replyRead`.
-    public mutating func onClientRead(client: UInt64, key: [UInt8], r: Int?, view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    public mutating func onClientRead(client: UInt64, key: [UInt8], r: Int?, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+        let view = clusterView(now: now)
         guard requestsInFlight < settings.maxRequestsInFlight else {
             return [.replyRead(client: client, .failed(.overloaded(limit: settings.maxRequestsInFlight)))]
         }
@@ -25,9 +26,10 @@ extension NodeCore {
     /// A PUT (a value sibling) or DELETE (`.tombstone`) with the client's causal context and
     /// write quorum `w` (the default when nil). Answered by `.replyWrite`.
     public mutating func onClientWrite(
-        client: UInt64, key: [UInt8], sibling: Sibling<[UInt8]>, context: CausalContext, w: Int?, view: ClusterView, now: UInt64,
+        client: UInt64, key: [UInt8], sibling: Sibling<[UInt8]>, context: CausalContext, w: Int?, now: UInt64,
         wallNow: UInt64
     ) -> [NodeCommand] {
+        let view = clusterView(now: now)
         guard requestsInFlight < settings.maxRequestsInFlight else {
             return [.replyWrite(client: client, .failed(.overloaded(limit: settings.maxRequestsInFlight)))]
         }
@@ -55,8 +57,9 @@ extension NodeCore {
         return performWrite(effects, request: number, view: view, now: now, wallNow: wallNow)
     }
 
-    /// A timer the core scheduled has come due.
-    public mutating func onTimer(_ timer: NodeTimer, view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    /// A timer the core scheduled has come due. `random` feeds gossip's choice of peer.
+    public mutating func onTimer(_ timer: NodeTimer, random: UInt64, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+        let view = clusterView(now: now)
         switch timer {
         case .write(let request, let timer):
             return feedWrite(request, view: view, now: now, wallNow: wallNow) { $0.onTimer(timer, now: now) }
@@ -64,6 +67,15 @@ extension NodeCore {
             return feedRead(request, view: view, now: now, wallNow: wallNow) { $0.onTimer(timer, now: now) }
         case .cas(let proposer, let timer):
             return feedProposer(proposer, view: view, now: now, wallNow: wallNow) { $0.onTimer(timer) }
+        case .membership:
+            return membershipTick(random: random, view: view, now: now, wallNow: wallNow)
+        case .maintenance:
+            return maintenance(view: view, now: now, wallNow: wallNow)
+                + [.schedule(.maintenance, atMilliseconds: now + settings.maintenanceIntervalMilliseconds)]
+        case .handoff:
+            return startNextTransfer(now: now, wallNow: wallNow)
+        case .handoffSender(let transfer):
+            return feedSender(transfer, now: now, wallNow: wallNow) { $0.onTimer(now: now) }
         }
     }
 

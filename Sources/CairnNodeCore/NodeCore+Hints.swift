@@ -4,10 +4,11 @@ import CairnCore
 /// the index of hints by key (a fallback answers reads with them), handing them back once the
 /// owner is reachable, and dropping them to keep the ledger's bounds.
 extension NodeCore {
-    /// Every maintenance interval: age out hints, retry delivery to reachable owners, and start
-    /// the next anti-entropy exchange unless one is running.
-    public mutating func onMaintenance(view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
-        var commands = performHints(ledger.tick(now: wallNow), view: view)
+    /// Every maintenance interval: review pending partitions, age out hints, retry delivery to
+    /// reachable owners, and start the next anti-entropy exchange unless one is running.
+    mutating func maintenance(view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+        var commands = reviewPending(view: view, now: now)
+        commands += performHints(ledger.tick(now: wallNow), view: view)
         for owner in ledger.pendingOwners where owner != id && view.isReachable(owner) && !deliveringTo.contains(owner) {
             commands += performHints(ledger.ownerReachable(owner, now: wallNow), view: view)
         }
@@ -15,7 +16,7 @@ extension NodeCore {
     }
 
     /// The failure detector says `peer` became reachable: hand its hints back now.
-    public mutating func onPeerReachable(_ peer: NodeID, view: ClusterView, wallNow: UInt64) -> [NodeCommand] {
+    mutating func deliverHints(to peer: NodeID, view: ClusterView, wallNow: UInt64) -> [NodeCommand] {
         guard !deliveringTo.contains(peer) else { return [] }
         return performHints(ledger.ownerReachable(peer, now: wallNow), view: view)
     }

@@ -6,15 +6,16 @@ extension NodeCore {
     /// Whether `message` is a request of the data path (`onPeerRequest` answers it).
     public static func handles(request message: WireMessage) -> Bool {
         switch message {
-        case .read, .replicate, .forwardedWrite, .hintBatch, .merkleHashesRequest, .segmentObjectsRequest, .cas: true
+        case .read, .replicate, .forwardedWrite, .hintBatch, .handoffBatch, .merkleHashesRequest, .segmentObjectsRequest, .cas: true
         default: false
         }
     }
 
     /// A peer's request; answered by `.respond(reply:…)` once the work is durable.
     public mutating func onPeerRequest(
-        from peer: NodeID, reply: UInt64, _ message: WireMessage, view: ClusterView, now: UInt64, wallNow: UInt64
+        from peer: NodeID, reply: UInt64, _ message: WireMessage, now: UInt64, wallNow: UInt64
     ) -> [NodeCommand] {
+        let view = clusterView(now: now)
         switch message {
         case .read(let read):
             if let problem = partitionProblem(read.partition, view: view) {
@@ -59,6 +60,8 @@ extension NodeCore {
             return commands
         case .cas(let key, let message):
             return enterAcceptor(key, AcceptorJob(message: message, replyTo: .peer(reply: reply)))
+        case .handoffBatch(let batch):
+            return receiveHandoff(batch, from: peer, reply: reply, view: view, now: now, wallNow: wallNow)
         case .merkleHashesRequest(let partition, let request):
             if let problem = partitionProblem(partition, view: view) { return [.respond(reply: reply, .nack(reason: problem))] }
             let operation = newOperation(.answerHashes(reply: reply, request))
@@ -74,27 +77,27 @@ extension NodeCore {
     }
 
     /// A peer's one-way message of the data path (read repair); anything else is ignored.
-    public mutating func onPeerMessage(from peer: NodeID, _ message: WireMessage, view: ClusterView, now: UInt64, wallNow: UInt64)
+    public mutating func onPeerMessage(from peer: NodeID, _ message: WireMessage, now: UInt64, wallNow: UInt64)
         -> [NodeCommand]
     {
+        let view = clusterView(now: now)
         if case .cas(let key, let commit) = message { return enterAcceptor(key, AcceptorJob(message: commit, replyTo: .none)) }
+        if case .handoffRequest(let partition) = message {
+            return handoffRequested(partition: partition, by: peer, view: view, now: now, wallNow: wallNow)
+        }
+        if case .membership(let gossip) = message {
+            return performMembership(membership.onMessage(gossip, nowMilliseconds: now), now: now, wallNow: wallNow)
+        }
         guard case .readRepair(let repair) = message, partitionProblem(repair.partition, view: view) == nil else { return [] }
         return enter(repair.key, .store(key: repair.key, partition: repair.partition, object: repair.object, hintFor: repair.hintFor,
                                         then: .none), view: view, now: now, wallNow: wallNow)
     }
 
-    /// The shell's own merge of an object into the replica (anti-entropy, handoff): run in the
-    /// key's order like every other write of it. Answered by `.localMergeDone(token:…)`.
-    public mutating func onLocalMerge(token: UInt64, key: [UInt8], partition: Int, object: DVVSet<[UInt8]>, view: ClusterView,
-                                      now: UInt64, wallNow: UInt64) -> [NodeCommand] {
-        enter(key, .store(key: key, partition: partition, object: object, hintFor: nil, then: .local(token: token)),
-              view: view, now: now, wallNow: wallNow)
-    }
-
     /// The answer to a `.request` (nil: it failed or timed out).
-    public mutating func onResponse(call: UInt64, _ message: WireMessage?, view: ClusterView, now: UInt64, wallNow: UInt64)
+    public mutating func onResponse(call: UInt64, _ message: WireMessage?, now: UInt64, wallNow: UInt64)
         -> [NodeCommand]
     {
+        let view = clusterView(now: now)
         guard let pending = calls.removeValue(forKey: call) else { return [] }
         switch pending {
         case .replicate(let request, let to):
@@ -130,6 +133,8 @@ extension NodeCore {
             return exchangeHashes(session: session, message)
         case .exchangePage(let session):
             return exchangePage(session: session, message, view: view, now: now, wallNow: wallNow)
+        case .handoffBatch(let transfer):
+            return handoffBatchAnswered(transfer, message, now: now, wallNow: wallNow)
         case .cas(let proposer, let from):
             guard case .cas(_, let reply)? = message else { return [] }  // the proposer's timers decide
             return feedProposer(proposer, view: view, now: now, wallNow: wallNow) { $0.onMessage(reply, from: from) }
@@ -176,7 +181,7 @@ extension NodeCore {
                 var commands: [NodeCommand] = []
                 guard let hint = storeHint(key: key, partition: partition, object: object, owner: hintFor, view: view,
                                            wallNow: wallNow, commands: &commands) else {
-                    commands += finish(then, .failure(StorageFailure("no ring to place the hint")))
+                    commands += finish(then, .failure(StorageFailure("no ring to place the hint")), now: now)
                     return commands + leave(key, view: view, now: now, wallNow: wallNow)
                 }
                 let operation = newOperation(.putHint(key: key, hint: hint.id, then: then))
@@ -187,8 +192,20 @@ extension NodeCore {
         }
     }
 
+    /// Whether a merge that changed the replica is passed on during a ring change: writes that
+    /// reach this node on the write path (replication, delivered hints) are; objects that are
+    /// themselves copies passed around (read repair, anti-entropy, handoff) are not, or two old
+    /// replicas could pass one object back and forth.
+    func forwards(_ followUp: FollowUp) -> Bool {
+        switch followUp {
+        case .respond: true
+        case .group(let number): groups[number].map { $0.handoff == nil } ?? false
+        case .none, .exchange: false
+        }
+    }
+
     /// Resolves what waited on a stored object.
-    mutating func finish(_ followUp: FollowUp, _ result: Result<Bool, StorageFailure>) -> [NodeCommand] {
+    mutating func finish(_ followUp: FollowUp, _ result: Result<Bool, StorageFailure>, now: UInt64) -> [NodeCommand] {
         switch followUp {
         case .none:
             if case .failure(let failure) = result { return [.notice(.storageFailed(context: "storing a replica or hint", failure))] }
@@ -207,9 +224,12 @@ extension NodeCore {
                 return []
             }
             groups[number] = nil
-            return [.respond(reply: group.reply, group.failure.map { .nack(reason: $0) } ?? .ack)]
-        case .local(let token):
-            return [.localMergeDone(token: token, result)]
+            if let failure = group.failure { return [.respond(reply: group.reply, .nack(reason: failure))] }
+            var commands: [NodeCommand] = []
+            if let handoff = group.handoff {
+                commands += handoffReceived(partition: handoff.partition, from: handoff.source, isLast: handoff.isLast, now: now)
+            }
+            return commands + [.respond(reply: group.reply, .ack)]
         case .exchange(let session):
             if case .success(true) = result, exchange?.session == session { exchange?.repaired += 1 }
             if case .failure(let failure) = result { return [.notice(.storageFailed(context: "merging an exchanged object", failure))] }
@@ -220,9 +240,10 @@ extension NodeCore {
     // MARK: storage completions
 
     /// A `.storage` operation completed (durably, for writes).
-    public mutating func onStorage(operation number: UInt64, _ result: StorageResult, view: ClusterView, now: UInt64, wallNow: UInt64)
+    public mutating func onStorage(operation number: UInt64, _ result: StorageResult, now: UInt64, wallNow: UInt64)
         -> [NodeCommand]
     {
+        let view = clusterView(now: now)
         guard let operation = operations.removeValue(forKey: number) else { return [] }
         switch operation {
         case .coordinationRead(let request, let key):
@@ -234,7 +255,7 @@ extension NodeCore {
                 commands += coordinationDone(request, view: view, now: now, wallNow: wallNow) { $0.onLocalStoreFailed(message: failure.message, now: now) }
             } else {
                 let partition = writes[request]?.partition
-                if let partition { commands.append(.notice(.replicaChanged(key: key, partition: partition, object: object))) }
+                if let partition { commands += forwardDuringRingChange(key: key, partition: partition, object: object, view: view) }
                 commands += coordinationDone(request, view: view, now: now, wallNow: wallNow) { $0.onCoordinated(object: object, now: now) }
             }
             return commands + leave(key, view: view, now: now, wallNow: wallNow)
@@ -273,22 +294,22 @@ extension NodeCore {
             var commands: [NodeCommand] = []
             switch result {
             case .merged(let changed, let object):
-                if changed { commands.append(.notice(.replicaChanged(key: key, partition: partition, object: object))) }
-                commands += finish(then, .success(changed))
+                if changed, forwards(then) { commands += forwardDuringRingChange(key: key, partition: partition, object: object, view: view) }
+                commands += finish(then, .success(changed), now: now)
             case .failed(let failure):
-                commands += finish(then, .failure(failure))
+                commands += finish(then, .failure(failure), now: now)
             default:
-                commands += finish(then, .failure(StorageFailure("unexpected storage result for a merge")))
+                commands += finish(then, .failure(StorageFailure("unexpected storage result for a merge")), now: now)
             }
             return commands + leave(key, view: view, now: now, wallNow: wallNow)
         case .putHint(let key, let hint, let then):
             var commands: [NodeCommand] = []
             if case .failed(let failure) = result {
                 forgetHint(hint, key: key)
-                commands += finish(then, .failure(failure))
+                commands += finish(then, .failure(failure), now: now)
             } else {
                 commands.append(.notice(.hintStored))
-                commands += finish(then, .success(true))
+                commands += finish(then, .success(true), now: now)
             }
             return commands + leave(key, view: view, now: now, wallNow: wallNow)
         case .hintsForDelivery(let owner):
@@ -303,6 +324,8 @@ extension NodeCore {
             return acceptorRead(key: key, job: job, result, view: view, now: now, wallNow: wallNow)
         case .acceptorWrite(let key, let job, let reply):
             return acceptorWritten(key: key, job: job, reply: reply, result, view: view, now: now, wallNow: wallNow)
+        case .handoffRead(let transfer):
+            return handoffBatchRead(transfer, result, now: now, wallNow: wallNow)
         case .brokenLocalRead(let client):
             guard case .paxos(let state) = result else { return [.replyCAS(client: client, .success(.unavailable))] }
             return [.replyCAS(client: client, .success(.read(current: state.committed.value)))]

@@ -46,6 +46,7 @@ extension NodeCore {
         case exchangeHashes(session: UInt64)
         case exchangePage(session: UInt64)
         case cas(proposer: UInt64, from: NodeID)
+        case handoffBatch(Handoff.Transfer)
     }
 
     /// What to do once a stored object (a merge or a hint) is durable.
@@ -55,8 +56,6 @@ extension NodeCore {
         case respond(reply: UInt64)
         /// One item of a batch: the batch answers once every item is done.
         case group(UInt64)
-        /// A merge the shell asked for (handoff).
-        case local(token: UInt64)
         /// An object pulled by an anti-entropy exchange: counted when it changed the replica.
         case exchange(session: UInt64)
     }
@@ -66,6 +65,8 @@ extension NodeCore {
         var reply: UInt64
         var remaining: Int
         var failure: String?
+        /// For a handoff batch: what its acknowledgement tells the pending partition.
+        var handoff: (partition: Int, source: NodeID, isLast: Bool)?
     }
 
     /// Work on one key that runs alone (see `KeyGate`).
@@ -98,6 +99,7 @@ extension NodeCore {
         case acceptorRead(key: [UInt8], AcceptorJob)
         case acceptorWrite(key: [UInt8], AcceptorJob, reply: CAS.Message?)
         case brokenLocalRead(client: UInt64)
+        case handoffRead(Handoff.Transfer)
     }
 
     mutating func newCall(_ call: Call) -> UInt64 {

@@ -52,6 +52,26 @@ public struct NodeCore: Sendable {
         /// Test only: answer linearizable reads from this node's own acceptor, skipping Paxos,
         /// so the simulator can show its checker catches it. Never set in a node.
         public var brokenLocalCASRead = false
+        /// How often the maintenance tick runs (hint aging and delivery, pending partitions,
+        /// the next anti-entropy exchange).
+        public var maintenanceIntervalMilliseconds: UInt64
+        /// Handoff: the throttle, batch size in bytes and keys, the sender's pause after a
+        /// failed send, a batch's timeout, runs of a transfer before it gives up (a failed batch
+        /// ends a run) and the pause before retrying when no other transfer is owed.
+        public var handoffConcurrency: Int
+        public var handoffBytesPerSecond: Int
+        public var handoffBatchBytes: Int
+        public var handoffBatchKeys: Int
+        public var handoffRetryMilliseconds: UInt64
+        public var handoffBatchTimeoutMilliseconds: UInt64
+        public var transferMaxAttempts: Int
+        public var transferRetryDelayMilliseconds: UInt64
+        /// A pending partition with no batch for this long is served anyway (the safety valve).
+        public var pendingSafetyValveMilliseconds: UInt64
+        /// Sources remembered as finished before this node saw the ring change, at most.
+        public var finishedEarlyLimit: Int
+        /// How often a pending partition asks its unfinished sources again to send it.
+        public var handoffRequestIntervalMilliseconds: UInt64
         /// Test only: mint every dot under this epoch (the Riak KV679 mistake), so the
         /// simulator can show its checkers catch it. Never set in a node.
         public var brokenFixedMintEpoch: UInt64?
@@ -62,7 +82,12 @@ public struct NodeCore: Sendable {
             maxRequestsInFlight: Int = 8_192, hintDeliveryTimeoutMilliseconds: UInt64 = 10_000,
             hintLimits: HintLedger.Limits = HintLedger.Limits(), rememberedForwards: Int = 4_096,
             exchangePageSize: Int = 256, maxUrgentExchanges: Int = 1_024, casMaxAttempts: Int = 10,
-            casBackoffBaseMilliseconds: Int = 20, casBackoffCapMilliseconds: Int = 400
+            casBackoffBaseMilliseconds: Int = 20, casBackoffCapMilliseconds: Int = 400,
+            maintenanceIntervalMilliseconds: UInt64 = 1_000, handoffConcurrency: Int = 2, handoffBytesPerSecond: Int = 16 << 20,
+            handoffBatchBytes: Int = 256 << 10, handoffBatchKeys: Int = 1_024, handoffRetryMilliseconds: UInt64 = 500,
+            handoffBatchTimeoutMilliseconds: UInt64 = 10_000, transferMaxAttempts: Int = 120,
+            transferRetryDelayMilliseconds: UInt64 = 1_000, pendingSafetyValveMilliseconds: UInt64 = 300_000,
+            finishedEarlyLimit: Int = 4_096, handoffRequestIntervalMilliseconds: UInt64 = 5_000
         ) {
             self.replicas = replicas
             self.readQuorum = readQuorum
@@ -80,6 +105,18 @@ public struct NodeCore: Sendable {
             self.casMaxAttempts = casMaxAttempts
             self.casBackoffBaseMilliseconds = casBackoffBaseMilliseconds
             self.casBackoffCapMilliseconds = casBackoffCapMilliseconds
+            self.maintenanceIntervalMilliseconds = maintenanceIntervalMilliseconds
+            self.handoffConcurrency = handoffConcurrency
+            self.handoffBytesPerSecond = handoffBytesPerSecond
+            self.handoffBatchBytes = handoffBatchBytes
+            self.handoffBatchKeys = handoffBatchKeys
+            self.handoffRetryMilliseconds = handoffRetryMilliseconds
+            self.handoffBatchTimeoutMilliseconds = handoffBatchTimeoutMilliseconds
+            self.transferMaxAttempts = transferMaxAttempts
+            self.transferRetryDelayMilliseconds = transferRetryDelayMilliseconds
+            self.pendingSafetyValveMilliseconds = pendingSafetyValveMilliseconds
+            self.finishedEarlyLimit = finishedEarlyLimit
+            self.handoffRequestIntervalMilliseconds = handoffRequestIntervalMilliseconds
         }
     }
 
@@ -123,18 +160,39 @@ public struct NodeCore: Sendable {
     var proposers: [UInt64: ProposerState] = [:]
     var ballotCounter: UInt64 = 0
     var acceptorGate = KeyGate<AcceptorJob>()
+    /// Membership (gossip, failure detection, the ring) and what ring changes set off.
+    public internal(set) var membership: Membership.Instance
+    var previousRing: Ring?
+    var transfers: [Handoff.Transfer: TransferProgress] = [:]
+    var transferQueue: [Handoff.Transfer] = []
+    var runningTransfers: [Handoff.Transfer: RunningTransfer] = [:]
+    var transferCursors: [Handoff.Transfer: [UInt8]] = [:]
+    var transferAttempts: [Handoff.Transfer: Int] = [:]
+    var transferRetryAt: UInt64?
+    /// Partitions gained here whose data is still arriving, with the old replicas awaited.
+    var pendingIn: [Int: Set<NodeID>] = [:]
+    var pendingSince: [Int: UInt64] = [:]
+    /// Sources whose last batch arrived before this node saw the ring change that makes the
+    /// partition pending here.
+    var finishedEarly: [Int: Set<NodeID>] = [:]
+    /// When this node last asked the sources of a pending partition to send it.
+    var handoffRequestedAt: [Int: UInt64] = [:]
     var nextNumber: UInt64 = 1
     let incarnation: UInt32
 
-    /// A core after (re)start: `persistedLease` is the last mint lease the executor stored,
-    /// `hints` the hints on its disk; `incarnation` differs between two starts of one node
-    /// (the executor draws it at random), so ids this core sends (forwards) never repeat
-    /// across restarts. `start(view:)` then returns the commands for hints dropped at once.
+    /// A core after (re)start from what the executor's disk holds: `membership` (restored,
+    /// bootstrapped or joining), `persistedLease` (the last mint lease stored), `hints` and
+    /// `handoff` (transfers owed, partitions pending). `incarnation` differs between two starts
+    /// of one node (the executor draws it at random), so ids this core sends (forwards) never
+    /// repeat across restarts. Then call `start(now:wallNow:)` once.
     public init(
-        id: NodeID, settings: Settings, persistedLease: UInt64, hints: [HintEntry], wallNow: UInt64, incarnation: UInt32,
+        id: NodeID, settings: Settings, membership: Membership.Instance, persistedLease: UInt64, hints: [HintEntry],
+        handoff: HandoffState?, now: UInt64, wallNow: UInt64, incarnation: UInt32,
         keyHash: @escaping @Sendable ([UInt8]) -> KeyHash
     ) {
         self.id = id
+        self.membership = membership
+        self.previousRing = membership.ring?.ring
         self.incarnation = incarnation
         self.settings = settings
         self.keyHash = keyHash
@@ -147,15 +205,24 @@ public struct NodeCore: Sendable {
             hintKeyOf[entry.hint.id] = entry.key
         }
         startupEffects = ledger.restore(hints.map(\.hint), now: wallNow)
+        if let handoff { restore(handoff, now: now) }
     }
 
     var startupEffects: [HintLedger.Effect] = []
 
-    /// The commands left from restoring: hints dropped at once. Call once after `init`.
-    public mutating func start(view: ClusterView) -> [NodeCommand] {
+    /// The first commands: persist the membership state, start the membership and maintenance
+    /// timers, drop hints too old after the downtime, resume owed transfers.
+    public mutating func start(now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+        let view = clusterView(now: now)
         let effects = startupEffects
         startupEffects = []
-        return performHints(effects, view: view)
+        var commands: [NodeCommand] = [
+            .persistMembership(membership.state), .schedule(.membership, atMilliseconds: now),
+            .schedule(.maintenance, atMilliseconds: now + settings.maintenanceIntervalMilliseconds),
+        ]
+        commands += performHints(effects, view: view)
+        commands += startNextTransfer(now: now, wallNow: wallNow)
+        return commands
     }
 
     /// An id unique across this node's restarts: the incarnation above a per-life counter.

@@ -3,9 +3,8 @@ import CairnNodeCore
 
 /// One simulated node: what survives a crash (its disk) and what does not (its memory).
 ///
-/// The data path's decisions are the node core's (`NodeCore`, the code `cairnd` runs): the
-/// simulator executes its commands over `SimNetwork` and this simulated disk. The shell's
-/// remaining machines (membership, anti-entropy, CAS) are kept here too, fed by `Simulation`.
+/// Every decision is the node core's (`NodeCore`, the code `cairnd` runs): the simulator
+/// executes its commands over `SimNetwork` and this simulated disk.
 struct SimNode {
     /// An object stored on this node, with the epoch this node mints the key's dots under
     /// (local, never replicated; see `MintEpochs`).
@@ -31,6 +30,7 @@ struct SimNode {
     var hintLog: [UInt64: HintLedger.Hint] = [:]
     var acceptors: [Int: CAS.AcceptorState] = [:]
     var membershipState: Membership.State?
+    var handoffState: NodeCore.HandoffState?
     var mintLease: UInt64 = 0
     var disksLost = 0
 
@@ -39,7 +39,6 @@ struct SimNode {
     var isUp = true
     /// Bumped by every crash: timers of an earlier life are void.
     var generation: UInt64 = 0
-    var membership: Membership.Instance
     /// The node's data path (rebuilt from the disk at every boot).
     var core: NodeCore?
     /// Client requests handed to the core, by ticket: who gets the answer.
@@ -51,11 +50,10 @@ struct SimNode {
     var nextTicket: UInt64 = 1
     var trees: [Int: MerkleTree] = [:]
 
-    init(index: Int, id: NodeID, membership: Membership.Instance) {
+    init(index: Int, id: NodeID) {
         self.index = index
         self.id = id
         self.address = SimNode.address(index)
-        self.membership = membership
     }
 
     mutating func newTicket() -> UInt64 {

@@ -87,15 +87,11 @@ enum SimMessage: Sendable {
     case request(call: UInt64, WireMessage)
     case response(call: UInt64, WireMessage)
     case oneWay(WireMessage)
-    case membership(Membership.Message)
 }
 
 /// Everything that happens in a run, in virtual time.
 enum SimEvent: Sendable {
     case deliver(to: Int, from: Int, SimMessage)
-    /// Node timers carry the node's generation: a crash makes its pending timers void.
-    case membershipTick(node: Int, generation: UInt64)
-    case maintenanceTick(node: Int, generation: UInt64)
     case coreTimer(node: Int, generation: UInt64, NodeTimer)
     /// A request of the core went unanswered for its timeout.
     case callTimeout(node: Int, generation: UInt64, call: UInt64)

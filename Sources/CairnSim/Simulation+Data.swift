@@ -5,28 +5,23 @@ import CairnNodeCore
 /// and peer messages go in as events, the core's commands are carried out over `SimNetwork`,
 /// the virtual clock and the node's simulated disk, under the duties stated on `NodeCommand`.
 extension Simulation {
-    func ring(at node: Int) -> Ring? { nodes[node].membership.ring?.ring }
-
-    func isReachable(from node: Int) -> (NodeID) -> Bool {
-        let membership = nodes[node].membership
-        let now = queue.now
-        return { membership.isReachable($0, nowMilliseconds: now) }
-    }
+    func ring(at node: Int) -> Ring? { nodes[node].core?.ring }
 
     func nodeIndex(_ id: NodeID) -> Int { Int(id.low) - 1 }
-
-    func view(at node: Int) -> ClusterView { ClusterView(ring: ring(at: node), isReachable: isReachable(from: node)) }
 
     /// The core's settings in the simulator: the node's rules, with the simulation's quorums,
     /// shorter timeouts and smaller hint bounds.
     var coreSettings: NodeCore.Settings {
         NodeCore.Settings(
             replicas: options.n, readQuorum: options.r, writeQuorum: options.w, requestTimeoutMilliseconds: requestTimeoutMilliseconds,
-            readRepairWindowMilliseconds: 200, siblingLimit: 64, hintDeliveryTimeoutMilliseconds: 1_000, hintLimits: hintLimits)
+            readRepairWindowMilliseconds: 200, siblingLimit: 64, hintDeliveryTimeoutMilliseconds: 1_000, hintLimits: hintLimits,
+            maintenanceIntervalMilliseconds: 100, handoffBytesPerSecond: 1 << 20, handoffBatchBytes: 4 << 10, handoffBatchKeys: 64,
+            handoffBatchTimeoutMilliseconds: 1_000, transferRetryDelayMilliseconds: 500, pendingSafetyValveMilliseconds: 10_000,
+            handoffRequestIntervalMilliseconds: 1_000)
     }
 
     /// A fresh core from what the node's disk holds (at boot).
-    func bootCore(_ index: Int) {
+    func bootCore(_ index: Int, membership: Membership.Instance) {
         var settings = coreSettings
         if options.broken == .fixedMintEpoch { settings.brokenFixedMintEpoch = UInt64(nodes[index].disksLost) << 40 }
         settings.brokenLocalCASRead = options.broken == .localCASRead
@@ -35,25 +30,35 @@ extension Simulation {
             return HintEntry(hint: hint, key: SimKeys.bytes(record.key), object: record.object)
         }
         nodes[index].core = NodeCore(
-            id: nodes[index].id, settings: settings, persistedLease: nodes[index].mintLease, hints: hints, wallNow: queue.now,
+            id: nodes[index].id, settings: settings, membership: membership, persistedLease: nodes[index].mintLease, hints: hints,
+            handoff: nodes[index].handoffState, now: queue.now, wallNow: queue.now,
             incarnation: UInt32(truncatingIfNeeded: nodeRandom.next()), keyHash: { SimKeys.hash(bytes: $0) })
         nodes[index].clientTickets = [:]
         nodes[index].replyRoutes = [:]
         nodes[index].openCalls = []
-        drive(index) { core, view, _, _ in core.start(view: view) }
+        drive(index) { core, now, wall in core.start(now: now, wallNow: wall) }
     }
 
     /// Feeds one event to node `node`'s core and carries out the commands, storage completions
     /// included (the simulated disk completes at once).
-    func drive(_ node: Int, _ event: (inout NodeCore, ClusterView, UInt64, UInt64) -> [NodeCommand]) {
+    func drive(_ node: Int, _ event: (inout NodeCore, UInt64, UInt64) -> [NodeCommand]) {
         guard nodes[node].isUp, var core = nodes[node].core else { return }
-        let view = view(at: node)
         let now = queue.now
-        var pending = event(&core, view, now, now)[...]
+        var pending = event(&core, now, now)[...]
         while let command = pending.popFirst() {
             switch command {
             case .send(let to, let message):
                 send(.oneWay(message), from: node, to: nodeIndex(to))
+            case .sendTo(let address, let message):
+                guard let to = SimNode.index(of: address), to < nodes.count else {
+                    violations.append("node \(node) sent to unknown address \(address)")
+                    continue
+                }
+                send(.oneWay(message), from: node, to: to)
+            case .persistMembership(let state):
+                nodes[node].membershipState = state
+            case .persistHandoff(let state):
+                nodes[node].handoffState = state
             case .request(let call, let to, let message, let timeout):
                 nodes[node].openCalls.insert(call)
                 send(.request(call: call, message), from: node, to: nodeIndex(to))
@@ -65,7 +70,7 @@ extension Simulation {
                 queue.schedule(.coreTimer(node: node, generation: nodes[node].generation, timer), at: max(at, now))
             case .storage(let operation, let storage):
                 let result = perform(storage, at: node)
-                pending.append(contentsOf: core.onStorage(operation: operation, result, view: view, now: now, wallNow: now))
+                pending.append(contentsOf: core.onStorage(operation: operation, result, now: now, wallNow: now))
             case .deleteHint(let hint):
                 nodes[node].hintRecords[hint] = nil
                 nodes[node].hintLog[hint] = nil
@@ -91,8 +96,6 @@ extension Simulation {
                 case .success(let outcome): reply(to: client, operation: operation, .cas(outcome))
                 case .failure(let failure): reply(to: client, operation: operation, .failed("\(failure)"))
                 }
-            case .localMergeDone:
-                break  // handoff merges: not simulated yet
             case .notice(let notice):
                 observe(notice, at: node)
             }
@@ -102,8 +105,6 @@ extension Simulation {
 
     func observe(_ notice: NodeNotice, at node: Int) {
         switch notice {
-        case .replicaChanged:
-            break  // no ring changes while clients run yet
         case .readRepair:
             stats.readRepairs += 1
         case .hintStored:
@@ -117,6 +118,15 @@ extension Simulation {
             stats.repairedByExchange += repaired
         case .storageFailed(let context, let failure):
             violations.append("node \(node): storage failed (\(context)): \(failure)")
+        case .rejectedOtherCluster(let from, let name):
+            violations.append("node \(node) rejected \(from) of cluster \(name)")
+        case .transferDone:
+            stats.transfers += 1
+        case .transferEnded(_, let done):
+            if !done { stats.transfersFailed += 1 }
+        case .ringChanged, .memberChanged, .reachabilityChanged, .left, .handoffPlanned, .handoffKeysSent, .partitionSettled,
+             .pendingValveOpened:
+            break
         }
     }
 
@@ -146,7 +156,27 @@ extension Simulation {
             nodes[node].hintRecords[entry.hint.id] = SimNode.HintRecord(key: key, object: entry.object, owner: entry.hint.owner)
             return .done
         case .readTree(let partition):
+            // Built from the disk when first asked for, as the node builds it when it opens
+            // the partition's engine.
+            guard let ring = ring(at: node), partition >= 0, partition < ring.partitionCount else { return .tree(nil) }
+            if nodes[node].trees[partition] == nil {
+                nodes[node].trees[partition] = nodes[node].rebuildTree(partition: partition, ring: ring)
+            }
             return .tree(nodes[node].trees[partition])
+        case .readBatch(let partition, let after, let maxBytes, let maxKeys):
+            guard let ring = ring(at: node) else { return .batch([], bytes: 0, isLast: true) }
+            let keys = nodes[node].store.keys.filter { ring.partition(for: SimKeys.hash($0)) == partition }
+                .map(SimKeys.bytes).sorted { $0.lexicographicallyPrecedes($1) }
+                .filter { key in after.map { $0.lexicographicallyPrecedes(key) } ?? true }
+            var items: [KeyedObject] = []
+            var bytes = 0
+            for key in keys.prefix(maxKeys) {
+                guard let record = SimKeys.key(key).flatMap({ nodes[node].store[$0] }) else { continue }
+                items.append(KeyedObject(key: key, object: record.object))
+                bytes += key.count + record.object.encode().count
+                if bytes >= maxBytes { break }
+            }
+            return .batch(items, bytes: bytes, isLast: items.count == keys.count)
         case .segmentObjects(let partition, let segments, let after, let limit):
             guard let ring = ring(at: node), let tree = nodes[node].trees[partition] else { return .objects([], next: nil) }
             let wanted = Set(segments)
@@ -206,29 +236,29 @@ extension Simulation {
         case .get(let key, let r):
             let ticket = nodes[node].newTicket()
             nodes[node].clientTickets[ticket] = (client, operation)
-            drive(node) { core, view, now, wall in
-                core.onClientRead(client: ticket, key: SimKeys.bytes(key), r: r, view: view, now: now, wallNow: wall)
+            drive(node) { core, now, wall in
+                core.onClientRead(client: ticket, key: SimKeys.bytes(key), r: r, now: now, wallNow: wall)
             }
         case .put(let key, let value, let expiry, let context, let w):
             let ticket = nodes[node].newTicket()
             nodes[node].clientTickets[ticket] = (client, operation)
-            drive(node) { core, view, now, wall in
+            drive(node) { core, now, wall in
                 core.onClientWrite(client: ticket, key: SimKeys.bytes(key), sibling: .value(value, expiryMilliseconds: expiry),
-                                   context: context, w: w, view: view, now: now, wallNow: wall)
+                                   context: context, w: w, now: now, wallNow: wall)
             }
         case .delete(let key, let context, let w):
             let ticket = nodes[node].newTicket()
             nodes[node].clientTickets[ticket] = (client, operation)
-            drive(node) { core, view, now, wall in
+            drive(node) { core, now, wall in
                 core.onClientWrite(client: ticket, key: SimKeys.bytes(key), sibling: .tombstone, context: context, w: w,
-                                   view: view, now: now, wallNow: wall)
+                                   now: now, wallNow: wall)
             }
         case .cas(let key, let casOperation):
             let ticket = nodes[node].newTicket()
             nodes[node].clientTickets[ticket] = (client, operation)
             let random = nodeRandom.next()
-            drive(node) { core, view, now, wall in
-                core.onClientCAS(client: ticket, key: SimKeys.bytes(key), operation: casOperation, random: random, view: view,
+            drive(node) { core, now, wall in
+                core.onClientCAS(client: ticket, key: SimKeys.bytes(key), operation: casOperation, random: random,
                                  now: now, wallNow: wall)
             }
         }
@@ -237,7 +267,7 @@ extension Simulation {
     /// A core request unanswered for its timeout: answered with nothing, once.
     func callTimedOut(_ node: Int, call: UInt64) {
         guard nodes[node].openCalls.remove(call) != nil else { return }
-        drive(node) { core, view, now, wall in core.onResponse(call: call, nil, view: view, now: now, wallNow: wall) }
+        drive(node) { core, now, wall in core.onResponse(call: call, nil, now: now, wallNow: wall) }
     }
 
     func receive(_ message: SimMessage, at node: Int, from: Int) {
@@ -246,16 +276,13 @@ extension Simulation {
             let reply = nodes[node].newTicket()
             nodes[node].replyRoutes[reply] = (from, call)
             let peer = nodes[from].id
-            drive(node) { core, view, now, wall in core.onPeerRequest(from: peer, reply: reply, wire, view: view, now: now, wallNow: wall) }
+            drive(node) { core, now, wall in core.onPeerRequest(from: peer, reply: reply, wire, now: now, wallNow: wall) }
         case .response(let call, let wire):
             guard nodes[node].openCalls.remove(call) != nil else { return }
-            drive(node) { core, view, now, wall in core.onResponse(call: call, wire, view: view, now: now, wallNow: wall) }
+            drive(node) { core, now, wall in core.onResponse(call: call, wire, now: now, wallNow: wall) }
         case .oneWay(let wire):
             let peer = nodes[from].id
-            drive(node) { core, view, now, wall in core.onPeerMessage(from: peer, wire, view: view, now: now, wallNow: wall) }
-        case .membership(let message):
-            let directives = nodes[node].membership.onMessage(message, nowMilliseconds: queue.now)
-            performMembership(directives, node: node)
+            drive(node) { core, now, wall in core.onPeerMessage(from: peer, wire, now: now, wallNow: wall) }
         }
     }
 }

@@ -85,8 +85,9 @@ public final class Simulation {
     /// Plays the whole run and returns what the checkers found.
     public func run() -> SimResult {
         form()
-        guard runUntil(limit: 30_000, { self.ringComplete }) else {
-            violations.append("cluster did not form: rings \(nodes.map { $0.membership.ring?.ring.members.count ?? 0 })")
+        // Formed: every node holds the full ring and the handoff of the joins is over.
+        guard runUntil(limit: 30_000, { self.ringComplete && self.handoffSettled }) else {
+            violations.append("cluster did not form: rings \(nodes.map { $0.core?.ring?.members.count ?? 0 })")
             return result()
         }
         startClients()
@@ -123,15 +124,10 @@ public final class Simulation {
         case .deliver(let to, let from, let message):
             guard nodes[to].isUp else { return }
             receive(message, at: to, from: from)
-        case .membershipTick(let node, let generation):
-            guard isCurrent(node, generation) else { return }
-            membershipTick(node)
-        case .maintenanceTick(let node, let generation):
-            guard isCurrent(node, generation) else { return }
-            maintenanceTick(node)
         case .coreTimer(let node, let generation, let timer):
             guard isCurrent(node, generation) else { return }
-            drive(node) { core, view, now, wall in core.onTimer(timer, view: view, now: now, wallNow: wall) }
+            let random = nodeRandom.next()
+            drive(node) { core, now, wall in core.onTimer(timer, random: random, now: now, wallNow: wall) }
         case .callTimeout(let node, let generation, let call):
             guard isCurrent(node, generation) else { return }
             callTimedOut(node, call: call)
@@ -208,37 +204,35 @@ public final class Simulation {
                     joining: id, address: SimNode.address(index), clusterName: clusterName,
                     seeds: [SimNode.address(seedNode)], settings: membershipSettings)
             }
-            nodes.append(SimNode(index: index, id: id, membership: instance))
+            nodes.append(SimNode(index: index, id: id))
             nodes[index].membershipState = instance.state
-            boot(index)
+            boot(index, membership: instance)
+        }
+    }
+
+    /// No node waits for a partition or owes a transfer.
+    var handoffSettled: Bool {
+        nodes.allSatisfy { node in
+            guard let core = node.core else { return false }
+            return core.pendingPartitions.isEmpty && !core.transferProgress.contains { $0.state.isActive }
         }
     }
 
     /// Every node holds the same ring, with every node a member.
     var ringComplete: Bool {
-        guard let first = nodes.first?.membership.ring?.ring, first.members == nodes.map(\.id).sorted() else { return false }
-        guard nodes.allSatisfy({ $0.membership.ring?.ring == first }) else { return false }
+        guard let first = nodes.first?.core?.ring, first.members == nodes.map(\.id).sorted() else { return false }
+        guard nodes.allSatisfy({ $0.core?.ring == first }) else { return false }
         fullRing = first
         return true
     }
 
-    /// Starts a node's timers and rebuilds its volatile state from its disk.
-    func boot(_ index: Int) {
-        let generation = nodes[index].generation
-        queue.schedule(.membershipTick(node: index, generation: generation), after: nodeRandom.between(0...50))
-        queue.schedule(.maintenanceTick(node: index, generation: generation), after: nodeRandom.between(0...100))
+    /// Rebuilds a node's volatile state from its disk and starts its core (and its timers).
+    func boot(_ index: Int, membership: Membership.Instance) {
         nodes[index].trees = [:]
-        if let ring = nodes[index].membership.ring?.ring { rebuildTrees(index, ring: ring) }
-        bootCore(index)
+        bootCore(index, membership: membership)
     }
 
     var hintLimits: HintLedger.Limits { HintLedger.Limits(maxBytes: 1 << 20, maxAgeMilliseconds: 60_000, batchSize: 8) }
-
-    func rebuildTrees(_ index: Int, ring: Ring) {
-        for partition in 0..<ring.partitionCount where ring.preferenceList(for: partition, n: options.n).contains(nodes[index].id) {
-            nodes[index].trees[partition] = nodes[index].rebuildTree(partition: partition, ring: ring)
-        }
-    }
 
     // MARK: crashes
 
@@ -270,11 +264,11 @@ public final class Simulation {
             node.mintLease = UInt64(node.disksLost) << 40
         }
         node.isUp = true
-        node.membership = Membership.Instance(
-            restoring: node.membershipState ?? node.membership.state, me: node.id, address: node.address,
+        let membership = Membership.Instance(
+            restoring: node.membershipState!, me: node.id, address: node.address,
             seeds: [SimNode.address((index + 1) % options.nodes)], settings: membershipSettings)
         nodes[index] = node
-        boot(index)
+        boot(index, membership: membership)
     }
 
     // MARK: the nemesis
@@ -350,5 +344,12 @@ public struct SimStats: Sendable, Hashable {
     public var repairedByExchange = 0
     public var readRepairs = 0
     public var hintsDroppedToExchange = 0
+    /// Membership changes the nemesis made (joins, leaves, removes) and handoff transfers.
+    public var joins = 0
+    public var leaves = 0
+    public var removes = 0
+    public var transfers = 0
+    public var transfersFailed = 0
     public var convergenceMilliseconds: UInt64 = 0
 }
+

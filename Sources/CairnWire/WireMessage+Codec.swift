@@ -33,6 +33,8 @@ extension WireMessage {
             buffer.writeWireArray(batch.items) { $0.writeKeyedObject($1) }
             buffer.writeWireOptional(batch.cursor) { $0.writeWireBytes($1) }
             buffer.writeWireBool(batch.isLast)
+        case .handoffRequest(let partition):
+            buffer.writePartition(partition)
         case .merkleHashesRequest(let partition, let request):
             buffer.writePartition(partition)
             precondition((0...Int(UInt8.max)).contains(request.level), "Merkle level \(request.level) does not fit u8")
@@ -124,6 +126,8 @@ extension WireMessage {
             let items = try reader.keyedObjects()
             let cursor = try reader.optional("cursor") { (reader: inout WireReader) throws(WireError) in try reader.key() }
             return .handoffBatch(HandoffBatch(partition: partition, items: items, cursor: cursor, isLast: try reader.bool("last")))
+        case .handoffRequest:
+            return .handoffRequest(partition: try reader.partition())
         case .merkleHashesRequest:
             let partition = try reader.partition()
             let level = Int(try reader.u8("level"))

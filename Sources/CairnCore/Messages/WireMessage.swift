@@ -35,6 +35,9 @@ public enum WireMessage: Equatable, Sendable {
     case hintBatch([HintItem])
     /// One batch of a partition transfer (`Handoff.Sender` `.send`). Answered by `ack`/`nack`.
     case handoffBatch(HandoffBatch)
+    /// One-way, from a node a partition is pending on to one of the partition's old replicas:
+    /// send me your copy of `partition` (the receiver queues a transfer unless one is on).
+    case handoffRequest(partition: Int)
 
     // MARK: anti-entropy
     /// Ask for the hashes of Merkle nodes of `partition` (`MerkleExchange` `.request`).
@@ -82,6 +85,7 @@ extension WireMessage {
 
         case hintBatch = 0x0301
         case handoffBatch = 0x0401
+        case handoffRequest = 0x0402
 
         case merkleHashesRequest = 0x0501
         case merkleHashes = 0x0502
@@ -105,7 +109,7 @@ extension WireMessage {
                  .casPrepareRejected, .casAccepted, .casProposeRejected:
                 .response
             case .membershipDigest, .membershipDelta, .membershipUpdate, .membershipHeartbeat,
-                 .membershipHeartbeatReply, .readRepair, .casCommit:
+                 .membershipHeartbeatReply, .readRepair, .casCommit, .handoffRequest:
                 .oneWay
             }
         }
@@ -131,6 +135,7 @@ extension WireMessage {
         case .readRepair: .readRepair
         case .hintBatch: .hintBatch
         case .handoffBatch: .handoffBatch
+        case .handoffRequest: .handoffRequest
         case .merkleHashesRequest: .merkleHashesRequest
         case .merkleHashes: .merkleHashes
         case .segmentObjectsRequest: .segmentObjectsRequest

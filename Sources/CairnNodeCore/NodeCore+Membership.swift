@@ -1,0 +1,82 @@
+import CairnCore
+
+/// Membership in the core: gossip and failure detection (`Membership.Instance`), what a ring
+/// change sets off (handoff planning, persisting the state), and the operator's leave and
+/// remove.
+extension NodeCore {
+    /// The cluster as this core sees it at `now`.
+    func clusterView(now: UInt64) -> ClusterView {
+        let membership = self.membership
+        let me = id
+        let pending = pendingIn
+        return ClusterView(
+            ring: membership.ring?.ring, isReachable: { $0 == me || membership.isReachable($0, nowMilliseconds: now) },
+            isPending: { pending[$0] != nil })
+    }
+
+    /// The ring this node serves with, if it has joined.
+    public var ring: Ring? { membership.ring?.ring }
+
+    /// Whether `node` is reachable now, in this node's failure detector's opinion.
+    public func isReachable(_ node: NodeID, now: UInt64) -> Bool { node == id || membership.isReachable(node, nowMilliseconds: now) }
+
+    /// A membership timer of the core came due (gossip, heartbeats, failure detection).
+    mutating func membershipTick(random: UInt64, view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+        performMembership(membership.onTick(nowMilliseconds: now, random: random), now: now, wallNow: wallNow)
+    }
+
+    /// Carries out membership's directives; a ring change plans handoff.
+    mutating func performMembership(_ directives: [Membership.Directive], now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+        var commands: [NodeCommand] = []
+        for directive in directives {
+            switch directive {
+            case .send(let address, let message):
+                commands.append(.sendTo(address: address, .membership(message)))
+            case .scheduleTick(let after):
+                commands.append(.schedule(.membership, atMilliseconds: now + after))
+            case .ringChanged(let ring):
+                commands.append(.persistMembership(membership.state))
+                commands.append(.notice(.ringChanged(version: ring.version, members: ring.ring.members.count)))
+                commands += ringMoved(to: ring.ring, now: now, wallNow: wallNow)
+            case .memberChanged(let member):
+                commands.append(.persistMembership(membership.state))
+                commands.append(.notice(.memberChanged(member)))
+            case .reachabilityChanged(let node, let reachable):
+                commands.append(.notice(.reachabilityChanged(node, reachable: reachable)))
+                if reachable {
+                    let view = clusterView(now: now)
+                    commands += deliverHints(to: node, view: view, wallNow: wallNow)
+                }
+            case .rejected(let from, let clusterName):
+                commands.append(.notice(.rejectedOtherCluster(from: from, clusterName: clusterName)))
+            }
+        }
+        return commands
+    }
+
+    /// `cairn cluster leave`: this node becomes `leaving`, the next ring leaves it out, it hands
+    /// its partitions to their new replicas, then becomes `left` and stops serving.
+    public mutating func onLeave(now: UInt64, wallNow: UInt64) throws(Membership.Error) -> [NodeCommand] {
+        var commands = performMembership(try membership.onLeave(nowMilliseconds: now), now: now, wallNow: wallNow)
+        commands += finishLeavingIfDone(now: now, wallNow: wallNow)
+        return commands
+    }
+
+    /// `cairn cluster remove NODE`: an operator removes a member that is gone for good.
+    public mutating func onRemove(_ node: NodeID, now: UInt64, wallNow: UInt64) throws(Membership.Error) -> [NodeCommand] {
+        performMembership(try membership.onRemove(node, nowMilliseconds: now), now: now, wallNow: wallNow)
+    }
+
+    /// A leaving node whose transfers are all done (or failed for good) becomes `left`.
+    mutating func finishLeavingIfDone(now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+        guard membership.myself.status == .leaving, transferQueue.isEmpty, runningTransfers.isEmpty else { return [] }
+        guard let directives = try? membership.onHandoffComplete(nowMilliseconds: now) else { return [] }
+        return [.notice(.left)] + performMembership(directives, now: now, wallNow: wallNow)
+    }
+
+    /// A member by its id (32 hex digits) or its internode address.
+    public func member(named text: String) -> NodeID? {
+        if let id = NodeID(hex: text), membership.state.members[id] != nil { return id }
+        return membership.state.members.values.first { $0.address == text }?.id
+    }
+}
