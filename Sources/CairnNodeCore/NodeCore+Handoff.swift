@@ -216,6 +216,21 @@ extension NodeCore {
     /// `handoff_concurrency`), unless a retry pause is on.
     mutating func startNextTransfer(now: UInt64, wallNow: UInt64) -> [NodeCommand] {
         var commands: [NodeCommand] = []
+        // Transfers to a node that left or was removed end here: the partition's other
+        // replicas and anti-entropy cover what they would have carried.
+        let gone = transferQueue.filter { isGone($0.target) }
+        if !gone.isEmpty {
+            let goneTargets = Set(gone.map(\.target))
+            transferQueue.removeAll { goneTargets.contains($0.target) }
+            for transfer in gone {
+                transfers[transfer]?.state = .failed
+                transferAttempts[transfer] = nil
+                transferCursors[transfer] = nil
+                commands.append(.notice(.transferEnded(transfer, done: false)))
+            }
+            commands.append(.persistHandoff(handoffState))
+            commands += finishLeavingIfDone(now: now, wallNow: wallNow)
+        }
         while runningTransfers.count < settings.handoffConcurrency, !transferQueue.isEmpty {
             if let at = transferRetryAt, now < at { break }
             transferRetryAt = nil

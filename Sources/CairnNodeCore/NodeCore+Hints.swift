@@ -8,8 +8,10 @@ extension NodeCore {
     /// reachable owners, and start the next anti-entropy exchange unless one is running.
     mutating func maintenance(view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
         var commands = reviewPending(view: view, now: now)
+        commands += startNextTransfer(now: now, wallNow: wallNow)
         commands += performHints(ledger.tick(now: wallNow), view: view)
-        for owner in ledger.pendingOwners where owner != id && view.isReachable(owner) && !deliveringTo.contains(owner) {
+        for owner in ledger.pendingOwners where owner != id && !deliveringTo.contains(owner)
+            && (view.isReachable(owner) || isGone(owner)) {
             commands += performHints(ledger.ownerReachable(owner, now: wallNow), view: view)
         }
         return commands + startExchange(view: view, now: now)
@@ -74,16 +76,79 @@ extension NodeCore {
         return commands
     }
 
-    /// The hints of a delivery batch were read: send them to their owner.
-    mutating func deliver(to owner: NodeID, read: StorageResult) -> [NodeCommand] {
+    /// The hints of a delivery batch were read: send them to their owner, or, for hints
+    /// whose owner no longer replicates their partition (it left, was removed, or the ring
+    /// moved), to the partition's current first reachable primary — a hint is a copy of an
+    /// acknowledged write, and only delivery to a replica that keeps it may delete it.
+    mutating func deliver(to owner: NodeID, read: StorageResult, view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
         guard case .hints(let entries) = read else {
             deliveringTo.remove(owner)
             ledger.deliveryFailed(owner: owner)
             if case .failed(let failure) = read { return [.notice(.storageFailed(context: "reading hints to deliver", failure))] }
             return []
         }
-        let items = entries.map { HintItem(partition: $0.hint.partition, key: $0.key, object: $0.object) }
-        let call = newCall(.hints(owner: owner))
-        return [.request(call: call, to: owner, .hintBatch(items), timeoutMilliseconds: settings.hintDeliveryTimeoutMilliseconds)]
+        var byTarget: [NodeID: [HintItem]] = [:]
+        for entry in entries {
+            let item = HintItem(partition: entry.hint.partition, key: entry.key, object: entry.object)
+            byTarget[hintTarget(owner: owner, partition: entry.hint.partition, view: view), default: []].append(item)
+        }
+        guard !byTarget.isEmpty else {
+            // None of the batch is on disk any more: nothing to hand back.
+            return deliveryPartDone(newDelivery(owner: owner, parts: 1), ok: true, view: view, wallNow: wallNow)
+        }
+        let delivery = newDelivery(owner: owner, parts: byTarget.count)
+        var commands: [NodeCommand] = []
+        for (target, items) in byTarget.sorted(by: { $0.key < $1.key }) {
+            if target == id {
+                // This node replicates the partition now: merge the hints here.
+                let group = newNumber()
+                groups[group] = Group(reply: 0, remaining: items.count, delivery: delivery)
+                for item in items {
+                    commands += enter(item.key, .store(key: item.key, partition: item.partition, object: item.object, hintFor: nil,
+                                                       then: .group(group)), view: view, now: now, wallNow: wallNow)
+                }
+            } else {
+                let call = newCall(.hints(delivery: delivery))
+                commands.append(.request(call: call, to: target, .hintBatch(items),
+                                         timeoutMilliseconds: settings.hintDeliveryTimeoutMilliseconds))
+            }
+        }
+        return commands
+    }
+
+    /// Where a hint goes: its owner while the owner replicates the partition, else the
+    /// partition's first reachable primary (this node included).
+    func hintTarget(owner: NodeID, partition: Int, view: ClusterView) -> NodeID {
+        guard let ring = view.ring, partition >= 0, partition < ring.partitionCount else { return owner }
+        let primaries = ring.preferenceList(for: partition, n: settings.replicas)
+        if primaries.contains(owner), !isGone(owner) { return owner }
+        return primaries.first { view.isReachable($0) } ?? primaries.first ?? owner
+    }
+
+    mutating func newDelivery(owner: NodeID, parts: Int) -> UInt64 {
+        let number = newNumber()
+        deliveries[number] = Delivery(owner: owner, remaining: parts)
+        return number
+    }
+
+    /// One part of a hint delivery answered: once every part is stored, the ledger deletes
+    /// the batch; one failed part keeps the whole batch for the next attempt.
+    mutating func deliveryPartDone(_ number: UInt64, ok: Bool, view: ClusterView, wallNow: UInt64) -> [NodeCommand] {
+        guard var delivery = deliveries[number] else { return [] }
+        delivery.remaining -= 1
+        if !ok { delivery.failed = true }
+        guard delivery.remaining == 0 else {
+            deliveries[number] = delivery
+            return []
+        }
+        deliveries[number] = nil
+        deliveringTo.remove(delivery.owner)
+        guard !delivery.failed else {
+            ledger.deliveryFailed(owner: delivery.owner)
+            return []
+        }
+        let before = ledger.deliveredCount
+        let effects = ledger.delivered(owner: delivery.owner, now: wallNow)
+        return [.notice(.hintsDelivered(count: ledger.deliveredCount - before))] + performHints(effects, view: view)
     }
 }

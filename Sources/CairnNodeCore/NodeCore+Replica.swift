@@ -118,17 +118,10 @@ extension NodeCore {
             default:
                 return feedRead(request, view: view, now: now, wallNow: wallNow) { $0.onReadFailed(from: from, now: now) }
             }
-        case .hints(let owner):
-            deliveringTo.remove(owner)
-            guard case .ack? = message else {
-                ledger.deliveryFailed(owner: owner)
-                return []
-            }
-            let before = ledger.deliveredCount
-            let effects = ledger.delivered(owner: owner, now: wallNow)
-            var commands: [NodeCommand] = [.notice(.hintsDelivered(count: ledger.deliveredCount - before))]
-            commands += performHints(effects, view: view)
-            return commands
+        case .hints(let delivery):
+            let ok: Bool
+            if case .ack? = message { ok = true } else { ok = false }
+            return deliveryPartDone(delivery, ok: ok, view: view, wallNow: wallNow)
         case .exchangeHashes(let session):
             return exchangeHashes(session: session, message)
         case .exchangePage(let session):
@@ -181,7 +174,7 @@ extension NodeCore {
                 var commands: [NodeCommand] = []
                 guard let hint = storeHint(key: key, partition: partition, object: object, owner: hintFor, view: view,
                                            wallNow: wallNow, commands: &commands) else {
-                    commands += finish(then, .failure(StorageFailure("no ring to place the hint")), now: now)
+                    commands += finish(then, .failure(StorageFailure("no ring to place the hint")), now: now, wallNow: wallNow)
                     return commands + leave(key, view: view, now: now, wallNow: wallNow)
                 }
                 let operation = newOperation(.putHint(key: key, hint: hint.id, then: then))
@@ -205,7 +198,7 @@ extension NodeCore {
     }
 
     /// Resolves what waited on a stored object.
-    mutating func finish(_ followUp: FollowUp, _ result: Result<Bool, StorageFailure>, now: UInt64) -> [NodeCommand] {
+    mutating func finish(_ followUp: FollowUp, _ result: Result<Bool, StorageFailure>, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
         switch followUp {
         case .none:
             if case .failure(let failure) = result { return [.notice(.storageFailed(context: "storing a replica or hint", failure))] }
@@ -224,6 +217,10 @@ extension NodeCore {
                 return []
             }
             groups[number] = nil
+            if let delivery = group.delivery {
+                let view = clusterView(now: now)
+                return deliveryPartDone(delivery, ok: group.failure == nil, view: view, wallNow: wallNow)
+            }
             if let failure = group.failure { return [.respond(reply: group.reply, .nack(reason: failure))] }
             var commands: [NodeCommand] = []
             if let handoff = group.handoff {
@@ -295,25 +292,25 @@ extension NodeCore {
             switch result {
             case .merged(let changed, let object):
                 if changed, forwards(then) { commands += forwardDuringRingChange(key: key, partition: partition, object: object, view: view) }
-                commands += finish(then, .success(changed), now: now)
+                commands += finish(then, .success(changed), now: now, wallNow: wallNow)
             case .failed(let failure):
-                commands += finish(then, .failure(failure), now: now)
+                commands += finish(then, .failure(failure), now: now, wallNow: wallNow)
             default:
-                commands += finish(then, .failure(StorageFailure("unexpected storage result for a merge")), now: now)
+                commands += finish(then, .failure(StorageFailure("unexpected storage result for a merge")), now: now, wallNow: wallNow)
             }
             return commands + leave(key, view: view, now: now, wallNow: wallNow)
         case .putHint(let key, let hint, let then):
             var commands: [NodeCommand] = []
             if case .failed(let failure) = result {
                 forgetHint(hint, key: key)
-                commands += finish(then, .failure(failure), now: now)
+                commands += finish(then, .failure(failure), now: now, wallNow: wallNow)
             } else {
                 commands.append(.notice(.hintStored))
-                commands += finish(then, .success(true), now: now)
+                commands += finish(then, .success(true), now: now, wallNow: wallNow)
             }
             return commands + leave(key, view: view, now: now, wallNow: wallNow)
         case .hintsForDelivery(let owner):
-            return deliver(to: owner, read: result)
+            return deliver(to: owner, read: result, view: view, now: now, wallNow: wallNow)
         case .exchangeTree(let session):
             return exchangeTreeRead(session: session, result)
         case .exchangePush(let session):

@@ -42,7 +42,7 @@ extension NodeCore {
         case replicate(request: UInt64, to: NodeID)
         case forward(request: UInt64, to: NodeID)
         case read(request: UInt64, from: NodeID)
-        case hints(owner: NodeID)
+        case hints(delivery: UInt64)
         case exchangeHashes(session: UInt64)
         case exchangePage(session: UInt64)
         case cas(proposer: UInt64, from: NodeID)
@@ -67,6 +67,15 @@ extension NodeCore {
         var failure: String?
         /// For a handoff batch: what its acknowledgement tells the pending partition.
         var handoff: (partition: Int, source: NodeID, isLast: Bool)?
+        /// For hints re-homed to this node: the delivery they are part of (no peer to answer).
+        var delivery: UInt64?
+    }
+
+    /// A batch of hints being handed back, possibly in parts to several replicas.
+    struct Delivery: Sendable {
+        var owner: NodeID
+        var remaining: Int
+        var failed = false
     }
 
     /// Work on one key that runs alone (see `KeyGate`).

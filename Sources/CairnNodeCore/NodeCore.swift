@@ -145,6 +145,7 @@ public struct NodeCore: Sendable {
     /// Peer requests that wait for several storage jobs (a hint batch).
     var groups: [UInt64: Group] = [:]
     var deliveringTo: Set<NodeID> = []
+    var deliveries: [UInt64: Delivery] = [:]
     var recentForwards = RecentSet<ForwardKey>(capacity: 4_096)
     /// Anti-entropy: the round-robin plan for `plannedRing`, where it stands, the urgent
     /// exchanges, and the exchange running (one at a time).

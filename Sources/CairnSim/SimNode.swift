@@ -33,6 +33,13 @@ struct SimNode {
     var handoffState: NodeCore.HandoffState?
     var mintLease: UInt64 = 0
     var disksLost = 0
+    /// Whether the node is a member the simulation uses, one that has not joined yet, or one
+    /// an operator removed (down for good).
+    var role = Role.member
+    /// How far this node's wall clock is off.
+    var skewMilliseconds: Int64 = 0
+
+    enum Role { case member, outsider, removed }
 
     // MARK: volatile (lost on a crash)
 

@@ -37,6 +37,12 @@ public struct SimOptions: Sendable, Hashable {
     /// At most one node loses its whole disk during a run (set workload only: a Paxos acceptor
     /// that forgets its promises is outside what Paxos tolerates).
     public var diskLoss = true
+    /// A node joins, a member leaves and a crashed member is removed while clients run (set
+    /// workload: Paxos state does not yet move with its partition, docs/cas.md).
+    public var membershipChanges = true
+    /// Each node's wall clock runs off by up to ±1 s, and the nemesis moves one by up to ±5 s
+    /// (hint ages, ballots; monotonic time is never skewed).
+    public var clockSkew = true
     public var broken: Broken?
 
     public init(workload: Workload) { self.workload = workload }

@@ -25,7 +25,7 @@ extension Simulation {
         let bound: UInt64 = 3_000
         var asked: [(UInt64, String)] = []
         var registerCalls: [UInt64: (key: Int, call: Int)] = [:]
-        for node in nodes.indices {
+        for node in serving {
             switch options.workload {
             case .set:
                 asked.append((probe(.put(key: 1_000 + node, value: [0], expiryMilliseconds: 0, context: CausalContext(), w: options.w), at: node),
@@ -73,9 +73,17 @@ extension Simulation {
 
     var isConverged: Bool { divergence().isEmpty }
 
-    /// What is not yet converged: keys whose primaries differ, and hints still held.
+    /// What is not yet converged: members that disagree on the ring, handoff still under
+    /// way, keys whose primaries differ, and hints still held.
     func divergence() -> [String] {
-        guard let ring = fullRing else { return ["no ring"] }
+        let serving = self.serving
+        guard let ring = serving.first.flatMap({ nodes[$0].core?.ring }) else { return ["no ring"] }
+        guard serving.allSatisfy({ nodes[$0].core?.ring == ring }), ring.members == serving.map({ nodes[$0].id }).sorted() else {
+            return ["members disagree on the ring"]
+        }
+        guard handoffSettled else {
+            return ["handoff still under way: " + serving.map { n in "node \(n) pending \(nodes[n].core?.pendingPartitions ?? []) sending \(nodes[n].core?.transferProgress.filter { $0.state.isActive }.map { "\($0.transfer.partition)->\($0.transfer.target.low)" } ?? [])" }.joined(separator: "; ")]
+        }
         var problems: [String] = []
         let keys = Set(nodes.flatMap { $0.store.keys })
         for key in keys.sorted() {
@@ -86,7 +94,7 @@ extension Simulation {
                 problems.append("key \(key) differs on nodes \(replicas)")
             }
         }
-        for node in nodes where !node.hintRecords.isEmpty {
+        for node in nodes where !node.hintRecords.isEmpty && node.role != .removed {
             problems.append("node \(node.index) still holds \(node.hintRecords.count) hints")
         }
         return problems
@@ -98,7 +106,8 @@ extension Simulation {
         finalReadTime = queue.now
         var asked: [(UInt64, Int)] = []
         for key in workloadKeys {
-            asked.append((probe(.get(key: key, r: options.n), at: Int(clientRandom.between(0...UInt64(options.nodes - 1)))), key))
+            let through = serving[Int(clientRandom.between(0...UInt64(serving.count - 1)))]
+            asked.append((probe(.get(key: key, r: options.n), at: through), key))
         }
         let replies = awaitProbes(asked.map(\.0), limit: 3_000)
         for (operation, key) in asked {

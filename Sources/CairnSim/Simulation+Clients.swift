@@ -46,7 +46,8 @@ extension Simulation {
 
     func clientWake(_ client: Int) {
         guard clients[client].current == nil, queue.now < clientsStopAt else { return }
-        clients[client].node = Int(clientRandom.between(0...UInt64(options.nodes - 1)))
+        let members = self.members
+        clients[client].node = members[Int(clientRandom.between(0...UInt64(members.count - 1)))]
         clients[client].operationNumber += 1
         stats.operations += 1
         switch options.workload {

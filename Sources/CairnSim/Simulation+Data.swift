@@ -9,6 +9,9 @@ extension Simulation {
 
     func nodeIndex(_ id: NodeID) -> Int { Int(id.low) - 1 }
 
+    /// Node `node`'s wall clock: virtual time off by its skew (monotonic time is never skewed).
+    func wallClock(at node: Int) -> UInt64 { UInt64(max(0, Int64(queue.now) + nodes[node].skewMilliseconds)) }
+
     /// The core's settings in the simulator: the node's rules, with the simulation's quorums,
     /// shorter timeouts and smaller hint bounds.
     var coreSettings: NodeCore.Settings {
@@ -31,7 +34,7 @@ extension Simulation {
         }
         nodes[index].core = NodeCore(
             id: nodes[index].id, settings: settings, membership: membership, persistedLease: nodes[index].mintLease, hints: hints,
-            handoff: nodes[index].handoffState, now: queue.now, wallNow: queue.now,
+            handoff: nodes[index].handoffState, now: queue.now, wallNow: wallClock(at: index),
             incarnation: UInt32(truncatingIfNeeded: nodeRandom.next()), keyHash: { SimKeys.hash(bytes: $0) })
         nodes[index].clientTickets = [:]
         nodes[index].replyRoutes = [:]
@@ -44,7 +47,8 @@ extension Simulation {
     func drive(_ node: Int, _ event: (inout NodeCore, UInt64, UInt64) -> [NodeCommand]) {
         guard nodes[node].isUp, var core = nodes[node].core else { return }
         let now = queue.now
-        var pending = event(&core, now, now)[...]
+        let wall = wallClock(at: node)
+        var pending = event(&core, now, wall)[...]
         while let command = pending.popFirst() {
             switch command {
             case .send(let to, let message):
@@ -70,7 +74,7 @@ extension Simulation {
                 queue.schedule(.coreTimer(node: node, generation: nodes[node].generation, timer), at: max(at, now))
             case .storage(let operation, let storage):
                 let result = perform(storage, at: node)
-                pending.append(contentsOf: core.onStorage(operation: operation, result, now: now, wallNow: now))
+                pending.append(contentsOf: core.onStorage(operation: operation, result, now: now, wallNow: wall))
             case .deleteHint(let hint):
                 nodes[node].hintRecords[hint] = nil
                 nodes[node].hintLog[hint] = nil

@@ -57,8 +57,6 @@ public final class Simulation {
     /// When set, every step that touches this key is logged to `traceLog` (`cairn-sim --trace-key`).
     public var traceKey: Int?
     public private(set) var traceLog: [String] = []
-    /// The ring every node must hold before the clients start.
-    var fullRing: Ring?
 
     public init(seed: UInt64, options: SimOptions) {
         self.seed = seed
@@ -86,7 +84,7 @@ public final class Simulation {
     public func run() -> SimResult {
         form()
         // Formed: every node holds the full ring and the handoff of the joins is over.
-        guard runUntil(limit: 30_000, { self.ringComplete && self.handoffSettled }) else {
+        guard runUntil(limit: 60_000, { self.ringComplete && self.handoffSettled }) else {
             violations.append("cluster did not form: rings \(nodes.map { $0.core?.ring?.members.count ?? 0 })")
             return result()
         }
@@ -191,8 +189,16 @@ public final class Simulation {
     // MARK: forming the cluster
 
     func form() {
+        // With membership changes, the last node joins later, while clients run.
+        let initial = membershipChangesOn ? options.nodes - 1 : options.nodes
         for index in 0..<options.nodes {
             let id = SimNode.nodeID(index)
+            if index >= initial {
+                nodes.append(SimNode(index: index, id: id))
+                nodes[index].role = .outsider
+                nodes[index].isUp = false
+                continue
+            }
             let instance: Membership.Instance
             if index == 0 {
                 instance = .bootstrap(
@@ -205,6 +211,7 @@ public final class Simulation {
                     seeds: [SimNode.address(seedNode)], settings: membershipSettings)
             }
             nodes.append(SimNode(index: index, id: id))
+            if options.clockSkew { nodes[index].skewMilliseconds = Int64(nodeRandom.between(0...2_000)) - 1_000 }
             nodes[index].membershipState = instance.state
             boot(index, membership: instance)
         }
@@ -212,7 +219,7 @@ public final class Simulation {
 
     /// No node waits for a partition or owes a transfer.
     var handoffSettled: Bool {
-        nodes.allSatisfy { node in
+        nodes.filter { $0.role == .member }.allSatisfy { node in
             guard let core = node.core else { return false }
             return core.pendingPartitions.isEmpty && !core.transferProgress.contains { $0.state.isActive }
         }
@@ -220,9 +227,9 @@ public final class Simulation {
 
     /// Every node holds the same ring, with every node a member.
     var ringComplete: Bool {
-        guard let first = nodes.first?.core?.ring, first.members == nodes.map(\.id).sorted() else { return false }
-        guard nodes.allSatisfy({ $0.core?.ring == first }) else { return false }
-        fullRing = first
+        let members = nodes.filter { $0.role == .member }
+        guard let first = members.first?.core?.ring, first.members == members.map(\.id).sorted() else { return false }
+        guard members.allSatisfy({ $0.core?.ring == first }) else { return false }
         return true
     }
 
@@ -250,7 +257,7 @@ public final class Simulation {
     }
 
     func restart(_ index: Int, loseDisk: Bool) {
-        guard !nodes[index].isUp else { return }
+        guard !nodes[index].isUp, nodes[index].role == .member else { return }
         var node = nodes[index]
         if loseDisk {
             stats.disksLost += 1
@@ -266,9 +273,67 @@ public final class Simulation {
         node.isUp = true
         let membership = Membership.Instance(
             restoring: node.membershipState!, me: node.id, address: node.address,
-            seeds: [SimNode.address((index + 1) % options.nodes)], settings: membershipSettings)
+            seeds: [SimNode.address(seedFor(index))], settings: membershipSettings)
         nodes[index] = node
         boot(index, membership: membership)
+    }
+
+    // MARK: membership changes
+
+    var membershipChangesOn: Bool { options.membershipChanges && options.faults && options.workload == .set }
+
+    /// Members that have not left (up or down).
+    var members: [Int] {
+        nodes.indices.filter { nodes[$0].role == .member && !(nodes[$0].core?.membership.myself.status.isTombstone ?? false) }
+    }
+
+    /// Members up and serving: where clients and probes go.
+    var serving: [Int] { members.filter { nodes[$0].isUp } }
+
+    /// A member to join or rejoin through (never the node itself).
+    func seedFor(_ index: Int) -> Int {
+        let others = members.filter { $0 != index }
+        guard !others.isEmpty else { return (index + 1) % options.nodes }
+        return others[Int(nodeRandom.between(0...UInt64(others.count - 1)))]
+    }
+
+    /// The node that has not joined yet joins through a random member.
+    func joinOutsider() {
+        guard membershipChangesOn, let index = nodes.indices.first(where: { nodes[$0].role == .outsider }) else { return }
+        let instance = Membership.Instance(
+            joining: nodes[index].id, address: nodes[index].address, clusterName: clusterName,
+            seeds: [SimNode.address(seedFor(index))], settings: membershipSettings)
+        nodes[index].role = .member
+        nodes[index].isUp = true
+        if options.clockSkew { nodes[index].skewMilliseconds = Int64(nodeRandom.between(0...2_000)) - 1_000 }
+        nodes[index].membershipState = instance.state
+        stats.joins += 1
+        boot(index, membership: instance)
+    }
+
+    /// A member that is up leaves (once per run, keeping N + 1 members): it hands its
+    /// partitions off, then stops serving.
+    func leaveMember() {
+        guard membershipChangesOn, stats.leaves == 0, members.count > options.n + 1 else { return }
+        let candidates = serving.filter { nodes[$0].core?.membership.myself.status == .valid }
+        guard !candidates.isEmpty else { return }
+        let node = candidates[Int(nemesisRandom.between(0...UInt64(candidates.count - 1)))]
+        stats.leaves += 1
+        drive(node) { core, now, wall in (try? core.onLeave(now: now, wallNow: wall)) ?? [] }
+    }
+
+    /// A crashed member is removed by an operator through another member (once per run,
+    /// keeping N members; no disk is lost in such a run: that would be two failures beyond
+    /// what N = 3 replicas tolerate once the removed node's copies are gone).
+    func removeCrashedMember() {
+        guard membershipChangesOn, stats.removes == 0, !diskLossUsed, members.count > options.n else { return }
+        let down = members.filter { !nodes[$0].isUp }
+        guard let victim = down.first, let through = serving.first else { return }
+        diskLossUsed = true
+        stats.removes += 1
+        nodes[victim].role = .removed
+        let id = nodes[victim].id
+        drive(through) { core, now, wall in (try? core.onRemove(id, now: now, wallNow: wall)) ?? [] }
     }
 
     // MARK: the nemesis
@@ -277,7 +342,7 @@ public final class Simulation {
         guard faultsActive else { return }
         let all = Set(0..<options.nodes)
         let down = all.filter { !nodes[$0].isUp }
-        switch nemesisRandom.between(0...9) {
+        switch nemesisRandom.between(0...13) {
         case 0, 1:
             // Crash a node, at most two down at once; restart it later, maybe without its disk.
             if down.count < 2 {
@@ -313,6 +378,18 @@ public final class Simulation {
             let bridge = Int(nemesisRandom.between(0...UInt64(options.nodes - 1)))
             stats.partitions += 1
             network.bridge(a.union([bridge]), all.subtracting(a).union([bridge]), through: bridge)
+        case 10:
+            joinOutsider()
+        case 11:
+            leaveMember()
+        case 12:
+            removeCrashedMember()
+        case 13:
+            if options.clockSkew {
+                let node = Int(nemesisRandom.between(0...UInt64(options.nodes - 1)))
+                nodes[node].skewMilliseconds += Int64(nemesisRandom.between(0...10_000)) - 5_000
+                stats.clockSteps += 1
+            }
         default:
             network.heal()
         }
@@ -324,7 +401,7 @@ public final class Simulation {
         network.heal()
         network.faults.dropProbability = 0
         network.faults.duplicateProbability = 0
-        for index in nodes.indices where !nodes[index].isUp {
+        for index in nodes.indices where !nodes[index].isUp && nodes[index].role == .member {
             restart(index, loseDisk: false)
         }
     }
@@ -344,6 +421,7 @@ public struct SimStats: Sendable, Hashable {
     public var repairedByExchange = 0
     public var readRepairs = 0
     public var hintsDroppedToExchange = 0
+    public var clockSteps = 0
     /// Membership changes the nemesis made (joins, leaves, removes) and handoff transfers.
     public var joins = 0
     public var leaves = 0

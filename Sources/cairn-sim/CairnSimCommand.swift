@@ -75,11 +75,17 @@ struct CairnSimCommand: ParsableCommand {
             let hintsDelivered = results.reduce(0) { $0 + $1.stats.hintsDelivered }
             let readRepairs = results.reduce(0) { $0 + $1.stats.readRepairs }
             let exchangeRepairs = results.reduce(0) { $0 + $1.stats.repairedByExchange }
+            let joins = results.reduce(0) { $0 + $1.stats.joins }
+            let leaves = results.reduce(0) { $0 + $1.stats.leaves }
+            let removes = results.reduce(0) { $0 + $1.stats.removes }
+            let transfers = results.reduce(0) { $0 + $1.stats.transfers }
+            let clockSteps = results.reduce(0) { $0 + $1.stats.clockSteps }
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             print("""
                 \(workload.rawValue): \(results.count - failed.count) passed, \(failed.count) failed \
                 in \((seconds * 10).rounded() / 10) s (\(events) events, \(operations) client operations, \
                 \(acknowledged) acknowledged, \(crashes) crashes, \(disks) disks lost, \(partitions) partitions, \
+                \(joins) joins, \(leaves) leaves, \(removes) removes, \(transfers) transfers, \(clockSteps) clock steps, \
                 \(hintsStored) hints stored, \(hintsDelivered) delivered, \(readRepairs) read repairs, \
                 \(exchangeRepairs) objects repaired by anti-entropy)
                 """)
