@@ -8,19 +8,22 @@ extension Node {
     /// `cairn cluster leave`: this node becomes `leaving`, the next ring excludes it, it hands
     /// its partitions to their new replicas, then becomes `left` and stops serving.
     func leave(node: String?) throws {
-        if let node, core.member(named: node) != id {
-            throw KeyValueServiceError.membershipConflict(
-                "a node leaves by itself: send the leave to \(node) (cairn cluster leave --node <its HTTP address>)")
+        var target = id
+        if let node {
+            guard let member = core.member(named: node) else { throw KeyValueServiceError.nodeNotFound(node) }
+            target = member
         }
-        let now = monotonicNow()
-        let wall = wallNow()
         var commands: [NodeCommand] = []
         do {
-            commands = try core.onLeave(now: now, wallNow: wall)
+            commands = try core.onLeave(of: target, now: monotonicNow(), wallNow: wallNow())
         } catch {
             throw KeyValueServiceError.membershipConflict("cannot leave: \(error)")
         }
-        logger.notice("leaving the cluster: handing partitions off", metadata: ["cairn.transfers": "\(core.transferProgress.count)"])
+        if target == id {
+            logger.notice("leaving the cluster: handing partitions off", metadata: ["cairn.transfers": "\(core.transferProgress.count)"])
+        } else {
+            logger.notice("asked a member to leave", metadata: ["cairn.member": "\(target)"])
+        }
         drive { _, _, _ in commands }
     }
 

@@ -62,6 +62,14 @@ extension NodeCore {
         return commands
     }
 
+    /// `cairn cluster leave NODE` sent to any node: this node leaves itself, or tells `node`
+    /// to (a one-way `leaveRequest`; the leave shows in the member list once `node` gossips it).
+    public mutating func onLeave(of node: NodeID, now: UInt64, wallNow: UInt64) throws(Membership.Error) -> [NodeCommand] {
+        if node == id { return try onLeave(now: now, wallNow: wallNow) }
+        guard let member = membership.state.members[node], !member.status.isTombstone else { throw .unknownMember(node) }
+        return [.send(to: node, .leaveRequest)]
+    }
+
     /// `cairn cluster remove NODE`: an operator removes a member that is gone for good.
     public mutating func onRemove(_ node: NodeID, now: UInt64, wallNow: UInt64) throws(Membership.Error) -> [NodeCommand] {
         performMembership(try membership.onRemove(node, nowMilliseconds: now), now: now, wallNow: wallNow)

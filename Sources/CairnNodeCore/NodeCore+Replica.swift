@@ -82,6 +82,9 @@ extension NodeCore {
     {
         let view = clusterView(now: now)
         if case .cas(let key, let commit) = message { return enterAcceptor(key, AcceptorJob(message: commit, replyTo: .none)) }
+        if case .leaveRequest = message, membership.state.members[peer].map({ !$0.status.isTombstone }) == true {
+            return (try? onLeave(now: now, wallNow: wallNow)) ?? []
+        }
         if case .handoffRequest(let partition) = message {
             return handoffRequested(partition: partition, by: peer, view: view, now: now, wallNow: wallNow)
         }

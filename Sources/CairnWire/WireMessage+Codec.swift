@@ -35,6 +35,8 @@ extension WireMessage {
             buffer.writeWireBool(batch.isLast)
         case .handoffRequest(let partition):
             buffer.writePartition(partition)
+        case .leaveRequest:
+            break
         case .merkleHashesRequest(let partition, let request):
             buffer.writePartition(partition)
             precondition((0...Int(UInt8.max)).contains(request.level), "Merkle level \(request.level) does not fit u8")
@@ -128,6 +130,8 @@ extension WireMessage {
             return .handoffBatch(HandoffBatch(partition: partition, items: items, cursor: cursor, isLast: try reader.bool("last")))
         case .handoffRequest:
             return .handoffRequest(partition: try reader.partition())
+        case .leaveRequest:
+            return .leaveRequest
         case .merkleHashesRequest:
             let partition = try reader.partition()
             let level = Int(try reader.u8("level"))

@@ -196,7 +196,10 @@ import Testing
         #expect((owned?.intValue ?? 0) >= 3, "the new node owns partitions: \(String(describing: owned))")
         #expect(unreadable(through: [1, 4]).isEmpty, "after the join: \(unreadable(through: [1, 4]).prefix(5))\n\(cluster.logs())")
 
-        let leave = cluster.request("POST", 4, "/v1/cluster/leave")
+        // The leave of node 4 is sent to node 1: any member passes it on.
+        let leave = cluster.request(
+            "POST", 1, "/v1/cluster/leave", body: "{\"node\": \"\(cluster.internode(4))\"}",
+            headers: ["Content-Type": "application/json"])
         #expect(leave.status == 202, "\(leave.status) \(leave.body)")
         try cluster.waitUntil("node 4 has left", timeout: 60) {
             let members = (cluster.json("GET", 1, "/v1/cluster")?["members"] as? [[String: Any]]) ?? []

@@ -83,6 +83,7 @@ enum WireSamples {
             .handoffBatch(HandoffBatch(partition: 4, items: [KeyedObject(key: key, object: object)], cursor: key, isLast: false)),
             .handoffBatch(HandoffBatch(partition: 4, items: [], cursor: nil, isLast: true)),
             .handoffRequest(partition: 63),
+            .leaveRequest,
             .merkleHashesRequest(partition: 3, MerkleExchange.Request(level: 1, indices: [0, 5, 31])),
             .merkleHashes([0, 1, UInt64.max]),
             .segmentObjectsRequest(SegmentObjectsRequest(partition: 3, segments: [7, 1023], after: key)),

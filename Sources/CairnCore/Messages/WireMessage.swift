@@ -14,6 +14,9 @@ public enum WireMessage: Equatable, Sendable {
     // MARK: membership (one-way)
     /// Gossip and heartbeats; the envelope names the sender and its cluster.
     case membership(Membership.Message)
+    /// One-way: an operator asked another node to have the receiver leave the cluster
+    /// (`cairn cluster leave NODE` through any node); the receiver leaves as if asked itself.
+    case leaveRequest
 
     // MARK: quorum data path
     /// Read the local replica of `key` in `partition`. Answered by `readReply`.
@@ -75,6 +78,7 @@ extension WireMessage {
         case membershipUpdate = 0x0103
         case membershipHeartbeat = 0x0104
         case membershipHeartbeatReply = 0x0105
+        case leaveRequest = 0x0106
 
         case read = 0x0201
         case readReply = 0x0202
@@ -109,7 +113,7 @@ extension WireMessage {
                  .casPrepareRejected, .casAccepted, .casProposeRejected:
                 .response
             case .membershipDigest, .membershipDelta, .membershipUpdate, .membershipHeartbeat,
-                 .membershipHeartbeatReply, .readRepair, .casCommit, .handoffRequest:
+                 .membershipHeartbeatReply, .leaveRequest, .readRepair, .casCommit, .handoffRequest:
                 .oneWay
             }
         }
@@ -135,6 +139,7 @@ extension WireMessage {
         case .readRepair: .readRepair
         case .hintBatch: .hintBatch
         case .handoffBatch: .handoffBatch
+        case .leaveRequest: .leaveRequest
         case .handoffRequest: .handoffRequest
         case .merkleHashesRequest: .merkleHashesRequest
         case .merkleHashes: .merkleHashes
