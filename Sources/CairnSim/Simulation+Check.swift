@@ -79,7 +79,9 @@ extension Simulation {
         let serving = self.serving
         guard let ring = serving.first.flatMap({ nodes[$0].core?.ring }) else { return ["no ring"] }
         guard serving.allSatisfy({ nodes[$0].core?.ring == ring }), ring.members == serving.map({ nodes[$0].id }).sorted() else {
-            return ["members disagree on the ring"]
+            return ["members disagree on the ring: serving \(serving) rings " + serving.map { n in
+                "\(n): v\(nodes[n].core?.membership.ring?.version ?? 0) \(nodes[n].core?.ring?.members.map(\.low) ?? []) statuses \(nodes[n].core?.membership.members.map { "\($0.id.low)=\($0.status)" } ?? [])"
+            }.joined(separator: "; ")]
         }
         guard handoffSettled else {
             return ["handoff still under way: " + serving.map { n in "node \(n) pending \(nodes[n].core?.pendingPartitions ?? []) sending \(nodes[n].core?.transferProgress.filter { $0.state.isActive }.map { "\($0.transfer.partition)->\($0.transfer.target.low)" } ?? [])" }.joined(separator: "; ")]

@@ -219,7 +219,7 @@ public final class Simulation {
 
     /// No node waits for a partition or owes a transfer.
     var handoffSettled: Bool {
-        nodes.filter { $0.role == .member }.allSatisfy { node in
+        serving.map { nodes[$0] }.allSatisfy { node in
             guard let core = node.core else { return false }
             return core.pendingPartitions.isEmpty && !core.transferProgress.contains { $0.state.isActive }
         }
@@ -273,7 +273,7 @@ public final class Simulation {
         node.isUp = true
         let membership = Membership.Instance(
             restoring: node.membershipState!, me: node.id, address: node.address,
-            seeds: [SimNode.address(seedFor(index))], settings: membershipSettings)
+            seeds: members.filter { $0 != index }.map { SimNode.address($0) }, settings: membershipSettings)
         nodes[index] = node
         boot(index, membership: membership)
     }
@@ -290,19 +290,14 @@ public final class Simulation {
     /// Members up and serving: where clients and probes go.
     var serving: [Int] { members.filter { nodes[$0].isUp } }
 
-    /// A member to join or rejoin through (never the node itself).
-    func seedFor(_ index: Int) -> Int {
-        let others = members.filter { $0 != index }
-        guard !others.isEmpty else { return (index + 1) % options.nodes }
-        return others[Int(nodeRandom.between(0...UInt64(others.count - 1)))]
-    }
-
     /// The node that has not joined yet joins through a random member.
     func joinOutsider() {
         guard membershipChangesOn, let index = nodes.indices.first(where: { nodes[$0].role == .outsider }) else { return }
+        // Every member is a seed, as in a deployment's seed list: one seed that crashes, leaves
+        // or is removed must not strand the joiner.
         let instance = Membership.Instance(
             joining: nodes[index].id, address: nodes[index].address, clusterName: clusterName,
-            seeds: [SimNode.address(seedFor(index))], settings: membershipSettings)
+            seeds: members.map { SimNode.address($0) }, settings: membershipSettings)
         nodes[index].role = .member
         nodes[index].isUp = true
         if options.clockSkew { nodes[index].skewMilliseconds = Int64(nodeRandom.between(0...2_000)) - 1_000 }
@@ -329,11 +324,18 @@ public final class Simulation {
         guard membershipChangesOn, stats.removes == 0, !diskLossUsed, members.count > options.n else { return }
         let down = members.filter { !nodes[$0].isUp }
         guard let victim = down.first, let through = serving.first else { return }
+        let id = nodes[victim].id
+        var removed = false
+        drive(through) { core, now, wall in
+            guard let commands = try? core.onRemove(id, now: now, wallNow: wall) else { return [] }
+            removed = true
+            return commands
+        }
+        // Only a member the operator's node knows can be removed (a joiner it has not heard of is not).
+        guard removed else { return }
         diskLossUsed = true
         stats.removes += 1
         nodes[victim].role = .removed
-        let id = nodes[victim].id
-        drive(through) { core, now, wall in (try? core.onRemove(id, now: now, wallNow: wall)) ?? [] }
     }
 
     // MARK: the nemesis
