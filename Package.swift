@@ -167,6 +167,11 @@ let package = Package(
             name: "CairnNodeTests",
             dependencies: ["cairnd"]
         ),
+        // The node core driven directly: events in, commands out, over an in-memory disk.
+        .testTarget(
+            name: "CairnNodeCoreTests",
+            dependencies: ["CairnNodeCore", "CairnCore"]
+        ),
         .testTarget(
             name: "CairnCoreTests",
             dependencies: ["CairnCore", "CairnSim", "CXXHash"]

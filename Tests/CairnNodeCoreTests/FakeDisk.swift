@@ -1,0 +1,45 @@
+import CairnCore
+import CairnNodeCore
+
+/// A node's disk in memory: replica records per key, hints, Paxos acceptor states and the
+/// mint lease. It carries out a `StorageCommand` at once and says how it completed; when that
+/// completion reaches the core is up to the test (see `CoreHarness`).
+struct FakeDisk {
+    var records: [[UInt8]: ReplicaRecord] = [:]
+    var hints: [UInt64: HintEntry] = [:]
+    var paxos: [[UInt8]: CAS.AcceptorState] = [:]
+    /// The last mint lease stored.
+    var mintLease: UInt64 = 0
+
+    mutating func perform(_ command: StorageCommand) -> StorageResult {
+        switch command {
+        case .read(let key, _, let hintIDs):
+            return .read(records[key], hintObjects: hintIDs.compactMap { hints[$0]?.object })
+        case .write(let key, _, let record, _):
+            records[key] = record
+            return .done
+        case .merge(let key, _, let object):
+            let before = records[key]
+            let merged = before.map { DVVSet.sync($0.object, object) } ?? object
+            records[key] = ReplicaRecord(object: merged, mintEpoch: before?.mintEpoch)
+            return .merged(changed: merged != before?.object, object: merged)
+        case .putHint(let entry):
+            hints[entry.hint.id] = entry
+            return .done
+        case .readHints(let ids):
+            return .hints(ids.compactMap { hints[$0] })
+        case .readTree:
+            // Every partition has a store here, empty of hashes (the tests ask only its shape).
+            return .tree(MerkleTree())
+        case .segmentObjects:
+            return .objects([], next: nil)
+        case .readPaxos(let key):
+            return .paxos(paxos[key] ?? CAS.AcceptorState())
+        case .writePaxos(let key, let state):
+            paxos[key] = state
+            return .done
+        case .readBatch:
+            return .batch([], bytes: 0, isLast: true)
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import CairnCore
+import CairnNodeCore
+import Testing
+
+/// What a node does with its peers' requests: forwarded writes coordinated at most once, and
+/// requests that do not fit this node's ring or tree refused without harm.
+@Suite("Peer requests")
+struct PeerRequestTests {
+    let key: [UInt8] = Array("key".utf8)
+    let peer = NodeID.test(2)
+    let stranger = NodeID.test(3)
+
+    func forward(by node: NodeID, id: UInt64) -> WireMessage {
+        .forwardedWrite(ForwardedWrite(
+            key: key, context: CausalContext(), sibling: .value([9]), w: 1, n: 1, timeoutMilliseconds: 5_000,
+            forwardedBy: node, forwardID: id))
+    }
+
+    @Test("a forward seen twice is refused the second time and mints one dot")
+    func duplicateForward() {
+        var node = CoreHarness.single()
+        node.start()
+
+        let first = node.peerRequest(from: peer, reply: 10, forward(by: peer, id: 42))
+        #expect(first.storageKinds == ["read"])
+        let duplicate = node.peerRequest(from: peer, reply: 11, forward(by: peer, id: 42))
+        #expect(duplicate.count == 1)
+        #expect(duplicate.responses.map(\.reply) == [11])
+        #expect(duplicate.responses.first?.message.isNack == true)
+
+        let done = node.completeAll()
+        #expect(node.log.storageKinds.filter { $0 == "write" }.count == 1, "one coordination, one dot")
+        #expect(done.responses.map(\.reply) == [10])
+        guard case .writeOutcome(.stored)? = done.responses.first?.message else {
+            Issue.record("the first forward was not stored: \(done.responses)")
+            return
+        }
+        #expect(node.disk.records[key]?.object.siblings.count == 1)
+
+        // A late copy, after the first was answered, is still a duplicate.
+        let late = node.peerRequest(from: peer, reply: 12, forward(by: peer, id: 42))
+        #expect(late.responses.first?.message.isNack == true)
+        #expect(late.storage.isEmpty)
+
+        // The same id from another node is another write.
+        let otherNode = node.peerRequest(from: stranger, reply: 13, forward(by: stranger, id: 42))
+        #expect(otherNode.storageKinds == ["read"])
+        #expect(otherNode.responses.isEmpty)
+    }
+
+    @Test("requests naming a partition outside the ring are refused at once")
+    func partitionsOutsideTheRing() throws {
+        var node = CoreHarness.single()
+        node.start()
+        let q = try #require(node.core.ring).partitionCount
+        let object = DVVSet<[UInt8]>.new([1], by: ReplicaActor(node: peer, epoch: 1))
+        let requests: [WireMessage] = [
+            .read(ReadRequest(key: key, partition: q)),
+            .read(ReadRequest(key: key, partition: -1)),
+            .replicate(Replicate(key: key, partition: q + 5, object: object)),
+            .hintBatch([HintItem(partition: 0, key: key, object: object), HintItem(partition: q, key: key, object: object)]),
+            .handoffBatch(HandoffBatch(partition: -2, items: [KeyedObject(key: key, object: object)], cursor: nil, isLast: true)),
+            .merkleHashesRequest(partition: q, MerkleExchange.Request(level: 0, indices: [0])),
+            .segmentObjectsRequest(SegmentObjectsRequest(partition: Int.min, segments: [0])),
+        ]
+        for (index, request) in requests.enumerated() {
+            let reply = UInt64(index + 1)
+            let answer = node.peerRequest(from: peer, reply: reply, request)
+            #expect(answer.count == 1, "\(request)")
+            #expect(answer.responses.map(\.reply) == [reply])
+            let refused = answer.responses.first.map { $0.message.isNack || $0.message.isFailedRead } ?? false
+            #expect(refused, "\(request) answered \(answer.responses)")
+        }
+        #expect(node.pendingStorage.isEmpty)
+        #expect(node.core.isQuiescent)
+        #expect(node.disk.records.isEmpty && node.disk.hints.isEmpty)
+    }
+
+    @Test("Merkle requests outside the tree are refused once the tree is read; one inside is answered")
+    func merkleRequestsOutsideTheTree() throws {
+        var node = CoreHarness.single()
+        node.start()
+        let tree = MerkleTree()  // the shape `FakeDisk` answers with
+        let outside: [MerkleExchange.Request] = [
+            .init(level: tree.levels + 1, indices: [0]),
+            .init(level: -1, indices: [0]),
+            .init(level: 1, indices: [tree.fanout]),
+            .init(level: 0, indices: [-1]),
+            .init(level: tree.levels, indices: Array(repeating: 0, count: tree.segmentCount + 1)),
+        ]
+        for (index, request) in outside.enumerated() {
+            let reply = UInt64(index + 1)
+            let asked = node.peerRequest(from: peer, reply: reply, .merkleHashesRequest(partition: 0, request))
+            #expect(asked.storageKinds == ["readTree"])
+            let answer = node.completeAll()
+            #expect(answer.responses.map(\.reply) == [reply])
+            #expect(answer.responses.first?.message.isNack == true, "\(request) answered \(answer.responses)")
+        }
+
+        let inside = MerkleExchange.Request(level: 1, indices: [0, tree.fanout - 1])
+        _ = node.peerRequest(from: peer, reply: 99, .merkleHashesRequest(partition: 0, inside))
+        let answer = node.completeAll()
+        guard case .merkleHashes(let hashes)? = answer.responses.first?.message else {
+            Issue.record("a request inside the tree was not answered with hashes: \(answer.responses)")
+            return
+        }
+        #expect(hashes.count == 2)
+        #expect(node.core.isQuiescent)
+    }
+
+    @Test("a message that is no data-path request, or a CAS reply sent as a request, gets a nack")
+    func foreignRequests() {
+        var node = CoreHarness.single()
+        node.start()
+        let ack = node.peerRequest(from: peer, reply: 1, .ack)
+        #expect(ack.responses.map(\.reply) == [1])
+        #expect(ack.responses.first?.message.isNack == true)
+
+        // A promise is an acceptor's answer; as a request the acceptor has nothing to say.
+        let promise = CAS.Message.promise(CAS.Ballot(counter: 5, node: peer), accepted: nil, committed: .initial)
+        _ = node.peerRequest(from: peer, reply: 2, .cas(key: key, promise))
+        let answer = node.completeAll()
+        #expect(answer.responses.map(\.reply) == [2])
+        #expect(answer.responses.first?.message.isNack == true)
+        #expect(node.disk.paxos[key] == nil, "nothing persisted for a message that changes nothing")
+
+        // A read repair outside the ring is dropped silently (it is one-way).
+        let object = DVVSet<[UInt8]>.new([1], by: ReplicaActor(node: peer, epoch: 1))
+        let repair = node.peerMessage(from: peer, .readRepair(Replicate(key: key, partition: 1 << 20, object: object)))
+        #expect(repair.isEmpty)
+        #expect(node.core.isQuiescent)
+    }
+}
