@@ -141,6 +141,8 @@ extension Node {
                 return try readBatch(partition: partition, after: after, maxBytes: maxBytes, maxKeys: maxKeys)
             case .readPaxos(let key):
                 return .paxos(try paxos.state(key))
+            case .heldPartitions:
+                return .partitions(store.partitions)
             case .readHints(let ids):
                 var entries: [HintEntry] = []
                 for id in ids {
@@ -173,7 +175,7 @@ extension Node {
             case .writePaxos(let key, let state):
                 try await paxos.save(key, state)
                 return .done
-            case .read, .readHints, .readTree, .segmentObjects, .readPaxos, .readBatch:
+            case .read, .readHints, .readTree, .segmentObjects, .readPaxos, .readBatch, .heldPartitions:
                 return performNow(storage) ?? .failed(StorageFailure("unexpected storage operation"))
             }
         } catch {
@@ -234,6 +236,10 @@ extension Node {
                     "cairn.partition": "\(transfer.partition)", "cairn.target": "\(transfer.target)",
                 ])
             }
+        case .orphanHandedOff(let partition):
+            logger.notice("sending a copy of a partition this node does not replicate to its primaries", metadata: [
+                "cairn.partition": "\(partition)",
+            ])
         case .partitionSettled(let partition, let reason):
             logger.info("partition settled here", metadata: ["cairn.partition": "\(partition)", "cairn.reason": "\(reason)"])
         case .pendingValveOpened(let partition, let waitingFor):
@@ -267,7 +273,7 @@ extension StorageCommand {
     var isWrite: Bool {
         switch self {
         case .write, .merge, .putHint: true
-        case .read, .readHints, .readTree, .segmentObjects, .readPaxos, .writePaxos, .readBatch: false
+        case .read, .readHints, .readTree, .segmentObjects, .readPaxos, .writePaxos, .readBatch, .heldPartitions: false
         }
     }
 }

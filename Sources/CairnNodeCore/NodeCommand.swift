@@ -76,6 +76,8 @@ public enum StorageCommand: Sendable, Equatable {
     /// Records of `partition` in key order after `after`, up to about `maxBytes` and at most
     /// `maxKeys`. Completes with `.batch`.
     case readBatch(partition: Int, after: [UInt8]?, maxBytes: Int, maxKeys: Int)
+    /// The partitions this node holds a store of. Completes with `.partitions`.
+    case heldPartitions
 }
 
 /// The completion of a `StorageCommand`.
@@ -86,6 +88,7 @@ public enum StorageResult: Sendable {
     case hints([HintEntry])
     case tree(MerkleTree?)
     case paxos(CAS.AcceptorState)
+    case partitions([Int])
     /// A handoff batch; `isLast` when nothing follows it in the partition.
     case batch([KeyedObject], bytes: Int, isLast: Bool)
     /// A page of objects; `next` is where the following page starts (nil: no more).
@@ -190,6 +193,9 @@ public enum NodeNotice: Sendable, Equatable {
     /// A transfer ended for good (done, or failed: anti-entropy covers it).
     case transferEnded(Handoff.Transfer, done: Bool)
     case partitionSettled(partition: Int, reason: String)
+    /// This node holds a copy of a partition it does not replicate and sends it to the
+    /// partition's primaries.
+    case orphanHandedOff(partition: Int)
     case pendingValveOpened(partition: Int, waitingFor: Int)
     /// A storage operation failed; `context` says which.
     case storageFailed(context: String, StorageFailure)

@@ -126,7 +126,7 @@ extension NodeCore {
             return []
         }
         var commands: [NodeCommand] = []
-        for item in page.items {
+        for item in page.items where partitionProblem(current.partition, key: item.key, view: view) == nil {
             commands += enter(item.key, .store(key: item.key, partition: current.partition, object: item.object, hintFor: nil,
                                                then: .exchange(session: session)), view: view, now: now, wallNow: wallNow)
         }

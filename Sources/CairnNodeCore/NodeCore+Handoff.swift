@@ -127,6 +127,11 @@ extension NodeCore {
     mutating func receiveHandoff(_ batch: HandoffBatch, from source: NodeID, reply: UInt64, view: ClusterView, now: UInt64,
                                  wallNow: UInt64) -> [NodeCommand] {
         if let problem = partitionProblem(batch.partition, view: view) { return [.respond(reply: reply, .nack(reason: problem))] }
+        for item in batch.items {
+            if let problem = partitionProblem(batch.partition, key: item.key, view: view) {
+                return [.respond(reply: reply, .nack(reason: problem))]
+            }
+        }
         guard !batch.items.isEmpty else {
             return handoffReceived(partition: batch.partition, from: source, isLast: batch.isLast, now: now)
                 + [.respond(reply: reply, .ack)]
@@ -216,8 +221,10 @@ extension NodeCore {
     /// `handoff_concurrency`), unless a retry pause is on.
     mutating func startNextTransfer(now: UInt64, wallNow: UInt64) -> [NodeCommand] {
         var commands: [NodeCommand] = []
-        // Transfers to a node that left or was removed end here: the partition's other
-        // replicas and anti-entropy cover what they would have carried.
+        // A transfer to a node that left or was removed goes to the partition's current
+        // primaries instead: this node may hold writes no primary holds (the simulator found a
+        // write whose only copy sat on an old replica whose transfer target then left), and
+        // anti-entropy runs among primaries only. Copies they already hold merge away.
         let gone = transferQueue.filter { isGone($0.target) }
         if !gone.isEmpty {
             let goneTargets = Set(gone.map(\.target))
@@ -227,6 +234,7 @@ extension NodeCore {
                 transferAttempts[transfer] = nil
                 transferCursors[transfer] = nil
                 commands.append(.notice(.transferEnded(transfer, done: false)))
+                sendToPrimaries(transfer.partition)
             }
             commands.append(.persistHandoff(handoffState))
             commands += finishLeavingIfDone(now: now, wallNow: wallNow)
@@ -338,6 +346,19 @@ extension NodeCore {
 
     func isGone(_ node: NodeID) -> Bool { membership.state.members[node]?.status.isTombstone ?? true }
 
+    /// Queues transfers of `partition` to each of its current primaries (but this node), for
+    /// a copy whose intended target is gone.
+    mutating func sendToPrimaries(_ partition: Int) {
+        guard let ring = membership.ring?.ring, partition >= 0, partition < ring.partitionCount else { return }
+        for primary in ring.preferenceList(for: partition, n: settings.replicas) where primary != id && !isGone(primary) {
+            let transfer = Handoff.Transfer(partition: partition, source: id, target: primary)
+            if let progress = transfers[transfer], progress.state.isActive { continue }
+            transfers[transfer] = TransferProgress(transfer: transfer, state: .queued)
+            transferAttempts[transfer] = nil
+            transferQueue.append(transfer)
+        }
+    }
+
     /// A running transfer ended: done, retried later (the target may be restarting), or
     /// failed for good (its partition is left to the other old replicas and anti-entropy).
     mutating func finishTransfer(_ transfer: Handoff.Transfer, done: Bool, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
@@ -361,6 +382,7 @@ extension NodeCore {
         transfers[transfer]?.state = done ? .done : .failed
         transferAttempts[transfer] = nil
         transferCursors[transfer] = nil
+        if !done, isGone(transfer.target) { sendToPrimaries(transfer.partition) }
         var commands: [NodeCommand] = [.persistHandoff(handoffState), .notice(.transferEnded(transfer, done: done))]
         commands += startNextTransfer(now: now, wallNow: wallNow)
         commands += finishLeavingIfDone(now: now, wallNow: wallNow)

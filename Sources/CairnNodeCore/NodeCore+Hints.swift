@@ -9,6 +9,10 @@ extension NodeCore {
     mutating func maintenance(view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
         var commands = reviewPending(view: view, now: now)
         commands += startNextTransfer(now: now, wallNow: wallNow)
+        if now >= orphanCheckAt {
+            orphanCheckAt = now + settings.orphanCheckIntervalMilliseconds
+            commands.append(.storage(operation: newOperation(.orphanScan), .heldPartitions))
+        }
         commands += performHints(ledger.tick(now: wallNow), view: view)
         for owner in ledger.pendingOwners where owner != id && !deliveringTo.contains(owner)
             && (view.isReachable(owner) || isGone(owner)) {

@@ -18,7 +18,7 @@ extension NodeCore {
         let view = clusterView(now: now)
         switch message {
         case .read(let read):
-            if let problem = partitionProblem(read.partition, view: view) {
+            if let problem = partitionProblem(read.partition, key: read.key, view: view) {
                 return [.respond(reply: reply, .readReply(.failed(reason: problem)))]
             }
             guard !view.isPending(read.partition) else {
@@ -27,7 +27,9 @@ extension NodeCore {
             let operation = newOperation(.peerRead(reply: reply))
             return [.storage(operation: operation, .read(key: read.key, partition: read.partition, hints: hintIDs(read.key)))]
         case .replicate(let replicate):
-            if let problem = partitionProblem(replicate.partition, view: view) { return [.respond(reply: reply, .nack(reason: problem))] }
+            if let problem = partitionProblem(replicate.partition, key: replicate.key, view: view) {
+                return [.respond(reply: reply, .nack(reason: problem))]
+            }
             return enter(replicate.key, .store(
                 key: replicate.key, partition: replicate.partition, object: replicate.object, hintFor: replicate.hintFor,
                 then: .respond(reply: reply)), view: view, now: now, wallNow: wallNow)
@@ -48,7 +50,9 @@ extension NodeCore {
         case .hintBatch(let items):
             guard !items.isEmpty else { return [.respond(reply: reply, .ack)] }
             for item in items {
-                if let problem = partitionProblem(item.partition, view: view) { return [.respond(reply: reply, .nack(reason: problem))] }
+                if let problem = partitionProblem(item.partition, key: item.key, view: view) {
+                    return [.respond(reply: reply, .nack(reason: problem))]
+                }
             }
             let group = newNumber()
             groups[group] = Group(reply: reply, remaining: items.count)
@@ -91,7 +95,9 @@ extension NodeCore {
         if case .membership(let gossip) = message {
             return performMembership(membership.onMessage(gossip, nowMilliseconds: now), now: now, wallNow: wallNow)
         }
-        guard case .readRepair(let repair) = message, partitionProblem(repair.partition, view: view) == nil else { return [] }
+        guard case .readRepair(let repair) = message, partitionProblem(repair.partition, key: repair.key, view: view) == nil else {
+            return []
+        }
         return enter(repair.key, .store(key: repair.key, partition: repair.partition, object: repair.object, hintFor: repair.hintFor,
                                         then: .none), view: view, now: now, wallNow: wallNow)
     }
@@ -138,6 +144,16 @@ extension NodeCore {
     }
 
     /// A partition number from a peer must exist in this node's ring (the cluster's Q).
+    /// A key from a peer must belong to the partition it is named with: stored under another,
+    /// it would be found by no read (reads place keys by their own hash).
+    func partitionProblem(_ partition: Int, key: [UInt8], view: ClusterView) -> String? {
+        if let problem = partitionProblem(partition, view: view) { return problem }
+        guard let ring = view.ring, ring.partition(for: keyHash(key)) == partition else {
+            return "a key named with partition \(partition) belongs to another partition"
+        }
+        return nil
+    }
+
     func partitionProblem(_ partition: Int, view: ClusterView) -> String? {
         guard let ring = view.ring else { return "partition \(partition): this node has no ring yet" }
         guard partition >= 0, partition < ring.partitionCount else {
@@ -324,6 +340,21 @@ extension NodeCore {
             return acceptorRead(key: key, job: job, result, view: view, now: now, wallNow: wallNow)
         case .acceptorWrite(let key, let job, let reply):
             return acceptorWritten(key: key, job: job, reply: reply, result, view: view, now: now, wallNow: wallNow)
+        case .orphanScan:
+            guard case .partitions(let held) = result, let ring = view.ring else { return [] }
+            var commands: [NodeCommand] = []
+            for partition in held.sorted() where partition >= 0 && partition < ring.partitionCount
+                && !ring.preferenceList(for: partition, n: settings.replicas).contains(id) && pendingIn[partition] == nil
+                && !transfers.values.contains(where: { $0.transfer.partition == partition && $0.state.isActive }) {
+                commands.append(.storage(operation: newOperation(.orphanTree(partition: partition)), .readTree(partition: partition)))
+            }
+            return commands
+        case .orphanTree(let partition):
+            guard case .tree(let tree?) = result, tree.root != MerkleTree().root, orphanRoots[partition] != tree.root else { return [] }
+            orphanRoots[partition] = tree.root
+            sendToPrimaries(partition)
+            return [.notice(.orphanHandedOff(partition: partition)), .persistHandoff(handoffState)]
+                + startNextTransfer(now: now, wallNow: wallNow)
         case .handoffRead(let transfer):
             return handoffBatchRead(transfer, result, now: now, wallNow: wallNow)
         case .brokenLocalRead(let client):

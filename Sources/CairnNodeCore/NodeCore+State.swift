@@ -109,6 +109,8 @@ extension NodeCore {
         case acceptorWrite(key: [UInt8], AcceptorJob, reply: CAS.Message?)
         case brokenLocalRead(client: UInt64)
         case handoffRead(Handoff.Transfer)
+        case orphanScan
+        case orphanTree(partition: Int)
     }
 
     mutating func newCall(_ call: Call) -> UInt64 {

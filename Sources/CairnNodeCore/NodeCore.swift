@@ -72,6 +72,9 @@ public struct NodeCore: Sendable {
         public var finishedEarlyLimit: Int
         /// How often a pending partition asks its unfinished sources again to send it.
         public var handoffRequestIntervalMilliseconds: UInt64
+        /// How often this node looks for copies of partitions it does not replicate (left by
+        /// ring changes its view missed) and sends any whose contents changed to the primaries.
+        public var orphanCheckIntervalMilliseconds: UInt64
         /// Test only: mint every dot under this epoch (the Riak KV679 mistake), so the
         /// simulator can show its checkers catch it. Never set in a node.
         public var brokenFixedMintEpoch: UInt64?
@@ -87,7 +90,8 @@ public struct NodeCore: Sendable {
             handoffBatchBytes: Int = 256 << 10, handoffBatchKeys: Int = 1_024, handoffRetryMilliseconds: UInt64 = 500,
             handoffBatchTimeoutMilliseconds: UInt64 = 10_000, transferMaxAttempts: Int = 120,
             transferRetryDelayMilliseconds: UInt64 = 1_000, pendingSafetyValveMilliseconds: UInt64 = 300_000,
-            finishedEarlyLimit: Int = 4_096, handoffRequestIntervalMilliseconds: UInt64 = 5_000
+            finishedEarlyLimit: Int = 4_096, handoffRequestIntervalMilliseconds: UInt64 = 5_000,
+            orphanCheckIntervalMilliseconds: UInt64 = 10_000
         ) {
             self.replicas = replicas
             self.readQuorum = readQuorum
@@ -117,6 +121,7 @@ public struct NodeCore: Sendable {
             self.pendingSafetyValveMilliseconds = pendingSafetyValveMilliseconds
             self.finishedEarlyLimit = finishedEarlyLimit
             self.handoffRequestIntervalMilliseconds = handoffRequestIntervalMilliseconds
+            self.orphanCheckIntervalMilliseconds = orphanCheckIntervalMilliseconds
         }
     }
 
@@ -178,6 +183,9 @@ public struct NodeCore: Sendable {
     var finishedEarly: [Int: Set<NodeID>] = [:]
     /// When this node last asked the sources of a pending partition to send it.
     var handoffRequestedAt: [Int: UInt64] = [:]
+    /// When to look for orphan copies next, and the tree root each was last sent with.
+    var orphanCheckAt: UInt64 = 0
+    var orphanRoots: [Int: UInt64] = [:]
     var nextNumber: UInt64 = 1
     let incarnation: UInt32
 

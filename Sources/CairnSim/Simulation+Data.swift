@@ -20,7 +20,7 @@ extension Simulation {
             readRepairWindowMilliseconds: 200, siblingLimit: 64, hintDeliveryTimeoutMilliseconds: 1_000, hintLimits: hintLimits,
             maintenanceIntervalMilliseconds: 100, handoffBytesPerSecond: 1 << 20, handoffBatchBytes: 4 << 10, handoffBatchKeys: 64,
             handoffBatchTimeoutMilliseconds: 1_000, transferRetryDelayMilliseconds: 500, pendingSafetyValveMilliseconds: 10_000,
-            handoffRequestIntervalMilliseconds: 1_000)
+            handoffRequestIntervalMilliseconds: 1_000, orphanCheckIntervalMilliseconds: 1_000)
     }
 
     /// A fresh core from what the node's disk holds (at boot).
@@ -129,7 +129,7 @@ extension Simulation {
         case .transferEnded(_, let done):
             if !done { stats.transfersFailed += 1 }
         case .ringChanged, .memberChanged, .reachabilityChanged, .left, .handoffPlanned, .handoffKeysSent, .partitionSettled,
-             .pendingValveOpened:
+             .pendingValveOpened, .orphanHandedOff:
             break
         }
     }
@@ -194,6 +194,9 @@ extension Simulation {
                 SimKeys.key(bytes).flatMap { nodes[node].store[$0] }.map { KeyedObject(key: bytes, object: $0.object) }
             }
             return .objects(items, next: keys.count > page.count ? page.last : nil)
+        case .heldPartitions:
+            guard let ring = ring(at: node) else { return .partitions([]) }
+            return .partitions(Array(Set(nodes[node].store.keys.map { ring.partition(for: SimKeys.hash($0)) })))
         case .readPaxos(let keyBytes):
             return .paxos(SimKeys.key(keyBytes).flatMap { nodes[node].acceptors[$0] } ?? CAS.AcceptorState())
         case .writePaxos(let keyBytes, let state):
