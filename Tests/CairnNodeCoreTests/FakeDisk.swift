@@ -40,6 +40,8 @@ struct FakeDisk {
             return .done
         case .readBatch:
             return .batch([], bytes: 0, isLast: true)
+        case .heldPartitions:
+            return .partitions([])
         }
     }
 }
