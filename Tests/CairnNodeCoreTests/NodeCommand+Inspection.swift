@@ -65,6 +65,7 @@ extension StorageCommand {
         case .readPaxos: "readPaxos"
         case .writePaxos: "writePaxos"
         case .readBatch: "readBatch"
+        case .heldPartitions: "heldPartitions"
         }
     }
 
@@ -73,7 +74,7 @@ extension StorageCommand {
         case .read(let key, _, _), .write(let key, _, _, _), .merge(let key, _, _): key
         case .readPaxos(let key), .writePaxos(let key, _): key
         case .putHint(let entry): entry.key
-        case .readHints, .readTree, .segmentObjects, .readBatch: nil
+        case .readHints, .readTree, .segmentObjects, .readBatch, .heldPartitions: nil
         }
     }
 }
