@@ -274,15 +274,16 @@ public struct NodeCore: Sendable {
     }
 }
 
-/// What the core needs to know of the cluster at an event: the ring, who is reachable, and
-/// which partitions are still arriving here by handoff. Built by the shell from membership.
-public struct ClusterView {
-    public var ring: Ring?
-    public var isReachable: (NodeID) -> Bool
+/// What the core's decisions need to know of the cluster at an event: the ring, who is
+/// reachable, and which partitions are still arriving here by handoff. Built from the core's
+/// own membership at each event (`clusterView(now:)`).
+struct ClusterView {
+    var ring: Ring?
+    var isReachable: (NodeID) -> Bool
     /// A partition gained in a ring change whose data is still arriving: reads refuse it.
-    public var isPending: (Int) -> Bool
+    var isPending: (Int) -> Bool
 
-    public init(ring: Ring?, isReachable: @escaping (NodeID) -> Bool, isPending: @escaping (Int) -> Bool = { _ in false }) {
+    init(ring: Ring?, isReachable: @escaping (NodeID) -> Bool, isPending: @escaping (Int) -> Bool = { _ in false }) {
         self.ring = ring
         self.isReachable = isReachable
         self.isPending = isPending
