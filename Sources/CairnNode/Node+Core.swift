@@ -9,8 +9,8 @@ import CairnWire
 extension Node {
     /// Feeds one event to the core and carries out every command that results, including
     /// those of storage operations that complete at once (reads).
-    func drive(_ event: (inout NodeCore, UInt64, UInt64) -> [NodeCommand]) {
-        var pending = event(&core, monotonicNow(), wallNow())[...]
+    func drive(_ event: (inout NodeCore, MonotonicTime, WallClockTime) -> [NodeCommand]) {
+        var pending = event(&core, clockNow(), wallTime())[...]
         defer { armTimer() }
         var leaseFailed = false
         while let command = pending.popFirst() {
@@ -28,7 +28,7 @@ extension Node {
                 saveHandoffState(state)
             case .request(let call, let to, let message, let timeout):
                 guard let address = address(of: to) else {
-                    pending.append(contentsOf: core.onResponse(call: call, nil, now: monotonicNow(), wallNow: wallNow()))
+                    pending.append(contentsOf: core.onResponse(call: call, nil, now: clockNow(), wallNow: wallTime()))
                     continue
                 }
                 Task {
@@ -38,16 +38,16 @@ extension Node {
             case .respond(let reply, let message):
                 peerReplies.removeValue(forKey: reply)?.resume(returning: message)
             case .schedule(let timer, let at):
-                timers.schedule(timer, at: at)
+                timers.schedule(timer, at: at.milliseconds)
             case .storage(let operation, let storage):
                 if leaseFailed, storage.isWrite {
                     pending.append(contentsOf: core.onStorage(
                         operation: operation, .failed(StorageFailure("the mint lease could not be persisted")),
-                        now: monotonicNow(), wallNow: wallNow()))
+                        now: clockNow(), wallNow: wallTime()))
                     continue
                 }
                 if let result = performNow(storage) {
-                    pending.append(contentsOf: core.onStorage(operation: operation, result, now: monotonicNow(), wallNow: wallNow()))
+                    pending.append(contentsOf: core.onStorage(operation: operation, result, now: clockNow(), wallNow: wallTime()))
                 } else {
                     Task {
                         let result = await self.performLater(storage)

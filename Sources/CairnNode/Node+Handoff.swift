@@ -15,7 +15,7 @@ extension Node {
         }
         var commands: [NodeCommand] = []
         do {
-            commands = try core.onLeave(of: target, now: monotonicNow(), wallNow: wallNow())
+            commands = try core.onLeave(of: target, now: clockNow(), wallNow: wallTime())
         } catch {
             throw KeyValueServiceError.membershipConflict("cannot leave: \(error)")
         }
@@ -32,7 +32,7 @@ extension Node {
         guard let member = core.member(named: node) else { throw KeyValueServiceError.nodeNotFound(node) }
         var commands: [NodeCommand] = []
         do {
-            commands = try core.onRemove(member, now: monotonicNow(), wallNow: wallNow())
+            commands = try core.onRemove(member, now: clockNow(), wallNow: wallTime())
         } catch {
             throw KeyValueServiceError.membershipConflict("cannot remove \(node): \(error)")
         }

@@ -109,8 +109,8 @@ public actor Node {
                 replicas: configuration.replicas, readQuorum: configuration.readQuorum, writeQuorum: configuration.writeQuorum,
                 requestTimeoutMilliseconds: configuration.requestTimeoutMilliseconds, siblingLimit: configuration.siblingLimit,
                 maintenanceIntervalMilliseconds: configuration.exchangeIntervalMilliseconds),
-            membership: membership, persistedLease: persistedLease, hints: restoredHints, handoff: handoff, now: 0,
-            wallNow: Self.wallClock(), incarnation: .random(in: 0...UInt32.max), keyHash: { ReplicaStore.keyHash($0) })
+            membership: membership, persistedLease: persistedLease, hints: restoredHints, handoff: handoff, now: MonotonicTime(milliseconds: 0),
+            wallNow: WallClockTime(millisecondsSince1970: Self.wallClock()), incarnation: .random(in: 0...UInt32.max), keyHash: { ReplicaStore.keyHash($0) })
         let partitionsOnDisk = store.partitions.count
         logger.info("node opened", metadata: [
             "cairn.node": "\(id)", "cairn.new_identity": "\(created)", "cairn.data": "\(configuration.dataDirectory)",
@@ -132,6 +132,10 @@ public actor Node {
     }
 
     func wallNow() -> UInt64 { Self.wallClock() }
+
+    /// The two clocks as the node core takes them (distinct types, so neither passes for the other).
+    func clockNow() -> MonotonicTime { MonotonicTime(milliseconds: monotonicNow()) }
+    func wallTime() -> WallClockTime { WallClockTime(millisecondsSince1970: wallNow()) }
 
     // MARK: lifecycle
 

@@ -30,8 +30,8 @@ public enum NodeCommand: Sendable {
     case request(call: UInt64, to: NodeID, WireMessage, timeoutMilliseconds: UInt64)
     /// The answer to a peer's request that reached the core as `onPeerRequest(reply:…)`.
     case respond(reply: UInt64, WireMessage)
-    /// Call `onTimer` once the monotonic clock reaches `atMilliseconds`.
-    case schedule(NodeTimer, atMilliseconds: UInt64)
+    /// Call `onTimer` once the monotonic clock reaches `at`.
+    case schedule(NodeTimer, at: MonotonicTime)
     /// A storage operation; its completion comes back through `onStorage(operation:…)`.
     case storage(operation: UInt64, StorageCommand)
     /// Forget a hint (delivered or dropped). Needs no completion.

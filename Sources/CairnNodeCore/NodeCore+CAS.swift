@@ -34,7 +34,9 @@ extension NodeCore {
     /// A CAS operation on `key` (a compare-and-set, a blind write or a linearizable read).
     /// `random` seeds the proposer's backoff jitter. Answered by `.replyCAS`.
     public mutating func onClientCAS(client: UInt64, key: [UInt8], operation: CAS.Proposer.Operation, random: UInt64,
-                                     now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+                                     now monotonic: MonotonicTime, wallNow wallClock: WallClockTime) -> [NodeCommand] {
+        let now = monotonic.milliseconds
+        let wallNow = wallClock.millisecondsSince1970
         let view = clusterView(now: now)
         guard requestsInFlight < settings.maxRequestsInFlight else {
             return [.replyCAS(client: client, .failure(.overloaded(limit: settings.maxRequestsInFlight)))]
@@ -88,7 +90,7 @@ extension NodeCore {
                                              timeoutMilliseconds: settings.requestTimeoutMilliseconds))
                 }
             case .startTimer(let timer, let after):
-                commands.append(.schedule(.cas(proposer: number, timer), atMilliseconds: now + UInt64(max(0, after))))
+                commands.append(.schedule(.cas(proposer: number, timer), at: MonotonicTime(milliseconds: now + UInt64(max(0, after)))))
             case .complete(let outcome):
                 commands.append(.replyCAS(client: state.client, .success(outcome)))
                 ballotCounter = max(ballotCounter, state.machine.highestCounterSeen)

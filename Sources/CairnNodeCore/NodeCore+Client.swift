@@ -3,7 +3,9 @@ import CairnCore
 /// Client requests: reads and writes through the quorum coordinators, and their effects.
 extension NodeCore {
     /// A GET of `key` with read quorum `r` (the default when nil). Answered by `.replyRead`.
-    public mutating func onClientRead(client: UInt64, key: [UInt8], r: Int?, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    public mutating func onClientRead(client: UInt64, key: [UInt8], r: Int?, now monotonic: MonotonicTime, wallNow wallClock: WallClockTime) -> [NodeCommand] {
+        let now = monotonic.milliseconds
+        let wallNow = wallClock.millisecondsSince1970
         let view = clusterView(now: now)
         guard requestsInFlight < settings.maxRequestsInFlight else {
             return [.replyRead(client: client, .failed(.overloaded(limit: settings.maxRequestsInFlight)))]
@@ -26,9 +28,11 @@ extension NodeCore {
     /// A PUT (a value sibling) or DELETE (`.tombstone`) with the client's causal context and
     /// write quorum `w` (the default when nil). Answered by `.replyWrite`.
     public mutating func onClientWrite(
-        client: UInt64, key: [UInt8], sibling: Sibling<[UInt8]>, context: CausalContext, w: Int?, now: UInt64,
-        wallNow: UInt64
+        client: UInt64, key: [UInt8], sibling: Sibling<[UInt8]>, context: CausalContext, w: Int?, now monotonic: MonotonicTime,
+        wallNow wallClock: WallClockTime
     ) -> [NodeCommand] {
+        let now = monotonic.milliseconds
+        let wallNow = wallClock.millisecondsSince1970
         let view = clusterView(now: now)
         guard requestsInFlight < settings.maxRequestsInFlight else {
             return [.replyWrite(client: client, .failed(.overloaded(limit: settings.maxRequestsInFlight)))]
@@ -58,7 +62,9 @@ extension NodeCore {
     }
 
     /// A timer the core scheduled has come due. `random` feeds gossip's choice of peer.
-    public mutating func onTimer(_ timer: NodeTimer, random: UInt64, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    public mutating func onTimer(_ timer: NodeTimer, random: UInt64, now monotonic: MonotonicTime, wallNow wallClock: WallClockTime) -> [NodeCommand] {
+        let now = monotonic.milliseconds
+        let wallNow = wallClock.millisecondsSince1970
         let view = clusterView(now: now)
         switch timer {
         case .write(let request, let timer):
@@ -71,7 +77,7 @@ extension NodeCore {
             return membershipTick(random: random, view: view, now: now, wallNow: wallNow)
         case .maintenance:
             return maintenance(view: view, now: now, wallNow: wallNow)
-                + [.schedule(.maintenance, atMilliseconds: now + settings.maintenanceIntervalMilliseconds)]
+                + [.schedule(.maintenance, at: MonotonicTime(milliseconds: now + settings.maintenanceIntervalMilliseconds))]
         case .handoff:
             return startNextTransfer(now: now, wallNow: wallNow)
         case .handoffSender(let transfer):
@@ -98,7 +104,7 @@ extension NodeCore {
             guard let state = writes[request] else { break }
             switch effect {
             case .scheduleTimer(let timer, let deadline):
-                commands.append(.schedule(.write(request: request, timer), atMilliseconds: deadline))
+                commands.append(.schedule(.write(request: request, timer), at: MonotonicTime(milliseconds: deadline)))
             case .forward(let to, let forwarded):
                 let message = WireMessage.forwardedWrite(ForwardedWrite(
                     key: state.key, context: forwarded.context, sibling: forwarded.sibling, w: forwarded.w, n: forwarded.n,
@@ -155,7 +161,7 @@ extension NodeCore {
             guard let state = reads[request] else { break }
             switch effect {
             case .scheduleTimer(let timer, let deadline):
-                commands.append(.schedule(.read(request: request, timer), atMilliseconds: deadline))
+                commands.append(.schedule(.read(request: request, timer), at: MonotonicTime(milliseconds: deadline)))
             case .read(let from):
                 if from == id {
                     if view.isPending(state.partition) {

@@ -248,7 +248,7 @@ extension NodeCore {
             guard let index = transferQueue.firstIndex(where: { view.isReachable($0.target) }) else {
                 let at = now + settings.transferRetryDelayMilliseconds
                 transferRetryAt = at
-                commands.append(.schedule(.handoff, atMilliseconds: at))
+                commands.append(.schedule(.handoff, at: MonotonicTime(milliseconds: at)))
                 break
             }
             let transfer = transferQueue.remove(at: index)
@@ -288,7 +288,7 @@ extension NodeCore {
                 transferCursors[transfer] = cursor
                 commands.append(.persistHandoff(handoffState))
             case .wake(let at):
-                commands.append(.schedule(.handoffSender(transfer), atMilliseconds: at))
+                commands.append(.schedule(.handoffSender(transfer), at: MonotonicTime(milliseconds: at)))
             case .completed:
                 commands.append(.notice(.transferDone(transfer, keys: running.sender.keysSent)))
                 commands += finishTransfer(transfer, done: true, now: now, wallNow: wallNow)
@@ -373,7 +373,7 @@ extension NodeCore {
                 // Only this one is owed: pause before trying it again.
                 let at = now + settings.transferRetryDelayMilliseconds
                 transferRetryAt = at
-                commands.append(.schedule(.handoff, atMilliseconds: at))
+                commands.append(.schedule(.handoff, at: MonotonicTime(milliseconds: at)))
             } else {
                 commands += startNextTransfer(now: now, wallNow: wallNow)
             }

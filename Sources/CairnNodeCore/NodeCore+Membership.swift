@@ -18,7 +18,9 @@ extension NodeCore {
     public var ring: Ring? { membership.ring?.ring }
 
     /// Whether `node` is reachable now, in this node's failure detector's opinion.
-    public func isReachable(_ node: NodeID, now: UInt64) -> Bool { node == id || membership.isReachable(node, nowMilliseconds: now) }
+    public func isReachable(_ node: NodeID, now: MonotonicTime) -> Bool {
+        node == id || membership.isReachable(node, nowMilliseconds: now.milliseconds)
+    }
 
     /// A membership timer of the core came due (gossip, heartbeats, failure detection).
     mutating func membershipTick(random: UInt64, view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
@@ -33,7 +35,7 @@ extension NodeCore {
             case .send(let address, let message):
                 commands.append(.sendTo(address: address, .membership(message)))
             case .scheduleTick(let after):
-                commands.append(.schedule(.membership, atMilliseconds: now + after))
+                commands.append(.schedule(.membership, at: MonotonicTime(milliseconds: now + after)))
             case .ringChanged(let ring):
                 commands.append(.persistMembership(membership.state))
                 commands.append(.notice(.ringChanged(version: ring.version, members: ring.ring.members.count)))
@@ -56,7 +58,9 @@ extension NodeCore {
 
     /// `cairn cluster leave`: this node becomes `leaving`, the next ring leaves it out, it hands
     /// its partitions to their new replicas, then becomes `left` and stops serving.
-    public mutating func onLeave(now: UInt64, wallNow: UInt64) throws(Membership.Error) -> [NodeCommand] {
+    public mutating func onLeave(now monotonic: MonotonicTime, wallNow wallClock: WallClockTime) throws(Membership.Error) -> [NodeCommand] {
+        let now = monotonic.milliseconds
+        let wallNow = wallClock.millisecondsSince1970
         var commands = performMembership(try membership.onLeave(nowMilliseconds: now), now: now, wallNow: wallNow)
         commands += finishLeavingIfDone(now: now, wallNow: wallNow)
         return commands
@@ -64,15 +68,19 @@ extension NodeCore {
 
     /// `cairn cluster leave NODE` sent to any node: this node leaves itself, or tells `node`
     /// to (a one-way `leaveRequest`; the leave shows in the member list once `node` gossips it).
-    public mutating func onLeave(of node: NodeID, now: UInt64, wallNow: UInt64) throws(Membership.Error) -> [NodeCommand] {
-        if node == id { return try onLeave(now: now, wallNow: wallNow) }
+    public mutating func onLeave(of node: NodeID, now monotonic: MonotonicTime, wallNow wallClock: WallClockTime)
+        throws(Membership.Error) -> [NodeCommand]
+    {
+        if node == id { return try onLeave(now: monotonic, wallNow: wallClock) }
         guard let member = membership.state.members[node], !member.status.isTombstone else { throw .unknownMember(node) }
         return [.send(to: node, .leaveRequest)]
     }
 
     /// `cairn cluster remove NODE`: an operator removes a member that is gone for good.
-    public mutating func onRemove(_ node: NodeID, now: UInt64, wallNow: UInt64) throws(Membership.Error) -> [NodeCommand] {
-        performMembership(try membership.onRemove(node, nowMilliseconds: now), now: now, wallNow: wallNow)
+    public mutating func onRemove(_ node: NodeID, now monotonic: MonotonicTime, wallNow wallClock: WallClockTime) throws(Membership.Error) -> [NodeCommand] {
+        let now = monotonic.milliseconds
+        let wallNow = wallClock.millisecondsSince1970
+        return performMembership(try membership.onRemove(node, nowMilliseconds: now), now: now, wallNow: wallNow)
     }
 
     /// A leaving node whose transfers are all done (or failed for good) becomes `left`.

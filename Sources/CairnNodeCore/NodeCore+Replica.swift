@@ -13,8 +13,10 @@ extension NodeCore {
 
     /// A peer's request; answered by `.respond(reply:…)` once the work is durable.
     public mutating func onPeerRequest(
-        from peer: NodeID, reply: UInt64, _ message: WireMessage, now: UInt64, wallNow: UInt64
+        from peer: NodeID, reply: UInt64, _ message: WireMessage, now monotonic: MonotonicTime, wallNow wallClock: WallClockTime
     ) -> [NodeCommand] {
+        let now = monotonic.milliseconds
+        let wallNow = wallClock.millisecondsSince1970
         let view = clusterView(now: now)
         switch message {
         case .read(let read):
@@ -81,13 +83,15 @@ extension NodeCore {
     }
 
     /// A peer's one-way message of the data path (read repair); anything else is ignored.
-    public mutating func onPeerMessage(from peer: NodeID, _ message: WireMessage, now: UInt64, wallNow: UInt64)
+    public mutating func onPeerMessage(from peer: NodeID, _ message: WireMessage, now monotonic: MonotonicTime, wallNow wallClock: WallClockTime)
         -> [NodeCommand]
     {
+        let now = monotonic.milliseconds
+        let wallNow = wallClock.millisecondsSince1970
         let view = clusterView(now: now)
         if case .cas(let key, let commit) = message { return enterAcceptor(key, AcceptorJob(message: commit, replyTo: .none)) }
         if case .leaveRequest = message, membership.state.members[peer].map({ !$0.status.isTombstone }) == true {
-            return (try? onLeave(now: now, wallNow: wallNow)) ?? []
+            return (try? onLeave(now: monotonic, wallNow: wallClock)) ?? []
         }
         if case .handoffRequest(let partition) = message {
             return handoffRequested(partition: partition, by: peer, view: view, now: now, wallNow: wallNow)
@@ -103,9 +107,11 @@ extension NodeCore {
     }
 
     /// The answer to a `.request` (nil: it failed or timed out).
-    public mutating func onResponse(call: UInt64, _ message: WireMessage?, now: UInt64, wallNow: UInt64)
+    public mutating func onResponse(call: UInt64, _ message: WireMessage?, now monotonic: MonotonicTime, wallNow wallClock: WallClockTime)
         -> [NodeCommand]
     {
+        let now = monotonic.milliseconds
+        let wallNow = wallClock.millisecondsSince1970
         let view = clusterView(now: now)
         guard let pending = calls.removeValue(forKey: call) else { return [] }
         switch pending {
@@ -256,9 +262,11 @@ extension NodeCore {
     // MARK: storage completions
 
     /// A `.storage` operation completed (durably, for writes).
-    public mutating func onStorage(operation number: UInt64, _ result: StorageResult, now: UInt64, wallNow: UInt64)
+    public mutating func onStorage(operation number: UInt64, _ result: StorageResult, now monotonic: MonotonicTime, wallNow wallClock: WallClockTime)
         -> [NodeCommand]
     {
+        let now = monotonic.milliseconds
+        let wallNow = wallClock.millisecondsSince1970
         let view = clusterView(now: now)
         guard let operation = operations.removeValue(forKey: number) else { return [] }
         switch operation {

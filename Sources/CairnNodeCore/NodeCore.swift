@@ -196,9 +196,11 @@ public struct NodeCore: Sendable {
     /// repeat across restarts. Then call `start(now:wallNow:)` once.
     public init(
         id: NodeID, settings: Settings, membership: Membership.Instance, persistedLease: UInt64, hints: [HintEntry],
-        handoff: HandoffState?, now: UInt64, wallNow: UInt64, incarnation: UInt32,
+        handoff: HandoffState?, now monotonic: MonotonicTime, wallNow wallClock: WallClockTime, incarnation: UInt32,
         keyHash: @escaping @Sendable ([UInt8]) -> KeyHash
     ) {
+        let now = monotonic.milliseconds
+        let wallNow = wallClock.millisecondsSince1970
         self.id = id
         self.membership = membership
         self.previousRing = membership.ring?.ring
@@ -221,13 +223,15 @@ public struct NodeCore: Sendable {
 
     /// The first commands: persist the membership state, start the membership and maintenance
     /// timers, drop hints too old after the downtime, resume owed transfers.
-    public mutating func start(now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    public mutating func start(now monotonic: MonotonicTime, wallNow wallClock: WallClockTime) -> [NodeCommand] {
+        let now = monotonic.milliseconds
+        let wallNow = wallClock.millisecondsSince1970
         let view = clusterView(now: now)
         let effects = startupEffects
         startupEffects = []
         var commands: [NodeCommand] = [
-            .persistMembership(membership.state), .schedule(.membership, atMilliseconds: now),
-            .schedule(.maintenance, atMilliseconds: now + settings.maintenanceIntervalMilliseconds),
+            .persistMembership(membership.state), .schedule(.membership, at: MonotonicTime(milliseconds: now)),
+            .schedule(.maintenance, at: MonotonicTime(milliseconds: now + settings.maintenanceIntervalMilliseconds)),
         ]
         commands += performHints(effects, view: view)
         commands += startNextTransfer(now: now, wallNow: wallNow)

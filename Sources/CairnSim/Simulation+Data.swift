@@ -34,7 +34,8 @@ extension Simulation {
         }
         nodes[index].core = NodeCore(
             id: nodes[index].id, settings: settings, membership: membership, persistedLease: nodes[index].mintLease, hints: hints,
-            handoff: nodes[index].handoffState, now: queue.now, wallNow: wallClock(at: index),
+            handoff: nodes[index].handoffState, now: MonotonicTime(milliseconds: queue.now),
+            wallNow: WallClockTime(millisecondsSince1970: wallClock(at: index)),
             incarnation: UInt32(truncatingIfNeeded: nodeRandom.next()), keyHash: { SimKeys.hash(bytes: $0) })
         nodes[index].clientTickets = [:]
         nodes[index].replyRoutes = [:]
@@ -44,10 +45,10 @@ extension Simulation {
 
     /// Feeds one event to node `node`'s core and carries out the commands, storage completions
     /// included (the simulated disk completes at once).
-    func drive(_ node: Int, _ event: (inout NodeCore, UInt64, UInt64) -> [NodeCommand]) {
+    func drive(_ node: Int, _ event: (inout NodeCore, MonotonicTime, WallClockTime) -> [NodeCommand]) {
         guard nodes[node].isUp, var core = nodes[node].core else { return }
-        let now = queue.now
-        let wall = wallClock(at: node)
+        let now = MonotonicTime(milliseconds: queue.now)
+        let wall = WallClockTime(millisecondsSince1970: wallClock(at: node))
         var pending = event(&core, now, wall)[...]
         while let command = pending.popFirst() {
             switch command {
@@ -71,7 +72,7 @@ extension Simulation {
                 guard let route = nodes[node].replyRoutes.removeValue(forKey: reply) else { continue }
                 send(.response(call: route.call, message), from: node, to: route.node)
             case .schedule(let timer, let at):
-                queue.schedule(.coreTimer(node: node, generation: nodes[node].generation, timer), at: max(at, now))
+                queue.schedule(.coreTimer(node: node, generation: nodes[node].generation, timer), at: max(at.milliseconds, now.milliseconds))
             case .storage(let operation, let storage):
                 let result = perform(storage, at: node)
                 pending.append(contentsOf: core.onStorage(operation: operation, result, now: now, wallNow: wall))

@@ -41,8 +41,8 @@ struct CoreHarness {
     }
 
     static func makeCore(id: NodeID, settings: NodeCore.Settings, membership: Membership.Instance) -> NodeCore {
-        NodeCore(id: id, settings: settings, membership: membership, persistedLease: 0, hints: [], handoff: nil, now: 0,
-                 wallNow: wallEpoch, incarnation: 7, keyHash: Self.keyHash)
+        NodeCore(id: id, settings: settings, membership: membership, persistedLease: 0, hints: [], handoff: nil,
+                 now: MonotonicTime(milliseconds: 0), wallNow: WallClockTime(millisecondsSince1970: wallEpoch), incarnation: 7, keyHash: Self.keyHash)
     }
 
     /// FNV-1a: any stable hash will do, the tests never depend on where a key lands.
@@ -123,9 +123,9 @@ struct CoreHarness {
     // MARK: carrying out commands
 
     /// Feeds one event and carries out what it returns, as an executor would.
-    private mutating func feed(_ event: (inout NodeCore, UInt64, UInt64) -> [NodeCommand]) -> [NodeCommand] {
-        let clock = now
-        let wall = wallNow
+    private mutating func feed(_ event: (inout NodeCore, MonotonicTime, WallClockTime) -> [NodeCommand]) -> [NodeCommand] {
+        let clock = MonotonicTime(milliseconds: now)
+        let wall = WallClockTime(millisecondsSince1970: wallNow)
         var emitted: [NodeCommand] = []
         var queue = event(&core, clock, wall)[...]
         while let command = queue.popFirst() {
@@ -142,7 +142,7 @@ struct CoreHarness {
                 disk.mintLease = lease
                 core.onMintLeasePersisted(lease)
             case .schedule(let timer, let at):
-                timers.append((timer, at))
+                timers.append((timer, at.milliseconds))
             case .deleteHint(let hint):
                 disk.hints[hint] = nil
             case .request, .respond, .send, .sendTo:
