@@ -17,13 +17,6 @@ extension Node {
             }
         }
     }
-
-    /// Waits (at most 5 s) until the core has no storage work, for a clean shutdown.
-    func drainStorage() async {
-        for _ in 0..<500 where !core.isIdle {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-    }
 }
 
 extension NodeService {

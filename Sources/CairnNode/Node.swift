@@ -8,15 +8,14 @@ import Logging
 import NIOCore
 import NIOPosix
 
-/// One Cairn node: the I/O shell around the CairnCore state machines (DESIGN.md §1).
+/// One Cairn node: the executor of the node core over real sockets and files
+/// (docs/design.md §1).
 ///
-/// Everything the node decides, a CairnCore machine decides: `Membership.Instance` (gossip,
-/// failure detection, the ring), `Quorum.WriteCoordinator`/`ReadCoordinator` (one per client
-/// request), `HintLedger`, `MerkleExchange`, `MintEpochs`. The actor feeds them messages,
-/// timer expiries and client requests, and carries out their effects with the storage engines
-/// (`ReplicaStore`, `HintStore`) and the internode transport (`WirePool`, `WireServer`) —
-/// the same shell the simulator plays in `CairnSim/Simulation+*.swift`, over real sockets and
-/// files.
+/// Everything the node decides, `NodeCore` decides (`Sources/CairnNodeCore`). The actor feeds
+/// it client requests, peer messages, storage completions and timer expiries, and carries out
+/// the commands it returns with the storage engines (`ReplicaStore`, `HintStore`,
+/// `PaxosStore`) and the internode transport (`WirePool`, `WireServer`); `Node+Core.swift` is
+/// the executor. The simulator runs the same core over a simulated network and disk.
 ///
 /// Two clocks: `monotonicNow()` (milliseconds since start) drives timers, coordinators and the
 /// failure detector; `wallNow()` (milliseconds since 1970) is what TTL expiries and hint ages
@@ -182,6 +181,13 @@ public actor Node {
         logger.info("node stopped", metadata: ["cairn.node": "\(id)"])
     }
 
+    /// Waits (at most 5 s) until the core has no storage work, for a clean shutdown.
+    func drainStorage() async {
+        for _ in 0..<500 where !core.isIdle {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     // MARK: timers
 
     /// Fires the core's timers that are due, then sleeps until the next one (no polling: an
@@ -218,7 +224,6 @@ public actor Node {
 
     func address(of node: NodeID) -> String? { core.membership.state.members[node]?.address }
 
-    var requestTimeout: Duration { .milliseconds(Int64(configuration.requestTimeoutMilliseconds)) }
 }
 
 

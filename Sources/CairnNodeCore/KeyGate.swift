@@ -9,7 +9,6 @@ struct KeyGate<Job: Sendable>: Sendable {
     private var waiting: [[UInt8]: [Job]] = [:]
 
     var isEmpty: Bool { busy.isEmpty }
-    var busyCount: Int { busy.count }
 
     /// Takes the key for `job` and returns it to run now, or queues it behind the running one.
     mutating func enter(_ key: [UInt8], _ job: Job) -> Job? {

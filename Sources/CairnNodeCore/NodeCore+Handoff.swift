@@ -137,8 +137,9 @@ extension NodeCore {
                 + [.respond(reply: reply, .ack)]
         }
         let group = newNumber()
-        groups[group] = Group(reply: reply, remaining: batch.items.count,
-                              handoff: (partition: batch.partition, source: source, isLast: batch.isLast))
+        groups[group] = Group(
+            done: .handoffBatch(reply: reply, partition: batch.partition, source: source, isLast: batch.isLast),
+            remaining: batch.items.count)
         var commands: [NodeCommand] = []
         for item in batch.items {
             commands += enter(item.key, .store(key: item.key, partition: batch.partition, object: item.object, hintFor: nil,

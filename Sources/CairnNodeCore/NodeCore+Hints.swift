@@ -4,23 +4,6 @@ import CairnCore
 /// the index of hints by key (a fallback answers reads with them), handing them back once the
 /// owner is reachable, and dropping them to keep the ledger's bounds.
 extension NodeCore {
-    /// Every maintenance interval: review pending partitions, age out hints, retry delivery to
-    /// reachable owners, and start the next anti-entropy exchange unless one is running.
-    mutating func maintenance(view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
-        var commands = reviewPending(view: view, now: now)
-        commands += startNextTransfer(now: now, wallNow: wallNow)
-        if now >= orphanCheckAt {
-            orphanCheckAt = now + settings.orphanCheckIntervalMilliseconds
-            commands.append(.storage(operation: newOperation(.orphanScan), .heldPartitions))
-        }
-        commands += performHints(ledger.tick(now: wallNow), view: view)
-        for owner in ledger.pendingOwners where owner != id && !deliveringTo.contains(owner)
-            && (view.isReachable(owner) || isGone(owner)) {
-            commands += performHints(ledger.ownerReachable(owner, now: wallNow), view: view)
-        }
-        return commands + startExchange(view: view, now: now)
-    }
-
     /// The failure detector says `peer` became reachable: hand its hints back now.
     mutating func deliverHints(to peer: NodeID, view: ClusterView, wallNow: UInt64) -> [NodeCommand] {
         guard !deliveringTo.contains(peer) else { return [] }
@@ -106,7 +89,7 @@ extension NodeCore {
             if target == id {
                 // This node replicates the partition now: merge the hints here.
                 let group = newNumber()
-                groups[group] = Group(reply: 0, remaining: items.count, delivery: delivery)
+                groups[group] = Group(done: .delivery(delivery), remaining: items.count)
                 for item in items {
                     commands += enter(item.key, .store(key: item.key, partition: item.partition, object: item.object, hintFor: nil,
                                                        then: .group(group)), view: view, now: now, wallNow: wallNow)

@@ -57,7 +57,7 @@ extension NodeCore {
                 }
             }
             let group = newNumber()
-            groups[group] = Group(reply: reply, remaining: items.count)
+            groups[group] = Group(done: .hintBatch(reply: reply), remaining: items.count)
             var commands: [NodeCommand] = []
             for item in items {
                 commands += enter(item.key, .store(key: item.key, partition: item.partition, object: item.object, hintFor: nil,
@@ -217,7 +217,8 @@ extension NodeCore {
     func forwards(_ followUp: FollowUp) -> Bool {
         switch followUp {
         case .respond: true
-        case .group(let number): groups[number].map { $0.handoff == nil } ?? false
+        case .group(let number):
+            if case .handoffBatch? = groups[number]?.done { false } else { groups[number] != nil }
         case .none, .exchange: false
         }
     }
@@ -242,16 +243,15 @@ extension NodeCore {
                 return []
             }
             groups[number] = nil
-            if let delivery = group.delivery {
-                let view = clusterView(now: now)
-                return deliveryPartDone(delivery, ok: group.failure == nil, view: view, wallNow: wallNow)
+            switch group.done {
+            case .delivery(let delivery):
+                return deliveryPartDone(delivery, ok: group.failure == nil, view: clusterView(now: now), wallNow: wallNow)
+            case .hintBatch(let reply):
+                return [.respond(reply: reply, group.failure.map { .nack(reason: $0) } ?? .ack)]
+            case .handoffBatch(let reply, let partition, let source, let isLast):
+                if let failure = group.failure { return [.respond(reply: reply, .nack(reason: failure))] }
+                return handoffReceived(partition: partition, from: source, isLast: isLast, now: now) + [.respond(reply: reply, .ack)]
             }
-            if let failure = group.failure { return [.respond(reply: group.reply, .nack(reason: failure))] }
-            var commands: [NodeCommand] = []
-            if let handoff = group.handoff {
-                commands += handoffReceived(partition: handoff.partition, from: handoff.source, isLast: handoff.isLast, now: now)
-            }
-            return commands + [.respond(reply: group.reply, .ack)]
         case .exchange(let session):
             if case .success(true) = result, exchange?.session == session { exchange?.repaired += 1 }
             if case .failure(let failure) = result { return [.notice(.storageFailed(context: "merging an exchanged object", failure))] }

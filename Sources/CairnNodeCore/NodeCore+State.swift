@@ -60,15 +60,21 @@ extension NodeCore {
         case exchange(session: UInt64)
     }
 
-    /// A peer request waiting on several storage jobs.
+    /// Storage jobs that answer together once every one is done.
     struct Group: Sendable {
-        var reply: UInt64
+        var done: GroupDone
         var remaining: Int
         var failure: String?
-        /// For a handoff batch: what its acknowledgement tells the pending partition.
-        var handoff: (partition: Int, source: NodeID, isLast: Bool)?
-        /// For hints re-homed to this node: the delivery they are part of (no peer to answer).
-        var delivery: UInt64?
+    }
+
+    /// What a finished group answers.
+    enum GroupDone: Sendable {
+        /// A peer's hint batch: `ack`, or `nack` if an item failed.
+        case hintBatch(reply: UInt64)
+        /// A peer's handoff batch: `ack`, after telling the pending partition what arrived.
+        case handoffBatch(reply: UInt64, partition: Int, source: NodeID, isLast: Bool)
+        /// Hints re-homed to this node: one part of their delivery (no peer to answer).
+        case delivery(UInt64)
     }
 
     /// A batch of hints being handed back, possibly in parts to several replicas.

@@ -264,9 +264,6 @@ public struct NodeCore: Sendable {
 
     /// Hints held here.
     public var hintsHeld: Int { ledger.count }
-    public var hintBytes: Int { ledger.totalBytes }
-    public var hintOwners: [NodeID] { ledger.pendingOwners }
-    public var hintsDelivered: Int { ledger.deliveredCount }
 
     /// Whether any storage work is running or queued (a clean shutdown waits for none).
     public var isIdle: Bool { operations.isEmpty && gate.isEmpty && acceptorGate.isEmpty }
