@@ -4,8 +4,8 @@ import Histogram
 ///
 /// Three significant digits from 1 ns to 120 s; each worker owns one and the runner merges
 /// them afterwards, so recording never takes a lock.
-struct LatencyRecorder: Sendable {
-    static let highestNanoseconds: UInt64 = 120_000_000_000
+public struct LatencyRecorder: Sendable {
+    public static let highestNanoseconds: UInt64 = 120_000_000_000
     private(set) var histogram = Histogram<UInt64>(
         lowestDiscernibleValue: 1,
         highestTrackableValue: LatencyRecorder.highestNanoseconds,
@@ -13,16 +13,18 @@ struct LatencyRecorder: Sendable {
     )
 
     @inline(__always)
-    mutating func record(nanoseconds: UInt64) {
+    public init() {}
+
+    public mutating func record(nanoseconds: UInt64) {
         histogram.record(Swift.min(Swift.max(nanoseconds, 1), LatencyRecorder.highestNanoseconds))
     }
 
-    mutating func merge(_ other: LatencyRecorder) { histogram.add(other.histogram) }
+    public mutating func merge(_ other: LatencyRecorder) { histogram.add(other.histogram) }
 
-    var count: UInt64 { histogram.totalCount }
+    public var count: UInt64 { histogram.totalCount }
 
     /// The latency at `percentile` (0...100) in microseconds.
-    func microseconds(atPercentile percentile: Double) -> Double {
+    public func microseconds(atPercentile percentile: Double) -> Double {
         Double(histogram.valueAtPercentile(percentile)) / 1000
     }
 }

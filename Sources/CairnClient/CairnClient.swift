@@ -83,17 +83,23 @@ public final class CairnClient: Sendable {
         try await perform(.get(key: key, r: r)).read()
     }
 
-    /// Writes `value` (any bytes) with an optional time to live, superseding what `context`
-    /// covers (`nil`: a new sibling beside whatever is stored), acknowledged by `w` replicas.
-    public func put(key: [UInt8], value: [UInt8], ttlSeconds: Int64? = nil, context: String? = nil, w: Int? = nil)
-        async throws
+    /// Writes `value` (any bytes) with an optional time to live, acknowledged by `w` replicas.
+    /// It supersedes what `context` covers; without a context, what a read quorum holds when
+    /// the write begins (a plain write: the key then holds this value, unless a write raced
+    /// it); with `blind`, nothing (a new sibling beside whatever is stored). Returns the
+    /// context of the stored object, for the next write of a read-modify-write loop.
+    @discardableResult
+    public func put(key: [UInt8], value: [UInt8], ttlSeconds: Int64? = nil, context: String? = nil, blind: Bool = false, w: Int? = nil)
+        async throws -> String?
     {
-        try await perform(.put(key: key, value: value, ttlSeconds: ttlSeconds, context: context, w: w)).written()
+        try await perform(.put(key: key, value: value, ttlSeconds: ttlSeconds, context: context, blind: blind, w: w)).writtenContext()
     }
 
-    /// Deletes what `context` covers (`nil`: nothing read, so concurrent values stay).
-    public func delete(key: [UInt8], context: String? = nil, w: Int? = nil) async throws {
-        try await perform(.delete(key: key, context: context, w: w)).written()
+    /// Deletes what `context` covers; without one, what a read quorum holds when the delete
+    /// begins (values written concurrently stay). Returns the tombstone's context.
+    @discardableResult
+    public func delete(key: [UInt8], context: String? = nil, w: Int? = nil) async throws -> String? {
+        try await perform(.delete(key: key, context: context, w: w)).writtenContext()
     }
 
     /// One page of keys starting with `prefix`, after `after` (a previous page's `next`);

@@ -51,12 +51,14 @@ struct ClientRequest: Equatable, Sendable {
     }
 
     /// A write of the raw bytes (`application/octet-stream`), the TTL in the query.
-    static func put(key: [UInt8], value: [UInt8], ttlSeconds: Int64?, context: String?, w: Int?) throws(CairnClientError)
-        -> ClientRequest
+    static func put(key: [UInt8], value: [UInt8], ttlSeconds: Int64?, context: String?, blind: Bool, w: Int?)
+        throws(CairnClientError) -> ClientRequest
     {
         var headers = [Header(name: "Content-Type", value: "application/octet-stream")]
         if let context { headers.append(try contextHeader(context)) }
-        let target = keyPath(key) + query([("ttl", ttlSeconds.map(String.init)), ("w", w.map(String.init))])
+        let target = keyPath(key) + query([
+            ("ttl", ttlSeconds.map(String.init)), ("w", w.map(String.init)), ("blind", blind ? "true" : nil),
+        ])
         return ClientRequest(.PUT, target, headers: headers, body: value)
     }
 

@@ -37,6 +37,12 @@ extension ClientResponse {
         guard isSuccess else { throw apiError() }
     }
 
+    /// A PUT or DELETE: success, with the stored object's context (`X-Cairn-Context`).
+    func writtenContext() throws(CairnClientError) -> String? {
+        guard isSuccess else { throw apiError() }
+        return header(APIRequest.contextHeader)
+    }
+
     /// A scan page: `{"keys": [{"key"|"key_base64"}], "next": percent-encoded | null}`.
     func keyPage() throws(CairnClientError) -> CairnClient.KeyPage {
         guard isSuccess else { throw apiError() }

@@ -60,15 +60,15 @@ extension APIRequest {
         case (.key(let segment), .PUT):
             let key = try parser.key(segment)
             let w = try parser.quorum("w", replicationFactor: replicationFactor)
-            let context = try parser.context()
+            let supersedes = try parser.supersedes()
             let (value, ttlSeconds) = try parser.putBody()
-            return .put(key: key, value: value, ttlSeconds: ttlSeconds, context: context, w: w)
+            return .put(key: key, value: value, ttlSeconds: ttlSeconds, supersedes: supersedes, w: w)
         case (.key(let segment), _):
             let key = try parser.key(segment)
             let w = try parser.quorum("w", replicationFactor: replicationFactor)
-            let context = try parser.context()
+            let supersedes = try parser.supersedes()
             try parser.expectNoBody()
-            return .delete(key: key, context: context, w: w)
+            return .delete(key: key, supersedes: supersedes, w: w)
         case (.cas(let segment), _):
             let key = try parser.key(segment)
             let (expected, new) = try parser.casBody()

@@ -9,10 +9,11 @@ import CairnCore
 public enum APIRequest: Hashable, Sendable {
     /// `GET /v1/keys/{key}`.
     case get(key: [UInt8], r: Int?, format: ValueFormat)
-    /// `PUT /v1/keys/{key}`; an absent `X-Cairn-Context` is the empty context.
-    case put(key: [UInt8], value: [UInt8], ttlSeconds: Int64?, context: CausalContext, w: Int?)
-    /// `DELETE /v1/keys/{key}`.
-    case delete(key: [UInt8], context: CausalContext, w: Int?)
+    /// `PUT /v1/keys/{key}`: with `X-Cairn-Context`, it supersedes what the context covers;
+    /// without, what a read quorum holds (a plain write); with `blind=true`, nothing.
+    case put(key: [UInt8], value: [UInt8], ttlSeconds: Int64?, supersedes: Supersedes, w: Int?)
+    /// `DELETE /v1/keys/{key}`, superseding as a PUT does.
+    case delete(key: [UInt8], supersedes: Supersedes, w: Int?)
     /// `GET /v1/keys?prefix=&limit=&after=`.
     case scan(prefix: [UInt8], limit: Int, after: [UInt8]?)
     /// `POST /v1/keys/{key}/cas`; `nil` stands for "absent" on either side.

@@ -78,8 +78,14 @@ public struct APIResponse: Equatable, Sendable {
         }
     }
 
-    /// A PUT or DELETE that reached its write quorum.
-    public static let written = APIResponse.json(.ok, ["ok": true])
+    /// A PUT or DELETE that reached its write quorum, with the context of the stored object
+    /// (in `X-Cairn-Context` and the body), so a read-modify-write loop needs no extra GET.
+    public static func written(_ context: CausalContext) -> APIResponse {
+        let token = contextToken(context)
+        var headers = HTTPHeaders()
+        headers.add(name: APIRequest.contextHeader, value: token)
+        return .json(.ok, ["ok": true, "context": .string(token)], headers: headers)
+    }
 
     /// A leave that the node recorded: 202, since the handoff it starts is still to come
     /// (`GET /v1/cluster` shows its progress).

@@ -69,7 +69,7 @@ enum APIRoute: Hashable {
     func parameters(for method: HTTPMethod) -> Set<String> {
         switch (self, method) {
         case (.key, .GET): ["r"]
-        case (.key, .PUT): ["w", "ttl"]
+        case (.key, .PUT): ["w", "ttl", "blind"]
         case (.key, .DELETE): ["w"]
         case (.keys, .GET): ["prefix", "limit", "after"]
         default: []

@@ -8,12 +8,10 @@ extension KeyValueService {
             switch request {
             case .get(let key, let r, let format):
                 return .read(try await get(key: key, r: r), format: format)
-            case .put(let key, let value, let ttlSeconds, let context, let w):
-                try await put(key: key, value: value, ttlSeconds: ttlSeconds, context: context, w: w)
-                return .written
-            case .delete(let key, let context, let w):
-                try await delete(key: key, context: context, w: w)
-                return .written
+            case .put(let key, let value, let ttlSeconds, let supersedes, let w):
+                return .written(try await put(key: key, value: value, ttlSeconds: ttlSeconds, supersedes: supersedes, w: w))
+            case .delete(let key, let supersedes, let w):
+                return .written(try await delete(key: key, supersedes: supersedes, w: w))
             case .scan(let prefix, let limit, let after):
                 return .scanPage(try await scan(prefix: prefix, limit: limit, after: after))
             case .cas(let key, let expected, let new):

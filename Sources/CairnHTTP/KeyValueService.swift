@@ -20,12 +20,15 @@ public protocol KeyValueService: Sendable {
     /// siblings are left out of the result; no live sibling means "absent".
     func get(key: [UInt8], r: Int?) async throws -> ReadResult
 
-    /// Writes `value` with an optional time to live, superseding what `context` covers
-    /// (an empty context supersedes nothing), acknowledged by `w` replicas (`nil`: default W).
-    func put(key: [UInt8], value: [UInt8], ttlSeconds: Int64?, context: CausalContext, w: Int?) async throws
+    /// Writes `value` with an optional time to live, superseding what `supersedes` says (the
+    /// client's context; what a read quorum holds, for a plain write; nothing, for a blind
+    /// one), acknowledged by `w` replicas (`nil`: default W). Returns the stored object's
+    /// context.
+    func put(key: [UInt8], value: [UInt8], ttlSeconds: Int64?, supersedes: Supersedes, w: Int?) async throws -> CausalContext
 
-    /// Writes a tombstone superseding what `context` covers, acknowledged by `w` replicas.
-    func delete(key: [UInt8], context: CausalContext, w: Int?) async throws
+    /// Writes a tombstone superseding what `supersedes` says, acknowledged by `w` replicas.
+    /// Returns the stored object's context (a plain delete of an absent key writes nothing).
+    func delete(key: [UInt8], supersedes: Supersedes, w: Int?) async throws -> CausalContext
 
     /// Up to `limit` live keys that start with `prefix`, in byte order, each after `after` when
     /// it is given.

@@ -11,6 +11,8 @@ struct RequestParser {
 
     enum MediaType: Hashable {
         case json, octetStream
+        /// `application/x-www-form-urlencoded`: what `curl -d value=…` sends (etcd v2's idiom).
+        case form
     }
 
     // MARK: Path and query
@@ -88,8 +90,33 @@ struct RequestParser {
     }
 
     /// The causal context of a write: the empty context when the header is absent.
-    func context() throws(APIError) -> CausalContext {
-        guard let text = try single(APIRequest.contextHeader) else { return CausalContext() }
+    /// What a PUT or DELETE supersedes: the context it carries; with none, what a read quorum
+    /// holds (a plain write); with `blind=true` (PUT only), nothing.
+    func supersedes() throws(APIError) -> Supersedes {
+        var blind = false
+        if let text = parameters["blind"] {
+            switch String(decoding: text, as: UTF8.self) {
+            case "true": blind = true
+            case "false": blind = false
+            default:
+                throw APIError(.invalidParameter, "blind must be true or false", detail: ["parameter": "blind"])
+            }
+        }
+        let context = try context()
+        switch (blind, context) {
+        case (true, .some):
+            throw APIError(
+                .invalidParameter, "blind=true supersedes nothing, so it takes no \(APIRequest.contextHeader); leave out one of them",
+                detail: ["parameter": "blind"])
+        case (true, nil): return .nothing
+        case (false, let context?): return .context(context)
+        case (false, nil): return .current
+        }
+    }
+
+    /// The causal context of `X-Cairn-Context`; nil when the header is absent.
+    func context() throws(APIError) -> CausalContext? {
+        guard let text = try single(APIRequest.contextHeader) else { return nil }
         let name = APIRequest.contextHeader
         guard !text.isEmpty else {
             throw APIError(.invalidContext, "\(name) is empty; leave the header out for a write without a context")
@@ -121,10 +148,12 @@ struct RequestParser {
         switch essence.trimmingSpaces.lowercased() {
         case "application/json": return .json
         case "application/octet-stream": return .octetStream
+        case "application/x-www-form-urlencoded": return .form
         default:
             throw APIError(
-                .unsupportedMediaType, "Content-Type must be application/json or application/octet-stream",
-                detail: ["supported": ["application/json", "application/octet-stream"]])
+                .unsupportedMediaType,
+                "Content-Type must be application/json, application/octet-stream or application/x-www-form-urlencoded",
+                detail: ["supported": ["application/json", "application/octet-stream", "application/x-www-form-urlencoded"]])
         }
     }
 
@@ -160,6 +189,21 @@ struct RequestParser {
                 ttlSeconds = try checkTTL(value)
             }
             return (body, ttlSeconds)
+        case .form:
+            guard parameters["ttl"] == nil else {
+                throw APIError(.invalidTTL, "with a form body the TTL goes in the form's ttl field, not in the query")
+            }
+            let fields = try formFields(allowed: ["value", "ttl"])
+            guard let value = fields["value"] else {
+                throw APIError(.invalidBody, "a form body needs a value field: -d value=…")
+            }
+            try checkValueSize(value.count)
+            var ttlSeconds: Int64?
+            if let text = fields["ttl"] {
+                guard let seconds = Self.decimal(text) else { throw ttlError() }
+                ttlSeconds = try checkTTL(seconds)
+            }
+            return (value, ttlSeconds)
         case .json:
             guard parameters["ttl"] == nil else {
                 throw APIError(.invalidTTL, "with a JSON body the TTL goes in the body's \"ttl\" member, not in the query")
@@ -175,6 +219,55 @@ struct RequestParser {
             default: throw ttlError()
             }
             return (value, ttlSeconds)
+        }
+    }
+
+    /// The fields of an `application/x-www-form-urlencoded` body (WHATWG URL, "urlencoded
+    /// parsing": `&`-separated `name=value`, `+` for a space, `%XX` escapes), each at most once
+    /// and each one of `allowed`.
+    private func formFields(allowed: Set<String>) throws(APIError) -> [String: [UInt8]] {
+        var fields: [String: [UInt8]] = [:]
+        for part in body.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let equals = part.firstIndex(of: UInt8(ascii: "=")) ?? part.endIndex
+            let name = String(decoding: try Self.formDecode(part[..<equals]), as: UTF8.self)
+            guard allowed.contains(name) else {
+                throw APIError(.invalidBody, "unknown form field; a form body takes \(allowed.sorted().joined(separator: " and "))")
+            }
+            guard fields[name] == nil else { throw APIError(.invalidBody, "form field \(name) given twice") }
+            fields[name] = try Self.formDecode(equals == part.endIndex ? [] : part[(equals + 1)...])
+        }
+        return fields
+    }
+
+    private static func formDecode(_ text: ArraySlice<UInt8>) throws(APIError) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(text.count)
+        var index = text.startIndex
+        while index < text.endIndex {
+            let byte = text[index]
+            if byte == UInt8(ascii: "+") {
+                output.append(UInt8(ascii: " "))
+            } else if byte == UInt8(ascii: "%") {
+                guard text.distance(from: index, to: text.endIndex) >= 3,
+                      let high = hexDigit(text[index + 1]), let low = hexDigit(text[index + 2]) else {
+                    throw APIError(.invalidBody, "a form body has a '%' not followed by two hex digits")
+                }
+                output.append(high << 4 | low)
+                index += 2
+            } else {
+                output.append(byte)
+            }
+            index += 1
+        }
+        return output
+    }
+
+    private static func hexDigit(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
         }
     }
 

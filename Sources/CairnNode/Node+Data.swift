@@ -42,7 +42,7 @@ extension Node {
     }
 
     /// A PUT or DELETE: the context of the stored object once W replicas acknowledged.
-    func write(key: [UInt8], sibling: Sibling<[UInt8]>, context: CausalContext, w: Int?) async throws -> CausalContext {
+    func write(key: [UInt8], sibling: Sibling<[UInt8]>, supersedes: Supersedes, w: Int?) async throws -> CausalContext {
         _ = try currentRing()
         let kind: NodeMetrics.Operation = sibling.content == .tombstone ? .delete : .put
         metrics.requests(kind)
@@ -50,7 +50,7 @@ extension Node {
         return try await withCheckedThrowingContinuation { continuation in
             clientWrites[client] = WaitingWrite(continuation: continuation, kind: kind, started: .now)
             drive { core, now, wall in
-                core.onClientWrite(client: client, key: key, sibling: sibling, context: context, w: w, now: now, wallNow: wall)
+                core.onClientWrite(client: client, key: key, sibling: sibling, supersedes: supersedes, w: w, now: now, wallNow: wall)
             }
         }
     }

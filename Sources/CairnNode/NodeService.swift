@@ -18,13 +18,13 @@ public struct NodeService: KeyValueService {
         return ReadResult(siblings: object.values(atMilliseconds: Node.wallClock()), context: object.join())
     }
 
-    public func put(key: [UInt8], value: [UInt8], ttlSeconds: Int64?, context: CausalContext, w: Int?) async throws {
+    public func put(key: [UInt8], value: [UInt8], ttlSeconds: Int64?, supersedes: Supersedes, w: Int?) async throws -> CausalContext {
         let expiry = ttlSeconds.map { Node.wallClock() + UInt64($0) * 1_000 } ?? 0
-        _ = try await node.write(key: key, sibling: .value(value, expiryMilliseconds: expiry), context: context, w: w)
+        return try await node.write(key: key, sibling: .value(value, expiryMilliseconds: expiry), supersedes: supersedes, w: w)
     }
 
-    public func delete(key: [UInt8], context: CausalContext, w: Int?) async throws {
-        _ = try await node.write(key: key, sibling: .tombstone, context: context, w: w)
+    public func delete(key: [UInt8], supersedes: Supersedes, w: Int?) async throws -> CausalContext {
+        try await node.write(key: key, sibling: .tombstone, supersedes: supersedes, w: w)
     }
 
     public func scan(prefix: [UInt8], limit: Int, after: [UInt8]?) async throws -> ScanPage {

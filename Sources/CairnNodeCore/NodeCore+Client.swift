@@ -11,6 +11,11 @@ extension NodeCore {
             return [.replyRead(client: client, .failed(.overloaded(limit: settings.maxRequestsInFlight)))]
         }
         guard let ring = view.ring else { return [.replyRead(client: client, .failed(.noRing))] }
+        return startRead(client: client, key: key, r: r, then: nil, ring: ring, view: view, now: now, wallNow: wallNow)
+    }
+
+    mutating func startRead(client: UInt64, key: [UInt8], r: Int?, then write: PlainWrite?, ring: Ring, view: ClusterView,
+                            now: UInt64, wallNow: UInt64) -> [NodeCommand] {
         let hash = keyHash(key)
         let partition = ring.partition(for: hash)
         let request = Quorum.ReadCoordinator<[UInt8]>.Request(
@@ -19,16 +24,22 @@ extension NodeCore {
             timeoutMilliseconds: settings.requestTimeoutMilliseconds,
             repairWindowMilliseconds: settings.readRepairWindowMilliseconds)
         let number = newNumber()
-        var state = ReadState(key: key, machine: Quorum.ReadCoordinator(request: request, local: id), client: client)
+        var state = ReadState(key: key, machine: Quorum.ReadCoordinator(request: request, local: id), client: client, thenWrite: write)
         let effects = state.machine.start(now: now, isReachable: view.isReachable)
         reads[number] = state
         return performRead(effects, request: number, view: view, now: now, wallNow: wallNow)
     }
 
-    /// A PUT (a value sibling) or DELETE (`.tombstone`) with the client's causal context and
-    /// write quorum `w` (the default when nil). Answered by `.replyWrite`.
+    /// A PUT (a value sibling) or DELETE (`.tombstone`) that supersedes what `supersedes` says,
+    /// with write quorum `w` (the default when nil). Answered by `.replyWrite`.
+    ///
+    /// A plain write (`.current`) first reads the key from the default read quorum, as a GET
+    /// would (read repair included), and then writes with the context of what it read; a
+    /// failed read fails the write, with nothing written. A plain DELETE that reads nothing
+    /// but tombstones writes nothing and answers with the read's context. (A value that is
+    /// only expired is still deleted: another node's clock may not see it expired yet.)
     public mutating func onClientWrite(
-        client: UInt64, key: [UInt8], sibling: Sibling<[UInt8]>, context: CausalContext, w: Int?, now monotonic: MonotonicTime,
+        client: UInt64, key: [UInt8], sibling: Sibling<[UInt8]>, supersedes: Supersedes, w: Int?, now monotonic: MonotonicTime,
         wallNow wallClock: WallClockTime
     ) -> [NodeCommand] {
         let now = monotonic.milliseconds
@@ -38,7 +49,36 @@ extension NodeCore {
             return [.replyWrite(client: client, .failed(.overloaded(limit: settings.maxRequestsInFlight)))]
         }
         guard let ring = view.ring else { return [.replyWrite(client: client, .failed(.noRing))] }
+        var context = supersedes.knownContext
+        if context == nil && settings.brokenPlainWritesBlind { context = CausalContext() }
+        guard let context else {
+            return startRead(client: client, key: key, r: nil, then: PlainWrite(sibling: sibling, w: w), ring: ring, view: view,
+                             now: now, wallNow: wallNow)
+        }
         let request = writeRequest(ring: ring, key: key, context: context, sibling: sibling, w: w ?? settings.writeQuorum)
+        return startWrite(key: key, request: request, origin: .client(client), view: view, now: now, wallNow: wallNow)
+    }
+
+    /// The write half of a plain write, once its read answered.
+    mutating func plainWriteRead(_ write: PlainWrite, client: UInt64, key: [UInt8], outcome: Quorum.ReadCoordinator<[UInt8]>.Outcome,
+                                 view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+        let context: CausalContext
+        switch outcome {
+        case .failed(let failure):
+            return [.replyWrite(client: client, .failed(.quorum(failure)))]
+        case .notFound:
+            context = CausalContext()
+        case .found(let object):
+            context = object.join()
+            if write.sibling.content == .tombstone && object.values(atMilliseconds: 0).isEmpty {
+                return [.replyWrite(client: client, .stored(context))]
+            }
+        }
+        if write.sibling.content == .tombstone && context.isEmpty {
+            return [.replyWrite(client: client, .stored(context))]
+        }
+        guard let ring = view.ring else { return [.replyWrite(client: client, .failed(.noRing))] }
+        let request = writeRequest(ring: ring, key: key, context: context, sibling: write.sibling, w: write.w ?? settings.writeQuorum)
         return startWrite(key: key, request: request, origin: .client(client), view: view, now: now, wallNow: wallNow)
     }
 
@@ -180,6 +220,11 @@ extension NodeCore {
                         timeoutMilliseconds: settings.requestTimeoutMilliseconds))
                 }
             case .reply(let outcome):
+                reads[request]?.answered = true
+                if let write = state.thenWrite {
+                    commands += plainWriteRead(write, client: state.client, key: state.key, outcome: outcome, view: view, now: now, wallNow: wallNow)
+                    continue
+                }
                 let result: ClientReadResult
                 switch outcome {
                 case .found(let object): result = .found(object)
@@ -187,7 +232,6 @@ extension NodeCore {
                 case .failed(let failure): result = .failed(.quorum(failure))
                 }
                 commands.append(.replyRead(client: state.client, result))
-                reads[request]?.answered = true
             case .repair(let to, let object, let hintFor):
                 commands.append(.notice(.readRepair))
                 if to == id {

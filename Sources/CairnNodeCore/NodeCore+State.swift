@@ -29,10 +29,18 @@ extension NodeCore {
         var hintFor: NodeID?
     }
 
+    /// The write a plain PUT or DELETE makes once its read answered.
+    struct PlainWrite: Sendable {
+        var sibling: Sibling<[UInt8]>
+        var w: Int?
+    }
+
     struct ReadState: Sendable {
         var key: [UInt8]
         var machine: Quorum.ReadCoordinator<[UInt8]>
         var client: UInt64
+        /// For a plain write: the write to start with the context this read finds.
+        var thenWrite: PlainWrite?
         var answered = false
         var partition: Int { machine.request.partition }
     }

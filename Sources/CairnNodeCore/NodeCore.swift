@@ -78,6 +78,9 @@ public struct NodeCore: Sendable {
         /// Test only: mint every dot under this epoch (the Riak KV679 mistake), so the
         /// simulator can show its checkers catch it. Never set in a node.
         public var brokenFixedMintEpoch: UInt64?
+        /// Test only: a plain write skips its read and supersedes nothing (siblings pile up),
+        /// so the simulator can show its checker catches it. Never set in a node.
+        public var brokenPlainWritesBlind = false
 
         public init(
             replicas: Int = 3, readQuorum: Int = 2, writeQuorum: Int = 2, requestTimeoutMilliseconds: UInt64 = 5_000,

@@ -10,6 +10,9 @@ public struct SimOptions: Sendable, Hashable {
         case set
         /// Compare-and-set, linearizable reads and blind writes through Paxos on a few keys.
         case cas
+        /// Plain PUTs (some with a TTL), DELETEs and GETs with no context, as a REST user
+        /// makes them: each write supersedes what was acknowledged before it began.
+        case plain
     }
 
     /// Deliberately wrong behaviours. Each must be reported by the checker of its workload.
@@ -21,6 +24,9 @@ public struct SimOptions: Sendable, Hashable {
         /// A coordinator always mints under its node's one actor, counting from whatever object
         /// it holds, even after it stopped holding the key (the Riak KV679 mistake).
         case fixedMintEpoch
+        /// A plain write skips its read and supersedes nothing, so older values pile up as
+        /// siblings.
+        case plainWritesBlind
     }
 
     public var workload: Workload
@@ -72,8 +78,8 @@ enum SimValues {
 /// What a client asks a node.
 enum ClientRequest: Sendable {
     case get(key: Int, r: Int)
-    case put(key: Int, value: SimValue, expiryMilliseconds: UInt64, context: CausalContext, w: Int)
-    case delete(key: Int, context: CausalContext, w: Int)
+    case put(key: Int, value: SimValue, expiryMilliseconds: UInt64, supersedes: Supersedes, w: Int)
+    case delete(key: Int, supersedes: Supersedes, w: Int)
     case cas(key: Int, CAS.Proposer.Operation)
 }
 

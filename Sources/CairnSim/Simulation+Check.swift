@@ -27,8 +27,8 @@ extension Simulation {
         var registerCalls: [UInt64: (key: Int, call: Int)] = [:]
         for node in serving {
             switch options.workload {
-            case .set:
-                asked.append((probe(.put(key: 1_000 + node, value: [0], expiryMilliseconds: 0, context: CausalContext(), w: options.w), at: node),
+            case .set, .plain:
+                asked.append((probe(.put(key: 1_000 + node, value: [0], expiryMilliseconds: 0, supersedes: .nothing, w: options.w), at: node),
                               "put through node \(node)"))
                 asked.append((probe(.get(key: Simulation.setKeys[node % Simulation.setKeys.count], r: options.r), at: node),
                               "get through node \(node)"))
@@ -104,8 +104,9 @@ extension Simulation {
 
     /// Reads every workload key through a node with R = N and keeps the live elements.
     func finalReads() {
-        guard options.workload == .set else { return }
+        guard options.workload != .cas else { return }
         finalReadTime = queue.now
+        finalReadCall = eventCount
         var asked: [(UInt64, Int)] = []
         for key in workloadKeys {
             let through = serving[Int(clientRandom.between(0...UInt64(serving.count - 1)))]
@@ -120,6 +121,51 @@ extension Simulation {
                 finalElements[key] = []
             case let other:
                 violations.append("final read of key \(key) failed: \(String(describing: other))")
+            }
+        }
+    }
+
+    /// Plain workload, at quiescence: one more plain PUT of each key (a DELETE of the last)
+    /// through a random node must leave exactly its value (nothing), read with R = N through
+    /// another: everything acknowledged earlier is superseded once the cluster converged.
+    func checkOverwrites() {
+        guard options.workload == .plain, violations.isEmpty else { return }
+        var writes: [(UInt64, Int, UInt64?)] = []
+        for key in Simulation.plainKeys {
+            let value = nextElement
+            nextElement += 1
+            let through = serving[Int(clientRandom.between(0...UInt64(serving.count - 1)))]
+            if key == Simulation.plainKeys.last {
+                writes.append((probe(.delete(key: key, supersedes: .current, w: options.w), at: through), key, nil))
+            } else {
+                writes.append((probe(.put(key: key, value: SimValues.encode([value]), expiryMilliseconds: 0, supersedes: .current,
+                                          w: options.w), at: through), key, value))
+            }
+        }
+        let written = awaitProbes(writes.map(\.0), limit: 3_000)
+        var reads: [(UInt64, Int, UInt64?)] = []
+        for (operation, key, value) in writes {
+            guard case .stored? = written[operation] else {
+                violations.append("final plain write of key \(key) failed: \(String(describing: written[operation]))")
+                continue
+            }
+            let through = serving[Int(clientRandom.between(0...UInt64(serving.count - 1)))]
+            reads.append((probe(.get(key: key, r: options.n), at: through), key, value))
+        }
+        let replies = awaitProbes(reads.map(\.0), limit: 3_000)
+        for (operation, key, value) in reads {
+            let expected: Set<UInt64> = value.map { [$0] } ?? []
+            let found: Set<UInt64>
+            switch replies[operation] {
+            case .found(let object)?: found = Set(object.values(atMilliseconds: queue.now).flatMap(SimValues.decode))
+            case .notFound?: found = []
+            case let other:
+                violations.append("final read of key \(key) failed: \(String(describing: other))")
+                continue
+            }
+            if found != expected {
+                violations.append("after a converged cluster's last plain \(value == nil ? "delete" : "write") of key \(key), "
+                                  + "a read found \(found.sorted()) instead of \(expected.sorted())")
             }
         }
     }
@@ -151,6 +197,11 @@ extension Simulation {
                 }
             }
             checked = "\(total) register operations linearizable"
+        case .plain:
+            failures += overwriteChecker.check(finalReads: finalElements.mapValues {
+                OverwriteChecker.Read(values: $0, call: finalReadCall, ret: finalReadCall, retMilliseconds: finalReadTime)
+            })
+            checked = "\(overwriteChecker.operationCount) plain operations, no write lost"
         }
         return SimResult(seed: seed, options: options, failures: failures, summary: checked, stats: stats,
                          virtualMilliseconds: queue.now, events: eventCount)

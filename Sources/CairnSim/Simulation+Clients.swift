@@ -12,6 +12,9 @@ struct SimClient {
         case delete(key: Int, observed: [UInt64]?)
         /// CAS keys: one register operation, recorded at `historyIndex`.
         case register(key: Int, historyIndex: Int)
+        /// Plain keys: a plain PUT or DELETE (`write` is its index in the overwrite checker),
+        /// or a GET (`write` nil) begun at event `call`.
+        case overwrite(key: Int, write: Int?, call: Int)
     }
 
     var current: Operation?
@@ -28,11 +31,13 @@ extension Simulation {
     static let deleteKeys = [10, 11]
     static let ttlKeys = [20, 21]
     static let registerKeys = [100, 101]
+    static let plainKeys = [200, 201, 202]
 
     var workloadKeys: [Int] {
         switch options.workload {
         case .set: Simulation.setKeys + Simulation.deleteKeys + Simulation.ttlKeys
         case .cas: Simulation.registerKeys
+        case .plain: Simulation.plainKeys
         }
     }
 
@@ -53,6 +58,7 @@ extension Simulation {
         switch options.workload {
         case .set: startSetOperation(client)
         case .cas: startRegisterOperation(client)
+        case .plain: startOverwriteOperation(client)
         }
         queue.schedule(.clientTimeout(client: client, operation: clients[client].operationNumber), after: clientTimeoutMilliseconds)
     }
@@ -81,7 +87,7 @@ extension Simulation {
             let key = Simulation.deleteKeys[Int(clientRandom.between(0...UInt64(Simulation.deleteKeys.count - 1)))]
             nextElement += 1
             clients[client].current = .blindWrite(key: key, element: element)
-            issue(client, .put(key: key, value: SimValues.encode([element]), expiryMilliseconds: 0, context: CausalContext(), w: options.w))
+            issue(client, .put(key: key, value: SimValues.encode([element]), expiryMilliseconds: 0, supersedes: .nothing, w: options.w))
         case 75..<90:
             let key = Simulation.deleteKeys[Int(clientRandom.between(0...UInt64(Simulation.deleteKeys.count - 1)))]
             clients[client].current = .delete(key: key, observed: nil)
@@ -92,7 +98,7 @@ extension Simulation {
             let expiry = queue.now + clientRandom.between(20...3_000)
             setChecker.recordExpiry(key: key, element: element, expiryMilliseconds: expiry)
             clients[client].current = .blindWrite(key: key, element: element)
-            issue(client, .put(key: key, value: SimValues.encode([element]), expiryMilliseconds: expiry, context: CausalContext(), w: options.w))
+            issue(client, .put(key: key, value: SimValues.encode([element]), expiryMilliseconds: expiry, supersedes: .nothing, w: options.w))
         }
     }
 
@@ -103,7 +109,7 @@ extension Simulation {
         }
         guard clients[client].operationNumber == operation, let current = clients[client].current else { return }
         switch current {
-        case .add(let key, _, _), .blindWrite(let key, _), .delete(let key, _), .register(let key, _):
+        case .add(let key, _, _), .blindWrite(let key, _), .delete(let key, _), .register(let key, _), .overwrite(let key, _, _):
             switch reply {
             case .found(let object): trace(key, "client \(client) op \(operation) ← \(Simulation.show(object))")
             default: trace(key, "client \(client) op \(operation) ← \(reply)")
@@ -117,10 +123,10 @@ extension Simulation {
                     var elements = Set(object.values(atMilliseconds: queue.now).flatMap(SimValues.decode))
                     elements.insert(element)
                     clients[client].current = .add(key: key, element: element, writing: true)
-                    issue(client, .put(key: key, value: SimValues.encode(elements.sorted()), expiryMilliseconds: 0, context: object.join(), w: options.w))
+                    issue(client, .put(key: key, value: SimValues.encode(elements.sorted()), expiryMilliseconds: 0, supersedes: .context(object.join()), w: options.w))
                 case .notFound:
                     clients[client].current = .add(key: key, element: element, writing: true)
-                    issue(client, .put(key: key, value: SimValues.encode([element]), expiryMilliseconds: 0, context: CausalContext(), w: options.w))
+                    issue(client, .put(key: key, value: SimValues.encode([element]), expiryMilliseconds: 0, supersedes: .nothing, w: options.w))
                 default:
                     finish(client)  // the read failed: nothing was written
                 }
@@ -143,13 +149,16 @@ extension Simulation {
                     return
                 }
                 clients[client].current = .delete(key: key, observed: elements)
-                issue(client, .delete(key: key, context: object.join(), w: options.w))
+                issue(client, .delete(key: key, supersedes: .context(object.join()), w: options.w))
                 return
             }
             for element in observed! { setChecker.recordDelete(key: key, element: element, outcome: setOutcome(reply)) }
             finish(client)
         case .register(let key, let index):
             completeRegister(client, key: key, index: index, reply: reply)
+            finish(client)
+        case .overwrite(let key, let write, let call):
+            completeOverwrite(key: key, write: write, call: call, reply: reply)
             finish(client)
         }
     }
@@ -173,8 +182,8 @@ extension Simulation {
             setChecker.recordAdd(key: key, element: element, outcome: .unknown)
         case .delete(let key, let observed):
             for element in observed ?? [] { setChecker.recordDelete(key: key, element: element, outcome: .unknown) }
-        case .register:
-            break  // stays .unknown in the history
+        case .register, .overwrite:
+            break  // stays unanswered in the history: it may take effect at any later time
         }
         finish(client)
     }
@@ -182,6 +191,49 @@ extension Simulation {
     func finish(_ client: Int) {
         clients[client].current = nil
         queue.schedule(.clientWake(client: client), after: clientRandom.between(5...150))
+    }
+
+    // MARK: plain overwrite workload
+
+    func startOverwriteOperation(_ client: Int) {
+        let key = Simulation.plainKeys[Int(clientRandom.between(0...UInt64(Simulation.plainKeys.count - 1)))]
+        let roll = clientRandom.between(0...99)
+        if roll < 40 {
+            clients[client].current = .overwrite(key: key, write: nil, call: eventCount)
+            issue(client, .get(key: key, r: options.r))
+        } else if roll < 85 {
+            let value = nextElement
+            nextElement += 1
+            let expiry = roll < 55 ? queue.now + clientRandom.between(20...3_000) : 0
+            let index = overwriteChecker.begin(key: key, value: value, expiryMilliseconds: expiry, call: eventCount)
+            clients[client].current = .overwrite(key: key, write: index, call: eventCount)
+            issue(client, .put(key: key, value: SimValues.encode([value]), expiryMilliseconds: expiry, supersedes: .current, w: options.w))
+        } else {
+            let index = overwriteChecker.begin(key: key, value: nil, expiryMilliseconds: 0, call: eventCount)
+            clients[client].current = .overwrite(key: key, write: index, call: eventCount)
+            issue(client, .delete(key: key, supersedes: .current, w: options.w))
+        }
+    }
+
+    func completeOverwrite(key: Int, write: Int?, call: Int, reply: ClientReply) {
+        if let write {
+            if case .stored = reply { stats.acknowledged += 1 }
+            if case .stored = reply {
+                overwriteChecker.answer(key: key, index: write, acknowledged: true, ret: eventCount)
+            } else {
+                overwriteChecker.answer(key: key, index: write, acknowledged: false, ret: eventCount)
+            }
+            return
+        }
+        switch reply {
+        case .found(let object):
+            let values = Set(object.values(atMilliseconds: queue.now).flatMap(SimValues.decode))
+            overwriteChecker.recordRead(key: key, values: values, call: call, ret: eventCount, retMilliseconds: queue.now)
+        case .notFound:
+            overwriteChecker.recordRead(key: key, values: [], call: call, ret: eventCount, retMilliseconds: queue.now)
+        default:
+            break  // a failed read says nothing
+        }
     }
 
     // MARK: CAS workload

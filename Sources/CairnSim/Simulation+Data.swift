@@ -28,6 +28,7 @@ extension Simulation {
         var settings = coreSettings
         if options.broken == .fixedMintEpoch { settings.brokenFixedMintEpoch = UInt64(nodes[index].disksLost) << 40 }
         settings.brokenLocalCASRead = options.broken == .localCASRead
+        settings.brokenPlainWritesBlind = options.broken == .plainWritesBlind
         let hints = nodes[index].hintLog.values.sorted { $0.id < $1.id }.compactMap { hint -> HintEntry? in
             guard let record = nodes[index].hintRecords[hint.id] else { return nil }
             return HintEntry(hint: hint, key: SimKeys.bytes(record.key), object: record.object)
@@ -247,18 +248,18 @@ extension Simulation {
             drive(node) { core, now, wall in
                 core.onClientRead(client: ticket, key: SimKeys.bytes(key), r: r, now: now, wallNow: wall)
             }
-        case .put(let key, let value, let expiry, let context, let w):
+        case .put(let key, let value, let expiry, let supersedes, let w):
             let ticket = nodes[node].newTicket()
             nodes[node].clientTickets[ticket] = (client, operation)
             drive(node) { core, now, wall in
                 core.onClientWrite(client: ticket, key: SimKeys.bytes(key), sibling: .value(value, expiryMilliseconds: expiry),
-                                   context: context, w: w, now: now, wallNow: wall)
+                                   supersedes: supersedes, w: w, now: now, wallNow: wall)
             }
-        case .delete(let key, let context, let w):
+        case .delete(let key, let supersedes, let w):
             let ticket = nodes[node].newTicket()
             nodes[node].clientTickets[ticket] = (client, operation)
             drive(node) { core, now, wall in
-                core.onClientWrite(client: ticket, key: SimKeys.bytes(key), sibling: .tombstone, context: context, w: w,
+                core.onClientWrite(client: ticket, key: SimKeys.bytes(key), sibling: .tombstone, supersedes: supersedes, w: w,
                                    now: now, wallNow: wall)
             }
         case .cas(let key, let casOperation):

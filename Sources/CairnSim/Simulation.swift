@@ -46,10 +46,12 @@ public final class Simulation {
     var stats = SimStats()
     var setChecker = SetChecker()
     var registerHistories: [Int: [RegisterOp]] = [:]
+    var overwriteChecker = OverwriteChecker()
     var excludedRegisterOps: Set<RegisterKeyIndex> = []
     var probeReplies: [UInt64: ClientReply] = [:]
     var nextProbe: UInt64 = 1
     var finalReadTime: UInt64 = 0
+    var finalReadCall = 0
     var finalElements: [Int: Set<UInt64>] = [:]
     var nextElement: UInt64 = 1
     var nextRegisterValue = 1
@@ -101,6 +103,7 @@ public final class Simulation {
         checkLiveness()
         checkConvergence()
         finalReads()
+        checkOverwrites()
         return result()
     }
 
@@ -280,7 +283,7 @@ public final class Simulation {
 
     // MARK: membership changes
 
-    var membershipChangesOn: Bool { options.membershipChanges && options.faults && options.workload == .set }
+    var membershipChangesOn: Bool { options.membershipChanges && options.faults && options.workload != .cas }
 
     /// Members that have not left (up or down).
     var members: [Int] {
@@ -351,7 +354,7 @@ public final class Simulation {
                 let victim = Int(nemesisRandom.between(0...UInt64(options.nodes - 1)))
                 if nodes[victim].isUp {
                     crash(victim)
-                    let loseDisk = options.diskLoss && options.workload == .set && !diskLossUsed && nemesisRandom.chance(0.3)
+                    let loseDisk = options.diskLoss && options.workload != .cas && !diskLossUsed && nemesisRandom.chance(0.3)
                     if loseDisk { diskLossUsed = true }
                     queue.schedule(.restart(node: victim, loseDisk: loseDisk), after: nemesisRandom.between(200...2_000))
                 }

@@ -18,7 +18,7 @@ struct CairnSimCommand: ParsableCommand {
             the command that replays it.
             """)
 
-    @Option(help: "Workload: set, cas or all.")
+    @Option(help: "Workload: set, cas, plain or all.")
     var workload: String = "all"
 
     @Option(help: "How many seeds to run per workload.")
@@ -46,7 +46,7 @@ struct CairnSimCommand: ParsableCommand {
         guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
         guard jobs >= 1 && jobs <= 64 else { throw ValidationError("--jobs must be in 1...64") }
         guard workload == "all" || SimOptions.Workload(rawValue: workload) != nil else {
-            throw ValidationError("--workload must be set, cas or all")
+            throw ValidationError("--workload must be set, cas, plain or all")
         }
         if let broken, SimOptions.Broken(rawValue: broken) == nil {
             throw ValidationError("--broken must be one of \(SimOptions.Broken.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -6,9 +6,11 @@ struct PutCommand: AsyncParsableCommand {
         commandName: "put",
         abstract: "Write a value.",
         discussion: """
-            Without --context the write is concurrent with whatever the key holds and becomes a \
-            new sibling beside it; with the context a read printed, it supersedes exactly the \
-            siblings that read returned. 'cairn resolve' reads and writes in one step.
+            Without --context the write replaces what the key holds: the node reads the key \
+            from a read quorum and supersedes what it found (a value written concurrently stays \
+            as a sibling). With the context a read printed, it supersedes exactly the siblings \
+            that read returned. With --blind it supersedes nothing and becomes one more sibling \
+            (Dynamo's blind write). Prints the new context.
             """
     )
 
@@ -22,18 +24,23 @@ struct PutCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The context a read printed: the write supersedes what that read returned.", valueName: "token"))
     var context: String?
 
+    @Flag(help: "Supersede nothing: add the value as a sibling beside whatever the key holds.")
+    var blind = false
+
     @OptionGroup var options: NodeOptions
 
     func validate() throws {
         _ = try keyBytes(key)
+        if blind && context != nil { throw ValidationError("--blind supersedes nothing, so it takes no --context") }
     }
 
     func run() async throws {
         let key = try keyBytes(key)
         let bytes = try value.bytes()
-        try await options.withClient { client in
-            try await client.put(key: key, value: bytes, ttlSeconds: write.ttl, context: context, w: write.w)
+        let stored = try await options.withClient { client in
+            try await client.put(key: key, value: bytes, ttlSeconds: write.ttl, context: context, blind: blind, w: write.w)
         }
         print("ok")
+        if let stored { print("context: \(stored)") }
     }
 }

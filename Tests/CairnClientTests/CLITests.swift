@@ -190,7 +190,7 @@ import Testing
         try await withNode { client, _ in
             let node = client.node
             try await self.run(["put", "k", "a", "--node", node])
-            try await self.run(["put", "k", "b", "--node", node])
+            try await self.run(["put", "k", "b", "--blind", "--node", node])
             #expect(try await client.get(key: "k".bytes).siblings.count == 2)
             try await self.run(["resolve", "k", "c", "--node", node])
             #expect(try await client.get(key: "k".bytes).siblings == ["c".bytes])

@@ -16,8 +16,8 @@ import Testing
             #expect(first.value == "ann".bytes)
             #expect(first.context != nil)
 
-            // A second write without a context is concurrent: two siblings, one context.
-            try await client.put(key: key, value: "bob".bytes)
+            // A blind write supersedes nothing: two siblings, one context.
+            try await client.put(key: key, value: "bob".bytes, blind: true)
             let both = try await client.get(key: key)
             #expect(Set(both.siblings) == ["ann".bytes, "bob".bytes])
             #expect(both.value == nil)
@@ -64,7 +64,7 @@ import Testing
             try await client.put(key: key, value: value)
             #expect(try await client.get(key: key).siblings == [value])
             let invalidUTF8: [UInt8] = [0xC3, 0x28]
-            try await client.put(key: key, value: invalidUTF8)
+            try await client.put(key: key, value: invalidUTF8, blind: true)
             let siblings = try await client.get(key: key)
             #expect(Set(siblings.siblings) == [value, invalidUTF8])
             let empty: [UInt8] = []

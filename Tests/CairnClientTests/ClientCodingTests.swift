@@ -33,16 +33,19 @@ import Testing
         #expect(get.target == "/v1/keys/a%2F%20%FF?r=2")
         #expect(get.header("Accept") == "application/octet-stream")
 
-        let put = try ClientRequest.put(key: "k".bytes, value: [0, 1], ttlSeconds: 60, context: "AbC-_9", w: 3)
+        let put = try ClientRequest.put(key: "k".bytes, value: [0, 1], ttlSeconds: 60, context: "AbC-_9", blind: false, w: 3)
         #expect(put.method == .PUT)
         #expect(put.target == "/v1/keys/k?ttl=60&w=3")
         #expect(put.header("Content-Type") == "application/octet-stream")
         #expect(put.header("X-Cairn-Context") == "AbC-_9")
         #expect(put.body == [0, 1])
 
-        let plainPut = try ClientRequest.put(key: "k".bytes, value: [], ttlSeconds: nil, context: nil, w: nil)
+        let plainPut = try ClientRequest.put(key: "k".bytes, value: [], ttlSeconds: nil, context: nil, blind: false, w: nil)
         #expect(plainPut.target == "/v1/keys/k")
         #expect(plainPut.header("X-Cairn-Context") == nil)
+
+        let blindPut = try ClientRequest.put(key: "k".bytes, value: [], ttlSeconds: nil, context: nil, blind: true, w: nil)
+        #expect(blindPut.target == "/v1/keys/k?blind=true")
 
         #expect(try ClientRequest.delete(key: "k".bytes, context: nil, w: 1).target == "/v1/keys/k?w=1")
         #expect(ClientRequest.scan(prefix: "user/".bytes, limit: 10, after: "user/9".bytes).target == "/v1/keys?prefix=user%2F&limit=10&after=user%2F9")

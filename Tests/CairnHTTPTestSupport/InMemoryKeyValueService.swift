@@ -90,19 +90,21 @@ public actor InMemoryKeyValueService: KeyValueService {
         return ReadResult(siblings: object.values(atMilliseconds: nowMilliseconds), context: object.join())
     }
 
-    public func put(key: [UInt8], value: [UInt8], ttlSeconds: Int64?, context: CausalContext, w: Int?) async throws {
+    public func put(key: [UInt8], value: [UInt8], ttlSeconds: Int64?, supersedes: Supersedes, w: Int?) async throws -> CausalContext {
         try record("put", "ttl=\(ttlSeconds.map(String.init) ?? "-") w=\(w.map(String.init) ?? "-")")
         let expiry = ttlSeconds.map { nowMilliseconds + UInt64($0) * 1000 } ?? 0
-        try write(key: key, .value(value, expiryMilliseconds: expiry), context: context)
+        return try write(key: key, .value(value, expiryMilliseconds: expiry), supersedes: supersedes)
     }
 
-    public func delete(key: [UInt8], context: CausalContext, w: Int?) async throws {
+    public func delete(key: [UInt8], supersedes: Supersedes, w: Int?) async throws -> CausalContext {
         try record("delete", "w=\(w.map(String.init) ?? "-")")
-        try write(key: key, .tombstone, context: context)
+        return try write(key: key, .tombstone, supersedes: supersedes)
     }
 
-    private func write(key: [UInt8], _ sibling: Sibling<[UInt8]>, context: CausalContext) throws {
+    /// One replica, so a plain write's read is this object itself.
+    private func write(key: [UInt8], _ sibling: Sibling<[UInt8]>, supersedes: Supersedes) throws -> CausalContext {
         var object = objects[key] ?? DVVSet()
+        let context = supersedes.knownContext ?? object.join()
         let result = Result { () throws(VersionError) in
             try object.update(with: context, sibling, by: actorID, siblingLimit: siblingLimit)
         }
@@ -111,6 +113,7 @@ public actor InMemoryKeyValueService: KeyValueService {
             throw KeyValueServiceError.siblingLimitExceeded(limit: siblingLimit)
         }
         objects[key] = object
+        return object.join()
     }
 
     public func scan(prefix: [UInt8], limit: Int, after: [UInt8]?) async throws -> ScanPage {
@@ -129,7 +132,7 @@ public actor InMemoryKeyValueService: KeyValueService {
         let object = objects[key] ?? DVVSet()
         let live = object.values(atMilliseconds: nowMilliseconds)
         guard live.count <= 1, live.first == expected else { return .failed(current: live.first) }
-        try write(key: key, new.map { .value($0, expiryMilliseconds: 0) } ?? .tombstone, context: object.join())
+        _ = try write(key: key, new.map { .value($0, expiryMilliseconds: 0) } ?? .tombstone, supersedes: .context(object.join()))
         return .applied
     }
 

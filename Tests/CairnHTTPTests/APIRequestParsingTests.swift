@@ -44,6 +44,7 @@ import Testing
 
     static let json = [("Content-Type", "application/json")]
     static let raw = [("Content-Type", "application/octet-stream")]
+    static let form = [("Content-Type", "application/x-www-form-urlencoded")]
 
     static let valid: [(Case, APIRequest)] = [
         (Case("get", .GET, "/v1/keys/abc"), .get(key: Array("abc".utf8), r: nil, format: .json)),
@@ -62,35 +63,52 @@ import Testing
         (Case("key named cas", .GET, "/v1/keys/cas"), .get(key: Array("cas".utf8), r: nil, format: .json)),
         (
             Case("put json", .PUT, "/v1/keys/k?w=1", headers: json, body: #"{"value": "hé\n", "ttl": 60}"#),
-            .put(key: Array("k".utf8), value: Array("hé\n".utf8), ttlSeconds: 60, context: CausalContext(), w: 1)
+            .put(key: Array("k".utf8), value: Array("hé\n".utf8), ttlSeconds: 60, supersedes: .current, w: 1)
         ),
         (
             Case("put json without content type", .PUT, "/v1/keys/k", body: #"{"value":"v","ttl":null}"#),
-            .put(key: Array("k".utf8), value: Array("v".utf8), ttlSeconds: nil, context: CausalContext(), w: nil)
+            .put(key: Array("k".utf8), value: Array("v".utf8), ttlSeconds: nil, supersedes: .current, w: nil)
         ),
         (
             Case("put json with charset", .PUT, "/v1/keys/k", headers: [("Content-Type", "Application/JSON; charset=utf-8")], body: #"{"value":""}"#),
-            .put(key: Array("k".utf8), value: [], ttlSeconds: nil, context: CausalContext(), w: nil)
+            .put(key: Array("k".utf8), value: [], ttlSeconds: nil, supersedes: .current, w: nil)
         ),
         (
             Case("put base64", .PUT, "/v1/keys/k", headers: json, body: #"{"value_base64":"AP8="}"#),
-            .put(key: Array("k".utf8), value: [0, 0xFF], ttlSeconds: nil, context: CausalContext(), w: nil)
+            .put(key: Array("k".utf8), value: [0, 0xFF], ttlSeconds: nil, supersedes: .current, w: nil)
         ),
         (
             Case("put with context", .PUT, "/v1/keys/k", headers: json + [("X-Cairn-Context", token)], body: #"{"value":"v"}"#),
-            .put(key: Array("k".utf8), value: Array("v".utf8), ttlSeconds: nil, context: context, w: nil)
+            .put(key: Array("k".utf8), value: Array("v".utf8), ttlSeconds: nil, supersedes: .context(context), w: nil)
         ),
         (
             Case("put raw with ttl", .PUT, "/v1/keys/k?ttl=1000&w=3", headers: raw, bytes: [0, 1, 2]),
-            .put(key: Array("k".utf8), value: [0, 1, 2], ttlSeconds: 1000, context: CausalContext(), w: 3)
+            .put(key: Array("k".utf8), value: [0, 1, 2], ttlSeconds: 1000, supersedes: .current, w: 3)
         ),
         (
             Case("put raw of exactly the limit", .PUT, "/v1/keys/k", headers: raw, bytes: Array(repeating: 7, count: 16)),
-            .put(key: Array("k".utf8), value: Array(repeating: 7, count: 16), ttlSeconds: nil, context: CausalContext(), w: nil)
+            .put(key: Array("k".utf8), value: Array(repeating: 7, count: 16), ttlSeconds: nil, supersedes: .current, w: nil)
         ),
         (
+            Case("put form, as curl -d sends it", .PUT, "/v1/keys/k", headers: form, body: "value=hi you+2%21&ttl=30"),
+            .put(key: Array("k".utf8), value: Array("hi you 2!".utf8), ttlSeconds: 30, supersedes: .current, w: nil)
+        ),
+        (
+            Case("put form with an empty value", .PUT, "/v1/keys/k", headers: form, body: "value="),
+            .put(key: Array("k".utf8), value: [], ttlSeconds: nil, supersedes: .current, w: nil)
+        ),
+        (
+            Case("put blind", .PUT, "/v1/keys/k?blind=true", headers: json, body: #"{"value":"v"}"#),
+            .put(key: Array("k".utf8), value: Array("v".utf8), ttlSeconds: nil, supersedes: .nothing, w: nil)
+        ),
+        (
+            Case("put blind=false is plain", .PUT, "/v1/keys/k?blind=false", headers: json, body: #"{"value":"v"}"#),
+            .put(key: Array("k".utf8), value: Array("v".utf8), ttlSeconds: nil, supersedes: .current, w: nil)
+        ),
+        (Case("plain delete", .DELETE, "/v1/keys/k"), .delete(key: Array("k".utf8), supersedes: .current, w: nil)),
+        (
             Case("delete", .DELETE, "/v1/keys/k?w=2", headers: [("x-cairn-context", token)]),
-            .delete(key: Array("k".utf8), context: context, w: 2)
+            .delete(key: Array("k".utf8), supersedes: .context(context), w: 2)
         ),
         (Case("scan defaults", .GET, "/v1/keys"), .scan(prefix: [], limit: 10, after: nil)),
         (
@@ -203,6 +221,15 @@ import Testing
         (Case("invalid UTF-8", .PUT, "/v1/keys/k", bytes: Array(#"{"value":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8)), .invalidJSON),
         (Case("body not an object", .PUT, "/v1/keys/k", body: #"["v"]"#), .invalidBody),
         (Case("missing value", .PUT, "/v1/keys/k", body: #"{"ttl":5}"#), .invalidBody),
+        (Case("form without value", .PUT, "/v1/keys/k", headers: form, body: "ttl=5"), .invalidBody),
+        (Case("form with an unknown field", .PUT, "/v1/keys/k", headers: form, body: "value=a&colour=red"), .invalidBody),
+        (Case("form field twice", .PUT, "/v1/keys/k", headers: form, body: "value=a&value=b"), .invalidBody),
+        (Case("form with a bad escape", .PUT, "/v1/keys/k", headers: form, body: "value=%4"), .invalidBody),
+        (Case("form ttl not a number", .PUT, "/v1/keys/k", headers: form, body: "value=a&ttl=soon"), .invalidTTL),
+        (Case("form ttl in the query", .PUT, "/v1/keys/k?ttl=5", headers: form, body: "value=a"), .invalidTTL),
+        (Case("blind not a boolean", .PUT, "/v1/keys/k?blind=yes", body: #"{"value":"v"}"#), .invalidParameter),
+        (Case("blind with a context", .PUT, "/v1/keys/k?blind=true", headers: [("X-Cairn-Context", "AQIBAAAAAA")], body: #"{"value":"v"}"#), .invalidParameter),
+        (Case("blind on a delete", .DELETE, "/v1/keys/k?blind=true"), .unknownParameter),
         (Case("both value forms", .PUT, "/v1/keys/k", body: #"{"value":"a","value_base64":"YQ=="}"#), .invalidBody),
         (Case("value not a string", .PUT, "/v1/keys/k", body: #"{"value":5}"#), .invalidBody),
         (Case("value null", .PUT, "/v1/keys/k", body: #"{"value":null}"#), .invalidBody),
@@ -213,7 +240,7 @@ import Testing
         (Case("oversize json value", .PUT, "/v1/keys/k", body: #"{"value":"12345678901234567"}"#), .valueTooLarge),
         (Case("oversize base64 value", .PUT, "/v1/keys/k", body: #"{"value_base64":"\#(Base64.encode(Array(repeating: 1, count: 17), .standard))"}"#), .valueTooLarge),
         (Case("oversize raw value", .PUT, "/v1/keys/k", headers: raw, bytes: Array(repeating: 0, count: 17)), .valueTooLarge),
-        (Case("form content type", .PUT, "/v1/keys/k", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: "value=v"), .unsupportedMediaType),
+        (Case("text content type", .PUT, "/v1/keys/k", headers: [("Content-Type", "text/plain")], body: "value=v"), .unsupportedMediaType),
         (Case("two content types", .PUT, "/v1/keys/k", headers: json + raw, body: "{}"), .invalidHeader),
         (Case("raw cas body", .POST, "/v1/keys/k/cas", headers: raw, body: "v"), .unsupportedMediaType),
         (Case("cas without expected", .POST, "/v1/keys/k/cas", body: #"{"value":"v"}"#), .invalidBody),

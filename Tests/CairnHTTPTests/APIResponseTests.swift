@@ -144,13 +144,13 @@ import Testing
         let service = InMemoryKeyValueService()
         let key = Array("k".utf8)
         #expect(await service.respond(to: .get(key: key, r: nil, format: .json)).status == .notFound)
-        #expect(await service.respond(to: .put(key: key, value: Array("a".utf8), ttlSeconds: nil, context: CausalContext(), w: 2)).status == .ok)
-        #expect(await service.respond(to: .put(key: key, value: Array("b".utf8), ttlSeconds: nil, context: CausalContext(), w: nil)).status == .ok)
+        #expect(await service.respond(to: .put(key: key, value: Array("a".utf8), ttlSeconds: nil, supersedes: .nothing, w: 2)).status == .ok)
+        #expect(await service.respond(to: .put(key: key, value: Array("b".utf8), ttlSeconds: nil, supersedes: .nothing, w: nil)).status == .ok)
         let siblings = await service.respond(to: .get(key: key, r: 1, format: .json))
         #expect(siblings.status == .multipleChoices)
         let token = try #require(siblings.headers["X-Cairn-Context"].first)
         let context = try CausalContext(decoding: #require(Base64.decode(token.utf8, .url)))
-        #expect(await service.respond(to: .put(key: key, value: Array("c".utf8), ttlSeconds: nil, context: context, w: nil)).status == .ok)
+        #expect(await service.respond(to: .put(key: key, value: Array("c".utf8), ttlSeconds: nil, supersedes: .context(context), w: nil)).status == .ok)
         let resolved = await service.respond(to: .get(key: key, r: nil, format: .raw))
         #expect(resolved.status == .ok)
         #expect(resolved.body == Array("c".utf8))
@@ -160,17 +160,17 @@ import Testing
     @Test func expiredAndDeletedKeysReadAsAbsent() async throws {
         let service = InMemoryKeyValueService()
         let key = Array("t".utf8)
-        _ = await service.respond(to: .put(key: key, value: [1], ttlSeconds: 10, context: CausalContext(), w: nil))
+        _ = await service.respond(to: .put(key: key, value: [1], ttlSeconds: 10, supersedes: .current, w: nil))
         #expect(await service.respond(to: .get(key: key, r: nil, format: .json)).status == .ok)
         await service.advance(milliseconds: 10_000)
         #expect(await service.respond(to: .get(key: key, r: nil, format: .json)).status == .notFound)
 
         let other = Array("d".utf8)
-        _ = await service.respond(to: .put(key: other, value: [1], ttlSeconds: nil, context: CausalContext(), w: nil))
+        _ = await service.respond(to: .put(key: other, value: [1], ttlSeconds: nil, supersedes: .current, w: nil))
         let read = await service.respond(to: .get(key: other, r: nil, format: .json))
         let token = try #require(read.headers["X-Cairn-Context"].first)
         let context = try CausalContext(decoding: #require(Base64.decode(token.utf8, .url)))
-        #expect(await service.respond(to: .delete(key: other, context: context, w: nil)).status == .ok)
+        #expect(await service.respond(to: .delete(key: other, supersedes: .context(context), w: nil)).status == .ok)
         let gone = await service.respond(to: .get(key: other, r: nil, format: .json))
         #expect(gone.status == .notFound)
         #expect(gone.headers["X-Cairn-Context"].count == 1)
@@ -180,16 +180,16 @@ import Testing
         let service = InMemoryKeyValueService(siblingLimit: 2)
         let key = Array("s".utf8)
         for _ in 0..<2 {
-            #expect(await service.respond(to: .put(key: key, value: [1], ttlSeconds: nil, context: CausalContext(), w: nil)).status == .ok)
+            #expect(await service.respond(to: .put(key: key, value: [1], ttlSeconds: nil, supersedes: .nothing, w: nil)).status == .ok)
         }
-        let refused = await service.respond(to: .put(key: key, value: [1], ttlSeconds: nil, context: CausalContext(), w: nil))
+        let refused = await service.respond(to: .put(key: key, value: [1], ttlSeconds: nil, supersedes: .nothing, w: nil))
         #expect(refused.status == .conflict)
     }
 
     @Test func injectedFailuresAreRendered() async {
         let service = InMemoryKeyValueService()
         await service.failNext("put", with: KeyValueServiceError.quorumUnavailable(required: 2, acknowledged: 1))
-        let response = await service.respond(to: .put(key: [1], value: [1], ttlSeconds: nil, context: CausalContext(), w: 2))
+        let response = await service.respond(to: .put(key: [1], value: [1], ttlSeconds: nil, supersedes: .current, w: 2))
         #expect(response.status == .serviceUnavailable)
         await service.failNext("metrics", with: CancellationError())
         #expect(await service.respond(to: .metrics).status == .serviceUnavailable)
@@ -220,7 +220,7 @@ import Testing
     @Test func scanPagesThroughKeys() async throws {
         let service = InMemoryKeyValueService()
         for name in ["a1", "a2", "a3", "b1"] {
-            _ = await service.respond(to: .put(key: Array(name.utf8), value: [1], ttlSeconds: nil, context: CausalContext(), w: nil))
+            _ = await service.respond(to: .put(key: Array(name.utf8), value: [1], ttlSeconds: nil, supersedes: .current, w: nil))
         }
         let first = try JSONParser.parse(await service.respond(to: .scan(prefix: Array("a".utf8), limit: 2, after: nil)).body)
         #expect(first == ["keys": [["key": "a1"], ["key": "a2"]], "next": "a2"])

@@ -44,7 +44,7 @@ import Testing
                 #expect(try first.json()["context"] == .string(firstContext))
 
                 // A blind write is concurrent: two siblings.
-                try await client.send(rawRequest("PUT", "/v1/keys/user%2F1", json: #"{"value_base64": "/wA="}"#))
+                try await client.send(rawRequest("PUT", "/v1/keys/user%2F1?blind=true", json: #"{"value_base64": "/wA="}"#))
                 #expect(try await client.response().status == 200)
                 try await client.send(rawRequest("GET", "/v1/keys/user%2F1"))
                 let siblings = try await client.response()

@@ -21,7 +21,7 @@ import Testing
         #expect(machine.receivedBody(ByteBuffer(bytes: [3])) == .none)
         #expect(
             machine.receivedEnd()
-                == .dispatch(.put(key: Array("k".utf8), value: [1, 2, 3], ttlSeconds: nil, context: .init(), w: nil), version: .http1_1, keepAlive: true))
+                == .dispatch(.put(key: Array("k".utf8), value: [1, 2, 3], ttlSeconds: nil, supersedes: .current, w: nil), version: .http1_1, keepAlive: true))
         #expect(machine.isServing)
         machine.responseSent()
         #expect(!machine.isServing)

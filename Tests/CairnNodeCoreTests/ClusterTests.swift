@@ -23,6 +23,44 @@ struct ClusterTests {
         #expect(cluster.nodes.allSatisfy { $0.core.isQuiescent })
     }
 
+    @Test("plain writes through different nodes leave the last value; blind ones pile up as siblings; a plain delete deletes")
+    func plainWritesSupersede() {
+        var cluster = TestCluster(size: 4, settings: settings)
+        let key = Array("plain".utf8)
+        for (client, value) in (1...5).map({ (UInt64($0), [UInt8($0)]) }) {
+            guard case .stored(let context)? = cluster.write(at: Int(client) % 4, client: client, key: key, value: value,
+                                                                supersedes: .current) else {
+                Issue.record("plain write \(client) was not stored")
+                return
+            }
+            #expect(!context.isEmpty, "a write answers with the new object's context")
+            #expect(cluster.read(at: Int(client + 1) % 4, client: 100 + client, key: key)?.values == [value])
+        }
+        _ = cluster.write(at: 0, client: 10, key: key, value: [10], supersedes: .nothing)
+        _ = cluster.write(at: 1, client: 11, key: key, value: [11], supersedes: .nothing)
+        #expect(Set(cluster.read(at: 2, client: 12, key: key)?.values ?? []) == [[5], [10], [11]])
+
+        guard case .stored? = cluster.delete(at: 3, client: 13, key: key) else {
+            Issue.record("the plain delete was not stored")
+            return
+        }
+        #expect(cluster.read(at: 1, client: 14, key: key)?.values == [])
+        func storageWrites(_ cluster: TestCluster) -> Int {
+            cluster.nodes.flatMap { $0.log }.count {
+                if case .storage(_, .write(let written, _, _, _)) = $0 { written == key } else { false }
+            }
+        }
+        let coordinations = storageWrites(cluster)
+        // A plain delete of a key that holds only tombstones writes nothing and still succeeds.
+        guard case .stored? = cluster.delete(at: 0, client: 16, key: key) else {
+            Issue.record("a second plain delete failed")
+            return
+        }
+        let after = storageWrites(cluster)
+        #expect(after == coordinations, "deleting a deleted key stores nothing")
+        #expect(cluster.nodes.allSatisfy { $0.core.isQuiescent })
+    }
+
     @Test("a write at a node outside the key's replicas is forwarded once and stored only by them")
     func forwardedWrite() throws {
         var cluster = TestCluster(size: 4, settings: settings)

@@ -60,12 +60,18 @@ struct CoreHarness {
     @discardableResult
     mutating func start() -> [NodeCommand] { feed { core, now, wall in core.start(now: now, wallNow: wall) } }
 
-    mutating func write(_ client: UInt64, key: [UInt8], value: [UInt8], context: CausalContext = CausalContext())
+    mutating func write(_ client: UInt64, key: [UInt8], value: [UInt8], supersedes: Supersedes = .nothing)
         -> [NodeCommand]
     {
         feed { core, now, wall in
-            core.onClientWrite(client: client, key: key, sibling: .value(value), context: context, w: nil, now: now,
+            core.onClientWrite(client: client, key: key, sibling: .value(value), supersedes: supersedes, w: nil, now: now,
                                wallNow: wall)
+        }
+    }
+
+    mutating func delete(_ client: UInt64, key: [UInt8], supersedes: Supersedes) -> [NodeCommand] {
+        feed { core, now, wall in
+            core.onClientWrite(client: client, key: key, sibling: .tombstone, supersedes: supersedes, w: nil, now: now, wallNow: wall)
         }
     }
 

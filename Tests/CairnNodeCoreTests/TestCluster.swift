@@ -46,8 +46,16 @@ struct TestCluster {
 
     // MARK: client requests
 
-    mutating func write(at node: Int, client: UInt64, key: [UInt8], value: [UInt8]) -> ClientWriteResult? {
-        _ = nodes[node].write(client, key: key, value: value)
+    mutating func write(at node: Int, client: UInt64, key: [UInt8], value: [UInt8], supersedes: Supersedes = .nothing)
+        -> ClientWriteResult?
+    {
+        _ = nodes[node].write(client, key: key, value: value, supersedes: supersedes)
+        run()
+        return nodes[node].log.writeReplies.last { $0.client == client }?.result
+    }
+
+    mutating func delete(at node: Int, client: UInt64, key: [UInt8], supersedes: Supersedes = .current) -> ClientWriteResult? {
+        _ = nodes[node].delete(client, key: key, supersedes: supersedes)
         run()
         return nodes[node].log.writeReplies.last { $0.client == client }?.result
     }

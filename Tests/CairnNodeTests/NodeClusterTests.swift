@@ -50,7 +50,7 @@ import Testing
         let cluster = try Self.threeNodes("siblings", portOffset: 20)
         defer { cluster.stopAll() }
         #expect(cluster.put(1, "cart", "apples").status == 200)
-        #expect(cluster.put(2, "cart", "pears").status == 200, "a blind write is concurrent with the first")
+        #expect(cluster.put(2, "cart", "pears", query: "?blind=true").status == 200, "a blind write is concurrent with the first")
         for node in 1...3 {
             let read = cluster.get(node, "cart", query: "?r=3")
             #expect(read.status == 300, "node \(node): \(read.status) \(read.body)")

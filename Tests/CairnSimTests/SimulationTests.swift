@@ -42,6 +42,26 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         }
     }
 
+    @Test(arguments: chunks) func plainWritesSupersedeAndLoseNothing(seeds: ClosedRange<UInt64>) async {
+        for failed in await Self.failures(.plain, seeds: seeds) {
+            Issue.record("plain seed \(failed.seed):\n\(failed.failures.joined(separator: "\n"))")
+        }
+    }
+
+    /// A plain write that supersedes nothing leaves every older value beside the last one.
+    @Test func plainWritesThatSupersedeNothingAreCaught() async {
+        let failed = await Self.failures(.plain, seeds: 1...20, broken: .plainWritesBlind)
+        #expect(failed.count >= 15, "only \(failed.count) of 20 seeds caught plain writes that supersede nothing")
+        #expect(failed.contains { $0.failures.contains { $0.contains("last plain write") } })
+    }
+
+    /// Replicas that keep the newest arrival supersede values no write read: lost writes.
+    @Test func overwritingReplicasAreCaughtByThePlainWorkload() async {
+        let failed = await Self.failures(.plain, seeds: 1...60, broken: .lastWriterWins)
+        #expect(failed.count >= 3, "only \(failed.count) of 60 seeds caught replicas that overwrite instead of merging")
+        #expect(failed.contains { $0.failures.contains { $0.contains("no later write could have superseded it") } })
+    }
+
     @Test func lastWriterWinsIsCaughtAsLostWrites() async {
         let failed = await Self.failures(.set, seeds: 1...20, broken: .lastWriterWins)
         #expect(failed.count >= 10, "only \(failed.count) of 20 seeds caught replicas that overwrite instead of merging")
