@@ -165,7 +165,7 @@ let package = Package(
         // Real cairnd processes on loopback, driven through curl.
         .testTarget(
             name: "CairnNodeTests",
-            dependencies: ["cairnd"]
+            dependencies: ["cairnd", "CairnClient"]
         ),
         // The node core driven directly: events in, commands out, over an in-memory disk.
         .testTarget(

@@ -27,12 +27,17 @@ extension CairnClient {
     public struct KeyPage: Hashable, Sendable {
         /// The keys, in byte order.
         public var keys: [[UInt8]]
-        /// Pass as `after` for the next page; `nil` when the listing is complete.
+        /// Pass as `after` for the next page; `nil` when the listing is complete. A page may
+        /// hold fewer keys than asked, even none, and still have a `next`.
         public var next: [UInt8]?
+        /// With `values`: each key's live values and context, as a GET returns them, in the
+        /// order of `keys`.
+        public var reads: [Read]?
 
-        public init(keys: [[UInt8]], next: [UInt8]?) {
+        public init(keys: [[UInt8]], next: [UInt8]?, reads: [Read]? = nil) {
             self.keys = keys
             self.next = next
+            self.reads = reads
         }
     }
 

@@ -29,6 +29,8 @@ public final class CairnClient: Sendable {
 
     private let address: NodeAddress
     private let group: any EventLoopGroup
+    /// The local address connections leave from (nil: the system's choice).
+    private let sourceAddress: String?
     private let idle = Mutex<[HTTPConnection]>([])
     /// Idle connections kept for reuse; more are closed when they come back.
     private let maxIdleConnections: Int
@@ -44,7 +46,7 @@ public final class CairnClient: Sendable {
     /// not positive.
     public init(
         node: String, timeout: Duration = .seconds(10), maxResponseBytes: Int = 64 << 20, maxIdleConnections: Int = 4,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        sourceAddress: String? = nil, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) throws(CairnClientError) {
         guard let address = NodeAddress(parsing: node) else {
             throw .invalidArgument("node '\(node)' is not host:port (for example 127.0.0.1:7080 or [::1]:7080)")
@@ -59,6 +61,7 @@ public final class CairnClient: Sendable {
         self.maxResponseBytes = maxResponseBytes
         self.maxIdleConnections = maxIdleConnections
         self.group = group
+        self.sourceAddress = sourceAddress
     }
 
     deinit {
@@ -104,8 +107,8 @@ public final class CairnClient: Sendable {
 
     /// One page of keys starting with `prefix`, after `after` (a previous page's `next`);
     /// `limit` per page (`nil`: the node's default, 100).
-    public func scan(prefix: [UInt8] = [], limit: Int? = nil, after: [UInt8]? = nil) async throws -> KeyPage {
-        try await perform(.scan(prefix: prefix, limit: limit, after: after)).keyPage()
+    public func scan(prefix: [UInt8] = [], limit: Int? = nil, after: [UInt8]? = nil, values: Bool = false) async throws -> KeyPage {
+        try await perform(.scan(prefix: prefix, limit: limit, after: after, values: values)).keyPage()
     }
 
     /// Sets `key` to `new` (`nil`: delete) if its value is `expected` (`nil`: absent).
@@ -152,7 +155,7 @@ public final class CairnClient: Sendable {
         let remaining = deadline - NIODeadline.now()
         guard remaining > .zero else { throw CairnClientError.timedOut(node: node, after: timeout) }
         let connection = try await HTTPConnection.connect(
-            to: address, group: group, connectTimeout: Duration(remaining), maxResponseBytes: maxResponseBytes,
+            to: address, from: sourceAddress, group: group, connectTimeout: Duration(remaining), maxResponseBytes: maxResponseBytes,
             maxHeaderBytes: Self.maxHeaderBytes)
         return try await exchange(request, on: connection, deadline: deadline)
     }

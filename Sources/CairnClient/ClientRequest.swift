@@ -67,11 +67,12 @@ struct ClientRequest: Equatable, Sendable {
         return ClientRequest(.DELETE, keyPath(key) + query([("w", w.map(String.init))]), headers: headers)
     }
 
-    static func scan(prefix: [UInt8], limit: Int?, after: [UInt8]?) -> ClientRequest {
+    static func scan(prefix: [UInt8], limit: Int?, after: [UInt8]?, values: Bool = false) -> ClientRequest {
         let parameters: [(String, String?)] = [
             ("prefix", prefix.isEmpty ? nil : PercentEncoding.encode(prefix)),
             ("limit", limit.map(String.init)),
             ("after", after.map(PercentEncoding.encode)),
+            ("values", values ? "true" : nil),
         ]
         return ClientRequest(.GET, "/v1/keys" + query(parameters))
     }

@@ -51,15 +51,31 @@ extension ClientResponse {
             throw .malformedResponse("a scan page without a \"keys\" array")
         }
         var keys: [[UInt8]] = []
+        var reads: [CairnClient.Read] = []
         for item in items {
             keys.append(try Self.value(item, text: "key", base64: "key_base64", what: "a key"))
+            guard let context = Self.string(item["context"]) else { continue }
+            if case .array(let siblings)? = item["siblings"] {
+                var values: [[UInt8]] = []
+                for sibling in siblings {
+                    values.append(try Self.value(sibling, text: "value", base64: "value_base64", what: "a sibling"))
+                }
+                reads.append(CairnClient.Read(siblings: values, context: context))
+            } else {
+                reads.append(CairnClient.Read(
+                    siblings: [try Self.value(item, text: "value", base64: "value_base64", what: "a value")], context: context))
+            }
         }
+        guard reads.isEmpty || reads.count == keys.count else {
+            throw .malformedResponse("a scan page with values for some keys only")
+        }
+        let values = reads.isEmpty ? nil : reads
         switch document["next"] {
         case nil, .null?:
-            return CairnClient.KeyPage(keys: keys, next: nil)
+            return CairnClient.KeyPage(keys: keys, next: nil, reads: values)
         case .string(let text)?:
             do {
-                return CairnClient.KeyPage(keys: keys, next: try PercentEncoding.decode(text.utf8, as: .queryValue))
+                return CairnClient.KeyPage(keys: keys, next: try PercentEncoding.decode(text.utf8, as: .queryValue), reads: values)
             } catch {
                 throw .malformedResponse("a scan page whose \"next\" is not percent-encoded (\(error))")
             }

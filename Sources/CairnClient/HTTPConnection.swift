@@ -23,11 +23,11 @@ final class HTTPConnection: Sendable {
     /// Opens a connection to `address`, or throws `unreachable` with a reason a person can
     /// act on ("connection refused", "connection timed out after 2 s", …).
     static func connect(
-        to address: NodeAddress, group: any EventLoopGroup, connectTimeout: Duration, maxResponseBytes: Int,
-        maxHeaderBytes: Int
+        to address: NodeAddress, from sourceAddress: String? = nil, group: any EventLoopGroup, connectTimeout: Duration,
+        maxResponseBytes: Int, maxHeaderBytes: Int
     ) async throws -> HTTPConnection {
         let decoderLimits = limits(maxHeaderBytes: maxHeaderBytes)
-        let bootstrap = ClientBootstrap(group: group)
+        var bootstrap = ClientBootstrap(group: group)
             .connectTimeout(TimeAmount(connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -41,6 +41,10 @@ final class HTTPConnection: Sendable {
                 }
             }
         do {
+            if let sourceAddress {
+                // Port 0: any free port on that address (chaos clients leave from 127.0.0.100).
+                bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: sourceAddress, port: 0))
+            }
             let channel = try await bootstrap.connect(host: address.host, port: address.port).get()
             return HTTPConnection(channel: channel, node: address.description)
         } catch {

@@ -15,7 +15,7 @@ public enum APIRequest: Hashable, Sendable {
     /// `DELETE /v1/keys/{key}`, superseding as a PUT does.
     case delete(key: [UInt8], supersedes: Supersedes, w: Int?)
     /// `GET /v1/keys?prefix=&limit=&after=`.
-    case scan(prefix: [UInt8], limit: Int, after: [UInt8]?)
+    case scan(prefix: [UInt8], limit: Int, after: [UInt8]?, values: Bool)
     /// `POST /v1/keys/{key}/cas`; `nil` stands for "absent" on either side.
     case cas(key: [UInt8], expected: [UInt8]?, new: [UInt8]?)
     /// `GET /v1/cluster`.

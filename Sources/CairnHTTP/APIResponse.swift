@@ -95,9 +95,23 @@ public struct APIResponse: Equatable, Sendable {
     public static let removed = APIResponse.json(.ok, ["ok": true])
 
     /// A scan page: the keys, and `next` (percent-encoded, ready for `after=`) while more remain.
+    /// With values, each key's object also has `"value"` (or `"value_base64"`) for one live
+    /// value, or `"siblings"` for several, and `"context"`, as a GET shows them.
     public static func scanPage(_ page: ScanPage) -> APIResponse {
         let next: JSONValue = page.nextAfter.map { .string(PercentEncoding.encode($0)) } ?? .null
-        return .json(.ok, ["keys": .array(page.keys.map(keyObject)), "next": next])
+        let keys = page.entries.map { entry -> JSONValue in
+            var members = valueMembers(entry.key, text: "key", base64: "key_base64")
+            if let read = entry.read {
+                if read.siblings.count == 1 {
+                    members.merge(valueMembers(read.siblings[0])) { $1 }
+                } else {
+                    members["siblings"] = .array(read.siblings.map { .object(valueMembers($0)) })
+                }
+                members["context"] = .string(contextToken(read.context))
+            }
+            return .object(members)
+        }
+        return .json(.ok, ["keys": .array(keys), "next": next])
     }
 
     /// A CAS: 200 when applied, 412 with the current value (or `null` for absent) when not.

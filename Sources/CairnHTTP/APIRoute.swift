@@ -71,7 +71,7 @@ enum APIRoute: Hashable {
         case (.key, .GET): ["r"]
         case (.key, .PUT): ["w", "ttl", "blind"]
         case (.key, .DELETE): ["w"]
-        case (.keys, .GET): ["prefix", "limit", "after"]
+        case (.keys, .GET): ["prefix", "limit", "after", "values"]
         default: []
         }
     }

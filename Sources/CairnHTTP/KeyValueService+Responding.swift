@@ -12,8 +12,8 @@ extension KeyValueService {
                 return .written(try await put(key: key, value: value, ttlSeconds: ttlSeconds, supersedes: supersedes, w: w))
             case .delete(let key, let supersedes, let w):
                 return .written(try await delete(key: key, supersedes: supersedes, w: w))
-            case .scan(let prefix, let limit, let after):
-                return .scanPage(try await scan(prefix: prefix, limit: limit, after: after))
+            case .scan(let prefix, let limit, let after, let values):
+                return .scanPage(try await scan(prefix: prefix, limit: limit, after: after, values: values))
             case .cas(let key, let expected, let new):
                 return .cas(try await cas(key: key, expected: expected, new: new))
             case .clusterStatus:

@@ -31,8 +31,9 @@ public protocol KeyValueService: Sendable {
     func delete(key: [UInt8], supersedes: Supersedes, w: Int?) async throws -> CausalContext
 
     /// Up to `limit` live keys that start with `prefix`, in byte order, each after `after` when
-    /// it is given.
-    func scan(prefix: [UInt8], limit: Int, after: [UInt8]?) async throws -> ScanPage
+    /// it is given, across the whole cluster; with `values`, each key's live values and context
+    /// as a GET would show them.
+    func scan(prefix: [UInt8], limit: Int, after: [UInt8]?, values: Bool) async throws -> ScanPage
 
     /// Sets `key` to `new` (`nil`: absent) if its current value is `expected` (`nil`: absent),
     /// linearizably (DESIGN.md §2, "Compare-and-set"). An outcome that is not known (the new
@@ -83,14 +84,32 @@ public struct ReadResult: Hashable, Sendable {
 
 /// One page of a prefix scan.
 public struct ScanPage: Hashable, Sendable {
-    /// The keys, in byte order.
-    public var keys: [[UInt8]]
-    /// Where the next page starts (`after=`), or `nil` when the scan is complete.
+    /// The keys, in byte order, with what a read of each found when values were asked for.
+    public var entries: [Entry]
+    /// Where the next page starts (`after=`), or `nil` when the scan is complete. A page may
+    /// hold fewer keys than asked (even none) and still have a `nextAfter`.
     public var nextAfter: [UInt8]?
 
-    public init(keys: [[UInt8]], nextAfter: [UInt8]?) {
-        self.keys = keys
+    public struct Entry: Hashable, Sendable {
+        public var key: [UInt8]
+        /// The live values and context (`values=true` only).
+        public var read: ReadResult?
+
+        public init(key: [UInt8], read: ReadResult? = nil) {
+            self.key = key
+            self.read = read
+        }
+    }
+
+    public var keys: [[UInt8]] { entries.map(\.key) }
+
+    public init(entries: [Entry], nextAfter: [UInt8]?) {
+        self.entries = entries
         self.nextAfter = nextAfter
+    }
+
+    public init(keys: [[UInt8]], nextAfter: [UInt8]?) {
+        self.init(entries: keys.map { Entry(key: $0) }, nextAfter: nextAfter)
     }
 }
 

@@ -75,7 +75,17 @@ struct RequestParser {
                 .invalidParameter, "after must be a key of 1 to \(limits.maxKeyBytes) bytes",
                 detail: ["parameter": "after"])
         }
-        return .scan(prefix: prefix, limit: limit, after: after)
+        return .scan(prefix: prefix, limit: limit, after: after, values: try boolean("values") ?? false)
+    }
+
+    /// A `true`/`false` query parameter; nil when absent.
+    func boolean(_ name: String) throws(APIError) -> Bool? {
+        guard let text = parameters[name] else { return nil }
+        switch String(decoding: text, as: UTF8.self) {
+        case "true": return true
+        case "false": return false
+        default: throw APIError(.invalidParameter, "\(name) must be true or false", detail: ["parameter": .string(name)])
+        }
     }
 
     // MARK: Headers
@@ -93,15 +103,7 @@ struct RequestParser {
     /// What a PUT or DELETE supersedes: the context it carries; with none, what a read quorum
     /// holds (a plain write); with `blind=true` (PUT only), nothing.
     func supersedes() throws(APIError) -> Supersedes {
-        var blind = false
-        if let text = parameters["blind"] {
-            switch String(decoding: text, as: UTF8.self) {
-            case "true": blind = true
-            case "false": blind = false
-            default:
-                throw APIError(.invalidParameter, "blind must be true or false", detail: ["parameter": "blind"])
-            }
-        }
+        let blind = try boolean("blind") ?? false
         let context = try context()
         switch (blind, context) {
         case (true, .some):

@@ -90,6 +90,8 @@ extension Node {
                     metrics.quorum(.failure)
                     waiting.continuation.resume(throwing: Self.serviceError(failure))
                 }
+            case .replyScan(let client, let result):
+                clientScans.removeValue(forKey: client)?.resume(with: result.mapError { Self.serviceError($0) as any Error })
             case .replyCAS(let client, let result):
                 clientCAS.removeValue(forKey: client)?.resume(with: result.mapError { Self.serviceError($0) as any Error })
             case .notice(let notice):
@@ -139,6 +141,15 @@ extension Node {
                 return .objects(items, next: keys.count > page.count ? page.last : nil)
             case .readBatch(let partition, let after, let maxBytes, let maxKeys):
                 return try readBatch(partition: partition, after: after, maxBytes: maxBytes, maxKeys: maxKeys)
+            case .scan(let partitions, let prefix, let after, let limit, let values, let examineLimit, let wallNow):
+                let held = Set(store.partitions)
+                return .scanned(try partitions.map { partition in
+                    guard held.contains(partition) else { return ScanReply(items: [], through: nil) }
+                    let keys = try store.scan(partition: partition, prefix: prefix, after: after, limit: examineLimit + 1)
+                    return try ScanReply.partition(examining: keys, examineLimit: examineLimit, limit: limit, values: values, wallNow: wallNow) {
+                        try store.read($0, partition: partition)?.object
+                    }
+                })
             case .readPaxos(let key):
                 return .paxos(try paxos.state(key))
             case .heldPartitions:
@@ -175,7 +186,7 @@ extension Node {
             case .writePaxos(let key, let state):
                 try await paxos.save(key, state)
                 return .done
-            case .read, .readHints, .readTree, .segmentObjects, .readPaxos, .readBatch, .heldPartitions:
+            case .read, .readHints, .readTree, .segmentObjects, .readPaxos, .readBatch, .heldPartitions, .scan:
                 return performNow(storage) ?? .failed(StorageFailure("unexpected storage operation"))
             }
         } catch {
@@ -273,7 +284,7 @@ extension StorageCommand {
     var isWrite: Bool {
         switch self {
         case .write, .merge, .putHint: true
-        case .read, .readHints, .readTree, .segmentObjects, .readPaxos, .writePaxos, .readBatch, .heldPartitions: false
+        case .read, .readHints, .readTree, .segmentObjects, .readPaxos, .writePaxos, .readBatch, .heldPartitions, .scan: false
         }
     }
 }

@@ -63,6 +63,20 @@ extension Node {
             return KeyValueServiceError(.unavailable, "\(limit) requests in flight on this node; retry", retryAfterSeconds: 1)
         case .quorum(let failure):
             return serviceError(failure)
+        case .partitionUnavailable(let partition):
+            return KeyValueServiceError(.unavailable, "no replica of partition \(partition) answered; retry", retryAfterSeconds: 1)
+        }
+    }
+
+    /// A page of a cluster-wide scan (`NodeCore.onClientScan`).
+    func scan(prefix: [UInt8], limit: Int, after: [UInt8]?, values: Bool) async throws -> ScanPageResult {
+        _ = try currentRing()
+        let client = newTicket()
+        return try await withCheckedThrowingContinuation { continuation in
+            clientScans[client] = continuation
+            drive { core, now, wall in
+                core.onClientScan(client: client, prefix: prefix, after: after, limit: limit, values: values, now: now, wallNow: wall)
+            }
         }
     }
 

@@ -85,20 +85,4 @@ extension Node {
         metrics.storageMerges.record(storage.merges)
         metrics.storageCorruptRecords.record(storage.corrupt)
     }
-
-    /// The keys with a live value among the partitions this node holds, in byte order. Not yet
-    /// cluster-wide: a key is listed when this node holds a replica of it.
-    func localScan(prefix: [UInt8], limit: Int, after: [UInt8]?) throws -> ScanPage {
-        let now = wallNow()
-        var keys: [[UInt8]] = []
-        for partition in store.partitions {
-            for key in try store.scan(partition: partition, prefix: prefix, after: after, limit: limit + 1) {
-                guard let record = try store.read(key, partition: partition), !record.object.isDeleted(atMilliseconds: now) else { continue }
-                keys.append(key)
-            }
-        }
-        keys.sort { $0.lexicographicallyPrecedes($1) }
-        let page = Array(keys.prefix(limit))
-        return ScanPage(keys: page, nextAfter: keys.count > limit ? page.last : nil)
-    }
 }

@@ -36,6 +36,7 @@ public actor Node {
     var clientReads: [UInt64: WaitingRead] = [:]
     var clientWrites: [UInt64: WaitingWrite] = [:]
     var clientCAS: [UInt64: CheckedContinuation<CAS.Proposer.Outcome, any Error>] = [:]
+    var clientScans: [UInt64: CheckedContinuation<ScanPageResult, any Error>] = [:]
     var peerReplies: [UInt64: CheckedContinuation<WireMessage, Never>] = [:]
     var nextTicket: UInt64 = 1
     /// The core's timers, and the one task that sleeps until the earliest of them.
@@ -168,6 +169,8 @@ public actor Node {
         clientReads = [:]
         for (_, continuation) in clientCAS { continuation.resume(throwing: shuttingDown) }
         clientCAS = [:]
+        for (_, continuation) in clientScans { continuation.resume(throwing: shuttingDown) }
+        clientScans = [:]
         await wireServer?.shutdown()
         await pool.shutdown()
         await drainStorage()

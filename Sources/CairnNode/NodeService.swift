@@ -27,8 +27,12 @@ public struct NodeService: KeyValueService {
         try await node.write(key: key, sibling: .tombstone, supersedes: supersedes, w: w)
     }
 
-    public func scan(prefix: [UInt8], limit: Int, after: [UInt8]?) async throws -> ScanPage {
-        try await node.localScan(prefix: prefix, limit: limit, after: after)
+    public func scan(prefix: [UInt8], limit: Int, after: [UInt8]?, values: Bool) async throws -> ScanPage {
+        let page = try await node.scan(prefix: prefix, limit: limit, after: after, values: values)
+        let now = Node.wallClock()
+        return ScanPage(entries: page.items.map { item in
+            ScanPage.Entry(key: item.key, read: item.object.map { ReadResult(siblings: $0.values(atMilliseconds: now), context: $0.join()) })
+        }, nextAfter: page.next)
     }
 
     public func clusterStatus() async throws -> JSONValue { await node.statusJSON() }

@@ -42,6 +42,8 @@ public enum NodeCommand: Sendable {
     case replyRead(client: UInt64, ClientReadResult)
     /// The answer to a client write started with `onClientWrite(client:…)`.
     case replyWrite(client: UInt64, ClientWriteResult)
+    /// The answer to a client scan started with `onClientScan(client:…)`.
+    case replyScan(client: UInt64, Result<ScanPageResult, RequestFailure>)
     /// The answer to a CAS started with `onClientCAS(client:…)`.
     case replyCAS(client: UInt64, Result<CAS.Proposer.Outcome, RequestFailure>)
     /// Something the shell may count, log or act on; carrying it out is optional.
@@ -68,6 +70,15 @@ public enum StorageCommand: Sendable, Equatable {
     /// The keys of `partition` whose hash falls in `segments` of its tree, in key order after
     /// `after`, at most `limit`, with their objects. Completes with `.objects`.
     case segmentObjects(partition: Int, segments: [Int], after: [UInt8]?, limit: Int)
+    /// Live keys of each of `partitions` on its own: keys that start with `prefix` and sort
+    /// after `after`, in byte order, examined one by one until `limit` are live (neither all
+    /// tombstones nor expired at `wallNow`) or `examineLimit` were examined. Completes with
+    /// `.scanned`, one `ScanReply` per partition in the order asked: its live keys (with their
+    /// objects when `values`), and `through` — nil when the partition has no further matching
+    /// key, else the last live key (at `limit`) or the last key examined (at `examineLimit`).
+    /// A partition this node holds no store of answers with no keys and nil.
+    case scan(partitions: [Int], prefix: [UInt8], after: [UInt8]?, limit: Int, values: Bool, examineLimit: Int,
+              wallNow: WallClockTime)
     /// The Paxos acceptor state of `key` (the initial state when none is stored). Completes
     /// with `.paxos`.
     case readPaxos(key: [UInt8])
@@ -93,6 +104,8 @@ public enum StorageResult: Sendable {
     case batch([KeyedObject], bytes: Int, isLast: Bool)
     /// A page of objects; `next` is where the following page starts (nil: no more).
     case objects([KeyedObject], next: [UInt8]?)
+    /// What `.scan` found, one answer per partition.
+    case scanned([ScanReply])
     case failed(StorageFailure)
 }
 
@@ -169,6 +182,8 @@ public enum RequestFailure: Error, Sendable, Equatable {
     case noRing
     /// Too many requests in flight on this node; retry later.
     case overloaded(limit: Int)
+    /// No replica of `partition` could answer (a scan needs one per partition).
+    case partitionUnavailable(partition: Int)
 }
 
 /// Events a shell may count or act on.

@@ -6,7 +6,8 @@ extension NodeCore {
     /// Whether `message` is a request of the data path (`onPeerRequest` answers it).
     public static func handles(request message: WireMessage) -> Bool {
         switch message {
-        case .read, .replicate, .forwardedWrite, .hintBatch, .handoffBatch, .merkleHashesRequest, .segmentObjectsRequest, .cas: true
+        case .read, .replicate, .forwardedWrite, .hintBatch, .handoffBatch, .merkleHashesRequest, .segmentObjectsRequest, .cas,
+             .scanRequest: true
         default: false
         }
     }
@@ -77,6 +78,8 @@ extension NodeCore {
             let operation = newOperation(.answerSegments(reply: reply))
             return [.storage(operation: operation, .segmentObjects(
                 partition: request.partition, segments: request.segments, after: request.after, limit: settings.exchangePageSize))]
+        case .scanRequest(let request):
+            return answerScan(request, reply: reply, view: view, wallNow: wallNow)
         default:
             return [.respond(reply: reply, .nack(reason: "not a data-path request: \(message.messageType)"))]
         }
@@ -146,6 +149,11 @@ extension NodeCore {
         case .cas(let proposer, let from):
             guard case .cas(_, let reply)? = message else { return [] }  // the proposer's timers decide
             return feedProposer(proposer, view: view, now: now, wallNow: wallNow) { $0.onMessage(reply, from: from) }
+        case .scan(let scan, _):
+            guard case .scanReply(let reply)? = message else {
+                return scanPartAnswered(scan, part: call, nil, view: view, wallNow: wallNow)
+            }
+            return scanPartAnswered(scan, part: call, reply, view: view, wallNow: wallNow)
         }
     }
 
@@ -368,6 +376,19 @@ extension NodeCore {
         case .brokenLocalRead(let client):
             guard case .paxos(let state) = result else { return [.replyCAS(client: client, .success(.unavailable))] }
             return [.replyCAS(client: client, .success(.read(current: state.committed.value)))]
+        case .scanPart(let scan):
+            guard case .scanned(let parts) = result, let limit = scans[scan]?.limit else {
+                return scanPartAnswered(scan, part: number, nil, view: view, wallNow: wallNow)
+            }
+            return scanPartAnswered(scan, part: number, Self.mergeScanParts(parts, limit: limit), view: view, wallNow: wallNow)
+        case .answerScan(let reply, let declined, let limit):
+            guard case .scanned(let parts) = result else {
+                let reason = if case .failed(let failure) = result { failure.message } else { "unexpected storage result" }
+                return [.respond(reply: reply, .nack(reason: reason))]
+            }
+            var answer = Self.mergeScanParts(parts, limit: limit)
+            answer.unavailable = declined
+            return [.respond(reply: reply, .scanReply(answer))]
         case .answerSegments(let reply):
             switch result {
             case .objects(let items, let next): return [.respond(reply: reply, .segmentObjects(SegmentObjects(items: items, next: next)))]

@@ -55,6 +55,7 @@ extension NodeCore {
         case exchangePage(session: UInt64)
         case cas(proposer: UInt64, from: NodeID)
         case handoffBatch(Handoff.Transfer)
+        case scan(scan: UInt64, from: NodeID)
     }
 
     /// What to do once a stored object (a merge or a hint) is durable.
@@ -125,6 +126,10 @@ extension NodeCore {
         case handoffRead(Handoff.Transfer)
         case orphanScan
         case orphanTree(partition: Int)
+        /// This node's part of a scan it coordinates.
+        case scanPart(scan: UInt64)
+        /// A peer's part of its scan; `declined` partitions go back as unavailable.
+        case answerScan(reply: UInt64, declined: [Int], limit: Int)
     }
 
     mutating func newCall(_ call: Call) -> UInt64 {

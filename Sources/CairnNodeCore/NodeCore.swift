@@ -78,6 +78,14 @@ public struct NodeCore: Sendable {
         /// Test only: mint every dot under this epoch (the Riak KV679 mistake), so the
         /// simulator can show its checkers catch it. Never set in a node.
         public var brokenFixedMintEpoch: UInt64?
+        /// Scans: the most keys one node returns for one request, and the most keys it examines
+        /// for one (tombstones and expired keys included), shared by the partitions asked, so
+        /// that a scan over a graveyard of tombstones never stalls the node.
+        public var scanMaxLimit = 1_000
+        public var scanExamineLimit = 10_000
+        /// Test only: a scan lists only this node's own copies (what the seed's scan did), so
+        /// the simulator can show its scan checker catches it. Never set in a node.
+        public var brokenLocalScan = false
         /// Test only: a plain write skips its read and supersedes nothing (siblings pile up),
         /// so the simulator can show its checker catches it. Never set in a node.
         public var brokenPlainWritesBlind = false
@@ -144,6 +152,7 @@ public struct NodeCore: Sendable {
     var hintMintEpoch: [[UInt8]: UInt64] = [:]
     var writes: [UInt64: WriteState] = [:]
     var reads: [UInt64: ReadState] = [:]
+    var scans: [UInt64: ScanState] = [:]
     /// Outstanding peer requests, by call id: what their answer feeds.
     var calls: [UInt64: Call] = [:]
     /// Outstanding storage operations, by operation id: what their completion feeds.
@@ -261,7 +270,7 @@ public struct NodeCore: Sendable {
 
     /// Client requests being coordinated here (reads and writes that still owe an answer).
     public var requestsInFlight: Int {
-        writes.values.count { $0.origin != nil } + reads.values.count { !$0.answered } + proposers.count
+        writes.values.count { $0.origin != nil } + reads.values.count { !$0.answered } + proposers.count + scans.count
             + casWaiting.values.reduce(0) { $0 + $1.count }
     }
 
@@ -274,7 +283,7 @@ public struct NodeCore: Sendable {
     /// Whether nothing at all is tracked: no requests, calls, storage or groups. For tests of
     /// the bounds (every table empties once its requests are answered).
     public var isQuiescent: Bool {
-        writes.isEmpty && reads.isEmpty && calls.isEmpty && isIdle && groups.isEmpty && proposers.isEmpty && casWaiting.isEmpty
+        writes.isEmpty && reads.isEmpty && scans.isEmpty && calls.isEmpty && isIdle && groups.isEmpty && proposers.isEmpty && casWaiting.isEmpty
     }
 }
 

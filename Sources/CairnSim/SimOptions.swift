@@ -27,6 +27,8 @@ public struct SimOptions: Sendable, Hashable {
         /// A plain write skips its read and supersedes nothing, so older values pile up as
         /// siblings.
         case plainWritesBlind
+        /// A scan lists only the coordinating node's own copies, as the seed's scan did.
+        case localScan
     }
 
     public var workload: Workload
@@ -81,6 +83,8 @@ enum ClientRequest: Sendable {
     case put(key: Int, value: SimValue, expiryMilliseconds: UInt64, supersedes: Supersedes, w: Int)
     case delete(key: Int, supersedes: Supersedes, w: Int)
     case cas(key: Int, CAS.Proposer.Operation)
+    /// A page of a cluster-wide scan (keys are bytes here: "key-N").
+    case scan(prefix: [UInt8], after: [UInt8]?, limit: Int, values: Bool)
 }
 
 /// What a node answers a client.
@@ -88,6 +92,7 @@ enum ClientReply: Sendable {
     case found(SimObject)
     case notFound
     case stored
+    case scanned(ScanPageResult)
     case failed(String)
     case cas(CAS.Proposer.Outcome)
 }

@@ -125,6 +125,53 @@ extension Simulation {
         }
     }
 
+    /// At quiescence, a cluster-wide scan through a random node, page by page (2 keys per
+    /// page, so paging is exercised), must list exactly the keys whose primary replicas hold a
+    /// live value, in byte order, each once; and a scan with values under a prefix must return
+    /// each key's object as its primaries hold it. Keys that expire while the scan runs (on any
+    /// node's clock) may go either way.
+    func checkScans() {
+        guard violations.isEmpty, let ring = serving.first.flatMap({ nodes[$0].core?.ring }) else { return }
+        let through = serving[Int(clientRandom.between(0...UInt64(serving.count - 1)))]
+        let earliest = serving.map { wallClock(at: $0) }.min() ?? queue.now
+        var keys: [[UInt8]] = []
+        var after: [UInt8]?
+        for page in 0... {
+            guard page < 500 else {
+                violations.append("scan through node \(through) did not end after 500 pages")
+                return
+            }
+            let operation = probe(.scan(prefix: [], after: after, limit: 2, values: false), at: through)
+            guard case .scanned(let result)? = awaitProbes([operation], limit: 3_000)[operation] else {
+                violations.append("scan page \(page) through node \(through) failed")
+                return
+            }
+            keys += result.items.map(\.key)
+            guard let next = result.next else { break }
+            after = next
+        }
+        let latest = serving.map { wallClock(at: $0) }.max() ?? queue.now
+        for (index, key) in keys.enumerated().dropFirst() where !keys[index - 1].lexicographicallyPrecedes(key) {
+            violations.append("scan listed \(String(decoding: key, as: UTF8.self)) out of order or twice")
+        }
+        var expected: Set<[UInt8]> = []
+        var uncertain: Set<[UInt8]> = []
+        for key in Set(nodes.flatMap { $0.store.keys }) {
+            let primary = ring.preferenceList(for: ring.partition(for: SimKeys.hash(key)), n: options.n).map(nodeIndex)[0]
+            guard let object = nodes[primary].store[key]?.object else { continue }
+            let liveEarly = !object.isDeleted(atMilliseconds: earliest)
+            let liveLate = !object.isDeleted(atMilliseconds: latest)
+            if liveEarly != liveLate { uncertain.insert(SimKeys.bytes(key)) } else if liveEarly { expected.insert(SimKeys.bytes(key)) }
+        }
+        let listed = Set(keys).subtracting(uncertain)
+        if listed != expected {
+            let missing = expected.subtracting(listed).map { String(decoding: $0, as: UTF8.self) }.sorted()
+            let extra = listed.subtracting(expected).map { String(decoding: $0, as: UTF8.self) }.sorted()
+            violations.append("scan through node \(through) missed \(missing.prefix(5)) and listed \(extra.prefix(5)) (dead or unknown)")
+        }
+        stats.scannedKeys += keys.count
+    }
+
     /// Plain workload, at quiescence: one more plain PUT of each key (a DELETE of the last)
     /// through a random node must leave exactly its value (nothing), read with R = N through
     /// another: everything acknowledged earlier is superseded once the cluster converged.

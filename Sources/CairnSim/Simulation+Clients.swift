@@ -67,6 +67,8 @@ extension Simulation {
         switch request {
         case .get(let key, _), .put(let key, _, _, _, _), .delete(let key, _, _), .cas(let key, _):
             trace(key, "client \(client) op \(clients[client].operationNumber) → node \(clients[client].node): \(request)")
+        case .scan:
+            break
         }
         queue.schedule(.clientRequest(node: clients[client].node, client: client, operation: clients[client].operationNumber, request),
                        after: 1)

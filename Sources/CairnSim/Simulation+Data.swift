@@ -29,6 +29,7 @@ extension Simulation {
         if options.broken == .fixedMintEpoch { settings.brokenFixedMintEpoch = UInt64(nodes[index].disksLost) << 40 }
         settings.brokenLocalCASRead = options.broken == .localCASRead
         settings.brokenPlainWritesBlind = options.broken == .plainWritesBlind
+        settings.brokenLocalScan = options.broken == .localScan
         let hints = nodes[index].hintLog.values.sorted { $0.id < $1.id }.compactMap { hint -> HintEntry? in
             guard let record = nodes[index].hintRecords[hint.id] else { return nil }
             return HintEntry(hint: hint, key: SimKeys.bytes(record.key), object: record.object)
@@ -95,6 +96,12 @@ extension Simulation {
                 switch result {
                 case .stored: reply(to: client, operation: operation, .stored)
                 case .failed(let failure): reply(to: client, operation: operation, .failed("\(failure)"))
+                }
+            case .replyScan(let ticket, let result):
+                guard let (client, operation) = nodes[node].clientTickets.removeValue(forKey: ticket) else { continue }
+                switch result {
+                case .success(let page): reply(to: client, operation: operation, .scanned(page))
+                case .failure(let failure): reply(to: client, operation: operation, .failed("\(failure)"))
                 }
             case .replyCAS(let ticket, let result):
                 guard let (client, operation) = nodes[node].clientTickets.removeValue(forKey: ticket) else { continue }
@@ -196,6 +203,17 @@ extension Simulation {
                 SimKeys.key(bytes).flatMap { nodes[node].store[$0] }.map { KeyedObject(key: bytes, object: $0.object) }
             }
             return .objects(items, next: keys.count > page.count ? page.last : nil)
+        case .scan(let partitions, let prefix, let after, let limit, let values, let examineLimit, let wallNow):
+            guard let ring = ring(at: node) else { return .scanned(partitions.map { _ in ScanReply(items: [], through: nil) }) }
+            return .scanned(partitions.map { partition in
+                let keys = nodes[node].store.keys.filter { ring.partition(for: SimKeys.hash($0)) == partition }.map(SimKeys.bytes)
+                    .filter { key in key.starts(with: prefix) && (after.map { $0.lexicographicallyPrecedes(key) } ?? true) }
+                    .sorted { $0.lexicographicallyPrecedes($1) }
+                return ScanReply.partition(examining: Array(keys.prefix(examineLimit + 1)), examineLimit: examineLimit, limit: limit,
+                                           values: values, wallNow: wallNow) { bytes in
+                    SimKeys.key(bytes).flatMap { nodes[node].store[$0]?.object }
+                }
+            })
         case .heldPartitions:
             guard let ring = ring(at: node) else { return .partitions([]) }
             return .partitions(Array(Set(nodes[node].store.keys.map { ring.partition(for: SimKeys.hash($0)) })))
@@ -261,6 +279,12 @@ extension Simulation {
             drive(node) { core, now, wall in
                 core.onClientWrite(client: ticket, key: SimKeys.bytes(key), sibling: .tombstone, supersedes: supersedes, w: w,
                                    now: now, wallNow: wall)
+            }
+        case .scan(let prefix, let after, let limit, let values):
+            let ticket = nodes[node].newTicket()
+            nodes[node].clientTickets[ticket] = (client, operation)
+            drive(node) { core, now, wall in
+                core.onClientScan(client: ticket, prefix: prefix, after: after, limit: limit, values: values, now: now, wallNow: wall)
             }
         case .cas(let key, let casOperation):
             let ticket = nodes[node].newTicket()

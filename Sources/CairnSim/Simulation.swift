@@ -103,6 +103,7 @@ public final class Simulation {
         checkLiveness()
         checkConvergence()
         finalReads()
+        checkScans()
         checkOverwrites()
         return result()
     }
@@ -434,5 +435,7 @@ public struct SimStats: Sendable, Hashable {
     public var transfers = 0
     public var transfersFailed = 0
     public var convergenceMilliseconds: UInt64 = 0
+    /// Keys listed by the scans at quiescence.
+    public var scannedKeys = 0
 }
 

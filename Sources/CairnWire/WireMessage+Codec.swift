@@ -20,6 +20,19 @@ extension WireMessage {
             buffer.writeReplicate(replicate)
         case .forwardedWrite(let write):
             buffer.writeForwardedWrite(write)
+        case .scanRequest(let request):
+            buffer.writeWireArray(request.partitions) { $0.writePartition($1) }
+            buffer.writeWireBytes(request.prefix)
+            buffer.writeWireOptional(request.after) { $0.writeWireBytes($1) }
+            buffer.writeWireIndex(request.limit)
+            buffer.writeWireBool(request.values)
+        case .scanReply(let reply):
+            buffer.writeWireArray(reply.items) { buffer, item in
+                buffer.writeWireBytes(item.key)
+                buffer.writeWireOptional(item.object) { $0.writeObject($1) }
+            }
+            buffer.writeWireOptional(reply.through) { $0.writeWireBytes($1) }
+            buffer.writeWireArray(reply.unavailable) { $0.writePartition($1) }
         case .writeOutcome(let outcome):
             buffer.writeWriteOutcome(outcome)
         case .hintBatch(let items):
@@ -115,6 +128,26 @@ extension WireMessage {
             return .readRepair(try reader.replicate())
         case .forwardedWrite:
             return .forwardedWrite(try reader.forwardedWrite())
+        case .scanRequest:
+            let partitions = try reader.partitions()
+            let prefix = try reader.bytes("prefix", limit: reader.limits.maxKeyBytes)
+            let after = try reader.optional("after") { (reader: inout WireReader) throws(WireError) in try reader.key() }
+            let limit = Int(try reader.u32("limit"))
+            guard (1...reader.limits.maxBatchItems).contains(limit) else {
+                throw WireError(.malformed, "scan limit \(limit) outside 1...\(reader.limits.maxBatchItems)")
+            }
+            return .scanRequest(ScanRequest(partitions: partitions, prefix: prefix, after: after, limit: limit,
+                                            values: try reader.bool("values")))
+        case .scanReply:
+            // key (≥ 5 bytes) and the optional's flag: at least 6 bytes each.
+            let items = try reader.array("item", limit: reader.limits.maxBatchItems, minimumElementBytes: 6) {
+                (reader: inout WireReader) throws(WireError) in
+                ScanItem(key: try reader.key(), object: try reader.optional("object") {
+                    (reader: inout WireReader) throws(WireError) in try reader.object()
+                })
+            }
+            let through = try reader.optional("through") { (reader: inout WireReader) throws(WireError) in try reader.key() }
+            return .scanReply(ScanReply(items: items, through: through, unavailable: try reader.partitions()))
         case .writeOutcome:
             return .writeOutcome(try reader.writeOutcome())
         case .hintBatch:
@@ -162,6 +195,13 @@ extension WireReader {
     mutating func indices(_ what: String) throws(WireError) -> [Int] {
         try array(what, limit: limits.maxMerkleIndices, minimumElementBytes: 4) {
             (reader: inout WireReader) throws(WireError) in Int(try reader.u32(what))
+        }
+    }
+
+    /// Partition numbers (u32 each), at most `maxMerkleIndices` of them.
+    mutating func partitions() throws(WireError) -> [Int] {
+        try array("partition", limit: limits.maxMerkleIndices, minimumElementBytes: 4) {
+            (reader: inout WireReader) throws(WireError) in try reader.partition()
         }
     }
 

@@ -75,6 +75,7 @@ struct CairnSimCommand: ParsableCommand {
             let hintsDelivered = results.reduce(0) { $0 + $1.stats.hintsDelivered }
             let readRepairs = results.reduce(0) { $0 + $1.stats.readRepairs }
             let exchangeRepairs = results.reduce(0) { $0 + $1.stats.repairedByExchange }
+            let scanned = results.reduce(0) { $0 + $1.stats.scannedKeys }
             let joins = results.reduce(0) { $0 + $1.stats.joins }
             let leaves = results.reduce(0) { $0 + $1.stats.leaves }
             let removes = results.reduce(0) { $0 + $1.stats.removes }
@@ -87,7 +88,7 @@ struct CairnSimCommand: ParsableCommand {
                 \(acknowledged) acknowledged, \(crashes) crashes, \(disks) disks lost, \(partitions) partitions, \
                 \(joins) joins, \(leaves) leaves, \(removes) removes, \(transfers) transfers, \(clockSteps) clock steps, \
                 \(hintsStored) hints stored, \(hintsDelivered) delivered, \(readRepairs) read repairs, \
-                \(exchangeRepairs) objects repaired by anti-entropy)
+                \(exchangeRepairs) objects repaired by anti-entropy, \(scanned) keys scanned)
                 """)
         }
         if anyFailed { throw ExitCode(1) }

@@ -60,7 +60,11 @@ enum Output {
 
     /// `cairn scan`: one key per line.
     static func keys(_ page: CairnClient.KeyPage) -> String {
-        page.keys.map(oneLine).joined(separator: "\n")
+        guard let reads = page.reads else { return page.keys.map(oneLine).joined(separator: "\n") }
+        return zip(page.keys, reads).map { key, read in
+            let shown = read.siblings.count == 1 ? oneLine(read.siblings[0]) : "(\(read.siblings.count) siblings)"
+            return oneLine(key) + "\t" + shown
+        }.joined(separator: "\n")
     }
 
     /// The hint printed (on stderr) when more keys remain.

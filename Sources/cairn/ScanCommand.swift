@@ -1,16 +1,16 @@
 import ArgumentParser
 
-/// `cairn scan --prefix P`: one page of keys from the node the CLI talks to.
+/// `cairn scan --prefix P`: keys across the whole cluster, through any node.
 struct ScanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan",
         abstract: "List keys by prefix, in byte order, one page at a time.",
         discussion: """
-            The scan is served by the node the CLI talks to, from the partitions it stores \
-            itself: until the cluster-wide scan lands (DESIGN.md §2, "Prefix scans"; the \
-            internode protocol has no scan message yet), a key whose replicas all live on other \
-            nodes is not listed. To list everything, scan every node and merge. Prints one key \
-            per line; when more remain, says on stderr how to continue with --after.
+            The node the CLI talks to asks one replica of every partition and merges their \
+            answers in key order, so the listing covers the whole cluster, also with a node \
+            down. Deleted and expired keys are not listed. Prints one key per line (with \
+            --values, the key, a tab and its value, or its sibling count); when more remain, \
+            says on stderr how to continue with --after, unless --all follows every page.
             """
     )
 
@@ -26,6 +26,12 @@ struct ScanCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON: {\"keys\": [{\"key\"|\"key_base64\"}], \"next\": key | null}.")
     var json = false
 
+    @Flag(help: "Also print each key's value (or its number of siblings).")
+    var values = false
+
+    @Flag(help: "Follow every page to the end of the listing.")
+    var all = false
+
     @OptionGroup var options: NodeOptions
 
     func validate() throws {
@@ -35,15 +41,18 @@ struct ScanCommand: AsyncParsableCommand {
 
     func run() async throws {
         let prefix = Array(prefix.utf8)
-        let after = self.after.map { Array($0.utf8) }
-        let page = try await options.withClient { client in
-            try await client.scan(prefix: prefix, limit: limit, after: after)
-        }
-        if json {
-            print(Output.keysJSON(page))
-            return
-        }
-        if !page.keys.isEmpty { print(Output.keys(page)) }
-        if let more = Output.moreKeys(page) { printError(more) }
+        var after = self.after.map { Array($0.utf8) }
+        repeat {
+            let page = try await options.withClient { client in
+                try await client.scan(prefix: prefix, limit: limit, after: after, values: values)
+            }
+            if json {
+                print(Output.keysJSON(page))
+            } else if !page.keys.isEmpty {
+                print(Output.keys(page))
+            }
+            after = page.next
+            if !all, !json, let more = Output.moreKeys(page) { printError(more) }
+        } while all && after != nil
     }
 }

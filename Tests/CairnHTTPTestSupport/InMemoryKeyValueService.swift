@@ -116,13 +116,16 @@ public actor InMemoryKeyValueService: KeyValueService {
         return object.join()
     }
 
-    public func scan(prefix: [UInt8], limit: Int, after: [UInt8]?) async throws -> ScanPage {
+    public func scan(prefix: [UInt8], limit: Int, after: [UInt8]?, values: Bool) async throws -> ScanPage {
         try record("scan", "limit=\(limit)")
         let live = objects.filter { $0.key.starts(with: prefix) && !$0.value.isDeleted(atMilliseconds: nowMilliseconds) }
         let keys = live.keys.filter { after == nil || $0.lexicographicallyPrecedes(after!) == false && $0 != after! }
             .sorted { $0.lexicographicallyPrecedes($1) }
         let page = Array(keys.prefix(limit))
-        return ScanPage(keys: page, nextAfter: keys.count > limit ? page.last : nil)
+        return ScanPage(entries: page.map { key in
+            ScanPage.Entry(key: key, read: values ? ReadResult(
+                siblings: objects[key]!.values(atMilliseconds: nowMilliseconds), context: objects[key]!.join()) : nil)
+        }, nextAfter: keys.count > limit ? page.last : nil)
     }
 
     /// The current value is the one live sibling (`nil` when none); with several siblings the

@@ -110,10 +110,11 @@ import Testing
             Case("delete", .DELETE, "/v1/keys/k?w=2", headers: [("x-cairn-context", token)]),
             .delete(key: Array("k".utf8), supersedes: .context(context), w: 2)
         ),
-        (Case("scan defaults", .GET, "/v1/keys"), .scan(prefix: [], limit: 10, after: nil)),
+        (Case("scan defaults", .GET, "/v1/keys"), .scan(prefix: [], limit: 10, after: nil, values: false)),
+        (Case("scan with values", .GET, "/v1/keys?values=true"), .scan(prefix: [], limit: 10, after: nil, values: true)),
         (
             Case("scan all parameters", .GET, "/v1/keys?prefix=us%2Fer+&limit=50&after=us%2Fa&"),
-            .scan(prefix: Array("us/er+".utf8), limit: 50, after: Array("us/a".utf8))
+            .scan(prefix: Array("us/er+".utf8), limit: 50, after: Array("us/a".utf8), values: false)
         ),
         (
             Case("cas create if absent", .POST, "/v1/keys/k/cas", headers: json, body: #"{"expected":null,"value":"v"}"#),
@@ -227,6 +228,7 @@ import Testing
         (Case("form with a bad escape", .PUT, "/v1/keys/k", headers: form, body: "value=%4"), .invalidBody),
         (Case("form ttl not a number", .PUT, "/v1/keys/k", headers: form, body: "value=a&ttl=soon"), .invalidTTL),
         (Case("form ttl in the query", .PUT, "/v1/keys/k?ttl=5", headers: form, body: "value=a"), .invalidTTL),
+        (Case("values not a boolean", .GET, "/v1/keys?values=1"), .invalidParameter),
         (Case("blind not a boolean", .PUT, "/v1/keys/k?blind=yes", body: #"{"value":"v"}"#), .invalidParameter),
         (Case("blind with a context", .PUT, "/v1/keys/k?blind=true", headers: [("X-Cairn-Context", "AQIBAAAAAA")], body: #"{"value":"v"}"#), .invalidParameter),
         (Case("blind on a delete", .DELETE, "/v1/keys/k?blind=true"), .unknownParameter),

@@ -222,9 +222,17 @@ import Testing
         for name in ["a1", "a2", "a3", "b1"] {
             _ = await service.respond(to: .put(key: Array(name.utf8), value: [1], ttlSeconds: nil, supersedes: .current, w: nil))
         }
-        let first = try JSONParser.parse(await service.respond(to: .scan(prefix: Array("a".utf8), limit: 2, after: nil)).body)
+        let first = try JSONParser.parse(await service.respond(to: .scan(prefix: Array("a".utf8), limit: 2, after: nil, values: false)).body)
         #expect(first == ["keys": [["key": "a1"], ["key": "a2"]], "next": "a2"])
-        let second = try JSONParser.parse(await service.respond(to: .scan(prefix: Array("a".utf8), limit: 2, after: Array("a2".utf8))).body)
+        let second = try JSONParser.parse(await service.respond(to: .scan(prefix: Array("a".utf8), limit: 2, after: Array("a2".utf8), values: false)).body)
         #expect(second == ["keys": [["key": "a3"]], "next": nil])
+        _ = await service.respond(to: .put(key: Array("b1".utf8), value: [2], ttlSeconds: nil, supersedes: .nothing, w: nil))
+        let withValues = try JSONParser.parse(await service.respond(to: .scan(prefix: [], limit: 10, after: Array("a2".utf8), values: true)).body)
+        guard case .array(let items)? = withValues["keys"], items.count == 2 else {
+            Issue.record("expected a3 and b1 with values: \(withValues)")
+            return
+        }
+        #expect(items[0]["key"] == "a3" && items[0]["value"] == .string("\u{1}") && items[0]["context"] != nil)
+        #expect(items[1]["key"] == "b1" && items[1]["siblings"] == [["value": "\u{1}"], ["value": "\u{2}"]])
     }
 }

@@ -153,7 +153,7 @@ struct CoreHarness {
                 disk.hints[hint] = nil
             case .request, .respond, .send, .sendTo:
                 outbox.append(command)
-            case .persistMembership, .persistHandoff, .replyRead, .replyWrite, .replyCAS, .notice:
+            case .persistMembership, .persistHandoff, .replyRead, .replyWrite, .replyCAS, .replyScan, .notice:
                 break
             }
         }

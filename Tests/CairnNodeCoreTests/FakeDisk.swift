@@ -6,6 +6,8 @@ import CairnNodeCore
 /// completion reaches the core is up to the test (see `CoreHarness`).
 struct FakeDisk {
     var records: [[UInt8]: ReplicaRecord] = [:]
+    /// The partition each record was stored under.
+    var partitionOf: [[UInt8]: Int] = [:]
     var hints: [UInt64: HintEntry] = [:]
     var paxos: [[UInt8]: CAS.AcceptorState] = [:]
     /// The last mint lease stored.
@@ -15,10 +17,12 @@ struct FakeDisk {
         switch command {
         case .read(let key, _, let hintIDs):
             return .read(records[key], hintObjects: hintIDs.compactMap { hints[$0]?.object })
-        case .write(let key, _, let record, _):
+        case .write(let key, let partition, let record, _):
             records[key] = record
+            partitionOf[key] = partition
             return .done
-        case .merge(let key, _, let object):
+        case .merge(let key, let partition, let object):
+            partitionOf[key] = partition
             let before = records[key]
             let merged = before.map { DVVSet.sync($0.object, object) } ?? object
             records[key] = ReplicaRecord(object: merged, mintEpoch: before?.mintEpoch)
@@ -42,6 +46,14 @@ struct FakeDisk {
             return .batch([], bytes: 0, isLast: true)
         case .heldPartitions:
             return .partitions([])
+        case .scan(let partitions, let prefix, let after, let limit, let values, let examineLimit, let wallNow):
+            return .scanned(partitions.map { partition in
+                let keys = records.keys.filter { key in
+                    partitionOf[key] == partition && key.starts(with: prefix) && (after.map { $0.lexicographicallyPrecedes(key) } ?? true)
+                }.sorted { $0.lexicographicallyPrecedes($1) }
+                return ScanReply.partition(examining: Array(keys.prefix(examineLimit + 1)), examineLimit: examineLimit, limit: limit,
+                                           values: values, wallNow: wallNow) { records[$0]?.object }
+            })
         }
     }
 }

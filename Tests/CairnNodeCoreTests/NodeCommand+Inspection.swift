@@ -66,6 +66,7 @@ extension StorageCommand {
         case .writePaxos: "writePaxos"
         case .readBatch: "readBatch"
         case .heldPartitions: "heldPartitions"
+        case .scan: "scan"
         }
     }
 
@@ -74,7 +75,7 @@ extension StorageCommand {
         case .read(let key, _, _), .write(let key, _, _, _), .merge(let key, _, _): key
         case .readPaxos(let key), .writePaxos(let key, _): key
         case .putHint(let entry): entry.key
-        case .readHints, .readTree, .segmentObjects, .readBatch, .heldPartitions: nil
+        case .readHints, .readTree, .segmentObjects, .readBatch, .heldPartitions, .scan: nil
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import CairnClient
 import Testing
 
 /// The data model as a user of a plain REST API meets it, through curl against real `cairnd`
@@ -60,5 +61,76 @@ import Testing
         #expect(both.status == 300 && both.body.contains("apples") && both.body.contains("pears"), "\(both.status) \(both.body)")
         #expect(cluster.put(3, "cart", "x", query: "?blind=true", context: both.headers["x-cairn-context"]).status == 400,
                 "blind with a context is refused")
+    }
+}
+
+/// Cluster-wide scans over five real nodes.
+@Suite(.serialized) struct ScanTests {
+    static let prefixes = (0..<50).map { String(format: "p%02d/", $0) }
+    static let perPrefix = 200
+
+    /// Every key a scan of `prefix` must list, in byte order.
+    static func expected(prefix: String = "") -> [[UInt8]] {
+        prefixes.flatMap { p in (0..<perPrefix).map { Array(String(format: "\(p)k%04d", $0).utf8) } }
+            .filter { $0.starts(with: Array(prefix.utf8)) }
+            .sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
+    /// Scans page by page through `node`; returns the keys and the number of pages.
+    static func scanAll(_ client: CairnClient, prefix: String = "", limit: Int = 100) async throws -> (keys: [[UInt8]], pages: Int) {
+        var keys: [[UInt8]] = []
+        var after: [UInt8]?
+        var pages = 0
+        repeat {
+            let page = try await client.scan(prefix: Array(prefix.utf8), limit: limit, after: after)
+            #expect(page.keys.count <= limit)
+            keys += page.keys
+            after = page.next
+            pages += 1
+        } while after != nil && pages < 10_000
+        return (keys, pages)
+    }
+
+    @Test func tenThousandKeysScanInOrderAcrossFiveNodesAlsoWithOneKilled() async throws {
+        let cluster = try LocalCluster(name: "scan", portOffset: 100)
+        defer { cluster.stopAll() }
+        for node in 1...5 { try cluster.start(node) }
+        try cluster.waitForRing(members: 5, nodes: [1, 2, 3, 4, 5])
+        let clients = try (1...5).map { try CairnClient(node: cluster.http($0), sourceAddress: LocalCluster.clientAddress) }
+        defer { for client in clients { client.close() } }
+
+        let all = Self.expected()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<16 {
+                group.addTask {
+                    for index in stride(from: worker, to: all.count, by: 16) {
+                        try await clients[index % 5].put(key: all[index], value: Array("v\(index)".utf8), blind: true)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+
+        let (keys, pages) = try await Self.scanAll(clients[0])
+        #expect(keys.count == all.count && keys == all, "\(keys.count) keys listed of \(all.count)")
+        #expect(pages >= all.count / 100)
+        let prefixed = try await Self.scanAll(clients[2], prefix: "p07/")
+        #expect(prefixed.keys == Self.expected(prefix: "p07/"))
+
+        let withValues = try await clients[3].scan(prefix: Array("p42/k000".utf8), limit: 100, values: true)
+        #expect(withValues.keys == Self.expected(prefix: "p42/k000"))
+        let expectedValues = withValues.keys.map { key in [Array("v\(all.firstIndex(of: key)!)".utf8)] }
+        #expect(withValues.reads?.map(\.siblings) == expectedValues)
+
+        // A deleted key is not listed.
+        try await clients[1].delete(key: Array("p07/k0003".utf8))
+        let afterDelete = try await Self.scanAll(clients[4], prefix: "p07/k000")
+        #expect(afterDelete.keys == Self.expected(prefix: "p07/k000").filter { $0 != Array("p07/k0003".utf8) })
+
+        cluster.kill(5)
+        let withoutFive = try await Self.scanAll(clients[0])
+        let expectedNow = all.filter { $0 != Array("p07/k0003".utf8) }
+        #expect(withoutFive.keys.count == expectedNow.count && withoutFive.keys == expectedNow,
+                "with node 5 killed: \(withoutFive.keys.count) keys of \(expectedNow.count)")
     }
 }

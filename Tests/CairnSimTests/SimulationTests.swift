@@ -62,6 +62,14 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         #expect(failed.contains { $0.failures.contains { $0.contains("no later write could have superseded it") } })
     }
 
+    /// The seed's scan listed only the asked node's own copies: with 4–5 nodes and N=3 it
+    /// misses keys, and the scan checker says which.
+    @Test func aScanOfOneNodesCopiesIsCaught() async {
+        let failed = await Self.failures(.set, seeds: 1...20, broken: .localScan)
+        #expect(failed.count >= 10, "only \(failed.count) of 20 seeds caught a node-local scan")
+        #expect(failed.contains { $0.failures.contains { $0.contains("scan through node") } })
+    }
+
     @Test func lastWriterWinsIsCaughtAsLostWrites() async {
         let failed = await Self.failures(.set, seeds: 1...20, broken: .lastWriterWins)
         #expect(failed.count >= 10, "only \(failed.count) of 20 seeds caught replicas that overwrite instead of merging")

@@ -31,6 +31,10 @@ public enum WireMessage: Equatable, Sendable {
     case writeOutcome(WriteOutcome)
     /// One-way: merge `object` into the stale replica (`ReadCoordinator` `.repair`).
     case readRepair(Replicate)
+    /// One node's part of a cluster-wide scan: the live keys of some partitions. Answered by
+    /// `scanReply`.
+    case scanRequest(ScanRequest)
+    case scanReply(ScanReply)
 
     // MARK: hints and handoff
     /// Hinted writes handed back to their owner (`HintLedger` `.deliver`). Answered by
@@ -86,6 +90,8 @@ extension WireMessage {
         case forwardedWrite = 0x0204
         case writeOutcome = 0x0205
         case readRepair = 0x0206
+        case scanRequest = 0x0207
+        case scanReply = 0x0208
 
         case hintBatch = 0x0301
         case handoffBatch = 0x0401
@@ -107,9 +113,9 @@ extension WireMessage {
         public var role: Role {
             switch self {
             case .read, .replicate, .forwardedWrite, .hintBatch, .handoffBatch, .merkleHashesRequest,
-                 .segmentObjectsRequest, .casPrepare, .casPropose:
+                 .segmentObjectsRequest, .casPrepare, .casPropose, .scanRequest:
                 .request
-            case .ack, .nack, .readReply, .writeOutcome, .merkleHashes, .segmentObjects, .casPromise,
+            case .ack, .nack, .readReply, .writeOutcome, .merkleHashes, .segmentObjects, .casPromise, .scanReply,
                  .casPrepareRejected, .casAccepted, .casProposeRejected:
                 .response
             case .membershipDigest, .membershipDelta, .membershipUpdate, .membershipHeartbeat,
@@ -137,6 +143,8 @@ extension WireMessage {
         case .forwardedWrite: .forwardedWrite
         case .writeOutcome: .writeOutcome
         case .readRepair: .readRepair
+        case .scanRequest: .scanRequest
+        case .scanReply: .scanReply
         case .hintBatch: .hintBatch
         case .handoffBatch: .handoffBatch
         case .leaveRequest: .leaveRequest
@@ -294,5 +302,55 @@ public struct SegmentObjects: Hashable, Sendable {
     public init(items: [KeyedObject], next: [UInt8]?) {
         self.items = items
         self.next = next
+    }
+}
+
+/// One node's part of a cluster-wide scan (`NodeCore.onClientScan`): the live keys that start
+/// with `prefix` and sort after `after`, in `partitions` (those this node answers for in the
+/// scan's covering set), at most `limit` of them, in byte order.
+public struct ScanRequest: Hashable, Sendable {
+    public var partitions: [Int]
+    public var prefix: [UInt8]
+    public var after: [UInt8]?
+    public var limit: Int
+    /// Whether to return each key's object (for `values=true`), or only the key.
+    public var values: Bool
+
+    public init(partitions: [Int], prefix: [UInt8], after: [UInt8]?, limit: Int, values: Bool) {
+        self.partitions = partitions
+        self.prefix = prefix
+        self.after = after
+        self.limit = limit
+        self.values = values
+    }
+}
+
+/// A node's answer to a `ScanRequest`.
+public struct ScanReply: Hashable, Sendable {
+    /// The live keys found, in byte order, with their objects when values were asked for.
+    public var items: [ScanItem]
+    /// Every matching key up to and including `through` is in `items`; nil when every matching
+    /// key of the partitions is. Set when the node stopped at `limit` keys (the last one) or at
+    /// its examination budget (the last key it looked at), so that a scan never stalls a node.
+    public var through: [UInt8]?
+    /// Partitions asked for that this node does not serve (not a replica, or still pending a
+    /// handoff): the coordinator asks another replica.
+    public var unavailable: [Int]
+
+    public init(items: [ScanItem], through: [UInt8]?, unavailable: [Int] = []) {
+        self.items = items
+        self.through = through
+        self.unavailable = unavailable
+    }
+}
+
+/// One key a scan found, and its object when values were asked for.
+public struct ScanItem: Hashable, Sendable {
+    public var key: [UInt8]
+    public var object: DVVSet<[UInt8]>?
+
+    public init(key: [UInt8], object: DVVSet<[UInt8]>? = nil) {
+        self.key = key
+        self.object = object
     }
 }
