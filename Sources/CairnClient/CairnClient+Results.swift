@@ -48,6 +48,8 @@ extension CairnClient {
         case applied
         /// Nothing was written: the current value (`nil`: absent) is not the expected one.
         case failed(current: [UInt8]?)
+        /// Nothing was written: the key holds several values; a forced CAS replaces them.
+        case siblings([[UInt8]])
     }
 
     /// The node's answer to `GET /health`.

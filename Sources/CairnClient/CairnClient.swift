@@ -86,6 +86,12 @@ public final class CairnClient: Sendable {
         try await perform(.get(key: key, r: r)).read()
     }
 
+    /// A linearizable read through Paxos (`?consistency=serial`): the value every CAS applied
+    /// before it began, or a later one. No context.
+    public func serialGet(key: [UInt8]) async throws -> Read {
+        try await perform(.get(key: key, r: nil, serial: true)).read()
+    }
+
     /// Writes `value` (any bytes) with an optional time to live, acknowledged by `w` replicas.
     /// It supersedes what `context` covers; without a context, what a read quorum holds when
     /// the write begins (a plain write: the key then holds this value, unless a write raced
@@ -115,6 +121,12 @@ public final class CairnClient: Sendable {
     /// An unknown outcome is thrown as `.http(status: 504, code: "outcome_unknown", …)`.
     public func cas(key: [UInt8], expected: [UInt8]?, new: [UInt8]?) async throws -> CASResult {
         try await perform(.cas(key: key, expected: expected, new: new)).casResult()
+    }
+
+    /// Sets `key` to `new` (`nil`: delete) whatever it holds, linearizably with the CAS
+    /// operations of the key (`"force": true`): what replaces siblings on a CAS key.
+    public func casForce(key: [UInt8], new: [UInt8]?) async throws -> CASResult {
+        try await perform(.cas(key: key, expected: nil, new: new, force: true)).casResult()
     }
 
     // MARK: Cluster

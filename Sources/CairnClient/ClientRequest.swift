@@ -44,9 +44,9 @@ struct ClientRequest: Equatable, Sendable {
 
     /// A read that asks for the raw bytes of a single value (siblings still come as JSON), so
     /// a value costs no base64 on the way back.
-    static func get(key: [UInt8], r: Int?) -> ClientRequest {
+    static func get(key: [UInt8], r: Int?, serial: Bool = false) -> ClientRequest {
         ClientRequest(
-            .GET, keyPath(key) + query([("r", r.map(String.init))]),
+            .GET, keyPath(key) + query([("r", r.map(String.init)), ("consistency", serial ? "serial" : nil)]),
             headers: [Header(name: "Accept", value: "application/octet-stream")])
     }
 
@@ -79,7 +79,8 @@ struct ClientRequest: Equatable, Sendable {
 
     /// A CAS body names both sides explicitly: text when the bytes are UTF-8, base64
     /// otherwise, `null` for absent.
-    static func cas(key: [UInt8], expected: [UInt8]?, new: [UInt8]?) -> ClientRequest {
+    /// `force`: no expected value, `"force": true` (set whatever the key holds).
+    static func cas(key: [UInt8], expected: [UInt8]?, new: [UInt8]?, force: Bool = false) -> ClientRequest {
         var members: [String: JSONValue] = [:]
         func add(_ value: [UInt8]?, text: String, base64: String) {
             guard let value else {
@@ -92,7 +93,11 @@ struct ClientRequest: Equatable, Sendable {
                 members[base64] = .string(Base64.encode(value, .standard))
             }
         }
-        add(expected, text: "expected", base64: "expected_base64")
+        if force {
+            members["force"] = .bool(true)
+        } else {
+            add(expected, text: "expected", base64: "expected_base64")
+        }
         add(new, text: "value", base64: "value_base64")
         return json(.POST, keyPath(key) + "/cas", .object(members))
     }

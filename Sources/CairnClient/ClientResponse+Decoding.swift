@@ -91,6 +91,13 @@ extension ClientResponse {
             return .applied
         case 412:
             let document = try json("a failed CAS")
+            if case .array(let siblings)? = document["siblings"] {
+                var values: [[UInt8]] = []
+                for sibling in siblings {
+                    values.append(try Self.value(sibling, text: "value", base64: "value_base64", what: "a sibling"))
+                }
+                return .siblings(values)
+            }
             switch document["current"] {
             case nil:
                 throw .malformedResponse("a failed CAS without \"current\"")

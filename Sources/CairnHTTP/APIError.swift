@@ -43,6 +43,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         case outcomeUnknown = "outcome_unknown"
         case nodeNotFound = "node_not_found"
         case membershipConflict = "membership_conflict"
+        case casManaged = "cas_managed"
         case internalError = "internal_error"
 
         /// The status every error with this code is sent with.
@@ -57,7 +58,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
             case .unsupportedMediaType: .unsupportedMediaType
             case .valueTooLarge, .bodyTooLarge: .payloadTooLarge
             case .headersTooLarge: .requestHeaderFieldsTooLarge
-            case .siblingLimitExceeded, .membershipConflict: .conflict
+            case .siblingLimitExceeded, .membershipConflict, .casManaged: .conflict
             case .quorumUnavailable, .unavailable, .overloaded: .serviceUnavailable
             case .timeout, .outcomeUnknown: .gatewayTimeout
             case .internalError: .internalServerError

@@ -55,6 +55,7 @@ extension APIRequest {
         case (.key(let segment), .GET):
             let key = try parser.key(segment)
             try parser.expectNoBody()
+            if try parser.serialConsistency() { return .serialGet(key: key, format: parser.valueFormat()) }
             return .get(
                 key: key, r: try parser.quorum("r", replicationFactor: replicationFactor), format: parser.valueFormat())
         case (.key(let segment), .PUT):
@@ -71,8 +72,7 @@ extension APIRequest {
             return .delete(key: key, supersedes: supersedes, w: w)
         case (.cas(let segment), _):
             let key = try parser.key(segment)
-            let (expected, new) = try parser.casBody()
-            return .cas(key: key, expected: expected, new: new)
+            return try parser.casRequest(key: key)
         }
     }
 

@@ -18,6 +18,10 @@ public enum APIRequest: Hashable, Sendable {
     case scan(prefix: [UInt8], limit: Int, after: [UInt8]?, values: Bool)
     /// `POST /v1/keys/{key}/cas`; `nil` stands for "absent" on either side.
     case cas(key: [UInt8], expected: [UInt8]?, new: [UInt8]?)
+    /// `POST /v1/keys/{key}/cas` with `"force": true`: a linearizable write of whatever is there.
+    case casWrite(key: [UInt8], new: [UInt8]?)
+    /// `GET /v1/keys/{key}?consistency=serial`: a linearizable read through Paxos.
+    case serialGet(key: [UInt8], format: ValueFormat)
     /// `GET /v1/cluster`.
     case clusterStatus
     /// `POST /v1/cluster/leave`: `node` (an id or `host:port`) leaves, handing its partitions

@@ -122,6 +122,10 @@ public struct APIResponse: Equatable, Sendable {
         case .failed(let current):
             let currentValue: JSONValue = current.map { .object(valueMembers($0)) } ?? .null
             return .json(.preconditionFailed, ["applied": false, "current": currentValue])
+        case .siblings(let values):
+            return .json(.preconditionFailed, [
+                "applied": false, "current": .null, "siblings": .array(values.map { .object(valueMembers($0)) }),
+            ])
         }
     }
 

@@ -68,7 +68,7 @@ enum APIRoute: Hashable {
     /// The query parameters `method` takes on this endpoint.
     func parameters(for method: HTTPMethod) -> Set<String> {
         switch (self, method) {
-        case (.key, .GET): ["r"]
+        case (.key, .GET): ["r", "consistency"]
         case (.key, .PUT): ["w", "ttl", "blind"]
         case (.key, .DELETE): ["w"]
         case (.keys, .GET): ["prefix", "limit", "after", "values"]

@@ -16,6 +16,10 @@ extension KeyValueService {
                 return .scanPage(try await scan(prefix: prefix, limit: limit, after: after, values: values))
             case .cas(let key, let expected, let new):
                 return .cas(try await cas(key: key, expected: expected, new: new))
+            case .casWrite(let key, let new):
+                return .cas(try await casWrite(key: key, new: new))
+            case .serialGet(let key, let format):
+                return .read(try await serialGet(key: key), format: format)
             case .clusterStatus:
                 return .json(.ok, try await clusterStatus())
             case .leave(let node):

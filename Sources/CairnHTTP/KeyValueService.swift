@@ -40,6 +40,14 @@ public protocol KeyValueService: Sendable {
     /// value was proposed and may be chosen) is `KeyValueServiceError.outcomeUnknown`.
     func cas(key: [UInt8], expected: [UInt8]?, new: [UInt8]?) async throws -> CASOutcome
 
+    /// Sets `key` to `new` (`nil`: absent) whatever it holds, linearizably with the CAS
+    /// operations on the key (`"force": true`): the way to replace siblings on a CAS key.
+    func casWrite(key: [UInt8], new: [UInt8]?) async throws -> CASOutcome
+
+    /// A linearizable read (`GET …?consistency=serial`): a Paxos round among the key's
+    /// replicas that finishes any CAS in progress, then the value as a GET shows it (no context).
+    func serialGet(key: [UInt8]) async throws -> ReadResult
+
     /// The node's view of the cluster (members, ring, transfers), sent as the JSON body of
     /// `GET /v1/cluster`.
     func clusterStatus() async throws -> JSONValue
@@ -119,6 +127,9 @@ public enum CASOutcome: Hashable, Sendable {
     case applied
     /// Nothing was written: the current value (`nil`: absent) is not the expected one.
     case failed(current: [UInt8]?)
+    /// Nothing was written: the key holds several live values (a write outside CAS raced
+    /// one); a forced CAS replaces them.
+    case siblings([[UInt8]])
 }
 
 /// Whether the node can serve requests, with particulars for operators.

@@ -26,6 +26,8 @@ public struct KeyValueServiceError: Error, Hashable, Sendable, CustomStringConve
         /// A membership change that the member's status forbids (leaving a node that has left,
         /// removing the serving node itself, …).
         case membershipConflict
+        /// A PUT or DELETE of a key that compare-and-set manages: write it with CAS.
+        case casManaged
     }
 
     public var code: Code
@@ -102,6 +104,7 @@ extension APIError {
             case .unavailable: .unavailable
             case .nodeNotFound: .nodeNotFound
             case .membershipConflict: .membershipConflict
+            case .casManaged: .casManaged
             }
         self.init(code, error.message, detail: detail, headers: headers)
     }

@@ -78,6 +78,21 @@ struct RequestParser {
         return .scan(prefix: prefix, limit: limit, after: after, values: try boolean("values") ?? false)
     }
 
+    /// `consistency=serial` (a linearizable read through Paxos); false when absent. Not
+    /// with `r`, which a serial read does not take.
+    func serialConsistency() throws(APIError) -> Bool {
+        guard let text = parameters["consistency"] else { return false }
+        guard String(decoding: text, as: UTF8.self) == "serial" else {
+            throw APIError(.invalidParameter, "consistency must be serial (or left out for a quorum read)",
+                           detail: ["parameter": "consistency"])
+        }
+        guard parameters["r"] == nil else {
+            throw APIError(.invalidParameter, "a serial read runs Paxos among the key's replicas; it takes no r",
+                           detail: ["parameter": "r"])
+        }
+        return true
+    }
+
     /// A `true`/`false` query parameter; nil when absent.
     func boolean(_ name: String) throws(APIError) -> Bool? {
         guard let text = parameters[name] else { return nil }
@@ -273,15 +288,28 @@ struct RequestParser {
         }
     }
 
-    /// The expected and new values of a CAS; `nil` stands for absent.
-    func casBody() throws(APIError) -> (expected: [UInt8]?, new: [UInt8]?) {
+    /// A CAS body: the expected and new values (`nil` stands for absent), or, with
+    /// `"force": true` and no expected value, an unconditional linearizable write.
+    func casRequest(key: [UInt8]) throws(APIError) -> APIRequest {
         guard try Self.mediaType(headers) == .json else {
             throw APIError(.unsupportedMediaType, "a CAS body is JSON", detail: ["supported": ["application/json"]])
         }
-        let object = try jsonObject(allowed: ["expected", "expected_base64", "value", "value_base64"])
-        let expected = try valueMember(object, text: "expected", base64: "expected_base64", nullable: true)
+        let object = try jsonObject(allowed: ["expected", "expected_base64", "value", "value_base64", "force"])
+        let force: Bool
+        switch object["force"] {
+        case nil, .bool(false)?: force = false
+        case .bool(true)?: force = true
+        default: throw APIError(.invalidBody, "\"force\" must be true or false", detail: ["member": "force"])
+        }
         let new = try valueMember(object, text: "value", base64: "value_base64", nullable: true)
-        return (expected, new)
+        if force {
+            guard object["expected"] == nil, object["expected_base64"] == nil else {
+                throw APIError(.invalidBody, "a forced CAS writes whatever the key holds: leave \"expected\" out", detail: ["member": "force"])
+            }
+            return .casWrite(key: key, new: new)
+        }
+        let expected = try valueMember(object, text: "expected", base64: "expected_base64", nullable: true)
+        return .cas(key: key, expected: expected, new: new)
     }
 
     /// The most bytes a node name in an admin body may have. A node id is 32 hex digits and a

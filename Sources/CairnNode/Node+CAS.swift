@@ -21,10 +21,30 @@ extension Node {
 
 extension NodeService {
     public func cas(key: [UInt8], expected: [UInt8]?, new: [UInt8]?) async throws -> CASOutcome {
-        switch try await node.compareAndSet(key: key, operation: .compareAndSet(expected: expected, new: new)) {
+        try outcome(await node.compareAndSet(key: key, operation: .compareAndSet(expected: expected, new: new)))
+    }
+
+    public func casWrite(key: [UInt8], new: [UInt8]?) async throws -> CASOutcome {
+        try outcome(await node.compareAndSet(key: key, operation: .write(new: new)))
+    }
+
+    public func serialGet(key: [UInt8]) async throws -> ReadResult {
+        switch try await node.compareAndSet(key: key, operation: .read) {
+        case .read(let current): return ReadResult(siblings: current.map { [$0] } ?? [], context: CausalContext())
+        case .siblings(let values): return ReadResult(siblings: values, context: CausalContext())
+        case .unavailable, .unknown, .applied, .failed:
+            throw KeyValueServiceError(
+                .quorumUnavailable, "no majority of the key's replicas answered the serial read",
+                required: node.configuration.replicas / 2 + 1, acknowledged: 0)
+        }
+    }
+
+    func outcome(_ outcome: CAS.Proposer.Outcome) throws -> CASOutcome {
+        switch outcome {
         case .applied: return .applied
         case .failed(let current): return .failed(current: current)
         case .read(let current): return .failed(current: current)
+        case .siblings(let values): return .siblings(values)
         case .unknown:
             throw KeyValueServiceError(.outcomeUnknown, "the new value was proposed and may or may not be chosen; read to find out")
         case .unavailable:

@@ -150,8 +150,8 @@ extension Node {
                         try store.read($0, partition: partition)?.object
                     }
                 })
-            case .readPaxos(let key):
-                return .paxos(try paxos.state(key))
+            case .readAcceptor(let key, let partition):
+                return .acceptor(try paxos.state(key), object: try store.read(key, partition: partition)?.object)
             case .heldPartitions:
                 return .partitions(store.partitions)
             case .readHints(let ids):
@@ -186,7 +186,7 @@ extension Node {
             case .writePaxos(let key, let state):
                 try await paxos.save(key, state)
                 return .done
-            case .read, .readHints, .readTree, .segmentObjects, .readPaxos, .readBatch, .heldPartitions, .scan:
+            case .read, .readHints, .readTree, .segmentObjects, .readAcceptor, .readBatch, .heldPartitions, .scan:
                 return performNow(storage) ?? .failed(StorageFailure("unexpected storage operation"))
             }
         } catch {
@@ -284,7 +284,7 @@ extension StorageCommand {
     var isWrite: Bool {
         switch self {
         case .write, .merge, .putHint: true
-        case .read, .readHints, .readTree, .segmentObjects, .readPaxos, .writePaxos, .readBatch, .heldPartitions, .scan: false
+        case .read, .readHints, .readTree, .segmentObjects, .readAcceptor, .writePaxos, .readBatch, .heldPartitions, .scan: false
         }
     }
 }

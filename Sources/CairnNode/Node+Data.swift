@@ -96,6 +96,8 @@ extension Node {
         case .rejected(let error):
             if error.code == .siblingLimitExceeded {
                 KeyValueServiceError.siblingLimitExceeded(limit: error.limit ?? 0)
+            } else if error.code == .casManaged {
+                KeyValueServiceError(.casManaged, "compare-and-set manages this key: write it with POST /v1/keys/{key}/cas")
             } else {
                 KeyValueServiceError(.unavailable, "the write was refused: \(error.message)")
             }

@@ -21,7 +21,7 @@ final class PaxosStore {
         guard let bytes = try engine.get(key) else { return CAS.AcceptorState() }
         let decoded = try WireMessage(
             type: WireMessage.MessageType.casPromise.rawValue, payload: ByteBuffer(bytes: bytes), limits: limits)
-        guard case .cas(_, .promise(let promised, let accepted, let committed)) = decoded else {
+        guard case .cas(_, .promise(let promised, let accepted, let committed, _)) = decoded else {
             throw NodeError.corruptFile(engine.directory, "a Paxos state that is not a promise")
         }
         return CAS.AcceptorState(promised: promised, accepted: accepted, committed: committed)
@@ -29,7 +29,7 @@ final class PaxosStore {
 
     /// Makes `state` durable (as the engine's durability defines) before the acceptor answers.
     nonisolated(nonsending) func save(_ key: [UInt8], _ state: CAS.AcceptorState) async throws {
-        let message = WireMessage.cas(key: key, .promise(state.promised, accepted: state.accepted, committed: state.committed))
+        let message = WireMessage.cas(key: key, .promise(state.promised, accepted: state.accepted, committed: state.committed, object: nil))
         try await engine.put(key, Array(message.encodedPayload().readableBytesView))
     }
 

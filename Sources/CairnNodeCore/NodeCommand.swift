@@ -79,9 +79,9 @@ public enum StorageCommand: Sendable, Equatable {
     /// A partition this node holds no store of answers with no keys and nil.
     case scan(partitions: [Int], prefix: [UInt8], after: [UInt8]?, limit: Int, values: Bool, examineLimit: Int,
               wallNow: WallClockTime)
-    /// The Paxos acceptor state of `key` (the initial state when none is stored). Completes
-    /// with `.paxos`.
-    case readPaxos(key: [UInt8])
+    /// The Paxos acceptor state of `key` (the initial state when none is stored) and this
+    /// node's replica object of the key in `partition` (nil: none). Completes with `.acceptor`.
+    case readAcceptor(key: [UInt8], partition: Int)
     /// Store the acceptor state of `key` durably. Completes with `.done`.
     case writePaxos(key: [UInt8], CAS.AcceptorState)
     /// Records of `partition` in key order after `after`, up to about `maxBytes` and at most
@@ -98,7 +98,7 @@ public enum StorageResult: Sendable {
     case merged(changed: Bool, object: DVVSet<[UInt8]>)
     case hints([HintEntry])
     case tree(MerkleTree?)
-    case paxos(CAS.AcceptorState)
+    case acceptor(CAS.AcceptorState, object: DVVSet<[UInt8]>?)
     case partitions([Int])
     /// A handoff batch; `isLast` when nothing follows it in the partition.
     case batch([KeyedObject], bytes: Int, isLast: Bool)

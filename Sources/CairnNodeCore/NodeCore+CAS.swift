@@ -45,7 +45,8 @@ extension NodeCore {
         if settings.brokenLocalCASRead, operation == .read {
             // Broken on purpose (simulator only): answer from this node's own acceptor.
             let operationNumber = newOperation(.brokenLocalRead(client: client))
-            return [.storage(operation: operationNumber, .readPaxos(key: key))]
+            let partition = view.ring!.partition(for: keyHash(key))
+            return [.storage(operation: operationNumber, .readAcceptor(key: key, partition: partition))]
         }
         casWaiting[key, default: []].append(PendingCAS(client: client, operation: operation, random: random))
         return runNextCAS(key: key, view: view, now: now, wallNow: wallNow)
@@ -65,7 +66,7 @@ extension NodeCore {
         // proposers of different nodes order roughly by time (as Cassandra's do).
         var machine = CAS.Proposer(
             node: id, operation: next.operation, configuration: configuration,
-            minimumCounter: max(wallNow, ballotCounter &+ 1), randomSeed: next.random)
+            minimumCounter: max(wallNow, ballotCounter &+ 1), randomSeed: next.random, wallNowMilliseconds: wallNow)
         let number = newNumber()
         casRunning.insert(key)
         let effects = machine.start()
@@ -81,7 +82,8 @@ extension NodeCore {
             switch effect {
             case .send(let to, let message):
                 if to == id {
-                    commands += enterAcceptor(state.key, AcceptorJob(message: message, replyTo: .local(proposer: number, from: id)))
+                    commands += enterAcceptor(state.key, AcceptorJob(message: message, replyTo: .local(proposer: number, from: id)),
+                                              view: view, now: now, wallNow: wallNow)
                 } else if WireMessage.cas(key: state.key, message).role == .oneWay {
                     commands.append(.send(to: to, .cas(key: state.key, message)))
                 } else {
@@ -112,39 +114,74 @@ extension NodeCore {
 
     // MARK: the acceptor
 
-    mutating func enterAcceptor(_ key: [UInt8], _ job: AcceptorJob) -> [NodeCommand] {
+    mutating func enterAcceptor(_ key: [UInt8], _ job: AcceptorJob, view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
         guard let job = acceptorGate.enter(key, job) else { return [] }
-        return runAcceptor(job, key: key)
+        return runAcceptor(job, key: key, view: view, now: now, wallNow: wallNow)
     }
 
-    mutating func runAcceptor(_ job: AcceptorJob, key: [UInt8]) -> [NodeCommand] {
-        let operation = newOperation(.acceptorRead(key: key, job))
-        return [.storage(operation: operation, .readPaxos(key: key))]
+    mutating func runAcceptor(_ job: AcceptorJob, key: [UInt8], view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+        guard let ring = view.ring else {
+            return acceptorAnswered(job, key: key, reply: nil, failure: "no ring", view: view, now: now, wallNow: wallNow)
+                + leaveAcceptor(key, view: view, now: now, wallNow: wallNow)
+        }
+        let partition = ring.partition(for: keyHash(key))
+        if case .prepare = job.message, view.isPending(partition) {
+            // This replica's object may still lack what the handoff brings: a promise from
+            // it could hide the current value.
+            return acceptorAnswered(job, key: key, reply: nil, failure: "partition \(partition) is still being handed to this node",
+                                    view: view, now: now, wallNow: wallNow) + leaveAcceptor(key, view: view, now: now, wallNow: wallNow)
+        }
+        let operation = newOperation(.acceptorRead(key: key, partition: partition, job))
+        return [.storage(operation: operation, .readAcceptor(key: key, partition: partition))]
     }
 
-    /// The acceptor's state of `key` was read: take the message, persist, then reply.
-    mutating func acceptorRead(key: [UInt8], job: AcceptorJob, _ result: StorageResult, view: ClusterView, now: UInt64,
-                               wallNow: UInt64) -> [NodeCommand] {
-        guard case .paxos(let state) = result else {
+    /// The acceptor's state of `key` (and the key's object) was read: take the message; apply a
+    /// commit to the object, persist the state, then reply.
+    mutating func acceptorRead(key: [UInt8], partition: Int, job: AcceptorJob, _ result: StorageResult, view: ClusterView,
+                               now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+        guard case .acceptor(let state, let object) = result else {
             var commands = acceptorAnswered(job, key: key, reply: nil, failure: "the acceptor's state could not be read", view: view, now: now,
                                             wallNow: wallNow)
-            commands += leaveAcceptor(key)
+            commands += leaveAcceptor(key, view: view, now: now, wallNow: wallNow)
             return commands
         }
         var acceptor = CAS.Acceptor(state: state)
+        var apply: CAS.Proposal?
         var persist: CAS.AcceptorState?
         var reply: CAS.Message?
-        for effect in acceptor.on(job.message) {
+        for effect in acceptor.on(job.message, object: object) {
             switch effect {
+            case .apply(let proposal): apply = proposal
             case .persist(let state): persist = state
             case .reply(let message): reply = message
             }
         }
         guard let persist else {
-            return acceptorAnswered(job, key: key, reply: reply, failure: nil, view: view, now: now, wallNow: wallNow) + leaveAcceptor(key)
+            return acceptorAnswered(job, key: key, reply: reply, failure: nil, view: view, now: now, wallNow: wallNow)
+                + leaveAcceptor(key, view: view, now: now, wallNow: wallNow)
+        }
+        if let apply {
+            // Through the key's own order, like every other write of the object.
+            return enter(key, .store(key: key, partition: partition, object: apply.object, hintFor: nil,
+                                     then: .casCommit(key: key, job: job, state: persist, reply: reply)),
+                         view: view, now: now, wallNow: wallNow)
         }
         let operation = newOperation(.acceptorWrite(key: key, job, reply: reply))
         return [.storage(operation: operation, .writePaxos(key: key, persist))]
+    }
+
+    /// A commit's write is merged into the key's object: now persist the acceptor's state.
+    mutating func casCommitApplied(key: [UInt8], job: AcceptorJob, state: CAS.AcceptorState, reply: CAS.Message?,
+                                   _ result: Result<Bool, StorageFailure>, view: ClusterView, now: UInt64, wallNow: UInt64)
+        -> [NodeCommand]
+    {
+        if case .failure(let failure) = result {
+            return [.notice(.storageFailed(context: "applying a CAS commit to the object", failure))]
+                + acceptorAnswered(job, key: key, reply: nil, failure: failure.message, view: view, now: now, wallNow: wallNow)
+                + leaveAcceptor(key, view: view, now: now, wallNow: wallNow)
+        }
+        let operation = newOperation(.acceptorWrite(key: key, job, reply: reply))
+        return [.storage(operation: operation, .writePaxos(key: key, state))]
     }
 
     mutating func acceptorWritten(key: [UInt8], job: AcceptorJob, reply: CAS.Message?, _ result: StorageResult,
@@ -157,7 +194,7 @@ extension NodeCore {
         } else {
             commands = acceptorAnswered(job, key: key, reply: reply, failure: nil, view: view, now: now, wallNow: wallNow)
         }
-        return commands + leaveAcceptor(key)
+        return commands + leaveAcceptor(key, view: view, now: now, wallNow: wallNow)
     }
 
     mutating func acceptorAnswered(_ job: AcceptorJob, key: [UInt8], reply: CAS.Message?, failure: String?, view: ClusterView,
@@ -176,8 +213,8 @@ extension NodeCore {
         }
     }
 
-    mutating func leaveAcceptor(_ key: [UInt8]) -> [NodeCommand] {
+    mutating func leaveAcceptor(_ key: [UInt8], view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
         guard let next = acceptorGate.leave(key) else { return [] }
-        return runAcceptor(next, key: key)
+        return runAcceptor(next, key: key, view: view, now: now, wallNow: wallNow)
     }
 }

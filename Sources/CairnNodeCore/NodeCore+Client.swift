@@ -69,6 +69,10 @@ extension NodeCore {
         case .notFound:
             context = CausalContext()
         case .found(let object):
+            guard !object.isCASManaged else {
+                return [.replyWrite(client: client, .failed(.quorum(Quorum.Failure(
+                    keyHash: keyHash(key), reason: .rejected(DVVSet<[UInt8]>.casManagedError)))))]
+            }
             context = object.join()
             if write.sibling.content == .tombstone && object.values(atMilliseconds: 0).isEmpty {
                 return [.replyWrite(client: client, .stored(context))]

@@ -66,7 +66,7 @@ extension NodeCore {
             }
             return commands
         case .cas(let key, let message):
-            return enterAcceptor(key, AcceptorJob(message: message, replyTo: .peer(reply: reply)))
+            return enterAcceptor(key, AcceptorJob(message: message, replyTo: .peer(reply: reply)), view: view, now: now, wallNow: wallNow)
         case .handoffBatch(let batch):
             return receiveHandoff(batch, from: peer, reply: reply, view: view, now: now, wallNow: wallNow)
         case .merkleHashesRequest(let partition, let request):
@@ -92,7 +92,9 @@ extension NodeCore {
         let now = monotonic.milliseconds
         let wallNow = wallClock.millisecondsSince1970
         let view = clusterView(now: now)
-        if case .cas(let key, let commit) = message { return enterAcceptor(key, AcceptorJob(message: commit, replyTo: .none)) }
+        if case .cas(let key, let commit) = message {
+            return enterAcceptor(key, AcceptorJob(message: commit, replyTo: .none), view: view, now: now, wallNow: wallNow)
+        }
         if case .leaveRequest = message, membership.state.members[peer].map({ !$0.status.isTombstone }) == true {
             return (try? onLeave(now: monotonic, wallNow: wallClock)) ?? []
         }
@@ -227,7 +229,7 @@ extension NodeCore {
         case .respond: true
         case .group(let number):
             if case .handoffBatch? = groups[number]?.done { false } else { groups[number] != nil }
-        case .none, .exchange: false
+        case .none, .exchange, .casCommit: false
         }
     }
 
@@ -260,6 +262,9 @@ extension NodeCore {
                 if let failure = group.failure { return [.respond(reply: reply, .nack(reason: failure))] }
                 return handoffReceived(partition: partition, from: source, isLast: isLast, now: now) + [.respond(reply: reply, .ack)]
             }
+        case .casCommit(let key, let job, let state, let reply):
+            let view = clusterView(now: now)
+            return casCommitApplied(key: key, job: job, state: state, reply: reply, result, view: view, now: now, wallNow: wallNow)
         case .exchange(let session):
             if case .success(true) = result, exchange?.session == session { exchange?.repaired += 1 }
             if case .failure(let failure) = result { return [.notice(.storageFailed(context: "merging an exchanged object", failure))] }
@@ -352,8 +357,8 @@ extension NodeCore {
             return exchangePush(session: session, result)
         case .answerHashes(let reply, let request):
             return answerHashes(reply: reply, request: request, result)
-        case .acceptorRead(let key, let job):
-            return acceptorRead(key: key, job: job, result, view: view, now: now, wallNow: wallNow)
+        case .acceptorRead(let key, let partition, let job):
+            return acceptorRead(key: key, partition: partition, job: job, result, view: view, now: now, wallNow: wallNow)
         case .acceptorWrite(let key, let job, let reply):
             return acceptorWritten(key: key, job: job, reply: reply, result, view: view, now: now, wallNow: wallNow)
         case .orphanScan:
@@ -374,8 +379,9 @@ extension NodeCore {
         case .handoffRead(let transfer):
             return handoffBatchRead(transfer, result, now: now, wallNow: wallNow)
         case .brokenLocalRead(let client):
-            guard case .paxos(let state) = result else { return [.replyCAS(client: client, .success(.unavailable))] }
-            return [.replyCAS(client: client, .success(.read(current: state.committed.value)))]
+            guard case .acceptor(_, let object) = result else { return [.replyCAS(client: client, .success(.unavailable))] }
+            let live = object?.values(atMilliseconds: wallNow) ?? []
+            return [.replyCAS(client: client, .success(live.count > 1 ? .siblings(live) : .read(current: live.first)))]
         case .scanPart(let scan):
             guard case .scanned(let parts) = result, let limit = scans[scan]?.limit else {
                 return scanPartAnswered(scan, part: number, nil, view: view, wallNow: wallNow)
@@ -439,6 +445,11 @@ extension NodeCore {
             epoch = actor.epoch
         }
         if let fixed = settings.brokenFixedMintEpoch { epoch = fixed }
+        if object.isCASManaged {
+            return commands + coordinationDone(request, view: view, now: now, wallNow: wallNow) {
+                $0.onCoordinationFailed(DVVSet<[UInt8]>.casManagedError, now: now)
+            } + leave(key, view: view, now: now, wallNow: wallNow)
+        }
         do {
             try object.update(with: coordination.context, coordination.sibling, by: ReplicaActor(node: id, epoch: epoch!),
                               siblingLimit: settings.siblingLimit)

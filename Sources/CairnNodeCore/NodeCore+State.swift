@@ -67,6 +67,8 @@ extension NodeCore {
         case group(UInt64)
         /// An object pulled by an anti-entropy exchange: counted when it changed the replica.
         case exchange(session: UInt64)
+        /// A CAS commit applied to the object: persist the acceptor's `state`, then `reply`.
+        case casCommit(key: [UInt8], job: AcceptorJob, state: CAS.AcceptorState, reply: CAS.Message?)
     }
 
     /// Storage jobs that answer together once every one is done.
@@ -120,7 +122,7 @@ extension NodeCore {
         case exchangePush(session: UInt64)
         case answerHashes(reply: UInt64, MerkleExchange.Request)
         case answerSegments(reply: UInt64)
-        case acceptorRead(key: [UInt8], AcceptorJob)
+        case acceptorRead(key: [UInt8], partition: Int, AcceptorJob)
         case acceptorWrite(key: [UInt8], AcceptorJob, reply: CAS.Message?)
         case brokenLocalRead(client: UInt64)
         case handoffRead(Handoff.Transfer)

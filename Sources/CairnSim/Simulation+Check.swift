@@ -102,6 +102,39 @@ extension Simulation {
         return problems
     }
 
+    /// CAS workload, at quiescence: a GET with R = N and a serial read of each register, each
+    /// through a random node, must agree: what CAS applied is the key's own value.
+    func checkRegistersReadAlike() {
+        guard options.workload == .cas, violations.isEmpty else { return }
+        for key in Simulation.registerKeys {
+            let get = probe(.get(key: key, r: options.n), at: serving[Int(clientRandom.between(0...UInt64(serving.count - 1)))])
+            let serial = probe(.cas(key: key, .read), at: serving[Int(clientRandom.between(0...UInt64(serving.count - 1)))])
+            let replies = awaitProbes([get, serial], limit: 3_000)
+            let got: [UInt8]?
+            switch replies[get] {
+            case .found(let object)?:
+                let live = object.values(atMilliseconds: queue.now)
+                guard live.count <= 1 else {
+                    violations.append("final GET of register \(key) found siblings")
+                    continue
+                }
+                got = live.first
+            case .notFound?: got = nil
+            case let other:
+                violations.append("final GET of register \(key) failed: \(String(describing: other))")
+                continue
+            }
+            guard case .cas(.read(let current))? = replies[serial] else {
+                violations.append("final serial read of register \(key) failed: \(String(describing: replies[serial]))")
+                continue
+            }
+            if got != current {
+                violations.append("register \(key): a GET read \(String(describing: RegisterBytes.int(got))) where a serial read read "
+                                  + "\(String(describing: RegisterBytes.int(current)))")
+            }
+        }
+    }
+
     /// Reads every workload key through a node with R = N and keeps the live elements.
     func finalReads() {
         guard options.workload != .cas else { return }
@@ -243,7 +276,23 @@ extension Simulation {
                     failures.append("register \(key): linearizability search exceeded its budget (\(ops.count) operations)")
                 }
             }
-            checked = "\(total) register operations linearizable"
+            var written: [Int: Int] = [:]  // value → call of the operation that wrote it
+            for ops in registerHistories.values {
+                for op in ops {
+                    switch op.kind {
+                    case .cas(_, let new?), .write(let new?): written[new] = min(written[new] ?? Int.max, op.call)
+                    default: break
+                    }
+                }
+            }
+            for get in registerGets {
+                if get.values.count > 1 { failures.append("GET of register \(get.key) found siblings \(get.values)") }
+                for value in get.values where (value.flatMap { written[$0] } ?? Int.max) >= get.ret {
+                    failures.append("GET of register \(get.key) [\(get.call), \(get.ret)] read \(String(describing: value)), "
+                                    + "which no CAS had begun to write")
+                }
+            }
+            checked = "\(total) register operations linearizable, \(registerGets.count) GETs saw only CAS values"
         case .plain:
             failures += overwriteChecker.check(finalReads: finalElements.mapValues {
                 OverwriteChecker.Read(values: $0, call: finalReadCall, ret: finalReadCall, retMilliseconds: finalReadTime)

@@ -12,6 +12,8 @@ struct SimClient {
         case delete(key: Int, observed: [UInt64]?)
         /// CAS keys: one register operation, recorded at `historyIndex`.
         case register(key: Int, historyIndex: Int)
+        /// CAS keys: a plain (quorum) GET of the key's object, begun at event `call`.
+        case registerGet(key: Int, call: Int)
         /// Plain keys: a plain PUT or DELETE (`write` is its index in the overwrite checker),
         /// or a GET (`write` nil) begun at event `call`.
         case overwrite(key: Int, write: Int?, call: Int)
@@ -111,7 +113,8 @@ extension Simulation {
         }
         guard clients[client].operationNumber == operation, let current = clients[client].current else { return }
         switch current {
-        case .add(let key, _, _), .blindWrite(let key, _), .delete(let key, _), .register(let key, _), .overwrite(let key, _, _):
+        case .add(let key, _, _), .blindWrite(let key, _), .delete(let key, _), .register(let key, _), .overwrite(let key, _, _),
+             .registerGet(let key, _):
             switch reply {
             case .found(let object): trace(key, "client \(client) op \(operation) ← \(Simulation.show(object))")
             default: trace(key, "client \(client) op \(operation) ← \(reply)")
@@ -162,6 +165,17 @@ extension Simulation {
         case .overwrite(let key, let write, let call):
             completeOverwrite(key: key, write: write, call: call, reply: reply)
             finish(client)
+        case .registerGet(let key, let call):
+            switch reply {
+            case .found(let object):
+                registerGets.append(RegisterGet(key: key, call: call, ret: eventCount,
+                                                values: object.values(atMilliseconds: queue.now).map(RegisterBytes.int)))
+            case .notFound:
+                registerGets.append(RegisterGet(key: key, call: call, ret: eventCount, values: []))
+            default:
+                break
+            }
+            finish(client)
         }
     }
 
@@ -184,7 +198,7 @@ extension Simulation {
             setChecker.recordAdd(key: key, element: element, outcome: .unknown)
         case .delete(let key, let observed):
             for element in observed ?? [] { setChecker.recordDelete(key: key, element: element, outcome: .unknown) }
-        case .register, .overwrite:
+        case .register, .overwrite, .registerGet:
             break  // stays unanswered in the history: it may take effect at any later time
         }
         finish(client)
@@ -245,7 +259,13 @@ extension Simulation {
         let roll = clientRandom.between(0...99)
         let kind: RegisterOp.Kind
         let operation: CAS.Proposer.Operation
-        if roll < 25 {
+        if roll < 15 {
+            // A plain GET sees what CAS applied: the value lives in the key's own object.
+            clients[client].current = .registerGet(key: key, call: eventCount)
+            issue(client, .get(key: key, r: options.r))
+            return
+        }
+        if roll < 35 {
             kind = .read
             operation = .read
         } else if roll < 45 {
@@ -287,6 +307,9 @@ extension Simulation {
         case .cas(.unknown):
             registerHistories[key]![index] = op
             return
+        case .cas(.siblings(let values)):
+            violations.append("CAS on register \(key) found siblings \(values.map(RegisterBytes.int)): only CAS writes it")
+            return
         case .cas(.unavailable), .failed:
             // Nothing was written: the operation did not happen.
             excludedRegisterOps.insert(RegisterKeyIndex(key: key, index: index))
@@ -303,4 +326,13 @@ extension Simulation {
 struct RegisterKeyIndex: Hashable {
     var key: Int
     var index: Int
+}
+
+/// A plain GET of a CAS key, as a client saw it.
+struct RegisterGet {
+    var key: Int
+    var call: Int
+    var ret: Int
+    /// The live values read (nil entries are values that are not register integers).
+    var values: [Int?]
 }

@@ -217,8 +217,10 @@ extension Simulation {
         case .heldPartitions:
             guard let ring = ring(at: node) else { return .partitions([]) }
             return .partitions(Array(Set(nodes[node].store.keys.map { ring.partition(for: SimKeys.hash($0)) })))
-        case .readPaxos(let keyBytes):
-            return .paxos(SimKeys.key(keyBytes).flatMap { nodes[node].acceptors[$0] } ?? CAS.AcceptorState())
+        case .readAcceptor(let keyBytes, _):
+            let key = SimKeys.key(keyBytes)
+            return .acceptor(key.flatMap { nodes[node].acceptors[$0] } ?? CAS.AcceptorState(),
+                             object: key.flatMap { nodes[node].store[$0]?.object })
         case .writePaxos(let keyBytes, let state):
             guard let key = SimKeys.key(keyBytes) else { return .failed(StorageFailure("not a simulated key")) }
             nodes[node].acceptors[key] = state

@@ -47,6 +47,7 @@ public final class Simulation {
     var setChecker = SetChecker()
     var registerHistories: [Int: [RegisterOp]] = [:]
     var overwriteChecker = OverwriteChecker()
+    var registerGets: [RegisterGet] = []
     var excludedRegisterOps: Set<RegisterKeyIndex> = []
     var probeReplies: [UInt64: ClientReply] = [:]
     var nextProbe: UInt64 = 1
@@ -103,6 +104,7 @@ public final class Simulation {
         checkLiveness()
         checkConvergence()
         finalReads()
+        checkRegistersReadAlike()
         checkScans()
         checkOverwrites()
         return result()

@@ -2,7 +2,8 @@ import CairnCore
 import NIOCore
 
 // Compare-and-set messages (`CAS.Message`), each behind the key it concerns. A ballot is
-// u64 counter | node (16); a proposal is a ballot and an optional value.
+// u64 counter | node (16); a proposal is a ballot, an optional value and the context the write
+// supersedes.
 
 extension ByteBuffer {
     mutating func writeBallot(_ ballot: CAS.Ballot) {
@@ -13,16 +14,18 @@ extension ByteBuffer {
     mutating func writeProposal(_ proposal: CAS.Proposal) {
         writeBallot(proposal.ballot)
         writeWireOptional(proposal.value) { $0.writeWireBytes($1) }
+        writeContext(proposal.context)
     }
 
     mutating func writeCASMessage(_ message: CAS.Message) {
         switch message {
-        case .prepare(let ballot), .accepted(let ballot):
+        case .prepare(let ballot), .accepted(let ballot), .committed(let ballot):
             writeBallot(ballot)
-        case .promise(let ballot, let accepted, let committed):
+        case .promise(let ballot, let accepted, let committed, let object):
             writeBallot(ballot)
             writeWireOptional(accepted) { $0.writeProposal($1) }
             writeProposal(committed)
+            writeWireOptional(object) { $0.writeObject($1) }
         case .prepareRejected(let ballot, let promised), .proposeRejected(let ballot, let promised):
             writeBallot(ballot)
             writeBallot(promised)
@@ -42,7 +45,7 @@ extension WireReader {
         let value = try optional("value") { (reader: inout WireReader) throws(WireError) in
             try reader.bytes("value", limit: reader.limits.objectLimits.maxValueBytes)
         }
-        return CAS.Proposal(ballot: ballot, value: value)
+        return CAS.Proposal(ballot: ballot, value: value, context: try context())
     }
 
     mutating func casMessage(_ type: WireMessage.MessageType) throws(WireError) -> CAS.Message {
@@ -51,12 +54,15 @@ extension WireReader {
         case .casPromise:
             let ballot = try self.ballot()
             let accepted = try optional("accepted") { (reader: inout WireReader) throws(WireError) in try reader.proposal() }
-            return .promise(ballot, accepted: accepted, committed: try proposal())
+            let committed = try proposal()
+            let object = try optional("object") { (reader: inout WireReader) throws(WireError) in try reader.object() }
+            return .promise(ballot, accepted: accepted, committed: committed, object: object)
         case .casPrepareRejected: return .prepareRejected(try ballot(), promised: try ballot())
         case .casPropose: return .propose(try proposal())
         case .casAccepted: return .accepted(try ballot())
         case .casProposeRejected: return .proposeRejected(try ballot(), promised: try ballot())
         case .casCommit: return .commit(try proposal())
+        case .casCommitted: return .committed(try ballot())
         default: preconditionFailure("CAS decoder called for \(type)")
         }
     }

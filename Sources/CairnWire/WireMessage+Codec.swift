@@ -183,7 +183,7 @@ extension WireMessage {
             let items = try reader.keyedObjects()
             let next = try reader.optional("next") { (reader: inout WireReader) throws(WireError) in try reader.key() }
             return .segmentObjects(SegmentObjects(items: items, next: next))
-        case .casPrepare, .casPromise, .casPrepareRejected, .casPropose, .casAccepted, .casProposeRejected, .casCommit:
+        case .casPrepare, .casPromise, .casPrepareRejected, .casPropose, .casAccepted, .casProposeRejected, .casCommit, .casCommitted:
             let key = try reader.key()
             return .cas(key: key, try reader.casMessage(type))
         }

@@ -101,7 +101,7 @@ enum WireSibling {
 /// `VersionError.Code` on the wire: a fixed byte per code, independent of declaration order.
 enum WireVersionErrorCode {
     static let table: [(VersionError.Code, UInt8)] = [
-        (.siblingLimitExceeded, 1), (.counterExhausted, 2), (.truncated, 3), (.unsupportedVersion, 4),
+        (.siblingLimitExceeded, 1), (.counterExhausted, 2), (.truncated, 3), (.unsupportedVersion, 4), (.casManaged, 8),
         (.wrongKind, 5), (.tooLarge, 6), (.malformed, 7),
     ]
 

@@ -22,6 +22,9 @@ struct CASCommand: AsyncParsableCommand {
     @Flag(help: "The key must have no value.")
     var absent = false
 
+    @Flag(help: "Set the new value whatever the key holds (replaces siblings), linearizably.")
+    var force = false
+
     @Argument(help: "The new value, as UTF-8 text (or use --value-file, or --delete).")
     var new: String?
 
@@ -35,7 +38,9 @@ struct CASCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try keyBytes(key)
-        guard (expected != nil) != absent else { throw ValidationError("give exactly one of --expected VALUE and --absent") }
+        guard [expected != nil, absent, force].filter({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --expected VALUE, --absent and --force")
+        }
         let newValues = [new != nil, valueFile != nil, delete].filter { $0 }.count
         guard newValues == 1 else { throw ValidationError("give exactly one of NEW, --value-file and --delete") }
     }
@@ -50,10 +55,11 @@ struct CASCommand: AsyncParsableCommand {
         }
         let expectedBytes = expected.map { Array($0.utf8) }
         let result = try await options.withClient { client in
-            try await client.cas(key: key, expected: expectedBytes, new: newBytes)
+            force ? try await client.casForce(key: key, new: newBytes) : try await client.cas(key: key, expected: expectedBytes, new: newBytes)
         }
         print(Output.cas(result))
         if case .failed = result { throw ExitCode(ExitStatus.notApplied) }
+        if case .siblings = result { throw ExitCode(ExitStatus.notApplied) }
     }
 }
 

@@ -26,17 +26,23 @@ struct GetCommand: AsyncParsableCommand {
     @Flag(help: "Write the value's bytes to stdout exactly, nothing else (fails on siblings).")
     var raw = false
 
+    @Flag(help: "A linearizable read through Paxos (sees every CAS applied before it); not with -r.")
+    var serial = false
+
     @OptionGroup var options: NodeOptions
 
     func validate() throws {
         _ = try keyBytes(key)
         if let r, r < 1 { throw ValidationError("-r must be at least 1") }
         if json && raw { throw ValidationError("--json and --raw exclude each other") }
+        if serial && r != nil { throw ValidationError("--serial takes no -r") }
     }
 
     func run() async throws {
         let key = try keyBytes(key)
-        let read = try await options.withClient { client in try await client.get(key: key, r: r) }
+        let read = try await options.withClient { client in
+            serial ? try await client.serialGet(key: key) : try await client.get(key: key, r: r)
+        }
         if json {
             print(Output.readJSON(key: key, read))
             if read.isAbsent { throw ExitCode(ExitStatus.notFound) }

@@ -89,6 +89,8 @@ enum Output {
         case .applied: "applied"
         case .failed(nil): "not applied: the key has no value"
         case .failed(let current?): "not applied: the current value is \(oneLine(current))"
+        case .siblings(let values):
+            "not applied: the key holds \(values.count) values (\(values.map(oneLine).joined(separator: ", "))); --force replaces them"
         }
     }
 

@@ -15,6 +15,8 @@ func casInt(_ bytes: CAS.Value) -> Int? {
 struct CASBench {
     let acceptorIDs = (1...3).map { NodeID(high: 0xA, low: UInt64($0)) }
     var acceptors: [NodeID: CAS.Acceptor] = [:]
+    /// Each acceptor's object of the key, where commits are applied.
+    var objects: [NodeID: DVVSet<[UInt8]>] = [:]
     var reachable: Set<NodeID>
     /// Every persist effect, in order, per acceptor.
     var persisted: [NodeID: [CAS.AcceptorState]] = [:]
@@ -58,13 +60,20 @@ struct CASBench {
     /// Hands `message` to acceptor `to`, records its persists, returns its replies.
     mutating func deliver(_ message: CAS.Message, to: NodeID) -> [CAS.Message] {
         var replies: [CAS.Message] = []
-        for effect in acceptors[to]!.on(message) {
+        for effect in acceptors[to]!.on(message, object: objects[to]) {
             switch effect {
+            case .apply(let proposal): objects[to] = DVVSet.sync(objects[to] ?? DVVSet(), proposal.object)
             case .persist(let state): persisted[to, default: []].append(state)
             case .reply(let reply): replies.append(reply)
             }
         }
         return replies
+    }
+
+    /// The live value of acceptor `id`'s object (nil: absent or several).
+    func objectValue(_ id: NodeID) -> CAS.Value {
+        let live = objects[id]?.values(atMilliseconds: 0) ?? []
+        return live.count == 1 ? live[0] : nil
     }
 
     /// Runs a whole operation with everything reachable and returns its outcome.
@@ -126,6 +135,8 @@ struct CASSimulation {
     let acceptorIDs = (1...3).map { NodeID(high: 0xA, low: UInt64($0)) }
     var acceptors: [NodeID: CAS.Acceptor] = [:]
     var durable: [NodeID: CAS.AcceptorState] = [:]
+    /// Each acceptor's object of the key (durable: a commit is applied before it is recorded).
+    var objects: [NodeID: DVVSet<[UInt8]>] = [:]
     var down: Set<NodeID> = []
     var clients: [Client] = []
     var queue: [(time: Int, sequence: Int, event: Event)] = []
@@ -209,13 +220,16 @@ struct CASSimulation {
 
     mutating func deliverToAcceptor(_ message: CAS.Message, from: NodeID, to: NodeID) {
         let before = acceptors[to]!.state
-        let effects = acceptors[to]!.on(message)
+        let effects = acceptors[to]!.on(message, object: objects[to])
         let after = acceptors[to]!.state
-        if before != after && effects.first != .persist(after) {
+        let firstNotApply = effects.first { if case .apply = $0 { false } else { true } }
+        if before != after && firstNotApply != .persist(after) {
             violations.append("acceptor \(to) changed state without persisting first: \(effects)")
         }
         for effect in effects {
             switch effect {
+            case .apply(let proposal):
+                objects[to] = DVVSet.sync(objects[to] ?? DVVSet(), proposal.object)
             case .persist(let state):
                 durable[to] = state
             case .reply(let reply):
@@ -295,6 +309,8 @@ struct CASSimulation {
             history[index].ret = tick
             clients[client].lastSeen = casInt(current)
             outcomes["read", default: 0] += 1
+        case .siblings(let values):
+            violations.append("siblings \(values) on a key only CAS writes")
         case .unknown:
             outcomes["unknown", default: 0] += 1
         case .unavailable:

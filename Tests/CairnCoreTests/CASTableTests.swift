@@ -145,14 +145,17 @@ import Testing
         let b1 = CAS.Ballot(counter: 1, node: NodeID(high: 0, low: 1))
         let b2 = CAS.Ballot(counter: 2, node: NodeID(high: 0, low: 1))
         var effects = acceptor.onPrepare(b2)
-        #expect(effects == [.persist(acceptor.state), .reply(.promise(b2, accepted: nil, committed: .initial))])
-        #expect(acceptor.onPrepare(b2) == [.reply(.promise(b2, accepted: nil, committed: .initial))], "a duplicate changes nothing")
+        #expect(effects == [.persist(acceptor.state), .reply(.promise(b2, accepted: nil, committed: .initial, object: nil))])
+        #expect(acceptor.onPrepare(b2) == [.reply(.promise(b2, accepted: nil, committed: .initial, object: nil))],
+                "a duplicate changes nothing")
         #expect(acceptor.onPrepare(b1) == [.reply(.prepareRejected(b1, promised: b2))])
         #expect(acceptor.onPropose(.init(ballot: b1, value: [1])) == [.reply(.proposeRejected(b1, promised: b2))])
         let proposal = CAS.Proposal(ballot: b2, value: [7])
         effects = acceptor.onPropose(proposal)
         #expect(effects == [.persist(.init(promised: b2, accepted: proposal, committed: .initial)), .reply(.accepted(b2))])
-        #expect(acceptor.onCommit(proposal) == [.persist(.init(promised: b2, accepted: nil, committed: proposal))])
-        #expect(acceptor.onCommit(.initial) == [], "a stale commit changes nothing")
+        #expect(acceptor.onCommit(proposal) == [
+            .apply(proposal), .persist(.init(promised: b2, accepted: nil, committed: proposal)), .reply(.committed(b2)),
+        ], "the object first, then the state, then the answer")
+        #expect(acceptor.onCommit(.initial) == [.reply(.committed(.zero))], "a stale commit changes nothing but is answered")
     }
 }

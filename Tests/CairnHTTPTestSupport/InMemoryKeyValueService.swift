@@ -139,6 +139,19 @@ public actor InMemoryKeyValueService: KeyValueService {
         return .applied
     }
 
+    public func casWrite(key: [UInt8], new: [UInt8]?) async throws -> CASOutcome {
+        try record("casWrite")
+        let object = objects[key] ?? DVVSet()
+        _ = try write(key: key, new.map { .value($0, expiryMilliseconds: 0) } ?? .tombstone, supersedes: .context(object.join()))
+        return .applied
+    }
+
+    public func serialGet(key: [UInt8]) async throws -> ReadResult {
+        try record("serialGet")
+        guard let object = objects[key] else { return .absent }
+        return ReadResult(siblings: object.values(atMilliseconds: nowMilliseconds), context: CausalContext())
+    }
+
     private func memberIndex(_ node: String) throws -> Int {
         guard let index = members.firstIndex(where: { $0.node == node || $0.address == node }) else {
             throw KeyValueServiceError.nodeNotFound(node)

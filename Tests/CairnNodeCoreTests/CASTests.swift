@@ -28,14 +28,16 @@ struct CASTests {
         node.start()
 
         let started = node.cas(1, key: key, .compareAndSet(expected: nil, new: [1]))
-        #expect(started.storageKinds == ["readPaxos"])
+        #expect(started.storageKinds == ["readAcceptor"])
         #expect(!started.answersAClient)
         let first = runUntilAnswered(&node)
         #expect(first.answers == [.success(.applied)])
-        // Prepare and propose, each read and persisted before the acceptor answers.
-        #expect(first.completed == ["readPaxos", "writePaxos", "readPaxos", "writePaxos"])
-        node.completeAll()  // the commit
+        // Prepare and propose, each read and persisted before the acceptor answers; the commit
+        // merged into the key's object before its state is persisted, then the answer.
+        #expect(first.completed == ["readAcceptor", "writePaxos", "readAcceptor", "writePaxos", "readAcceptor", "merge", "writePaxos"])
         #expect(node.disk.paxos[key]?.committed.value == [1])
+        #expect(node.disk.records[key]?.object.values(atMilliseconds: node.wallNow) == [[1]], "the value is in the key's own object")
+        #expect(node.disk.records[key]?.object.isCASManaged == true)
 
         _ = node.cas(2, key: key, .compareAndSet(expected: nil, new: [2]))
         let second = runUntilAnswered(&node)

@@ -96,4 +96,33 @@ struct ClusterTests {
         #expect(second == .success(.failed(current: [1])))
         #expect(cluster.nodes.allSatisfy { $0.core.isQuiescent })
     }
+
+    @Test("CAS writes the key's object: a GET reads it, writes outside CAS are refused, a forced CAS replaces siblings")
+    func casOnTheObject() {
+        var cluster = TestCluster(size: 3, settings: settings)
+        let key = Array("register".utf8)
+        // A key first written by a blind PUT, then given a sibling: CAS reports the siblings.
+        _ = cluster.write(at: 0, client: 1, key: key, value: [1])
+        _ = cluster.write(at: 1, client: 2, key: key, value: [2])
+        // (Each CAS goes through a node with a higher id than the last at the same instant, so
+        // its ballot wins without a backoff, whose timer this network does not fire.)
+        #expect(cluster.cas(at: 0, client: 3, key: key, .compareAndSet(expected: [1], new: [3])) == .success(.siblings([[1], [2]])))
+        #expect(cluster.cas(at: 1, client: 4, key: key, .write(new: [3])) == .success(.applied))
+        #expect(cluster.read(at: 0, client: 5, key: key)?.values == [[3]], "a GET sees what CAS wrote, siblings superseded")
+        #expect(cluster.cas(at: 2, client: 6, key: key, .compareAndSet(expected: [3], new: [4])) == .success(.applied))
+        #expect(cluster.cas(at: 2, client: 7, key: key, .read) == .success(.read(current: [4])))
+        for node in cluster.nodes {
+            #expect(node.disk.records[key]?.object.values(atMilliseconds: node.wallNow) == [[4]], "\(node.core.id)")
+        }
+        for (client, supersedes) in [(UInt64(8), Supersedes.current), (9, .nothing)] {
+            guard case .failed(.quorum(let failure))? = cluster.write(at: 2, client: client, key: key, value: [9], supersedes: supersedes),
+                  case .rejected(let error) = failure.reason else {
+                Issue.record("a \(supersedes) write of a CAS key was not refused")
+                continue
+            }
+            #expect(error.code == .casManaged)
+        }
+        #expect(cluster.read(at: 1, client: 10, key: key)?.values == [[4]])
+        #expect(cluster.nodes.allSatisfy { $0.core.isQuiescent })
+    }
 }

@@ -37,8 +37,8 @@ struct FakeDisk {
             return .tree(MerkleTree())
         case .segmentObjects:
             return .objects([], next: nil)
-        case .readPaxos(let key):
-            return .paxos(paxos[key] ?? CAS.AcceptorState())
+        case .readAcceptor(let key, _):
+            return .acceptor(paxos[key] ?? CAS.AcceptorState(), object: records[key]?.object)
         case .writePaxos(let key, let state):
             paxos[key] = state
             return .done

@@ -7,7 +7,7 @@ extension [NodeCommand] {
         compactMap { if case .storage(let operation, let command) = $0 { (operation, command) } else { nil } }
     }
 
-    /// The storage operations by kind, in order: "read", "write", "merge", "readPaxos", ….
+    /// The storage operations by kind, in order: "read", "write", "merge", "readAcceptor", ….
     var storageKinds: [String] { storage.map(\.command.kind) }
 
     /// The first storage operation of `kind`.
@@ -62,7 +62,7 @@ extension StorageCommand {
         case .readHints: "readHints"
         case .readTree: "readTree"
         case .segmentObjects: "segmentObjects"
-        case .readPaxos: "readPaxos"
+        case .readAcceptor: "readAcceptor"
         case .writePaxos: "writePaxos"
         case .readBatch: "readBatch"
         case .heldPartitions: "heldPartitions"
@@ -73,7 +73,7 @@ extension StorageCommand {
     var key: [UInt8]? {
         switch self {
         case .read(let key, _, _), .write(let key, _, _, _), .merge(let key, _, _): key
-        case .readPaxos(let key), .writePaxos(let key, _): key
+        case .readAcceptor(let key, _), .writePaxos(let key, _): key
         case .putHint(let entry): entry.key
         case .readHints, .readTree, .segmentObjects, .readBatch, .heldPartitions, .scan: nil
         }

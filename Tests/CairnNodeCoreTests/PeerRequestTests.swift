@@ -117,7 +117,7 @@ struct PeerRequestTests {
         #expect(ack.responses.first?.message.isNack == true)
 
         // A promise is an acceptor's answer; as a request the acceptor has nothing to say.
-        let promise = CAS.Message.promise(CAS.Ballot(counter: 5, node: peer), accepted: nil, committed: .initial)
+        let promise = CAS.Message.promise(CAS.Ballot(counter: 5, node: peer), accepted: nil, committed: .initial, object: nil)
         _ = node.peerRequest(from: peer, reply: 2, .cas(key: key, promise))
         let answer = node.completeAll()
         #expect(answer.responses.map(\.reply) == [2])

@@ -1,5 +1,5 @@
-import Foundation
 import CairnClient
+import Foundation
 import Testing
 
 /// The data model as a user of a plain REST API meets it, through curl against real `cairnd`
@@ -61,6 +61,86 @@ import Testing
         #expect(both.status == 300 && both.body.contains("apples") && both.body.contains("pears"), "\(both.status) \(both.body)")
         #expect(cluster.put(3, "cart", "x", query: "?blind=true", context: both.headers["x-cairn-context"]).status == 400,
                 "blind with a context is refused")
+    }
+}
+
+/// Compare-and-set on the key's own object, through real nodes.
+@Suite(.serialized) struct CASOnTheKeyTests {
+    static func cas(_ cluster: LocalCluster, _ node: Int, _ key: String, _ body: String) -> LocalCluster.Response {
+        cluster.request("POST", node, "/v1/keys/\(key)/cas", body: body, headers: ["Content-Type": "application/json"])
+    }
+
+    @Test func aCASIsReadByGETEverywhereFencesPlainWritesAndTwentyClientsCountToOneHundred() async throws {
+        let cluster = try NodeClusterTests.threeNodes("caskey", portOffset: 110)
+        defer { cluster.stopAll() }
+
+        // A key first written by a plain PUT can be CAS'd, and GET sees what CAS wrote.
+        #expect(cluster.put(1, "lock", "free").status == 200)
+        let taken = Self.cas(cluster, 2, "lock", #"{"expected": "free", "value": "owner-a"}"#)
+        #expect(taken.status == 200, "\(taken.status) \(taken.body)")
+        for node in 1...3 {
+            let read = cluster.get(node, "lock")
+            #expect(read.status == 200 && NodeClusterTests.value(read) == "owner-a", "node \(node): \(read.status) \(read.body)")
+            let serial = cluster.get(node, "lock", query: "?consistency=serial")
+            #expect(serial.status == 200 && NodeClusterTests.value(serial) == "owner-a", "node \(node) serial: \(serial.body)")
+        }
+        let scanned = cluster.request("GET", 3, "/v1/keys?prefix=lock&values=true")
+        #expect(scanned.body.contains("owner-a"), "a scan sees the CAS value: \(scanned.body)")
+
+        // Plain writes of a CAS key are fenced; a forced CAS replaces whatever it holds.
+        let fenced = cluster.put(3, "lock", "sneaky")
+        #expect(fenced.status == 409 && fenced.body.contains("cas_managed"), "\(fenced.status) \(fenced.body)")
+        #expect(cluster.request("DELETE", 1, "/v1/keys/lock").status == 409)
+        #expect(NodeClusterTests.value(cluster.get(2, "lock", query: "?r=3")) == "owner-a")
+        let forced = Self.cas(cluster, 1, "lock", #"{"force": true, "value": "owner-b"}"#)
+        #expect(forced.status == 200, "\(forced.body)")
+        #expect(NodeClusterTests.value(cluster.get(3, "lock")) == "owner-b")
+        let released = Self.cas(cluster, 2, "lock", #"{"expected": "owner-b", "value": null}"#)
+        #expect(released.status == 200)
+        #expect(cluster.get(1, "lock").status == 404, "a CAS to absent deletes")
+
+        // 20 clients raise a counter from 0 to 100 by CAS through the three nodes.
+        #expect(Self.cas(cluster, 1, "counter", #"{"expected": null, "value": "0"}"#).status == 200)
+        let clients = try (1...3).map { try CairnClient(node: cluster.http($0), sourceAddress: LocalCluster.clientAddress) }
+        defer { for client in clients { client.close() } }
+        let (applied, unknown) = try await withThrowingTaskGroup(of: (applied: [Int], unknown: Int).self) { group in
+            for worker in 0..<20 {
+                group.addTask {
+                    let client = clients[worker % 3]
+                    var mine: [Int] = []
+                    var unknown = 0
+                    while true {
+                        let read = try await client.get(key: Array("counter".utf8))
+                        guard let text = read.value.flatMap({ String(bytes: $0, encoding: .utf8) }), let current = Int(text) else {
+                            continue
+                        }
+                        if current >= 100 { return (mine, unknown) }
+                        do {
+                            switch try await client.cas(key: Array("counter".utf8), expected: Array(text.utf8),
+                                                        new: Array(String(current + 1).utf8)) {
+                            case .applied: mine.append(current + 1)
+                            case .failed, .siblings: continue
+                            }
+                        } catch CairnClientError.http(let status, _, _) where status == 503 || status == 504 {
+                            // Contention outlasted the attempts (nothing written), or an unknown
+                            // outcome (maybe written): read again either way.
+                            if status == 504 { unknown += 1 }
+                        }
+                    }
+                }
+            }
+            var all: [Int] = []
+            var unknown = 0
+            for try await result in group {
+                all += result.applied
+                unknown += result.unknown
+            }
+            return (all, unknown)
+        }
+        #expect(NodeClusterTests.value(cluster.get(2, "counter", query: "?consistency=serial")) == "100")
+        #expect(Set(applied).count == applied.count, "no increment is applied twice: \(applied.sorted())")
+        #expect(applied.allSatisfy { (1...100).contains($0) })
+        #expect(applied.count + unknown >= 100, "every step was applied by someone: \(applied.count) known")
     }
 }
 

@@ -83,6 +83,11 @@ import Testing
 
         try cluster.start(3)
         try cluster.waitUntil("the hints are delivered", timeout: 30) { hintsHeld() == 0 }
+        // Node 3 may have been killed while the handoff of the cluster's formation was still
+        // bringing it partitions; it refuses reads of those until they have arrived.
+        try cluster.waitUntil("node 3 has no partition pending", timeout: 30) {
+            (cluster.json("GET", 3, "/v1/cluster")?["pending_partitions"] as? [Any])?.isEmpty == true
+        }
         // With the other two gone, node 3 answers from what it holds itself.
         cluster.kill(1)
         cluster.kill(2)

@@ -77,7 +77,7 @@ final class TestHandler: WireRequestHandler {
         case .read(let read):
             return .readReply(.found(DVVSet.new(read.key, by: ReplicaActor(node: peer.node))))
         case .cas(let key, .prepare(let ballot)):
-            return .cas(key: key, .promise(ballot, accepted: nil, committed: .initial))
+            return .cas(key: key, .promise(ballot, accepted: nil, committed: .initial, object: nil))
         default:
             return .ack
         }

@@ -95,13 +95,15 @@ enum WireSamples {
             .segmentObjects(SegmentObjects(items: [KeyedObject(key: key, object: object)], next: [0x7a])),
             .segmentObjects(SegmentObjects(items: [], next: nil)),
             .cas(key: key, .prepare(ballot)),
-            .cas(key: key, .promise(ballot, accepted: CAS.Proposal(ballot: ballot, value: [1, 2]), committed: .initial)),
-            .cas(key: key, .promise(ballot, accepted: nil, committed: CAS.Proposal(ballot: .zero, value: []))),
+            .cas(key: key, .promise(ballot, accepted: CAS.Proposal(ballot: ballot, value: [1, 2]), committed: .initial, object: object)),
+            .cas(key: key, .promise(ballot, accepted: nil, committed: CAS.Proposal(ballot: .zero, value: [], context: object.join()),
+                                    object: nil)),
             .cas(key: key, .prepareRejected(ballot, promised: CAS.Ballot(counter: 99, node: c))),
             .cas(key: key, .propose(CAS.Proposal(ballot: ballot, value: nil))),
             .cas(key: key, .accepted(ballot)),
             .cas(key: key, .proposeRejected(ballot, promised: ballot)),
             .cas(key: key, .commit(CAS.Proposal(ballot: ballot, value: Array("v".utf8)))),
+            .cas(key: key, .committed(ballot)),
         ]
     }
 }

@@ -10,18 +10,42 @@ public enum CAS {
     /// A value as CAS sees it: opaque bytes, `nil` meaning absent.
     public typealias Value = [UInt8]?
 
-    /// A value tagged with the ballot that proposed or committed it.
+    /// A write of the key's object tagged with the ballot that proposed or committed it.
+    ///
+    /// The value is written into the key's own object (so GET, scans, replication and
+    /// anti-entropy see it), superseding `context`: what the proposer read from a majority of
+    /// the acceptors' objects. `object` is what every replica merges when the proposal is
+    /// committed; it is a function of the proposal alone, so every replica merges the same.
     public struct Proposal: Hashable, Sendable, CustomStringConvertible {
         public var ballot: Ballot
         public var value: Value
+        /// The history the write supersedes (the join of the objects the proposer read).
+        public var context: CausalContext
 
-        public init(ballot: Ballot, value: Value) {
+        public init(ballot: Ballot, value: Value, context: CausalContext = CausalContext()) {
             self.ballot = ballot
             self.value = value
+            self.context = context
         }
 
         /// What every acceptor starts with as its "most recent commit": the key is absent.
         public static let initial = Proposal(ballot: .zero, value: nil)
+
+        /// The same write under another ballot (a proposer finishing another's proposal).
+        public func reballoted(_ ballot: Ballot) -> Proposal {
+            Proposal(ballot: ballot, value: value, context: context)
+        }
+
+        /// The object a replica merges (`DVVSet.sync`) to apply this write: the history of
+        /// `context` plus one sibling — the value, or a tombstone for absent — under the next
+        /// dot of `ReplicaActor.cas` after `context`'s. Paxos orders chosen values, and each
+        /// proposer reads the latest one (or finishes it) before proposing, so successive
+        /// commits of a key mint successive dots of that actor and never the same dot twice.
+        public var object: DVVSet<[UInt8]> {
+            var object = DVVSet<[UInt8]>(context: context)
+            _ = object.mint(value.map { .value($0) } ?? .tombstone, by: .cas)
+            return object
+        }
 
         public var description: String {
             "\(value.map { "\($0.count) bytes" } ?? "absent")@\(ballot)"
@@ -33,8 +57,9 @@ public enum CAS {
         /// Phase 1a: promise to ignore ballots below this one.
         case prepare(Ballot)
         /// Phase 1b: the promise, with the acceptor's accepted-but-not-committed proposal (if
-        /// any) and its most recent commit.
-        case promise(Ballot, accepted: Proposal?, committed: Proposal)
+        /// any), its most recent commit, and the key's object on this replica (nil: none
+        /// stored), from which the proposer reads the current value.
+        case promise(Ballot, accepted: Proposal?, committed: Proposal, object: DVVSet<[UInt8]>?)
         /// The acceptor has promised a higher ballot (`promised`).
         case prepareRejected(Ballot, promised: Ballot)
         /// Phase 2a: accept this proposal.
@@ -43,7 +68,21 @@ public enum CAS {
         case accepted(Ballot)
         /// The acceptor has promised a higher ballot (`promised`).
         case proposeRejected(Ballot, promised: Ballot)
-        /// The proposal is chosen: make it the most recent commit. No reply.
+        /// The proposal is chosen: apply it to the key's object and make it the most recent
+        /// commit. Answered by `committed` once both are durable.
         case commit(Proposal)
+        /// The commit of the proposal with this ballot is durable on the acceptor.
+        case committed(Ballot)
+    }
+}
+
+extension DVVSet {
+    /// Whether compare-and-set manages the key: the object holds a dot of `ReplicaActor.cas`
+    /// (a CAS once wrote it). Other writes of such a key are refused (docs/cas.md, "Fencing").
+    public var isCASManaged: Bool { entries.contains { $0.actor == .cas } }
+
+    /// The error a write outside CAS gets on a key CAS manages.
+    public static var casManagedError: VersionError {
+        VersionError(.casManaged, "compare-and-set manages this key; write it with compare-and-set")
     }
 }

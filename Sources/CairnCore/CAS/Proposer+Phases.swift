@@ -4,11 +4,11 @@ extension CAS.Proposer {
     public mutating func onMessage(_ message: CAS.Message, from sender: NodeID) -> [Effect] {
         guard configuration.acceptors.contains(sender) else { return [] }
         switch (message, phase) {
-        case (.promise(let b, let accepted, let committed), .preparing) where b == ballot:
+        case (.promise(let b, let accepted, let committed, let object), .preparing) where b == ballot:
             guard replied.insert(sender).inserted else { return [] }
             see(accepted?.ballot)
             see(committed.ballot)
-            promises.append((accepted, committed))
+            promises.append((accepted, committed, object))
             return promises.count >= configuration.majority ? promised() : []
         case (.prepareRejected(let b, let promised), .preparing) where b == ballot,
              (.proposeRejected(let b, let promised), .repairing) where b == ballot,
@@ -23,13 +23,14 @@ extension CAS.Proposer {
             guard replied.insert(sender).inserted else { return [] }
             positive += 1
             guard positive >= configuration.majority else { return [] }
-            var effects = broadcast(.commit(proposal))
-            if case .proposing = phase {
-                effects += finish(.applied)
-            } else {
-                effects += prepare()
-            }
-            return effects
+            var repair = false
+            if case .repairing = phase { repair = true }
+            return enter(.committing(proposal, repair: repair), sending: .commit(proposal))
+        case (.committed(let b), .committing(_, let repair)) where b == ballot:
+            guard replied.insert(sender).inserted else { return [] }
+            positive += 1
+            guard positive >= configuration.majority else { return [] }
+            return repair ? prepare() : finish(.applied)
         default:
             return []
         }
@@ -56,7 +57,7 @@ extension CAS.Proposer {
             .filter { $0.ballot > mostRecent.ballot }
             .max { $0.ballot < $1.ballot }
         if let inProgress {
-            let repair = CAS.Proposal(ballot: ballot, value: inProgress.value)
+            let repair = inProgress.reballoted(ballot)
             return enter(.repairing(repair), sending: .propose(repair))
         }
         // This operation's value was proposed in an earlier attempt and may have been chosen
@@ -64,19 +65,22 @@ extension CAS.Proposer {
         // apply it a second time, after writes that followed the first (a blind write
         // reappearing; a CAS over an A-B-A history), so the outcome is unknown.
         if mayHaveWritten { return finish(.unknown) }
-        let current = mostRecent.value
+        var read = DVVSet<[UInt8]>()
+        for object in promises.compactMap(\.object) { read.sync(with: object) }
+        let live = read.values(atMilliseconds: wallNowMilliseconds)
         switch operation {
         case .read:
-            return finish(.read(current: current))
+            return finish(live.count > 1 ? .siblings(live) : .read(current: live.first))
         case .write(let new):
-            let proposal = CAS.Proposal(ballot: ballot, value: new)
+            let proposal = CAS.Proposal(ballot: ballot, value: new, context: read.join())
             mayHaveWritten = true
             return enter(.proposing(proposal), sending: .propose(proposal))
         case .compareAndSet(let expected, let new):
-            guard current == expected else {
-                return finish(.failed(current: current))
+            guard live.count <= 1 else { return finish(.siblings(live)) }
+            guard live.first == expected else {
+                return finish(.failed(current: live.first))
             }
-            let proposal = CAS.Proposal(ballot: ballot, value: new)
+            let proposal = CAS.Proposal(ballot: ballot, value: new, context: read.join())
             mayHaveWritten = true
             return enter(.proposing(proposal), sending: .propose(proposal))
         }

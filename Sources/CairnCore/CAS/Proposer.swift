@@ -5,9 +5,13 @@ extension CAS {
     /// One attempt: prepare with a fresh ballot; on a strict majority of promises, if some
     /// promise carries an accepted proposal newer than the most recent commit among them,
     /// finish it first (re-propose it under our ballot, commit it on a majority of accepts) and
-    /// start a new attempt. Otherwise the most recent commit is the current value: a read
-    /// returns it; a CAS compares it with `expected` and either proposes `new` (on a majority
-    /// of accepts it is chosen: commit it, report `.applied`) or reports `.failed(current:)`.
+    /// start a new attempt. Otherwise the current value is what the promises' objects hold,
+    /// merged: a read returns it; a CAS compares it with `expected` and either proposes `new`
+    /// superseding what it read (on a majority of accepts it is chosen: commit it — each
+    /// acceptor merges it into the key's object — and, on a majority of commits, report
+    /// `.applied`) or reports `.failed(current:)`. An object with several live values (a plain
+    /// write raced a CAS) is reported as `.siblings`; only an unconditional `.write` replaces
+    /// them.
     /// A rejection by enough acceptors that no majority is left is contention: back off (a
     /// random delay from the seed) and retry with a higher ballot, at most `maxAttempts`
     /// attempts in all.
@@ -43,6 +47,8 @@ extension CAS {
             case applied
             case failed(current: Value)
             case read(current: Value)
+            /// The key holds several live values (written outside CAS); nothing was written.
+            case siblings([[UInt8]])
             case unknown
             case unavailable
         }
@@ -102,6 +108,8 @@ extension CAS {
             /// Finishing another proposer's in-progress proposal, re-proposed under our ballot.
             case repairing(Proposal)
             case proposing(Proposal)
+            /// The proposal is chosen; waiting for a majority to have applied it.
+            case committing(Proposal, repair: Bool)
             case backingOff
             case done(Outcome)
         }
@@ -122,14 +130,17 @@ extension CAS {
         /// This phase's replies, one counted per acceptor (duplicates are ignored).
         var replied: Set<NodeID> = []
         var positive = 0
-        var promises: [(accepted: Proposal?, committed: Proposal)] = []
+        var promises: [(accepted: Proposal?, committed: Proposal, object: DVVSet<[UInt8]>?)] = []
+        /// The wall clock when the operation started: values expired by then read as absent.
+        let wallNowMilliseconds: UInt64
 
         /// - Parameters:
         ///   - minimumCounter: the lowest ballot counter to use (a clock reading, or one above
         ///     the previous proposer's `highestCounterSeen`).
         ///   - randomSeed: drives the backoff delays; CairnCore creates no randomness.
         public init(node: NodeID, operation: Operation, configuration: Configuration,
-                    minimumCounter: UInt64 = 1, randomSeed: UInt64) {
+                    minimumCounter: UInt64 = 1, randomSeed: UInt64, wallNowMilliseconds: UInt64 = 0) {
+            self.wallNowMilliseconds = wallNowMilliseconds
             self.node = node
             self.operation = operation
             self.configuration = configuration
@@ -155,6 +166,9 @@ extension CAS {
             switch (timer.kind, phase) {
             case (.phaseTimeout, .preparing), (.phaseTimeout, .repairing), (.phaseTimeout, .proposing):
                 return giveUp()
+            case (.phaseTimeout, .committing(_, let repair)):
+                // Chosen all the same: a later proposer finishes the commit where it is missing.
+                return repair ? prepare() : finish(.applied)
             case (.backoff, .backingOff):
                 return prepare()
             default:

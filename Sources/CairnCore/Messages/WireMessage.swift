@@ -109,17 +109,18 @@ extension WireMessage {
         case casAccepted = 0x0605
         case casProposeRejected = 0x0606
         case casCommit = 0x0607
+        case casCommitted = 0x0608
 
         public var role: Role {
             switch self {
             case .read, .replicate, .forwardedWrite, .hintBatch, .handoffBatch, .merkleHashesRequest,
-                 .segmentObjectsRequest, .casPrepare, .casPropose, .scanRequest:
+                 .segmentObjectsRequest, .casPrepare, .casPropose, .casCommit, .scanRequest:
                 .request
             case .ack, .nack, .readReply, .writeOutcome, .merkleHashes, .segmentObjects, .casPromise, .scanReply,
-                 .casPrepareRejected, .casAccepted, .casProposeRejected:
+                 .casPrepareRejected, .casAccepted, .casProposeRejected, .casCommitted:
                 .response
             case .membershipDigest, .membershipDelta, .membershipUpdate, .membershipHeartbeat,
-                 .membershipHeartbeatReply, .leaveRequest, .readRepair, .casCommit, .handoffRequest:
+                 .membershipHeartbeatReply, .leaveRequest, .readRepair, .handoffRequest:
                 .oneWay
             }
         }
@@ -162,6 +163,7 @@ extension WireMessage {
             case .accepted: .casAccepted
             case .proposeRejected: .casProposeRejected
             case .commit: .casCommit
+            case .committed: .casCommitted
             }
         }
     }

@@ -33,6 +33,12 @@ public struct ReplicaActor: Hashable, Comparable, Sendable, CustomStringConverti
         (a.node, a.epoch) < (b.node, b.epoch)
     }
 
+    /// The actor of compare-and-set commits (docs/cas.md): not a node (the zero NodeID is no
+    /// node's), so its dots are minted by Paxos, one per chosen value in ballot order, and
+    /// every replica that applies a commit mints the same dot. An object holding a dot of this
+    /// actor belongs to a key that compare-and-set manages.
+    public static let cas = ReplicaActor(node: NodeID(high: 0, low: 0), epoch: 0)
+
     /// The node's 32 hex digits, `@`, the epoch.
     public var description: String { "\(node)@\(epoch)" }
 }

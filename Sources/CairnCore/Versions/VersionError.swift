@@ -20,6 +20,9 @@ public struct VersionError: Error, Hashable, Sendable, CustomStringConvertible {
         /// The bytes break the format: bad flags, unsorted or repeated actors, an impossible
         /// counter, a non-minimal number, bytes after the end.
         case malformed
+        /// A write that is not a compare-and-set, to a key that compare-and-set manages: its
+        /// object holds a dot of `ReplicaActor.cas` (docs/cas.md, "Fencing").
+        case casManaged
     }
 
     public var code: Code
