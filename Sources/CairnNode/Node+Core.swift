@@ -143,13 +143,12 @@ extension Node {
                 return try readBatch(partition: partition, after: after, maxBytes: maxBytes, maxKeys: maxKeys)
             case .scan(let partitions, let prefix, let after, let limit, let values, let examineLimit, let wallNow):
                 let held = Set(store.partitions)
-                return .scanned(try partitions.map { partition in
-                    guard held.contains(partition) else { return ScanReply(items: [], through: nil) }
-                    let keys = try store.scan(partition: partition, prefix: prefix, after: after, limit: examineLimit + 1)
-                    return try ScanReply.partition(examining: keys, examineLimit: examineLimit, limit: limit, values: values, wallNow: wallNow) {
-                        try store.read($0, partition: partition)?.object
-                    }
-                })
+                let listings = try partitions.map { partition in
+                    held.contains(partition) ? try store.scan(partition: partition, prefix: prefix, after: after, limit: limit + 1) : []
+                }
+                return .scanned(try ScanReply.merging(
+                    listings: listings, limit: limit, examineLimit: examineLimit, values: values, wallNow: wallNow
+                ) { try store.read($1, partition: partitions[$0])?.object })
             case .readAcceptor(let key, let partition):
                 return .acceptor(try paxos.state(key), object: try store.read(key, partition: partition)?.object)
             case .heldPartitions:

@@ -70,13 +70,11 @@ public enum StorageCommand: Sendable, Equatable {
     /// The keys of `partition` whose hash falls in `segments` of its tree, in key order after
     /// `after`, at most `limit`, with their objects. Completes with `.objects`.
     case segmentObjects(partition: Int, segments: [Int], after: [UInt8]?, limit: Int)
-    /// Live keys of each of `partitions` on its own: keys that start with `prefix` and sort
-    /// after `after`, in byte order, examined one by one until `limit` are live (neither all
-    /// tombstones nor expired at `wallNow`) or `examineLimit` were examined. Completes with
-    /// `.scanned`, one `ScanReply` per partition in the order asked: its live keys (with their
-    /// objects when `values`), and `through` — nil when the partition has no further matching
-    /// key, else the last live key (at `limit`) or the last key examined (at `examineLimit`).
-    /// A partition this node holds no store of answers with no keys and nil.
+    /// The first `limit` live keys of `partitions` together (neither all tombstones nor expired
+    /// at `wallNow`) that start with `prefix` and sort after `after`, in byte order: list each
+    /// partition's first `limit + 1` matching keys from its key index (a partition this node
+    /// holds no store of lists none) and hand them to `ScanReply.merging`, which reads records
+    /// in key order, at most `examineLimit`. Completes with `.scanned`.
     case scan(partitions: [Int], prefix: [UInt8], after: [UInt8]?, limit: Int, values: Bool, examineLimit: Int,
               wallNow: WallClockTime)
     /// The Paxos acceptor state of `key` (the initial state when none is stored) and this
@@ -104,8 +102,8 @@ public enum StorageResult: Sendable {
     case batch([KeyedObject], bytes: Int, isLast: Bool)
     /// A page of objects; `next` is where the following page starts (nil: no more).
     case objects([KeyedObject], next: [UInt8]?)
-    /// What `.scan` found, one answer per partition.
-    case scanned([ScanReply])
+    /// What `.scan` found.
+    case scanned(ScanReply)
     case failed(StorageFailure)
 }
 

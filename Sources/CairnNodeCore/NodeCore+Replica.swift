@@ -383,16 +383,15 @@ extension NodeCore {
             let live = object?.values(atMilliseconds: wallNow) ?? []
             return [.replyCAS(client: client, .success(live.count > 1 ? .siblings(live) : .read(current: live.first)))]
         case .scanPart(let scan):
-            guard case .scanned(let parts) = result, let limit = scans[scan]?.limit else {
+            guard case .scanned(let part) = result else {
                 return scanPartAnswered(scan, part: number, nil, view: view, wallNow: wallNow)
             }
-            return scanPartAnswered(scan, part: number, Self.mergeScanParts(parts, limit: limit), view: view, wallNow: wallNow)
-        case .answerScan(let reply, let declined, let limit):
-            guard case .scanned(let parts) = result else {
+            return scanPartAnswered(scan, part: number, part, view: view, wallNow: wallNow)
+        case .answerScan(let reply, let declined, _):
+            guard case .scanned(var answer) = result else {
                 let reason = if case .failed(let failure) = result { failure.message } else { "unexpected storage result" }
                 return [.respond(reply: reply, .nack(reason: reason))]
             }
-            var answer = Self.mergeScanParts(parts, limit: limit)
             answer.unavailable = declined
             return [.respond(reply: reply, .scanReply(answer))]
         case .answerSegments(let reply):

@@ -83,13 +83,12 @@ extension NodeCore {
         return commands + finishScanIfDone(number)
     }
 
-    /// The storage scan for `request`: each partition alone, at most `limit` live keys and
-    /// an equal share of the examination budget (at least one key, so every answer moves on).
+    /// The storage scan for `request`: at most `limit` live keys (capped), at most
+    /// `scanExamineLimit` records read.
     func scanCommand(_ request: ScanRequest, wallNow: UInt64) -> StorageCommand {
         .scan(partitions: request.partitions, prefix: request.prefix, after: request.after,
               limit: min(request.limit, settings.scanMaxLimit), values: request.values,
-              examineLimit: max(1, settings.scanExamineLimit / max(1, request.partitions.count)),
-              wallNow: WallClockTime(millisecondsSince1970: wallNow))
+              examineLimit: max(1, settings.scanExamineLimit), wallNow: WallClockTime(millisecondsSince1970: wallNow))
     }
 
     /// Merges answers that cover disjoint partitions into one of at most `limit` keys: the keys
@@ -176,21 +175,40 @@ public struct ScanPageResult: Sendable, Equatable {
 }
 
 extension ScanReply {
-    /// How an executor answers one partition of `StorageCommand.scan`, given `keys`: the
-    /// partition's first `examineLimit + 1` keys (or all, if fewer) that start with the prefix
-    /// and sort after `after`, in byte order, and `object`, which reads a key's stored object.
-    /// Examines keys in order until `limit` are live at `wallNow` or `examineLimit` were
-    /// examined; sets `through` as `StorageCommand.scan` states.
-    public static func partition(
-        examining keys: [[UInt8]], examineLimit: Int, limit: Int, values: Bool, wallNow: WallClockTime,
-        object: ([UInt8]) throws -> DVVSet<[UInt8]>?
+    /// How an executor answers `StorageCommand.scan`, given `listings`: for each partition,
+    /// its first `limit + 1` matching keys (or all, if fewer) in byte order, and `object`,
+    /// which reads the stored object of a key of the listing at that index.
+    ///
+    /// Keys come from the key index, which is cheap; records are read only in merged key
+    /// order, until `limit` keys are live or `examineLimit` records were read, so a page costs
+    /// about `limit` record reads however many partitions the node answers for. A listing cut
+    /// at `limit + 1` says nothing about keys after its `limit`-th, so the merge stops there:
+    /// `through` is the smallest such key, the last key examined, or the last live key kept
+    /// (nil when every listing was complete and examined to its end).
+    public static func merging(
+        listings: [[[UInt8]]], limit: Int, examineLimit: Int, values: Bool, wallNow: WallClockTime,
+        object: (_ listing: Int, _ key: [UInt8]) throws -> DVVSet<[UInt8]>?
     ) rethrows -> ScanReply {
-        var items: [ScanItem] = []
-        for key in keys.prefix(examineLimit) {
-            guard let stored = try object(key), !stored.isDeleted(atMilliseconds: wallNow.millisecondsSince1970) else { continue }
-            items.append(ScanItem(key: key, object: values ? stored : nil))
-            if items.count == limit { return ScanReply(items: items, through: key) }
+        var bound: [UInt8]?
+        for listing in listings where listing.count > limit {
+            let last = listing[limit - 1]
+            if bound.map({ last.lexicographicallyPrecedes($0) }) ?? true { bound = last }
         }
-        return ScanReply(items: items, through: keys.count > examineLimit ? keys[examineLimit - 1] : nil)
+        var candidates: [(key: [UInt8], listing: Int)] = []
+        for (index, listing) in listings.enumerated() {
+            for key in listing.prefix(limit) where bound.map({ !$0.lexicographicallyPrecedes(key) }) ?? true {
+                candidates.append((key, index))
+            }
+        }
+        candidates.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        var items: [ScanItem] = []
+        for (examined, candidate) in candidates.enumerated() {
+            if examined == examineLimit { return ScanReply(items: items, through: candidates[examined - 1].key) }
+            guard let stored = try object(candidate.listing, candidate.key),
+                  !stored.isDeleted(atMilliseconds: wallNow.millisecondsSince1970) else { continue }
+            items.append(ScanItem(key: candidate.key, object: values ? stored : nil))
+            if items.count == limit { return ScanReply(items: items, through: candidate.key) }
+        }
+        return ScanReply(items: items, through: bound)
     }
 }

@@ -204,16 +204,14 @@ extension Simulation {
             }
             return .objects(items, next: keys.count > page.count ? page.last : nil)
         case .scan(let partitions, let prefix, let after, let limit, let values, let examineLimit, let wallNow):
-            guard let ring = ring(at: node) else { return .scanned(partitions.map { _ in ScanReply(items: [], through: nil) }) }
-            return .scanned(partitions.map { partition in
-                let keys = nodes[node].store.keys.filter { ring.partition(for: SimKeys.hash($0)) == partition }.map(SimKeys.bytes)
+            guard let ring = ring(at: node) else { return .scanned(ScanReply(items: [], through: nil)) }
+            let listings = partitions.map { partition in
+                Array(nodes[node].store.keys.filter { ring.partition(for: SimKeys.hash($0)) == partition }.map(SimKeys.bytes)
                     .filter { key in key.starts(with: prefix) && (after.map { $0.lexicographicallyPrecedes(key) } ?? true) }
-                    .sorted { $0.lexicographicallyPrecedes($1) }
-                return ScanReply.partition(examining: Array(keys.prefix(examineLimit + 1)), examineLimit: examineLimit, limit: limit,
-                                           values: values, wallNow: wallNow) { bytes in
-                    SimKeys.key(bytes).flatMap { nodes[node].store[$0]?.object }
-                }
-            })
+                    .sorted { $0.lexicographicallyPrecedes($1) }.prefix(limit + 1))
+            }
+            return .scanned(ScanReply.merging(listings: listings, limit: limit, examineLimit: examineLimit, values: values,
+                                              wallNow: wallNow) { _, bytes in SimKeys.key(bytes).flatMap { nodes[node].store[$0]?.object } })
         case .heldPartitions:
             guard let ring = ring(at: node) else { return .partitions([]) }
             return .partitions(Array(Set(nodes[node].store.keys.map { ring.partition(for: SimKeys.hash($0)) })))

@@ -6,6 +6,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run benchmarks.",
-        subcommands: [BenchEngineCommand.self, BenchRequestsCommand.self, BenchScanCommand.self]
+        subcommands: [BenchEngineCommand.self, BenchRequestsCommand.self, BenchScanCommand.self, BenchCASCommand.self]
     )
 }

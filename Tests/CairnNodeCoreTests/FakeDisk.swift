@@ -47,13 +47,13 @@ struct FakeDisk {
         case .heldPartitions:
             return .partitions([])
         case .scan(let partitions, let prefix, let after, let limit, let values, let examineLimit, let wallNow):
-            return .scanned(partitions.map { partition in
-                let keys = records.keys.filter { key in
+            let listings = partitions.map { partition in
+                Array(records.keys.filter { key in
                     partitionOf[key] == partition && key.starts(with: prefix) && (after.map { $0.lexicographicallyPrecedes(key) } ?? true)
-                }.sorted { $0.lexicographicallyPrecedes($1) }
-                return ScanReply.partition(examining: Array(keys.prefix(examineLimit + 1)), examineLimit: examineLimit, limit: limit,
-                                           values: values, wallNow: wallNow) { records[$0]?.object }
-            })
+                }.sorted { $0.lexicographicallyPrecedes($1) }.prefix(limit + 1))
+            }
+            return .scanned(ScanReply.merging(listings: listings, limit: limit, examineLimit: examineLimit, values: values,
+                                              wallNow: wallNow) { _, key in records[key]?.object })
         }
     }
 }
