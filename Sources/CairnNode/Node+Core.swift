@@ -149,6 +149,24 @@ extension Node {
                 return .scanned(try ScanReply.merging(
                     listings: listings, limit: limit, examineLimit: examineLimit, values: values, wallNow: wallNow
                 ) { try store.read($1, partition: partitions[$0])?.object })
+            case .reapCandidates(let partition, let after, let limit, let wallNow, let grace):
+                guard store.partitions.contains(partition) else { return .objects([], next: nil) }
+                let keys = try store.scan(partition: partition, after: after, limit: limit + 1)
+                var found: [KeyedObject] = []
+                for key in keys.prefix(limit) {
+                    guard let record = try store.read(key, partition: partition),
+                          record.object.isReapable(atMilliseconds: wallNow.millisecondsSince1970, graceMilliseconds: grace) else { continue }
+                    found.append(KeyedObject(key: key, object: record.object))
+                }
+                return .objects(found, next: keys.count > limit ? keys[limit - 1] : nil)
+            case .readCopies(let partition, let keys, let hints):
+                let held = store.partitions.contains(partition)
+                return .copies(try zip(keys, hints).map { key, ids in
+                    var copies: [DVVSet<[UInt8]>] = []
+                    if held, let record = try store.read(key, partition: partition) { copies.append(record.object) }
+                    for id in ids { if let entry = try hintStore.get(id) { copies.append(entry.object) } }
+                    return copies
+                })
             case .readAcceptor(let key, let partition):
                 return .acceptor(try paxos.state(key), object: try store.read(key, partition: partition)?.object)
             case .heldPartitions:
@@ -159,7 +177,7 @@ extension Node {
                     if let entry = try hintStore.get(id) { entries.append(HintEntry(hint: entry.hint, key: entry.key, object: entry.object)) }
                 }
                 return .hints(entries)
-            case .write, .merge, .putHint, .writePaxos:
+            case .write, .merge, .putHint, .writePaxos, .reap:
                 return nil
             }
         } catch {
@@ -185,7 +203,10 @@ extension Node {
             case .writePaxos(let key, let state):
                 try await paxos.save(key, state)
                 return .done
-            case .read, .readHints, .readTree, .segmentObjects, .readAcceptor, .readBatch, .heldPartitions, .scan:
+            case .reap(let key, let partition, let expected):
+                return .merged(changed: try await store.reap(key, partition: partition, expected: expected), object: expected)
+            case .read, .readHints, .readTree, .segmentObjects, .readAcceptor, .readBatch, .heldPartitions, .scan, .reapCandidates,
+                 .readCopies:
                 return performNow(storage) ?? .failed(StorageFailure("unexpected storage operation"))
             }
         } catch {
@@ -246,6 +267,8 @@ extension Node {
                     "cairn.partition": "\(transfer.partition)", "cairn.target": "\(transfer.target)",
                 ])
             }
+        case .reaped:
+            metrics.keysReaped.increment()
         case .orphanHandedOff(let partition):
             logger.notice("sending a copy of a partition this node does not replicate to its primaries", metadata: [
                 "cairn.partition": "\(partition)",
@@ -283,7 +306,8 @@ extension StorageCommand {
     var isWrite: Bool {
         switch self {
         case .write, .merge, .putHint: true
-        case .read, .readHints, .readTree, .segmentObjects, .readAcceptor, .writePaxos, .readBatch, .heldPartitions, .scan: false
+        case .read, .readHints, .readTree, .segmentObjects, .readAcceptor, .writePaxos, .readBatch, .heldPartitions, .scan,
+             .reapCandidates, .readCopies, .reap: false
         }
     }
 }

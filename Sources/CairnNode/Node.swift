@@ -62,6 +62,8 @@ public actor Node {
         self.id = id
         var storageOptions = StorageOptions(durability: configuration.durability)
         storageOptions.maxKeyBytes = configuration.maxKeyBytes
+        storageOptions.maxFileSizeBytes = configuration.dataFileBytes
+        storageOptions.mergeMinDeadBytes = min(storageOptions.mergeMinDeadBytes, configuration.dataFileBytes / 2)
         // A stored object carries its history and siblings around the value.
         storageOptions.maxValueBytes = configuration.maxValueBytes * 2 + (64 << 10)
         store = try ReplicaStore(
@@ -103,12 +105,14 @@ public actor Node {
         let restoredHints = try hintStore.all(logger: logger).map { HintEntry(hint: $0.hint, key: $0.key, object: $0.object) }
         let handoff = try Self.loadHandoffState(
             path: configuration.dataDirectory + "/handoff.state", partitions: Ring.maximumPartitionCount, me: id)
+        var coreSettings = NodeCore.Settings(
+            replicas: configuration.replicas, readQuorum: configuration.readQuorum, writeQuorum: configuration.writeQuorum,
+            requestTimeoutMilliseconds: configuration.requestTimeoutMilliseconds, siblingLimit: configuration.siblingLimit,
+            maintenanceIntervalMilliseconds: configuration.exchangeIntervalMilliseconds)
+        coreSettings.reapGraceMilliseconds = UInt64(configuration.tombstoneGraceSeconds) * 1_000
         core = NodeCore(
             id: id,
-            settings: NodeCore.Settings(
-                replicas: configuration.replicas, readQuorum: configuration.readQuorum, writeQuorum: configuration.writeQuorum,
-                requestTimeoutMilliseconds: configuration.requestTimeoutMilliseconds, siblingLimit: configuration.siblingLimit,
-                maintenanceIntervalMilliseconds: configuration.exchangeIntervalMilliseconds),
+            settings: coreSettings,
             membership: membership, persistedLease: persistedLease, hints: restoredHints, handoff: handoff, now: MonotonicTime(milliseconds: 0),
             wallNow: WallClockTime(millisecondsSince1970: Self.wallClock()), incarnation: .random(in: 0...UInt32.max), keyHash: { ReplicaStore.keyHash($0) })
         let partitionsOnDisk = store.partitions.count

@@ -40,6 +40,12 @@ public struct NodeConfiguration: Sendable {
     public var exchangeIntervalMilliseconds: UInt64
     public var gossipIntervalMilliseconds: UInt64
     public var heartbeatIntervalMilliseconds: UInt64
+    /// How long a deleted or expired key stays before the reaper may remove it, once every
+    /// member confirms (docs/versioning.md, "Reaping"); 0 never reaps.
+    public var tombstoneGraceSeconds: Int
+    /// The size at which a partition's active data file is closed and a new one started
+    /// (closed files are what merge compacts).
+    public var dataFileBytes: Int
 
     public init(dataDirectory: String, listenHost: String = "127.0.0.1", listenPort: Int = 7070) {
         self.dataDirectory = dataDirectory
@@ -56,6 +62,8 @@ public struct NodeConfiguration: Sendable {
         self.secret = nil
         self.requestTimeoutMilliseconds = 2_000
         self.maxInFlight = 1024
+        self.tombstoneGraceSeconds = 3_600
+        self.dataFileBytes = 128 << 20
         self.durability = .always
         self.maxKeyBytes = 1024
         self.maxValueBytes = 4 << 20
@@ -85,6 +93,12 @@ public struct NodeConfiguration: Sendable {
         if let secret, secret.count < 16 { throw fail("the cluster secret must be at least 16 bytes") }
         guard requestTimeoutMilliseconds >= 10 else { throw fail("request timeout below 10 ms") }
         guard (1...1_000_000).contains(maxInFlight) else { throw fail("--max-in-flight \(maxInFlight) outside 1...1000000") }
+        guard (0...(366 * 86_400)).contains(tombstoneGraceSeconds) else {
+            throw fail("--tombstone-grace \(tombstoneGraceSeconds) outside 0...31622400 seconds")
+        }
+        guard ((64 << 10)...(1 << 30)).contains(dataFileBytes) else {
+            throw fail("--data-file-size \(dataFileBytes) outside 65536...1073741824 bytes")
+        }
         guard (1...(1 << 16)).contains(maxKeyBytes), (1...(64 << 20)).contains(maxValueBytes) else {
             throw fail("key limit 1...65536 and value limit 1...64 MiB")
         }

@@ -12,6 +12,8 @@ struct NodeMetrics: Sendable {
     let quorumOutcomes: [QuorumOutcome: Counter]
     let readRepairs = Counter(label: "cairn_read_repairs_total")
     let hintsStored = Counter(label: "cairn_hints_stored_total")
+    /// Dead keys (all siblings deleted or expired) removed physically after the grace period.
+    let keysReaped = Counter(label: "cairn_keys_reaped_total")
     let hintsDelivered = Counter(label: "cairn_hints_delivered_total")
     let hintsDropped = Counter(label: "cairn_hints_dropped_total")
     let hintsHeld = Gauge(label: "cairn_hints_held")

@@ -129,6 +129,16 @@ final class ReplicaStore {
         return (true, merged)
     }
 
+    /// Removes the record of `key` durably if its object is still `expected` (a dead object
+    /// every primary confirmed); returns whether it did.
+    nonisolated(nonsending) func reap(_ key: [UInt8], partition: Int, expected: DVVSet<[UInt8]>) async throws -> Bool {
+        guard let current = try read(key, partition: partition), current.object == expected else { return false }
+        let engine = try engine(partition)
+        try await engine.delete(key)
+        trees[partition]!.update(Self.keyHash(key), from: current.storedVersionHash ?? Self.versionHash(current.object), to: nil)
+        return true
+    }
+
     /// The keys of `partition` whose hash falls in `segments` of its Merkle tree.
     func keys(partition: Int, segments: Set<Int>) throws -> [[UInt8]] {
         let tree = try tree(partition)

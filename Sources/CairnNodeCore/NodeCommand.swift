@@ -87,6 +87,18 @@ public enum StorageCommand: Sendable, Equatable {
     case readBatch(partition: Int, after: [UInt8]?, maxBytes: Int, maxKeys: Int)
     /// The partitions this node holds a store of. Completes with `.partitions`.
     case heldPartitions
+    /// Reaping: of the keys of `partition` after `after` in key order, the next `limit`
+    /// examined, those whose object `isReapable(atMilliseconds: wallNow, graceMilliseconds:)`.
+    /// Completes with `.objects(found, next:)`, `next` the last key examined when more keys
+    /// follow (nil: the partition is done).
+    case reapCandidates(partition: Int, after: [UInt8]?, limit: Int, wallNow: WallClockTime, graceMilliseconds: UInt64)
+    /// Every copy this node holds of each of `keys`: its record in `partition` (if any) and
+    /// the objects of the hints `hints[i]` for `keys[i]`. Completes with `.copies`, one list
+    /// per key, in order.
+    case readCopies(partition: Int, keys: [[UInt8]], hints: [[UInt64]])
+    /// Remove the record of `key` durably if its object is still `expected`. Completes with
+    /// `.merged(changed: removed, object: expected)`.
+    case reap(key: [UInt8], partition: Int, expected: DVVSet<[UInt8]>)
 }
 
 /// The completion of a `StorageCommand`.
@@ -104,6 +116,8 @@ public enum StorageResult: Sendable {
     case objects([KeyedObject], next: [UInt8]?)
     /// What `.scan` found.
     case scanned(ScanReply)
+    /// What `.readCopies` found: the copies of each key, in order.
+    case copies([[DVVSet<[UInt8]>]])
     case failed(StorageFailure)
 }
 
@@ -209,6 +223,8 @@ public enum NodeNotice: Sendable, Equatable {
     /// This node holds a copy of a partition it does not replicate and sends it to the
     /// partition's primaries.
     case orphanHandedOff(partition: Int)
+    /// A dead key was removed physically.
+    case reaped(partition: Int)
     case pendingValveOpened(partition: Int, waitingFor: Int)
     /// A storage operation failed; `context` says which.
     case storageFailed(context: String, StorageFailure)

@@ -49,6 +49,11 @@ extension NodeCore {
             return [.replyWrite(client: client, .failed(.overloaded(limit: settings.maxRequestsInFlight)))]
         }
         guard let ring = view.ring else { return [.replyWrite(client: client, .failed(.noRing))] }
+        var sibling = sibling
+        if sibling.content == .tombstone && sibling.expiryMilliseconds == 0 {
+            // The deletion time, from which the reaper's grace period runs.
+            sibling = .tombstone(deletedAtMilliseconds: wallNow)
+        }
         var context = supersedes.knownContext
         if context == nil && settings.brokenPlainWritesBlind { context = CausalContext() }
         guard let context else {

@@ -18,6 +18,7 @@ extension NodeCore {
         for owner in ledger.pendingOwners where owner != id && (view.isReachable(owner) || isGone(owner)) {
             commands += deliverHints(to: owner, view: view, wallNow: wallNow)
         }
+        commands += reapTick(view: view, wallNow: wallNow)
         return commands + startExchange(view: view, now: now)
     }
 }

@@ -7,7 +7,7 @@ extension NodeCore {
     public static func handles(request message: WireMessage) -> Bool {
         switch message {
         case .read, .replicate, .forwardedWrite, .hintBatch, .handoffBatch, .merkleHashesRequest, .segmentObjectsRequest, .cas,
-             .scanRequest: true
+             .scanRequest, .reapCheck: true
         default: false
         }
     }
@@ -80,6 +80,8 @@ extension NodeCore {
                 partition: request.partition, segments: request.segments, after: request.after, limit: settings.exchangePageSize))]
         case .scanRequest(let request):
             return answerScan(request, reply: reply, view: view, wallNow: wallNow)
+        case .reapCheck(let check):
+            return answerReapCheck(check, reply: reply, view: view)
         default:
             return [.respond(reply: reply, .nack(reason: "not a data-path request: \(message.messageType)"))]
         }
@@ -151,6 +153,8 @@ extension NodeCore {
         case .cas(let proposer, let from):
             guard case .cas(_, let reply)? = message else { return [] }  // the proposer's timers decide
             return feedProposer(proposer, view: view, now: now, wallNow: wallNow) { $0.onMessage(reply, from: from) }
+        case .reapCheck:
+            return reapCheckAnswered(call: call, message, view: view, now: now, wallNow: wallNow)
         case .scan(let scan, _):
             guard case .scanReply(let reply)? = message else {
                 return scanPartAnswered(scan, part: call, nil, view: view, wallNow: wallNow)
@@ -217,6 +221,9 @@ extension NodeCore {
             }
             let operation = newOperation(.merge(key: key, partition: partition, then: then))
             return [.storage(operation: operation, .merge(key: key, partition: partition, object: object))]
+        case .reap(let partition, let object):
+            let operation = newOperation(.reaped(key: key, partition: partition))
+            return [.storage(operation: operation, .reap(key: key, partition: partition, expected: object))]
         }
     }
 
@@ -382,6 +389,18 @@ extension NodeCore {
             guard case .acceptor(_, let object) = result else { return [.replyCAS(client: client, .success(.unavailable))] }
             let live = object?.values(atMilliseconds: wallNow) ?? []
             return [.replyCAS(client: client, .success(live.count > 1 ? .siblings(live) : .read(current: live.first)))]
+        case .reapScan(let partition):
+            return reapScanned(partition: partition, result, view: view, now: now, wallNow: wallNow)
+        case .answerReapCheck(let reply, let check):
+            return reapCheckRead(reply: reply, check, result)
+        case .reaped(let key, let partition):
+            var commands: [NodeCommand] = []
+            switch result {
+            case .merged(true, _): commands.append(.notice(.reaped(partition: partition)))
+            case .failed(let failure): commands.append(.notice(.storageFailed(context: "reaping a dead key", failure)))
+            default: break
+            }
+            return commands + leave(key, view: view, now: now, wallNow: wallNow)
         case .scanPart(let scan):
             guard case .scanned(let part) = result else {
                 return scanPartAnswered(scan, part: number, nil, view: view, wallNow: wallNow)

@@ -56,6 +56,7 @@ extension NodeCore {
         case cas(proposer: UInt64, from: NodeID)
         case handoffBatch(Handoff.Transfer)
         case scan(scan: UInt64, from: NodeID)
+        case reapCheck(from: NodeID)
     }
 
     /// What to do once a stored object (a merge or a hint) is durable.
@@ -101,6 +102,9 @@ extension NodeCore {
         case coordinate(request: UInt64)
         /// Merge an object into the replica, or keep it as a hint for `hintFor`.
         case store(key: [UInt8], partition: Int, object: DVVSet<[UInt8]>, hintFor: NodeID?, then: FollowUp)
+        /// Remove the key's record if it is still `object` (a dead object every primary has
+        /// confirmed).
+        case reap(partition: Int, object: DVVSet<[UInt8]>)
     }
 
     /// An outstanding storage operation: what its completion feeds.
@@ -132,6 +136,12 @@ extension NodeCore {
         case scanPart(scan: UInt64)
         /// A peer's part of its scan; `declined` partitions go back as unavailable.
         case answerScan(reply: UInt64, declined: [Int], limit: Int)
+        /// A page of dead keys of `partition` read for reaping.
+        case reapScan(partition: Int)
+        /// A peer's reap check: the objects of its keys read here.
+        case answerReapCheck(reply: UInt64, ReapCheck)
+        /// A dead key's removal.
+        case reaped(key: [UInt8], partition: Int)
     }
 
     mutating func newCall(_ call: Call) -> UInt64 {

@@ -83,6 +83,16 @@ public struct NodeCore: Sendable {
         /// that a scan over a graveyard of tombstones never stalls the node.
         public var scanMaxLimit = 1_000
         public var scanExamineLimit = 10_000
+        /// Reaping (`NodeCore+Reaping.swift`): how long a key must have been dead before it is
+        /// proposed for removal (0: never reap), and keys examined per maintenance tick. The
+        /// grace period must exceed any request's timeout, so that no older copy is still in
+        /// flight when every member has confirmed.
+        public var reapGraceMilliseconds: UInt64 = 3_600_000
+        public var reapBatchKeys = 256
+        /// Test only: remove dead keys without asking the other primaries (so a primary that
+        /// missed the delete brings the value back), so the simulator can show its checker
+        /// catches it. Never set in a node.
+        public var brokenReapWithoutConfirmation = false
         /// Test only: a scan lists only this node's own copies (what the seed's scan did), so
         /// the simulator can show its scan checker catches it. Never set in a node.
         public var brokenLocalScan = false
@@ -153,6 +163,12 @@ public struct NodeCore: Sendable {
     var writes: [UInt64: WriteState] = [:]
     var reads: [UInt64: ReadState] = [:]
     var scans: [UInt64: ScanState] = [:]
+    /// Reaping: the partition and key the scan for dead keys has reached, the page being
+    /// confirmed, and whether a page is being read.
+    var reapPartition = 0
+    var reapAfter: [UInt8]?
+    var reapRound: ReapRound?
+    var reapScanning = false
     /// Outstanding peer requests, by call id: what their answer feeds.
     var calls: [UInt64: Call] = [:]
     /// Outstanding storage operations, by operation id: what their completion feeds.
@@ -283,7 +299,7 @@ public struct NodeCore: Sendable {
     /// Whether nothing at all is tracked: no requests, calls, storage or groups. For tests of
     /// the bounds (every table empties once its requests are answered).
     public var isQuiescent: Bool {
-        writes.isEmpty && reads.isEmpty && scans.isEmpty && calls.isEmpty && isIdle && groups.isEmpty && proposers.isEmpty && casWaiting.isEmpty
+        writes.isEmpty && reads.isEmpty && scans.isEmpty && reapRound == nil && calls.isEmpty && isIdle && groups.isEmpty && proposers.isEmpty && casWaiting.isEmpty
     }
 }
 

@@ -29,6 +29,9 @@ public struct SimOptions: Sendable, Hashable {
         case plainWritesBlind
         /// A scan lists only the coordinating node's own copies, as the seed's scan did.
         case localScan
+        /// Dead keys are removed without asking the other primaries whether they hold a
+        /// version that dominates the dead one.
+        case reapWithoutConfirmation
     }
 
     public var workload: Workload

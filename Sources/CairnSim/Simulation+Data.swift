@@ -30,6 +30,8 @@ extension Simulation {
         settings.brokenLocalCASRead = options.broken == .localCASRead
         settings.brokenPlainWritesBlind = options.broken == .plainWritesBlind
         settings.brokenLocalScan = options.broken == .localScan
+        settings.brokenReapWithoutConfirmation = options.broken == .reapWithoutConfirmation
+        settings.reapGraceMilliseconds = reapGraceMilliseconds
         let hints = nodes[index].hintLog.values.sorted { $0.id < $1.id }.compactMap { hint -> HintEntry? in
             guard let record = nodes[index].hintRecords[hint.id] else { return nil }
             return HintEntry(hint: hint, key: SimKeys.bytes(record.key), object: record.object)
@@ -137,6 +139,8 @@ extension Simulation {
             stats.transfers += 1
         case .transferEnded(_, let done):
             if !done { stats.transfersFailed += 1 }
+        case .reaped:
+            stats.reaped += 1
         case .ringChanged, .memberChanged, .reachabilityChanged, .left, .handoffPlanned, .handoffKeysSent, .partitionSettled,
              .pendingValveOpened, .orphanHandedOff:
             break
@@ -212,6 +216,38 @@ extension Simulation {
             }
             return .scanned(ScanReply.merging(listings: listings, limit: limit, examineLimit: examineLimit, values: values,
                                               wallNow: wallNow) { _, bytes in SimKeys.key(bytes).flatMap { nodes[node].store[$0]?.object } })
+        case .reapCandidates(let partition, let after, let limit, let wallNow, let grace):
+            guard let ring = ring(at: node) else { return .objects([], next: nil) }
+            let keys = nodes[node].store.keys.filter { ring.partition(for: SimKeys.hash($0)) == partition }.map(SimKeys.bytes)
+                .filter { key in after.map { $0.lexicographicallyPrecedes(key) } ?? true }
+                .sorted { $0.lexicographicallyPrecedes($1) }
+            let page = keys.prefix(limit)
+            let found = page.compactMap { bytes -> KeyedObject? in
+                guard let object = SimKeys.key(bytes).flatMap({ nodes[node].store[$0]?.object }),
+                      object.isReapable(atMilliseconds: wallNow.millisecondsSince1970, graceMilliseconds: grace) else { return nil }
+                return KeyedObject(key: bytes, object: object)
+            }
+            return .objects(found, next: keys.count > limit ? page.last : nil)
+        case .readCopies(_, let keys, let hints):
+            return .copies(zip(keys, hints).map { bytes, ids in
+                var copies: [SimObject] = []
+                if let record = SimKeys.key(bytes).flatMap({ nodes[node].store[$0] }) { copies.append(record.object) }
+                copies += ids.compactMap { nodes[node].hintRecords[$0]?.object }
+                return copies
+            })
+        case .reap(let keyBytes, _, let expected):
+            guard let key = SimKeys.key(keyBytes), let current = nodes[node].store[key], current.object == expected else {
+                return .merged(changed: false, object: expected)
+            }
+            trace(key, "node \(node) reaps \(Simulation.show(expected))")
+            reapedHistories[key, default: []].append(ReapedObject(history: expected.join(), dots: Set(expected.siblings.map(\.dot))))
+            nodes[node].store[key] = nil
+            if let ring = ring(at: node) {
+                let hash = SimKeys.hash(key)
+                let partition = ring.partition(for: hash)
+                nodes[node].trees[partition]?.update(hash, from: SimKeys.versionHash(current.object), to: nil)
+            }
+            return .merged(changed: true, object: expected)
         case .heldPartitions:
             guard let ring = ring(at: node) else { return .partitions([]) }
             return .partitions(Array(Set(nodes[node].store.keys.map { ring.partition(for: SimKeys.hash($0)) })))

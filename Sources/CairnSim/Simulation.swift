@@ -48,6 +48,8 @@ public final class Simulation {
     var registerHistories: [Int: [RegisterOp]] = [:]
     var overwriteChecker = OverwriteChecker()
     var registerGets: [RegisterGet] = []
+    /// The history of every dead object a reaper removed, per key.
+    var reapedHistories: [Int: [ReapedObject]] = [:]
     var excludedRegisterOps: Set<RegisterKeyIndex> = []
     var probeReplies: [UInt64: ClientReply] = [:]
     var nextProbe: UInt64 = 1
@@ -104,6 +106,7 @@ public final class Simulation {
         checkLiveness()
         checkConvergence()
         finalReads()
+        checkNothingReapedCameBack()
         checkRegistersReadAlike()
         checkScans()
         checkOverwrites()
@@ -246,6 +249,9 @@ public final class Simulation {
     }
 
     var hintLimits: HintLedger.Limits { HintLedger.Limits(maxBytes: 1 << 20, maxAgeMilliseconds: 60_000, batchSize: 8) }
+    /// Short, so keys deleted or expired early in the client phase are reaped while clients
+    /// still run (longer than a request's timeout, so no older copy is still in flight).
+    var reapGraceMilliseconds: UInt64 { 1_500 }
 
     // MARK: crashes
 
@@ -439,5 +445,13 @@ public struct SimStats: Sendable, Hashable {
     public var convergenceMilliseconds: UInt64 = 0
     /// Keys listed by the scans at quiescence.
     public var scannedKeys = 0
+    /// Dead keys removed physically by the reapers.
+    public var reaped = 0
 }
 
+
+/// A dead object a reaper removed: its history, and the dots of its own (dead) siblings.
+struct ReapedObject {
+    var history: CausalContext
+    var dots: Set<Dot>
+}

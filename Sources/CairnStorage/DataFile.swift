@@ -113,12 +113,15 @@ final class DataFile: @unchecked Sendable {
         return deadBytes + (expired ? expiringBytes : 0)
     }
 
-    /// Whether merging this file is worth it at `now` under the given thresholds.
+    /// Whether merging this file is worth it at `now` under the given thresholds. A file
+    /// smaller than `minDeadBytes` (a merge's output whose records died since) qualifies once
+    /// all of it is dead, when dropping it costs nothing; without that, such files could never
+    /// reach the threshold and would pile up under a steady churn.
     func wantsMerge(nowMilliseconds now: UInt64, deadFraction: Double, minDeadBytes: Int) -> Bool {
         guard !isActive, length > 0 else { return false }
         let dead = deadBytes(nowMilliseconds: now)
         let total = liveBytes + deadBytes
-        return dead >= minDeadBytes && total > 0 && Double(dead) / Double(total) >= deadFraction
+        return dead >= min(minDeadBytes, total) && total > 0 && Double(dead) / Double(total) >= deadFraction
     }
 }
 

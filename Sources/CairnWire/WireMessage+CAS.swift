@@ -15,6 +15,7 @@ extension ByteBuffer {
         writeBallot(proposal.ballot)
         writeWireOptional(proposal.value) { $0.writeWireBytes($1) }
         writeContext(proposal.context)
+        writeInteger(proposal.wallMilliseconds)
     }
 
     mutating func writeCASMessage(_ message: CAS.Message) {
@@ -45,7 +46,8 @@ extension WireReader {
         let value = try optional("value") { (reader: inout WireReader) throws(WireError) in
             try reader.bytes("value", limit: reader.limits.objectLimits.maxValueBytes)
         }
-        return CAS.Proposal(ballot: ballot, value: value, context: try context())
+        let context = try context()
+        return CAS.Proposal(ballot: ballot, value: value, context: context, wallMilliseconds: try u64("proposal wall clock"))
     }
 
     mutating func casMessage(_ type: WireMessage.MessageType) throws(WireError) -> CAS.Message {

@@ -26,6 +26,14 @@ extension WireMessage {
             buffer.writeWireOptional(request.after) { $0.writeWireBytes($1) }
             buffer.writeWireIndex(request.limit)
             buffer.writeWireBool(request.values)
+        case .reapCheck(let check):
+            buffer.writePartition(check.partition)
+            buffer.writeWireArray(check.items) { buffer, item in
+                buffer.writeWireBytes(item.key)
+                buffer.writeContext(item.history)
+            }
+        case .reapCheckReply(let flags):
+            buffer.writeWireArray(flags) { $0.writeWireBool($1) }
         case .scanReply(let reply):
             buffer.writeWireArray(reply.items) { buffer, item in
                 buffer.writeWireBytes(item.key)
@@ -138,6 +146,17 @@ extension WireMessage {
             }
             return .scanRequest(ScanRequest(partitions: partitions, prefix: prefix, after: after, limit: limit,
                                             values: try reader.bool("values")))
+        case .reapCheck:
+            let partition = try reader.partition()
+            // key (≥ 5 bytes) and context (≥ 5): at least 10 bytes each.
+            let items = try reader.array("item", limit: reader.limits.maxBatchItems, minimumElementBytes: 10) {
+                (reader: inout WireReader) throws(WireError) in ReapItem(key: try reader.key(), history: try reader.context())
+            }
+            return .reapCheck(ReapCheck(partition: partition, items: items))
+        case .reapCheckReply:
+            return .reapCheckReply(try reader.array("flag", limit: reader.limits.maxBatchItems, minimumElementBytes: 1) {
+                (reader: inout WireReader) throws(WireError) in try reader.bool("flag")
+            })
         case .scanReply:
             // key (≥ 5 bytes) and the optional's flag: at least 6 bytes each.
             let items = try reader.array("item", limit: reader.limits.maxBatchItems, minimumElementBytes: 6) {

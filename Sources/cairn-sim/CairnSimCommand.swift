@@ -76,6 +76,7 @@ struct CairnSimCommand: ParsableCommand {
             let readRepairs = results.reduce(0) { $0 + $1.stats.readRepairs }
             let exchangeRepairs = results.reduce(0) { $0 + $1.stats.repairedByExchange }
             let scanned = results.reduce(0) { $0 + $1.stats.scannedKeys }
+            let reaped = results.reduce(0) { $0 + $1.stats.reaped }
             let joins = results.reduce(0) { $0 + $1.stats.joins }
             let leaves = results.reduce(0) { $0 + $1.stats.leaves }
             let removes = results.reduce(0) { $0 + $1.stats.removes }
@@ -88,7 +89,7 @@ struct CairnSimCommand: ParsableCommand {
                 \(acknowledged) acknowledged, \(crashes) crashes, \(disks) disks lost, \(partitions) partitions, \
                 \(joins) joins, \(leaves) leaves, \(removes) removes, \(transfers) transfers, \(clockSteps) clock steps, \
                 \(hintsStored) hints stored, \(hintsDelivered) delivered, \(readRepairs) read repairs, \
-                \(exchangeRepairs) objects repaired by anti-entropy, \(scanned) keys scanned)
+                \(exchangeRepairs) objects repaired by anti-entropy, \(scanned) keys scanned, \(reaped) dead keys reaped)
                 """)
         }
         if anyFailed { throw ExitCode(1) }

@@ -48,6 +48,10 @@ struct CairndCommand: AsyncParsableCommand {
     var logLevel: String?
     @Option(help: "Most client data requests served at once; past it 503 overloaded (default 1024).")
     var maxInFlight: Int?
+    @Option(help: "Seconds a deleted or expired key stays before it is removed for good (default 3600; 0 never).")
+    var tombstoneGrace: Int?
+    @Option(help: "Bytes at which a partition's data file is closed for merging (default 134217728).")
+    var dataFileSize: Int?
 
     @Option(help: "Config file of `name = value` lines.")
     var config: String?

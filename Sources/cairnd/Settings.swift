@@ -16,7 +16,7 @@ struct Settings {
 
     static let names = [
         "data", "listen", "http", "seeds", "cluster", "partitions", "n", "r", "w", "secret-file", "durability", "log-level",
-        "max-in-flight",
+        "max-in-flight", "tombstone-grace", "data-file-size",
     ]
 
     init(command: CairndCommand) throws {
@@ -26,6 +26,7 @@ struct Settings {
             "r": command.readQuorum.map(String.init), "w": command.writeQuorum.map(String.init),
             "secret-file": command.secretFile, "durability": command.durability, "log-level": command.logLevel,
             "max-in-flight": command.maxInFlight.map(String.init),
+            "tombstone-grace": command.tombstoneGrace.map(String.init), "data-file-size": command.dataFileSize.map(String.init),
         ]
         var file: [String: String] = [:]
         if let path = command.config ?? Self.environment("CAIRN_CONFIG") { file = try Self.readConfigFile(path) }
@@ -78,6 +79,9 @@ struct Settings {
         configuration.readQuorum = try Self.integer(values["r"], name: "--r") ?? min(configuration.readQuorum, configuration.replicas)
         configuration.writeQuorum = try Self.integer(values["w"], name: "--w") ?? min(configuration.writeQuorum, configuration.replicas)
         configuration.maxInFlight = try Self.integer(values["max-in-flight"], name: "--max-in-flight") ?? configuration.maxInFlight
+        configuration.tombstoneGraceSeconds = try Self.integer(values["tombstone-grace"], name: "--tombstone-grace")
+            ?? configuration.tombstoneGraceSeconds
+        configuration.dataFileBytes = try Self.integer(values["data-file-size"], name: "--data-file-size") ?? configuration.dataFileBytes
         if let durability = values["durability"] {
             guard let parsed = Durability(parsing: durability) else { throw ValidationError("--durability must be always, interval:MS or none") }
             configuration.durability = parsed

@@ -126,3 +126,52 @@ struct ClusterTests {
         #expect(cluster.nodes.allSatisfy { $0.core.isQuiescent })
     }
 }
+
+/// Reaping dead keys across three cores.
+@Suite("Reaping")
+struct ReapingTests {
+    var settings: NodeCore.Settings {
+        var settings = NodeCore.Settings(replicas: 3, readQuorum: 2, writeQuorum: 2)
+        settings.reapGraceMilliseconds = 1_000
+        return settings
+    }
+
+    @Test("a deleted key is removed everywhere after the grace period, and not while a member holds an older copy")
+    func deadKeysAreReapedOnlyWhenEveryCopyHasSeenTheDelete() {
+        var cluster = TestCluster(size: 3, settings: settings)
+        let key = Array("gone".utf8)
+        let stale = Array("stale".utf8)
+        for name in [key, stale] {
+            _ = cluster.write(at: 0, client: 1, key: name, value: [1], supersedes: .current)
+        }
+        let old = cluster.nodes[2].disk.records[stale]!
+        for (client, name) in [(UInt64(2), key), (3, stale)] {
+            guard case .stored? = cluster.delete(at: 1, client: client, key: name) else {
+                Issue.record("the delete of \(name) was not stored")
+                return
+            }
+        }
+        // Node 2 lost the delete of `stale`: it still holds the value the delete superseded.
+        cluster.nodes[2].disk.records[stale] = old
+
+        // One page of one partition per maintenance tick: a round over the 64 partitions.
+        func reapRound(_ cluster: inout TestCluster, node: Int) {
+            for _ in 0..<65 {
+                _ = cluster.nodes[node].fire(.maintenance)
+                cluster.run()
+            }
+        }
+        // Within the grace period nothing is proposed.
+        reapRound(&cluster, node: 0)
+        #expect(cluster.nodes[0].disk.records[key] != nil)
+
+        for index in cluster.nodes.indices { cluster.nodes[index].now += 2_000 }
+        for index in cluster.nodes.indices { reapRound(&cluster, node: index) }
+        for node in cluster.nodes {
+            #expect(node.disk.records[key] == nil, "\(node.core.id) still holds the dead key")
+        }
+        #expect(cluster.nodes[0].disk.records[stale] != nil && cluster.nodes[1].disk.records[stale] != nil,
+                "no copy of a key is reaped while a member holds an older one")
+        #expect(cluster.nodes.allSatisfy { $0.core.isQuiescent })
+    }
+}

@@ -46,6 +46,24 @@ struct FakeDisk {
             return .batch([], bytes: 0, isLast: true)
         case .heldPartitions:
             return .partitions([])
+        case .reapCandidates(let partition, let after, let limit, let wallNow, let grace):
+            let keys = records.keys.filter { key in partitionOf[key] == partition && (after.map { $0.lexicographicallyPrecedes(key) } ?? true) }
+                .sorted { $0.lexicographicallyPrecedes($1) }
+            let page = keys.prefix(limit)
+            return .objects(page.compactMap { key in
+                records[key].flatMap { record in
+                    record.object.isReapable(atMilliseconds: wallNow.millisecondsSince1970, graceMilliseconds: grace)
+                        ? KeyedObject(key: key, object: record.object) : nil
+                }
+            }, next: keys.count > limit ? page.last : nil)
+        case .readCopies(_, let keys, let hintIDs):
+            return .copies(zip(keys, hintIDs).map { key, ids in
+                (records[key].map { [$0.object] } ?? []) + ids.compactMap { hints[$0]?.object }
+            })
+        case .reap(let key, _, let expected):
+            guard records[key]?.object == expected else { return .merged(changed: false, object: expected) }
+            records[key] = nil
+            return .merged(changed: true, object: expected)
         case .scan(let partitions, let prefix, let after, let limit, let values, let examineLimit, let wallNow):
             let listings = partitions.map { partition in
                 Array(records.keys.filter { key in

@@ -67,6 +67,9 @@ extension StorageCommand {
         case .readBatch: "readBatch"
         case .heldPartitions: "heldPartitions"
         case .scan: "scan"
+        case .reapCandidates: "reapCandidates"
+        case .readCopies: "readCopies"
+        case .reap: "reap"
         }
     }
 
@@ -75,7 +78,8 @@ extension StorageCommand {
         case .read(let key, _, _), .write(let key, _, _, _), .merge(let key, _, _): key
         case .readAcceptor(let key, _), .writePaxos(let key, _): key
         case .putHint(let entry): entry.key
-        case .readHints, .readTree, .segmentObjects, .readBatch, .heldPartitions, .scan: nil
+        case .reap(let key, _, _): key
+        case .readHints, .readTree, .segmentObjects, .readBatch, .heldPartitions, .scan, .reapCandidates, .readCopies: nil
         }
     }
 }

@@ -214,3 +214,64 @@ import Testing
                 "with node 5 killed: \(withoutFive.keys.count) keys of \(expectedNow.count)")
     }
 }
+
+/// Deleted and expired keys are reaped, and merges reclaim their bytes: under a steady churn of
+/// overwrites, TTLs and deletes over a fixed key space, disk use levels off.
+@Suite(.serialized) struct ReapingTests {
+    /// Bytes of records in a node's data files, live and dead (what merges reclaim; the
+    /// files' preallocated tails are left out, since they do not grow).
+    static func dataBytes(_ cluster: LocalCluster, _ node: Int) -> Int {
+        Int((cluster.metric(node, "cairn_storage_live_bytes") ?? 0) + (cluster.metric(node, "cairn_storage_dead_bytes") ?? 0))
+    }
+
+    @Test func churnOverAFixedKeySpaceLevelsOffAndDeadKeysAreReaped() async throws {
+        let cluster = try LocalCluster(name: "churn", portOffset: 120)
+        defer { cluster.stopAll() }
+        let environment = ["CAIRN_TOMBSTONE_GRACE": "2", "CAIRN_DATA_FILE_SIZE": "65536"]
+        for node in 1...3 { try cluster.start(node, environment: environment) }
+        try cluster.waitForRing(members: 3, nodes: [1, 2, 3])
+        let clients = try (1...3).map { try CairnClient(node: cluster.http($0), sourceAddress: LocalCluster.clientAddress) }
+        defer { for client in clients { client.close() } }
+        let keys = (0..<100).map { Array(String(format: "churn-%03d", $0).utf8) }
+        // Random bytes: LZ4 would squeeze a repeated byte to nothing.
+        let value = (0..<4_096).map { _ in UInt8.random(in: 0...255) }
+        let rounds = 20
+
+        var sizes: [[Int]] = []
+        for round in 0..<rounds {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in 0..<8 {
+                    group.addTask {
+                        for index in stride(from: worker, to: keys.count, by: 8) {
+                            let client = clients[(index + round) % 3]
+                            try await client.put(key: keys[index], value: value)
+                            try await client.put(key: keys[index], value: value, ttlSeconds: 1)
+                            if index % 2 == 0 { try await client.delete(key: keys[index]) }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            sizes.append((1...3).map { Self.dataBytes(cluster, $0) })
+        }
+        print("churn: data bytes per node after each round: \(sizes)")
+        // Every key is now deleted or expires within a second: after the grace period the
+        // reapers remove them all.
+        try cluster.waitUntil("every node reaped every key", timeout: 90) {
+            (1...3).allSatisfy { cluster.metric($0, "cairn_storage_keys") == 0 }
+        }
+        for node in 1...3 {
+            #expect((cluster.metric(node, "cairn_keys_reaped_total") ?? 0) > 0, "node \(node) reaped nothing")
+        }
+        let written = rounds * keys.count * 2 * value.count  // value bytes each replica was sent, at least
+        let final = (1...3).map { Self.dataBytes(cluster, $0) }
+        print("churn: data bytes per node once every key was reaped: \(final); value bytes written per node: \(written)")
+        for node in 0..<3 {
+            let early = sizes[4][node]
+            let late = sizes[rounds - 1][node]
+            // Growing with the writes would mean 4x from round 5 to round 20; merges keep it level.
+            #expect(late <= early * 2, "node \(node + 1): \(early) bytes after round 5, \(late) after round \(rounds) (\(sizes.map { $0[node] }))")
+            #expect(late < written / 4, "node \(node + 1) keeps \(late) bytes of \(written) written")
+        }
+    }
+}

@@ -70,6 +70,14 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         #expect(failed.contains { $0.failures.contains { $0.contains("scan through node") } })
     }
 
+    /// Removing dead keys without asking the other members lets a replica that missed the
+    /// delete bring the deleted value back.
+    @Test func reapingWithoutConfirmationIsCaughtAsResurrection() async {
+        let failed = await Self.failures(.plain, seeds: 1...60, broken: .reapWithoutConfirmation)
+        #expect(failed.count >= 3, "only \(failed.count) of 60 seeds caught reaping without confirmation")
+        #expect(failed.contains { $0.failures.contains { $0.contains("was reaped, yet node") } })
+    }
+
     @Test func lastWriterWinsIsCaughtAsLostWrites() async {
         let failed = await Self.failures(.set, seeds: 1...20, broken: .lastWriterWins)
         #expect(failed.count >= 10, "only \(failed.count) of 20 seeds caught replicas that overwrite instead of merging")

@@ -72,7 +72,7 @@ extension CAS.Proposer {
         case .read:
             return finish(live.count > 1 ? .siblings(live) : .read(current: live.first))
         case .write(let new):
-            let proposal = CAS.Proposal(ballot: ballot, value: new, context: read.join())
+            let proposal = CAS.Proposal(ballot: ballot, value: new, context: read.join(), wallMilliseconds: wallNowMilliseconds)
             mayHaveWritten = true
             return enter(.proposing(proposal), sending: .propose(proposal))
         case .compareAndSet(let expected, let new):
@@ -80,7 +80,7 @@ extension CAS.Proposer {
             guard live.first == expected else {
                 return finish(.failed(current: live.first))
             }
-            let proposal = CAS.Proposal(ballot: ballot, value: new, context: read.join())
+            let proposal = CAS.Proposal(ballot: ballot, value: new, context: read.join(), wallMilliseconds: wallNowMilliseconds)
             mayHaveWritten = true
             return enter(.proposing(proposal), sending: .propose(proposal))
         }

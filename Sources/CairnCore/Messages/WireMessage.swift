@@ -35,6 +35,11 @@ public enum WireMessage: Equatable, Sendable {
     /// `scanReply`.
     case scanRequest(ScanRequest)
     case scanReply(ScanReply)
+    /// Before a replica removes dead keys physically: does the receiver hold, for each key, a
+    /// version that dominates the given history? Answered by `reapCheckReply`, one flag per
+    /// key in order.
+    case reapCheck(ReapCheck)
+    case reapCheckReply([Bool])
 
     // MARK: hints and handoff
     /// Hinted writes handed back to their owner (`HintLedger` `.deliver`). Answered by
@@ -92,6 +97,8 @@ extension WireMessage {
         case readRepair = 0x0206
         case scanRequest = 0x0207
         case scanReply = 0x0208
+        case reapCheck = 0x0209
+        case reapCheckReply = 0x020A
 
         case hintBatch = 0x0301
         case handoffBatch = 0x0401
@@ -114,9 +121,9 @@ extension WireMessage {
         public var role: Role {
             switch self {
             case .read, .replicate, .forwardedWrite, .hintBatch, .handoffBatch, .merkleHashesRequest,
-                 .segmentObjectsRequest, .casPrepare, .casPropose, .casCommit, .scanRequest:
+                 .segmentObjectsRequest, .casPrepare, .casPropose, .casCommit, .scanRequest, .reapCheck:
                 .request
-            case .ack, .nack, .readReply, .writeOutcome, .merkleHashes, .segmentObjects, .casPromise, .scanReply,
+            case .ack, .nack, .readReply, .writeOutcome, .merkleHashes, .segmentObjects, .casPromise, .scanReply, .reapCheckReply,
                  .casPrepareRejected, .casAccepted, .casProposeRejected, .casCommitted:
                 .response
             case .membershipDigest, .membershipDelta, .membershipUpdate, .membershipHeartbeat,
@@ -146,6 +153,8 @@ extension WireMessage {
         case .readRepair: .readRepair
         case .scanRequest: .scanRequest
         case .scanReply: .scanReply
+        case .reapCheck: .reapCheck
+        case .reapCheckReply: .reapCheckReply
         case .hintBatch: .hintBatch
         case .handoffBatch: .handoffBatch
         case .leaveRequest: .leaveRequest
@@ -354,5 +363,28 @@ public struct ScanItem: Hashable, Sendable {
     public init(key: [UInt8], object: DVVSet<[UInt8]>? = nil) {
         self.key = key
         self.object = object
+    }
+}
+
+/// Dead keys of `partition` a replica is about to remove, each with the history of its dead
+/// object: the receiver says whether it holds a version that dominates each.
+public struct ReapCheck: Hashable, Sendable {
+    public var partition: Int
+    public var items: [ReapItem]
+
+    public init(partition: Int, items: [ReapItem]) {
+        self.partition = partition
+        self.items = items
+    }
+}
+
+/// A key and the causal history (the join) of its dead object.
+public struct ReapItem: Hashable, Sendable {
+    public var key: [UInt8]
+    public var history: CausalContext
+
+    public init(key: [UInt8], history: CausalContext) {
+        self.key = key
+        self.history = history
     }
 }
