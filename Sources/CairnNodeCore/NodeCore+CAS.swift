@@ -38,10 +38,7 @@ extension NodeCore {
         let now = monotonic.milliseconds
         let wallNow = wallClock.millisecondsSince1970
         let view = clusterView(now: now)
-        guard requestsInFlight < settings.maxRequestsInFlight else {
-            return [.replyCAS(client: client, .failure(.overloaded(limit: settings.maxRequestsInFlight)))]
-        }
-        guard view.ring != nil else { return [.replyCAS(client: client, .failure(.noRing))] }
+        if let refusal = refusal(view) { return [.replyCAS(client: client, .failure(refusal))] }
         if settings.brokenLocalCASRead, operation == .read {
             // Broken on purpose (simulator only): answer from this node's own acceptor.
             let operationNumber = newOperation(.brokenLocalRead(client: client))

@@ -7,11 +7,16 @@ extension NodeCore {
         let now = monotonic.milliseconds
         let wallNow = wallClock.millisecondsSince1970
         let view = clusterView(now: now)
-        guard requestsInFlight < settings.maxRequestsInFlight else {
-            return [.replyRead(client: client, .failed(.overloaded(limit: settings.maxRequestsInFlight)))]
-        }
-        guard let ring = view.ring else { return [.replyRead(client: client, .failed(.noRing))] }
+        if let refusal = refusal(view) { return [.replyRead(client: client, .failed(refusal))] }
+        guard let ring = view.ring else { return [] }
         return startRead(client: client, key: key, r: r, then: nil, ring: ring, view: view, now: now, wallNow: wallNow)
+    }
+
+    /// Why a new client request is refused at once: too many in flight, or no ring yet.
+    func refusal(_ view: ClusterView) -> RequestFailure? {
+        if requestsInFlight >= settings.maxRequestsInFlight { return .overloaded(limit: settings.maxRequestsInFlight) }
+        if view.ring == nil { return .noRing }
+        return nil
     }
 
     mutating func startRead(client: UInt64, key: [UInt8], r: Int?, then write: PlainWrite?, ring: Ring, view: ClusterView,
@@ -45,10 +50,8 @@ extension NodeCore {
         let now = monotonic.milliseconds
         let wallNow = wallClock.millisecondsSince1970
         let view = clusterView(now: now)
-        guard requestsInFlight < settings.maxRequestsInFlight else {
-            return [.replyWrite(client: client, .failed(.overloaded(limit: settings.maxRequestsInFlight)))]
-        }
-        guard let ring = view.ring else { return [.replyWrite(client: client, .failed(.noRing))] }
+        if let refusal = refusal(view) { return [.replyWrite(client: client, .failed(refusal))] }
+        guard let ring = view.ring else { return [] }
         var sibling = sibling
         if sibling.content == .tombstone && sibling.expiryMilliseconds == 0 {
             // The deletion time, from which the reaper's grace period runs.

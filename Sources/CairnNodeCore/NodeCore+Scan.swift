@@ -41,10 +41,8 @@ extension NodeCore {
         let now = monotonic.milliseconds
         let wallNow = wallClock.millisecondsSince1970
         let view = clusterView(now: now)
-        guard requestsInFlight < settings.maxRequestsInFlight else {
-            return [.replyScan(client: client, .failure(.overloaded(limit: settings.maxRequestsInFlight)))]
-        }
-        guard let ring = view.ring else { return [.replyScan(client: client, .failure(.noRing))] }
+        if let refusal = refusal(view) { return [.replyScan(client: client, .failure(refusal))] }
+        guard let ring = view.ring else { return [] }
         let number = newNumber()
         scans[number] = ScanState(client: client, prefix: prefix, after: after, limit: max(1, limit), values: values)
         return askForScan(number, partitions: Array(0..<ring.partitionCount), view: view, wallNow: wallNow)
