@@ -151,14 +151,9 @@ extension Node {
                 ) { try store.read($1, partition: partitions[$0])?.object })
             case .reapCandidates(let partition, let after, let limit, let wallNow, let grace):
                 guard store.partitions.contains(partition) else { return .objects([], next: nil) }
-                let keys = try store.scan(partition: partition, after: after, limit: limit + 1)
-                var found: [KeyedObject] = []
-                for key in keys.prefix(limit) {
-                    guard let record = try store.read(key, partition: partition),
-                          record.object.isReapable(atMilliseconds: wallNow.millisecondsSince1970, graceMilliseconds: grace) else { continue }
-                    found.append(KeyedObject(key: key, object: record.object))
-                }
-                return .objects(found, next: keys.count > limit ? keys[limit - 1] : nil)
+                return try .reapCandidates(
+                    listing: try store.scan(partition: partition, after: after, limit: limit + 1), limit: limit, wallNow: wallNow,
+                    graceMilliseconds: grace) { try store.read($0, partition: partition)?.object }
             case .readCopies(let partition, let keys, let hints):
                 let held = store.partitions.contains(partition)
                 return .copies(try zip(keys, hints).map { key, ids in

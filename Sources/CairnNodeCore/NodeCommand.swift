@@ -88,9 +88,10 @@ public enum StorageCommand: Sendable, Equatable {
     /// The partitions this node holds a store of. Completes with `.partitions`.
     case heldPartitions
     /// Reaping: of the keys of `partition` after `after` in key order, the next `limit`
-    /// examined, those whose object `isReapable(atMilliseconds: wallNow, graceMilliseconds:)`.
-    /// Completes with `.objects(found, next:)`, `next` the last key examined when more keys
-    /// follow (nil: the partition is done).
+    /// examined, those whose object `isReapable(atMilliseconds: wallNow, graceMilliseconds:)`:
+    /// list `limit + 1` keys and hand them to `StorageResult.reapCandidates`, which completes
+    /// it with `.objects(found, next:)`, `next` the last key examined when more keys follow
+    /// (nil: the partition is done).
     case reapCandidates(partition: Int, after: [UInt8]?, limit: Int, wallNow: WallClockTime, graceMilliseconds: UInt64)
     /// Every copy this node holds of each of `keys`: its record in `partition` (if any) and
     /// the objects of the hints `hints[i]` for `keys[i]`. Completes with `.copies`, one list

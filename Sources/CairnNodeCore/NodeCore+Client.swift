@@ -71,22 +71,22 @@ extension NodeCore {
     mutating func plainWriteRead(_ write: PlainWrite, client: UInt64, key: [UInt8], outcome: Quorum.ReadCoordinator<[UInt8]>.Outcome,
                                  view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
         let context: CausalContext
+        let holdsValue: Bool
         switch outcome {
         case .failed(let failure):
             return [.replyWrite(client: client, .failed(.quorum(failure)))]
         case .notFound:
             context = CausalContext()
+            holdsValue = false
         case .found(let object):
             guard !object.isCASManaged else {
                 return [.replyWrite(client: client, .failed(.quorum(Quorum.Failure(
                     keyHash: keyHash(key), reason: .rejected(DVVSet<[UInt8]>.casManagedError)))))]
             }
             context = object.join()
-            if write.sibling.content == .tombstone && object.values(atMilliseconds: 0).isEmpty {
-                return [.replyWrite(client: client, .stored(context))]
-            }
+            holdsValue = !object.values(atMilliseconds: 0).isEmpty
         }
-        if write.sibling.content == .tombstone && context.isEmpty {
+        if write.sibling.content == .tombstone && !holdsValue {
             return [.replyWrite(client: client, .stored(context))]
         }
         guard let ring = view.ring else { return [.replyWrite(client: client, .failed(.noRing))] }

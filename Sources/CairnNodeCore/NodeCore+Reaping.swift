@@ -125,3 +125,23 @@ extension NodeCore {
         return [.respond(reply: reply, .reapCheckReply(flags))]
     }
 }
+
+extension StorageResult {
+    /// How an executor answers `StorageCommand.reapCandidates`, given `listing`: the
+    /// partition's first `limit + 1` keys after the cursor (or all, if fewer) in byte order,
+    /// and `object`, which reads a key's stored object. The first `limit` are examined; `next`
+    /// is the last of them when more follow.
+    public static func reapCandidates(
+        listing: [[UInt8]], limit: Int, wallNow: WallClockTime, graceMilliseconds: UInt64,
+        object: ([UInt8]) throws -> DVVSet<[UInt8]>?
+    ) rethrows -> StorageResult {
+        let page = listing.prefix(limit)
+        var found: [KeyedObject] = []
+        for key in page {
+            guard let stored = try object(key),
+                  stored.isReapable(atMilliseconds: wallNow.millisecondsSince1970, graceMilliseconds: graceMilliseconds) else { continue }
+            found.append(KeyedObject(key: key, object: stored))
+        }
+        return .objects(found, next: listing.count > limit ? page.last : nil)
+    }
+}

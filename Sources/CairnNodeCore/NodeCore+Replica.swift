@@ -406,7 +406,7 @@ extension NodeCore {
                 return scanPartAnswered(scan, part: number, nil, view: view, wallNow: wallNow)
             }
             return scanPartAnswered(scan, part: number, part, view: view, wallNow: wallNow)
-        case .answerScan(let reply, let declined, _):
+        case .answerScan(let reply, let declined):
             guard case .scanned(var answer) = result else {
                 let reason = if case .failed(let failure) = result { failure.message } else { "unexpected storage result" }
                 return [.respond(reply: reply, .nack(reason: reason))]

@@ -154,7 +154,7 @@ extension NodeCore {
         }
         var part = request
         part.partitions = served
-        let operation = newOperation(.answerScan(reply: reply, declined: declined, limit: min(request.limit, settings.scanMaxLimit)))
+        let operation = newOperation(.answerScan(reply: reply, declined: declined))
         return [.storage(operation: operation, scanCommand(part, wallNow: wallNow))]
     }
 }

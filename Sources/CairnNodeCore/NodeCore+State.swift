@@ -135,7 +135,7 @@ extension NodeCore {
         /// This node's part of a scan it coordinates.
         case scanPart(scan: UInt64)
         /// A peer's part of its scan; `declined` partitions go back as unavailable.
-        case answerScan(reply: UInt64, declined: [Int], limit: Int)
+        case answerScan(reply: UInt64, declined: [Int])
         /// A page of dead keys of `partition` read for reaping.
         case reapScan(partition: Int)
         /// A peer's reap check: the objects of its keys read here.

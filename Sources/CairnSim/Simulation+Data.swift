@@ -221,13 +221,9 @@ extension Simulation {
             let keys = nodes[node].store.keys.filter { ring.partition(for: SimKeys.hash($0)) == partition }.map(SimKeys.bytes)
                 .filter { key in after.map { $0.lexicographicallyPrecedes(key) } ?? true }
                 .sorted { $0.lexicographicallyPrecedes($1) }
-            let page = keys.prefix(limit)
-            let found = page.compactMap { bytes -> KeyedObject? in
-                guard let object = SimKeys.key(bytes).flatMap({ nodes[node].store[$0]?.object }),
-                      object.isReapable(atMilliseconds: wallNow.millisecondsSince1970, graceMilliseconds: grace) else { return nil }
-                return KeyedObject(key: bytes, object: object)
+            return .reapCandidates(listing: Array(keys.prefix(limit + 1)), limit: limit, wallNow: wallNow, graceMilliseconds: grace) {
+                SimKeys.key($0).flatMap { nodes[node].store[$0]?.object }
             }
-            return .objects(found, next: keys.count > limit ? page.last : nil)
         case .readCopies(_, let keys, let hints):
             return .copies(zip(keys, hints).map { bytes, ids in
                 var copies: [SimObject] = []

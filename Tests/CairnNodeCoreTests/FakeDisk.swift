@@ -49,13 +49,9 @@ struct FakeDisk {
         case .reapCandidates(let partition, let after, let limit, let wallNow, let grace):
             let keys = records.keys.filter { key in partitionOf[key] == partition && (after.map { $0.lexicographicallyPrecedes(key) } ?? true) }
                 .sorted { $0.lexicographicallyPrecedes($1) }
-            let page = keys.prefix(limit)
-            return .objects(page.compactMap { key in
-                records[key].flatMap { record in
-                    record.object.isReapable(atMilliseconds: wallNow.millisecondsSince1970, graceMilliseconds: grace)
-                        ? KeyedObject(key: key, object: record.object) : nil
-                }
-            }, next: keys.count > limit ? page.last : nil)
+            return .reapCandidates(listing: Array(keys.prefix(limit + 1)), limit: limit, wallNow: wallNow, graceMilliseconds: grace) {
+                records[$0]?.object
+            }
         case .readCopies(_, let keys, let hintIDs):
             return .copies(zip(keys, hintIDs).map { key, ids in
                 (records[key].map { [$0.object] } ?? []) + ids.compactMap { hints[$0]?.object }
