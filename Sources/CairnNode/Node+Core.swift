@@ -149,11 +149,11 @@ extension Node {
                 return .scanned(try ScanReply.merging(
                     listings: listings, limit: limit, examineLimit: examineLimit, values: values, wallNow: wallNow
                 ) { try store.read($1, partition: partitions[$0])?.object })
-            case .reapCandidates(let partition, let after, let limit, let wallNow, let grace):
+            case .reapCandidates(let partition, let after, let limit, let wallNow):
                 guard store.partitions.contains(partition) else { return .objects([], next: nil) }
                 return try .reapCandidates(
-                    listing: try store.scan(partition: partition, after: after, limit: limit + 1), limit: limit, wallNow: wallNow,
-                    graceMilliseconds: grace) { try store.read($0, partition: partition)?.object }
+                    listing: try store.scan(partition: partition, after: after, limit: limit + 1), limit: limit, wallNow: wallNow
+                ) { try store.read($0, partition: partition)?.object }
             case .readCopies(let partition, let keys, let hints):
                 let held = store.partitions.contains(partition)
                 return .copies(try zip(keys, hints).map { key, ids in
@@ -166,6 +166,8 @@ extension Node {
                 return .acceptor(try paxos.state(key), object: try store.read(key, partition: partition)?.object)
             case .heldPartitions:
                 return .partitions(store.partitions)
+            case .dropPartition(let partition, let root):
+                return .merged(changed: try store.drop(partition: partition, root: root), object: DVVSet())
             case .readHints(let ids):
                 var entries: [HintEntry] = []
                 for id in ids {
@@ -199,9 +201,11 @@ extension Node {
                 try await paxos.save(key, state)
                 return .done
             case .reap(let key, let partition, let expected):
+                // A member told to reap (`reapNow`) may hold nothing of the partition: no store is opened for it.
+                guard store.partitions.contains(partition) else { return .merged(changed: false, object: expected) }
                 return .merged(changed: try await store.reap(key, partition: partition, expected: expected), object: expected)
             case .read, .readHints, .readTree, .segmentObjects, .readAcceptor, .readBatch, .heldPartitions, .scan, .reapCandidates,
-                 .readCopies:
+                 .readCopies, .dropPartition:
                 return performNow(storage) ?? .failed(StorageFailure("unexpected storage operation"))
             }
         } catch {
@@ -268,6 +272,11 @@ extension Node {
             logger.notice("sending a copy of a partition this node does not replicate to its primaries", metadata: [
                 "cairn.partition": "\(partition)",
             ])
+        case .orphanDropped(let partition):
+            metrics.orphansDropped.increment()
+            logger.notice("dropped this node's copy of a partition every primary now holds", metadata: [
+                "cairn.partition": "\(partition)",
+            ])
         case .partitionSettled(let partition, let reason):
             logger.info("partition settled here", metadata: ["cairn.partition": "\(partition)", "cairn.reason": "\(reason)"])
         case .pendingValveOpened(let partition, let waitingFor):
@@ -302,7 +311,7 @@ extension StorageCommand {
         switch self {
         case .write, .merge, .putHint: true
         case .read, .readHints, .readTree, .segmentObjects, .readAcceptor, .writePaxos, .readBatch, .heldPartitions, .scan,
-             .reapCandidates, .readCopies, .reap: false
+             .reapCandidates, .readCopies, .reap, .dropPartition: false
         }
     }
 }

@@ -53,6 +53,7 @@ final class ReplicaStore {
         self.options = options
         self.logger = logger
         try DurableFiles.makeDirectory(directory)
+        try DurableFiles.removeLeftovers(in: directory)
         // Open the partitions already on disk, so their trees are ready for anti-entropy.
         for name in try DurableFiles.list(directory) {
             guard let partition = Int(name), partition >= 0, partition < partitionCount else { continue }
@@ -136,6 +137,18 @@ final class ReplicaStore {
         let engine = try engine(partition)
         try await engine.delete(key)
         trees[partition]!.update(Self.keyHash(key), from: current.storedVersionHash ?? Self.versionHash(current.object), to: nil)
+        return true
+    }
+
+    /// Removes this node's whole copy of `partition` (engine, files, tree) if its tree's root
+    /// is still `root`; returns whether it did. Called between other work of the node's actor,
+    /// never while a write to the partition is under way (the core checks its key gate).
+    func drop(partition: Int, root: UInt64) throws -> Bool {
+        guard engines[partition] != nil || DurableFiles.exists("\(directory)/\(partition)") else { return false }
+        guard try tree(partition).root == root else { return false }
+        try engines.removeValue(forKey: partition)?.close()
+        trees[partition] = nil
+        try DurableFiles.removeDirectory("\(directory)/\(partition)")
         return true
     }
 

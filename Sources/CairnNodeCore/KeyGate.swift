@@ -10,6 +10,9 @@ struct KeyGate<Job: Sendable>: Sendable {
 
     var isEmpty: Bool { busy.isEmpty }
 
+    /// Whether a job runs on a key for which `matches` holds.
+    func isBusy(where matches: ([UInt8]) -> Bool) -> Bool { busy.contains(where: matches) }
+
     /// Takes the key for `job` and returns it to run now, or queues it behind the running one.
     mutating func enter(_ key: [UInt8], _ job: Job) -> Job? {
         if busy.insert(key).inserted { return job }

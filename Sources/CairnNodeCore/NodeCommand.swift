@@ -88,11 +88,11 @@ public enum StorageCommand: Sendable, Equatable {
     /// The partitions this node holds a store of. Completes with `.partitions`.
     case heldPartitions
     /// Reaping: of the keys of `partition` after `after` in key order, the next `limit`
-    /// examined, those whose object `isReapable(atMilliseconds: wallNow, graceMilliseconds:)`:
+    /// examined, those whose object is dead at `wallNow` (`DVVSet.isDead(atMilliseconds:)`):
     /// list `limit + 1` keys and hand them to `StorageResult.reapCandidates`, which completes
     /// it with `.objects(found, next:)`, `next` the last key examined when more keys follow
     /// (nil: the partition is done).
-    case reapCandidates(partition: Int, after: [UInt8]?, limit: Int, wallNow: WallClockTime, graceMilliseconds: UInt64)
+    case reapCandidates(partition: Int, after: [UInt8]?, limit: Int, wallNow: WallClockTime)
     /// Every copy this node holds of each of `keys`: its record in `partition` (if any) and
     /// the objects of the hints `hints[i]` for `keys[i]`. Completes with `.copies`, one list
     /// per key, in order.
@@ -100,6 +100,10 @@ public enum StorageCommand: Sendable, Equatable {
     /// Remove the record of `key` durably if its object is still `expected`. Completes with
     /// `.merged(changed: removed, object: expected)`.
     case reap(key: [UInt8], partition: Int, expected: DVVSet<[UInt8]>)
+    /// Remove this node's whole copy of `partition` durably (its store and Merkle tree) if its
+    /// tree's root is still `root` (nothing was written to it since the decision). Completes
+    /// with `.merged(changed: removed, object: DVVSet())`.
+    case dropPartition(partition: Int, root: UInt64)
 }
 
 /// The completion of a `StorageCommand`.
@@ -224,6 +228,9 @@ public enum NodeNotice: Sendable, Equatable {
     /// This node holds a copy of a partition it does not replicate and sends it to the
     /// partition's primaries.
     case orphanHandedOff(partition: Int)
+    /// Every current primary holds this node's copy of a partition it no longer replicates:
+    /// the copy was removed.
+    case orphanDropped(partition: Int)
     /// A dead key was removed physically.
     case reaped(partition: Int)
     case pendingValveOpened(partition: Int, waitingFor: Int)

@@ -110,6 +110,11 @@ extension NodeCore {
             }
         }
         finishedEarly = [:]
+        if settings.brokenDropBeforeHandoff {
+            for change in RingDiff(from: old, to: new).replicaChanges(n: n) where change.lost.contains(id) {
+                requests.append(.storage(operation: newOperation(.orphanTree(partition: change.partition)), .readTree(partition: change.partition)))
+            }
+        }
         var commands: [NodeCommand] = [.persistHandoff(handoffState),
                                        .notice(.handoffPlanned(outgoing: transferQueue.count, pending: pendingIn.count))]
         // Ask every source too: a source whose own view of the change differs (it skipped a
@@ -388,6 +393,46 @@ extension NodeCore {
         commands += startNextTransfer(now: now, wallNow: wallNow)
         commands += finishLeavingIfDone(now: now, wallNow: wallNow)
         return commands
+    }
+
+    // MARK: former replicas' copies
+
+    /// A copy of a partition this node no longer replicates (an *orphan*: it was a replica in
+    /// an earlier ring), with its tree's `root`, while no transfer of it runs and it is not
+    /// pending here. A copy that changed since it was last sent (or was never sent) goes to
+    /// every current primary; a copy that every current primary has received whole since it
+    /// last changed is removed (docs/design.md §3, "Dropping a former replica's copy"): each of
+    /// them has merged everything it held, so nothing acknowledged depends on it any more.
+    mutating func orphanExamined(_ partition: Int, root: UInt64, view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+        guard let ring = view.ring, partition >= 0, partition < ring.partitionCount,
+              !ring.preferenceList(for: partition, n: settings.replicas).contains(id)
+        else { return [] }
+        if settings.brokenDropBeforeHandoff {
+            return [.storage(operation: newOperation(.orphanDropped(partition: partition)), .dropPartition(partition: partition, root: root))]
+        }
+        let primaries = ring.preferenceList(for: partition, n: settings.replicas).filter { $0 != id && !isGone($0) }
+        if orphanRoots[partition] != root {
+            // Changed since last sent (or never sent): every primary gets it again, whole.
+            orphanRoots[partition] = root
+            for primary in primaries { transfers[Handoff.Transfer(partition: partition, source: id, target: primary)] = nil }
+        }
+        let owed = primaries.filter { transfers[Handoff.Transfer(partition: partition, source: id, target: $0)]?.state != .done }
+        if owed.isEmpty, !primaries.isEmpty || root == MerkleTree().root {
+            // The keys this node is storing now must not land in a store being removed.
+            guard !gate.isBusy(where: { ring.partition(for: keyHash($0)) == partition }) else { return [] }
+            return [.storage(operation: newOperation(.orphanDropped(partition: partition)), .dropPartition(partition: partition, root: root))]
+        }
+        // Not yet received whole by some primary (never sent since it changed, its transfer
+        // failed, or the ring changed since): queue it to those.
+        for primary in owed {
+            let transfer = Handoff.Transfer(partition: partition, source: id, target: primary)
+            transfers[transfer] = TransferProgress(transfer: transfer, state: .queued)
+            transferAttempts[transfer] = nil
+            transferQueue.append(transfer)
+        }
+        guard !owed.isEmpty else { return [] }
+        return [.notice(.orphanHandedOff(partition: partition)), .persistHandoff(handoffState)]
+            + startNextTransfer(now: now, wallNow: wallNow)
     }
 
     // MARK: writes during a ring change

@@ -5,10 +5,16 @@ extension NodeCore {
     /// Every `maintenanceIntervalMilliseconds`: review pending partitions, start owed
     /// transfers, look for orphan copies (every `orphanCheckIntervalMilliseconds`), age out
     /// hints and retry their delivery, and start the next anti-entropy exchange unless one runs.
+    ///
+    /// A node that has left (or was removed) only delivers the hints it still holds: its
+    /// copies were handed off before it left, and the other members no longer ask it before
+    /// reaping, so sending them again (or joining anti-entropy) could bring back a key they
+    /// reaped since.
     mutating func maintenance(view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+        let gone = membership.myself.status.isTombstone
         var commands = reviewPending(view: view, now: now)
-        commands += startNextTransfer(now: now, wallNow: wallNow)
-        if now >= orphanCheckAt {
+        commands += gone ? [] : startNextTransfer(now: now, wallNow: wallNow)
+        if !gone, now >= orphanCheckAt {
             orphanCheckAt = now + settings.orphanCheckIntervalMilliseconds
             commands.append(.storage(operation: newOperation(.orphanScan), .heldPartitions))
         }
@@ -18,6 +24,7 @@ extension NodeCore {
         for owner in ledger.pendingOwners where owner != id && (view.isReachable(owner) || isGone(owner)) {
             commands += deliverHints(to: owner, view: view, wallNow: wallNow)
         }
+        guard !gone else { return commands }
         commands += reapTick(view: view, wallNow: wallNow)
         return commands + startExchange(view: view, now: now)
     }

@@ -4,31 +4,44 @@ import CairnCore
 /// keydir memory forever (docs/versioning.md, "Reaping").
 ///
 /// A key is dead when every sibling of its object is a tombstone or expired; the reaper on
-/// each primary walks its partitions a page at a time (one page per maintenance tick) and
-/// proposes the keys dead for longer than the grace period. It removes its own copy of such a
-/// key only when **every member** of the cluster is reachable and answers that none of its
-/// copies of the key — its record (as a replica, or left over from an earlier ring: an
-/// orphan), and the hints it holds for it — is older than or concurrent with the dead object
-/// (`reapCheck`), and only if the object is still the one it proposed when the removal runs
-/// (a write that arrived in between wins). Every primary reaps its own copy the same way, so
-/// all of them do, eventually; a member that holds no copy confirms, so the last holder can
+/// each primary walks its partitions a page at a time (one page per maintenance tick). It
+/// notes when it first saw each dead key (its own monotonic clock: no other node's wall clock
+/// decides how long the grace lasts) and proposes the keys it has seen dead for longer than
+/// the grace period. It removes such a key only when **every member** of the cluster is
+/// reachable and answers that none of its copies of the key — its record (as a replica, or
+/// left over from an earlier ring: an orphan), the hints it holds for it, and a write of the
+/// key it is coordinating — is older than or concurrent with the dead object (`reapCheck`),
+/// and only if the object is still the one it proposed when the removal runs (a write that
+/// arrived in between wins). Then it tells every member to remove its copy too, if that copy
+/// is still exactly the confirmed object (`reapNow`): all copies go in one round, so
+/// anti-entropy does not carry the dead object from a primary that has not reaped yet back to
+/// one that has, over and over. A member that holds no copy confirms, so the last holder can
 /// reap too.
 ///
 /// Why nothing comes back: every copy that could carry an older version back (a primary that
-/// missed the delete, a hint not yet delivered, a former replica's leftover copy) belongs to a
-/// member, and that member refuses while it holds it. What is left is a copy in flight in the
-/// network: the grace period (longer than any request's timeout) covers it. A member that is
-/// down refuses by not answering.
+/// missed the delete, a hint not yet delivered, a former replica's leftover copy, a write in
+/// flight from its coordinator) belongs to a member, and that member refuses while it holds
+/// it. What is left is a copy in flight in the network: the grace period (longer than any
+/// request's timeout, counted from when the reaper itself first saw the key dead, which is
+/// after the delete was acknowledged) covers it. A member that is down refuses by not
+/// answering.
 extension NodeCore {
-    /// One page of dead keys being confirmed with the other primaries.
+    /// When the reaper first saw a key dead with the object whose history this is.
+    struct DeadSighting: Sendable {
+        var since: UInt64
+        var history: CausalContext
+    }
+
+    /// One page of dead keys being confirmed with the other members.
     struct ReapRound: Sendable {
         var partition: Int
         var candidates: [KeyedObject]
-        /// Other primaries asked, by call, that have not answered.
+        /// Other members asked, by call, that have not answered.
         var waiting: Set<UInt64>
-        /// For each candidate, how many other primaries confirmed it.
+        /// For each candidate, how many other members confirmed it.
         var confirmations: [Int]
-        var asked: Int
+        /// The members asked.
+        var asked: [NodeID]
     }
 
     /// The maintenance tick's part: scan the next page of the next partition this node is a
@@ -43,33 +56,42 @@ extension NodeCore {
                 reapAfter = nil
             }
             reapScanning = true
-            return [.storage(operation: newOperation(.reapScan(partition: partition)), .reapCandidates(
+            return [.storage(operation: newOperation(.reapScan(partition: partition, after: reapAfter)), .reapCandidates(
                 partition: partition, after: reapAfter, limit: settings.reapBatchKeys,
-                wallNow: WallClockTime(millisecondsSince1970: wallNow), graceMilliseconds: settings.reapGraceMilliseconds))]
+                wallNow: WallClockTime(millisecondsSince1970: wallNow)))]
         }
         return []
     }
 
-    /// A page of the partition was scanned: ask the other primaries about its dead keys.
-    mutating func reapScanned(partition: Int, _ result: StorageResult, view: ClusterView, now: UInt64, wallNow: UInt64)
+    /// A page of the partition was scanned: note the dead keys first seen now, forget those
+    /// of the page that live again, and ask every other member about the keys dead for longer
+    /// than the grace period.
+    mutating func reapScanned(partition: Int, after: [UInt8]?, _ result: StorageResult, view: ClusterView, now: UInt64, wallNow: UInt64)
         -> [NodeCommand]
     {
         reapScanning = false
-        guard case .objects(let candidates, let next) = result else { return [] }
+        guard case .objects(let dead, let next) = result else { return [] }
         if next == nil {
             reapPartition = partition + 1
             reapAfter = nil
         } else {
             reapAfter = next
         }
+        // This node's own other copies count as a member's would: a hint it holds for the key
+        // (which may be older), or a write of the key it coordinates, holds the key back.
+        let writing = Set(writes.values.map(\.key))
+        let candidates = noteDead(dead, partition: partition, after: after, through: next, now: now)
+            .filter { hintIDs($0.key).isEmpty && !writing.contains($0.key) }
         guard !candidates.isEmpty else { return [] }
         let others = membership.members.filter { !$0.status.isTombstone && $0.id != id }.map(\.id)
         guard others.allSatisfy(view.isReachable) else { return [] }  // a member down: not now
         if settings.brokenReapWithoutConfirmation || others.isEmpty {
-            return reap(candidates, partition: partition, view: view, now: now, wallNow: wallNow)
+            // (Broken: the round as if every member had confirmed.)
+            return others.map { NodeCommand.send(to: $0, .reapNow(partition: partition, candidates)) }
+                + reap(candidates, partition: partition, view: view, now: now, wallNow: wallNow)
         }
-        var round = ReapRound(partition: partition, candidates: candidates, waiting: [], confirmations: Array(repeating: 0, count: candidates.count),
-                              asked: others.count)
+        var round = ReapRound(partition: partition, candidates: candidates, waiting: [],
+                              confirmations: Array(repeating: 0, count: candidates.count), asked: others)
         var commands: [NodeCommand] = []
         let check = ReapCheck(partition: partition, items: candidates.map { ReapItem(key: $0.key, history: $0.object.join()) })
         for other in others {
@@ -81,7 +103,34 @@ extension NodeCore {
         return commands
     }
 
-    /// Another primary answered (nil: it failed, which confirms nothing).
+    /// Keeps `reapDeadSince` true to one scanned page of `partition` (the keys after `after`
+    /// through `through`, or to its end): a dead object not yet noted is noted as dead since
+    /// `now` (while fewer than `reapTrackedKeysLimit` keys are), a noted key the page no
+    /// longer shows dead, or shows dead with another object (written since), is forgotten or
+    /// noted anew. Returns the page's keys whose object has been dead for the grace period.
+    mutating func noteDead(_ dead: [KeyedObject], partition: Int, after: [UInt8]?, through: [UInt8]?, now: UInt64) -> [KeyedObject] {
+        var noted = reapDeadSince[partition] ?? [:]
+        var histories: [[UInt8]: CausalContext] = [:]
+        for item in dead { histories[item.key] = item.object.join() }
+        for (key, sighting) in noted where histories[key] != sighting.history {
+            let inPage = (after.map { $0.lexicographicallyPrecedes(key) } ?? true)
+                && (through.map { !$0.lexicographicallyPrecedes(key) } ?? true)
+            if inPage { noted[key] = nil }
+        }
+        var candidates: [KeyedObject] = []
+        for item in dead {
+            if let sighting = noted[item.key] {
+                if now >= sighting.since + settings.reapGraceMilliseconds { candidates.append(item) }
+            } else if reapTrackedKeys + noted.count - (reapDeadSince[partition]?.count ?? 0) < settings.reapTrackedKeysLimit {
+                noted[item.key] = DeadSighting(since: now, history: histories[item.key]!)
+            }
+        }
+        reapTrackedKeys += noted.count - (reapDeadSince[partition]?.count ?? 0)
+        reapDeadSince[partition] = noted.isEmpty ? nil : noted
+        return candidates
+    }
+
+    /// Another member answered (nil: it failed, which confirms nothing).
     mutating func reapCheckAnswered(call: UInt64, _ message: WireMessage?, view: ClusterView, now: UInt64, wallNow: UInt64)
         -> [NodeCommand]
     {
@@ -94,17 +143,39 @@ extension NodeCore {
             return []
         }
         reapRound = nil
-        let confirmed = round.candidates.indices.filter { round.confirmations[$0] == round.asked }.map { round.candidates[$0] }
-        return reap(confirmed, partition: round.partition, view: view, now: now, wallNow: wallNow)
+        let confirmed = round.candidates.indices.filter { round.confirmations[$0] == round.asked.count }.map { round.candidates[$0] }
+        guard !confirmed.isEmpty else { return [] }
+        let order = WireMessage.reapNow(partition: round.partition, confirmed)
+        return round.asked.map { NodeCommand.send(to: $0, order) }
+            + reap(confirmed, partition: round.partition, view: view, now: now, wallNow: wallNow)
     }
 
     /// Removes each key whose object is still the dead one confirmed, through the key's order.
     mutating func reap(_ items: [KeyedObject], partition: Int, view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
         var commands: [NodeCommand] = []
         for item in items {
+            reapForget(item.key, partition: partition)
             commands += enter(item.key, .reap(partition: partition, object: item.object), view: view, now: now, wallNow: wallNow)
         }
         return commands
+    }
+
+    /// A member's `reapNow`: every member confirmed these dead objects, so this node's copy of
+    /// each goes too if it is still exactly the confirmed object.
+    mutating func reapOrdered(partition: Int, _ items: [KeyedObject], from peer: NodeID, view: ClusterView, now: UInt64, wallNow: UInt64)
+        -> [NodeCommand]
+    {
+        guard membership.state.members[peer].map({ !$0.status.isTombstone }) == true, partitionProblem(partition, view: view) == nil,
+              items.allSatisfy({ partitionProblem(partition, key: $0.key, view: view) == nil })
+        else { return [] }
+        return reap(items, partition: partition, view: view, now: now, wallNow: wallNow)
+    }
+
+    /// Forgets the note of when `key` was first seen dead.
+    mutating func reapForget(_ key: [UInt8], partition: Int) {
+        guard reapDeadSince[partition]?.removeValue(forKey: key) != nil else { return }
+        reapTrackedKeys -= 1
+        if reapDeadSince[partition]?.isEmpty == true { reapDeadSince[partition] = nil }
     }
 
     /// A peer asks whether any copy of each dead key here is older than (or concurrent with)
@@ -116,12 +187,19 @@ extension NodeCore {
             partition: check.partition, keys: check.items.map(\.key), hints: check.items.map { hintIDs($0.key) }))]
     }
 
-    /// Confirms a key when every copy here has seen all the dead object has (or there is none).
-    mutating func reapCheckRead(reply: UInt64, _ check: ReapCheck, _ result: StorageResult) -> [NodeCommand] {
+    /// Confirms a key when every copy here has seen all the dead object has and is dead on
+    /// this node's own clock too (so one node whose clock runs ahead cannot reap a value
+    /// whose TTL has not passed elsewhere), or there is no copy; and this node is not
+    /// coordinating a write of it (whose object may hold a value older than the dead one until
+    /// its replicas or hints have it).
+    mutating func reapCheckRead(reply: UInt64, _ check: ReapCheck, _ result: StorageResult, wallNow: UInt64) -> [NodeCommand] {
         guard case .copies(let copies) = result, copies.count == check.items.count else {
             return [.respond(reply: reply, .nack(reason: "the copies could not be read"))]
         }
-        let flags = zip(check.items, copies).map { item, copies in copies.allSatisfy { $0.join().descends(item.history) } }
+        let writing = Set(writes.values.map(\.key))
+        let flags = zip(check.items, copies).map { item, copies in
+            !writing.contains(item.key) && copies.allSatisfy { $0.join().descends(item.history) && $0.isDead(atMilliseconds: wallNow) }
+        }
         return [.respond(reply: reply, .reapCheckReply(flags))]
     }
 }
@@ -132,14 +210,12 @@ extension StorageResult {
     /// and `object`, which reads a key's stored object. The first `limit` are examined; `next`
     /// is the last of them when more follow.
     public static func reapCandidates(
-        listing: [[UInt8]], limit: Int, wallNow: WallClockTime, graceMilliseconds: UInt64,
-        object: ([UInt8]) throws -> DVVSet<[UInt8]>?
+        listing: [[UInt8]], limit: Int, wallNow: WallClockTime, object: ([UInt8]) throws -> DVVSet<[UInt8]>?
     ) rethrows -> StorageResult {
         let page = listing.prefix(limit)
         var found: [KeyedObject] = []
         for key in page {
-            guard let stored = try object(key),
-                  stored.isReapable(atMilliseconds: wallNow.millisecondsSince1970, graceMilliseconds: graceMilliseconds) else { continue }
+            guard let stored = try object(key), stored.isDead(atMilliseconds: wallNow.millisecondsSince1970) else { continue }
             found.append(KeyedObject(key: key, object: stored))
         }
         return .objects(found, next: listing.count > limit ? page.last : nil)

@@ -100,6 +100,9 @@ extension NodeCore {
         if case .leaveRequest = message, membership.state.members[peer].map({ !$0.status.isTombstone }) == true {
             return (try? onLeave(now: monotonic, wallNow: wallClock)) ?? []
         }
+        if case .reapNow(let partition, let items) = message {
+            return reapOrdered(partition: partition, items, from: peer, view: view, now: now, wallNow: wallNow)
+        }
         if case .handoffRequest(let partition) = message {
             return handoffRequested(partition: partition, by: peer, view: view, now: now, wallNow: wallNow)
         }
@@ -378,21 +381,25 @@ extension NodeCore {
             }
             return commands
         case .orphanTree(let partition):
-            guard case .tree(let tree?) = result, tree.root != MerkleTree().root, orphanRoots[partition] != tree.root else { return [] }
-            orphanRoots[partition] = tree.root
-            sendToPrimaries(partition)
-            return [.notice(.orphanHandedOff(partition: partition)), .persistHandoff(handoffState)]
-                + startNextTransfer(now: now, wallNow: wallNow)
+            guard case .tree(let tree?) = result else { return [] }
+            return orphanExamined(partition, root: tree.root, view: view, now: now, wallNow: wallNow)
+        case .orphanDropped(let partition):
+            orphanRoots[partition] = nil
+            switch result {
+            case .merged(true, _): return [.notice(.orphanDropped(partition: partition))]
+            case .failed(let failure): return [.notice(.storageFailed(context: "dropping a former replica's copy", failure))]
+            default: return []
+            }
         case .handoffRead(let transfer):
             return handoffBatchRead(transfer, result, now: now, wallNow: wallNow)
         case .brokenLocalRead(let client):
             guard case .acceptor(_, let object) = result else { return [.replyCAS(client: client, .success(.unavailable))] }
             let live = object?.values(atMilliseconds: wallNow) ?? []
             return [.replyCAS(client: client, .success(live.count > 1 ? .siblings(live) : .read(current: live.first)))]
-        case .reapScan(let partition):
-            return reapScanned(partition: partition, result, view: view, now: now, wallNow: wallNow)
+        case .reapScan(let partition, let after):
+            return reapScanned(partition: partition, after: after, result, view: view, now: now, wallNow: wallNow)
         case .answerReapCheck(let reply, let check):
-            return reapCheckRead(reply: reply, check, result)
+            return reapCheckRead(reply: reply, check, result, wallNow: wallNow)
         case .reaped(let key, let partition):
             var commands: [NodeCommand] = []
             switch result {

@@ -132,12 +132,14 @@ extension NodeCore {
         case handoffRead(Handoff.Transfer)
         case orphanScan
         case orphanTree(partition: Int)
+        /// A former replica's copy removed (or kept, because it changed in between).
+        case orphanDropped(partition: Int)
         /// This node's part of a scan it coordinates.
         case scanPart(scan: UInt64)
         /// A peer's part of its scan; `declined` partitions go back as unavailable.
         case answerScan(reply: UInt64, declined: [Int])
         /// A page of dead keys of `partition` read for reaping.
-        case reapScan(partition: Int)
+        case reapScan(partition: Int, after: [UInt8]?)
         /// A peer's reap check: the objects of its keys read here.
         case answerReapCheck(reply: UInt64, ReapCheck)
         /// A dead key's removal.

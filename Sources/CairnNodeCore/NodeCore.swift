@@ -85,14 +85,22 @@ public struct NodeCore: Sendable {
         public var scanExamineLimit = 10_000
         /// Reaping (`NodeCore+Reaping.swift`): how long a key must have been dead before it is
         /// proposed for removal (0: never reap), and keys examined per maintenance tick. The
-        /// grace period must exceed any request's timeout, so that no older copy is still in
-        /// flight when every member has confirmed.
+        /// grace period runs from when the reaper itself first saw the key dead, on its
+        /// monotonic clock; it must exceed any request's timeout, so that no older copy is
+        /// still in flight when every member has confirmed.
         public var reapGraceMilliseconds: UInt64 = 3_600_000
         public var reapBatchKeys = 256
+        /// The most dead keys whose first sighting the reaper remembers at once (its memory
+        /// bound); a dead key beyond it is noted on a later pass, once others are reaped.
+        public var reapTrackedKeysLimit = 1_000_000
         /// Test only: remove dead keys without asking the other primaries (so a primary that
         /// missed the delete brings the value back), so the simulator can show its checker
         /// catches it. Never set in a node.
         public var brokenReapWithoutConfirmation = false
+        /// Test only: a former replica drops its copy of a partition as soon as it sees it,
+        /// before any new owner has received it, so the simulator can show its checkers catch
+        /// the writes lost with it. Never set in a node.
+        public var brokenDropBeforeHandoff = false
         /// Test only: a scan lists only this node's own copies (what the seed's scan did), so
         /// the simulator can show its scan checker catches it. Never set in a node.
         public var brokenLocalScan = false
@@ -169,6 +177,10 @@ public struct NodeCore: Sendable {
     var reapAfter: [UInt8]?
     var reapRound: ReapRound?
     var reapScanning = false
+    /// Reaping: when this node first saw each dead key's object dead (monotonic ms), by partition,
+    /// and how many keys that is in all (at most `Settings.reapTrackedKeysLimit`).
+    var reapDeadSince: [Int: [[UInt8]: DeadSighting]] = [:]
+    var reapTrackedKeys = 0
     /// Outstanding peer requests, by call id: what their answer feeds.
     var calls: [UInt64: Call] = [:]
     /// Outstanding storage operations, by operation id: what their completion feeds.

@@ -29,9 +29,12 @@ public struct SimOptions: Sendable, Hashable {
         case plainWritesBlind
         /// A scan lists only the coordinating node's own copies, as the seed's scan did.
         case localScan
-        /// Dead keys are removed without asking the other primaries whether they hold a
-        /// version that dominates the dead one.
+        /// Dead keys are removed at once and without asking the other members whether they
+        /// hold a version that dominates the dead one.
         case reapWithoutConfirmation
+        /// A former replica drops its copy of a partition as soon as it no longer replicates
+        /// it, before any new owner has received it.
+        case dropBeforeHandoff
     }
 
     public var workload: Workload

@@ -31,6 +31,7 @@ extension Simulation {
         settings.brokenPlainWritesBlind = options.broken == .plainWritesBlind
         settings.brokenLocalScan = options.broken == .localScan
         settings.brokenReapWithoutConfirmation = options.broken == .reapWithoutConfirmation
+        settings.brokenDropBeforeHandoff = options.broken == .dropBeforeHandoff
         settings.reapGraceMilliseconds = reapGraceMilliseconds
         let hints = nodes[index].hintLog.values.sorted { $0.id < $1.id }.compactMap { hint -> HintEntry? in
             guard let record = nodes[index].hintRecords[hint.id] else { return nil }
@@ -142,7 +143,7 @@ extension Simulation {
         case .reaped:
             stats.reaped += 1
         case .ringChanged, .memberChanged, .reachabilityChanged, .left, .handoffPlanned, .handoffKeysSent, .partitionSettled,
-             .pendingValveOpened, .orphanHandedOff:
+             .pendingValveOpened, .orphanHandedOff, .orphanDropped:
             break
         }
     }
@@ -216,12 +217,12 @@ extension Simulation {
             }
             return .scanned(ScanReply.merging(listings: listings, limit: limit, examineLimit: examineLimit, values: values,
                                               wallNow: wallNow) { _, bytes in SimKeys.key(bytes).flatMap { nodes[node].store[$0]?.object } })
-        case .reapCandidates(let partition, let after, let limit, let wallNow, let grace):
+        case .reapCandidates(let partition, let after, let limit, let wallNow):
             guard let ring = ring(at: node) else { return .objects([], next: nil) }
             let keys = nodes[node].store.keys.filter { ring.partition(for: SimKeys.hash($0)) == partition }.map(SimKeys.bytes)
                 .filter { key in after.map { $0.lexicographicallyPrecedes(key) } ?? true }
                 .sorted { $0.lexicographicallyPrecedes($1) }
-            return .reapCandidates(listing: Array(keys.prefix(limit + 1)), limit: limit, wallNow: wallNow, graceMilliseconds: grace) {
+            return .reapCandidates(listing: Array(keys.prefix(limit + 1)), limit: limit, wallNow: wallNow) {
                 SimKeys.key($0).flatMap { nodes[node].store[$0]?.object }
             }
         case .readCopies(_, let keys, let hints):
@@ -244,6 +245,18 @@ extension Simulation {
                 nodes[node].trees[partition]?.update(hash, from: SimKeys.versionHash(current.object), to: nil)
             }
             return .merged(changed: true, object: expected)
+        case .dropPartition(let partition, let root):
+            guard let ring = ring(at: node), partition >= 0, partition < ring.partitionCount else { return .merged(changed: false, object: DVVSet()) }
+            let tree = nodes[node].trees[partition] ?? nodes[node].rebuildTree(partition: partition, ring: ring)
+            guard tree.root == root else { return .merged(changed: false, object: DVVSet()) }
+            checkDrop(partition, at: node, ring: ring)
+            for key in nodes[node].store.keys where ring.partition(for: SimKeys.hash(key)) == partition {
+                trace(key, "node \(node) drops its copy of partition \(partition): \(Simulation.show(nodes[node].store[key]!.object))")
+                nodes[node].store[key] = nil
+            }
+            nodes[node].trees[partition] = nil
+            stats.orphansDropped += 1
+            return .merged(changed: true, object: DVVSet())
         case .heldPartitions:
             guard let ring = ring(at: node) else { return .partitions([]) }
             return .partitions(Array(Set(nodes[node].store.keys.map { ring.partition(for: SimKeys.hash($0)) })))
@@ -348,6 +361,28 @@ extension Simulation {
         case .oneWay(let wire):
             let peer = nodes[from].id
             drive(node) { core, now, wall in core.onPeerMessage(from: peer, wire, now: now, wallNow: wall) }
+        }
+    }
+}
+
+extension Simulation {
+    /// A former replica is about to drop its copy of `partition`: each current primary whose
+    /// disk was never lost must hold every live value it holds (a value without a TTL: expiry
+    /// depends on clocks), unless a reaper removed an object that superseded it. What the drop
+    /// rule promises — every primary received the copy whole since it last changed — and what
+    /// dropping early breaks.
+    func checkDrop(_ partition: Int, at node: Int, ring: Ring) {
+        let primaries = ring.preferenceList(for: partition, n: options.n)
+        let checked = nodes.indices.filter { $0 != node && primaries.contains(nodes[$0].id) && nodes[$0].disksLost == 0 }
+        for (key, record) in nodes[node].store where ring.partition(for: SimKeys.hash(key)) == partition {
+            for dotted in record.object.siblings {
+                guard case .value = dotted.sibling.content, dotted.sibling.expiryMilliseconds == 0,
+                      !(reapedHistories[key] ?? []).contains(where: { $0.history.covers(dotted.dot) }) else { continue }
+                for primary in checked where !(nodes[primary].store[key]?.object.join().covers(dotted.dot) ?? false) {
+                    violations.append("node \(node) dropped its copy of partition \(partition) while primary \(primary) lacked \(dotted.dot) of key \(key)")
+                    return
+                }
+            }
         }
     }
 }

@@ -250,8 +250,9 @@ public final class Simulation {
 
     var hintLimits: HintLedger.Limits { HintLedger.Limits(maxBytes: 1 << 20, maxAgeMilliseconds: 60_000, batchSize: 8) }
     /// Short, so keys deleted or expired early in the client phase are reaped while clients
-    /// still run (longer than a request's timeout, so no older copy is still in flight).
-    var reapGraceMilliseconds: UInt64 { 1_500 }
+    /// still run (longer than a request's timeout, so no older copy is still in flight). The
+    /// broken mode `reapWithoutConfirmation` reaps a dead key at once as well.
+    var reapGraceMilliseconds: UInt64 { options.broken == .reapWithoutConfirmation ? 1 : 1_500 }
 
     // MARK: crashes
 
@@ -447,6 +448,8 @@ public struct SimStats: Sendable, Hashable {
     public var scannedKeys = 0
     /// Dead keys removed physically by the reapers.
     public var reaped = 0
+    /// Copies of partitions dropped by former replicas once every primary held them.
+    public var orphansDropped = 0
 }
 
 

@@ -21,4 +21,24 @@ public enum DurableFiles {
     }
 
     public static func remove(_ path: String) throws { try FileIO.remove(path) }
+
+    /// Removes the directory `path` (of plain files) durably: it is first renamed to
+    /// `path + suffix` (atomic, and made durable), so a crash while its files are removed
+    /// leaves a name `removeLeftovers` recognises, never a half-emptied directory under its
+    /// old name.
+    public static func removeDirectory(_ path: String, renamingWith suffix: String = ".removing") throws {
+        let doomed = path + suffix
+        if FileIO.exists(doomed) { try FileIO.removeDirectory(doomed) }
+        try FileIO.rename(path, doomed)
+        let parent = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        try FileIO.syncDirectory(parent.isEmpty ? (path.hasPrefix("/") ? "/" : ".") : parent)
+        try FileIO.removeDirectory(doomed)
+    }
+
+    /// Finishes removals a crash interrupted: every entry of `directory` named with `suffix`.
+    public static func removeLeftovers(in directory: String, suffix: String = ".removing") throws {
+        for name in try FileIO.listDirectory(directory) where name.hasSuffix(suffix) {
+            try FileIO.removeDirectory(directory + "/" + name)
+        }
+    }
 }

@@ -119,6 +119,12 @@ enum FileIO {
         guard unlink(path) == 0 || errno == ENOENT else { throw error("unlink", path) }
     }
 
+    /// Removes a directory of plain files (no subdirectories), then the directory itself.
+    static func removeDirectory(_ path: String) throws {
+        for name in try listDirectory(path) { try remove(path + "/" + name) }
+        guard rmdir(path) == 0 || errno == ENOENT else { throw error("rmdir", path) }
+    }
+
     static func makeDirectory(_ path: String) throws {
         var current = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {

@@ -34,6 +34,9 @@ extension WireMessage {
             }
         case .reapCheckReply(let flags):
             buffer.writeWireArray(flags) { $0.writeWireBool($1) }
+        case .reapNow(let partition, let items):
+            buffer.writePartition(partition)
+            buffer.writeWireArray(items) { $0.writeKeyedObject($1) }
         case .scanReply(let reply):
             buffer.writeWireArray(reply.items) { buffer, item in
                 buffer.writeWireBytes(item.key)
@@ -157,6 +160,9 @@ extension WireMessage {
             return .reapCheckReply(try reader.array("flag", limit: reader.limits.maxBatchItems, minimumElementBytes: 1) {
                 (reader: inout WireReader) throws(WireError) in try reader.bool("flag")
             })
+        case .reapNow:
+            let partition = try reader.partition()
+            return .reapNow(partition: partition, try reader.keyedObjects())
         case .scanReply:
             // key (≥ 5 bytes) and the optional's flag: at least 6 bytes each.
             let items = try reader.array("item", limit: reader.limits.maxBatchItems, minimumElementBytes: 6) {

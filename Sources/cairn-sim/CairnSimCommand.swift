@@ -33,7 +33,9 @@ struct CairnSimCommand: ParsableCommand {
     @Option(help: "Worker threads.")
     var jobs: Int = 2
 
-    @Option(help: "Switch on a deliberately broken behaviour: lastWriterWins or localCASRead.")
+    @Option(help: ArgumentHelp(
+        "Switch on a deliberately broken behaviour.",
+        discussion: "One of: " + SimOptions.Broken.allCases.map(\.rawValue).joined(separator: ", ") + "."))
     var broken: String?
 
     @Option(help: "With --seed: print every step that touches this key.")
@@ -77,6 +79,7 @@ struct CairnSimCommand: ParsableCommand {
             let exchangeRepairs = results.reduce(0) { $0 + $1.stats.repairedByExchange }
             let scanned = results.reduce(0) { $0 + $1.stats.scannedKeys }
             let reaped = results.reduce(0) { $0 + $1.stats.reaped }
+            let dropped = results.reduce(0) { $0 + $1.stats.orphansDropped }
             let joins = results.reduce(0) { $0 + $1.stats.joins }
             let leaves = results.reduce(0) { $0 + $1.stats.leaves }
             let removes = results.reduce(0) { $0 + $1.stats.removes }
@@ -89,7 +92,7 @@ struct CairnSimCommand: ParsableCommand {
                 \(acknowledged) acknowledged, \(crashes) crashes, \(disks) disks lost, \(partitions) partitions, \
                 \(joins) joins, \(leaves) leaves, \(removes) removes, \(transfers) transfers, \(clockSteps) clock steps, \
                 \(hintsStored) hints stored, \(hintsDelivered) delivered, \(readRepairs) read repairs, \
-                \(exchangeRepairs) objects repaired by anti-entropy, \(scanned) keys scanned, \(reaped) dead keys reaped)
+                \(exchangeRepairs) objects repaired by anti-entropy, \(scanned) keys scanned, \(reaped) dead keys reaped, \(dropped) former replicas' copies dropped)
                 """)
         }
         if anyFailed { throw ExitCode(1) }

@@ -136,7 +136,15 @@ struct ReapingTests {
         return settings
     }
 
-    @Test("a deleted key is removed everywhere after the grace period, and not while a member holds an older copy")
+    /// One page of one partition per maintenance tick: a round over the 64 partitions.
+    static func reapRound(_ cluster: inout TestCluster, node: Int) {
+        for _ in 0..<65 {
+            _ = cluster.nodes[node].fire(.maintenance)
+            cluster.run()
+        }
+    }
+
+    @Test("a deleted key is removed from every copy in one confirmed round, and not while a member holds an older copy")
     func deadKeysAreReapedOnlyWhenEveryCopyHasSeenTheDelete() {
         var cluster = TestCluster(size: 3, settings: settings)
         let key = Array("gone".utf8)
@@ -154,24 +162,38 @@ struct ReapingTests {
         // Node 2 lost the delete of `stale`: it still holds the value the delete superseded.
         cluster.nodes[2].disk.records[stale] = old
 
-        // One page of one partition per maintenance tick: a round over the 64 partitions.
-        func reapRound(_ cluster: inout TestCluster, node: Int) {
-            for _ in 0..<65 {
-                _ = cluster.nodes[node].fire(.maintenance)
-                cluster.run()
-            }
-        }
         // Within the grace period nothing is proposed.
-        reapRound(&cluster, node: 0)
+        Self.reapRound(&cluster, node: 0)
         #expect(cluster.nodes[0].disk.records[key] != nil)
 
+        // Node 0's round alone removes every copy: the others reap on its confirmed word.
         for index in cluster.nodes.indices { cluster.nodes[index].now += 2_000 }
-        for index in cluster.nodes.indices { reapRound(&cluster, node: index) }
+        Self.reapRound(&cluster, node: 0)
         for node in cluster.nodes {
             #expect(node.disk.records[key] == nil, "\(node.core.id) still holds the dead key")
         }
+        for index in cluster.nodes.indices { Self.reapRound(&cluster, node: index) }
         #expect(cluster.nodes[0].disk.records[stale] != nil && cluster.nodes[1].disk.records[stale] != nil,
                 "no copy of a key is reaped while a member holds an older one")
         #expect(cluster.nodes.allSatisfy { $0.core.isQuiescent })
+    }
+
+    @Test("the grace period runs from when the reaper first saw the key dead, not from the delete's wall-clock stamp")
+    func graceRunsFromTheReapersOwnSighting() {
+        var cluster = TestCluster(size: 3, settings: settings)
+        let key = Array("old-delete".utf8)
+        _ = cluster.write(at: 0, client: 1, key: key, value: [1], supersedes: .current)
+        guard case .stored? = cluster.delete(at: 1, client: 2, key: key) else {
+            Issue.record("the delete was not stored")
+            return
+        }
+        // Long past the grace by the deletion stamp (another node's clock could say the same
+        // right after the delete), but the reaper has not looked yet.
+        for index in cluster.nodes.indices { cluster.nodes[index].now += 1_500 }
+        Self.reapRound(&cluster, node: 0)
+        #expect(cluster.nodes.allSatisfy { $0.disk.records[key] != nil }, "reaped at the reaper's first sighting")
+        for index in cluster.nodes.indices { cluster.nodes[index].now += 1_001 }
+        Self.reapRound(&cluster, node: 0)
+        #expect(cluster.nodes.allSatisfy { $0.disk.records[key] == nil }, "not reaped a grace period after the first sighting")
     }
 }

@@ -45,11 +45,18 @@ struct FakeDisk {
         case .readBatch:
             return .batch([], bytes: 0, isLast: true)
         case .heldPartitions:
-            return .partitions([])
-        case .reapCandidates(let partition, let after, let limit, let wallNow, let grace):
+            return .partitions(Array(Set(partitionOf.values)).sorted())
+        case .dropPartition(let partition, _):
+            let keys = partitionOf.filter { $0.value == partition }.map(\.key)
+            for key in keys {
+                records[key] = nil
+                partitionOf[key] = nil
+            }
+            return .merged(changed: !keys.isEmpty, object: DVVSet())
+        case .reapCandidates(let partition, let after, let limit, let wallNow):
             let keys = records.keys.filter { key in partitionOf[key] == partition && (after.map { $0.lexicographicallyPrecedes(key) } ?? true) }
                 .sorted { $0.lexicographicallyPrecedes($1) }
-            return .reapCandidates(listing: Array(keys.prefix(limit + 1)), limit: limit, wallNow: wallNow, graceMilliseconds: grace) {
+            return .reapCandidates(listing: Array(keys.prefix(limit + 1)), limit: limit, wallNow: wallNow) {
                 records[$0]?.object
             }
         case .readCopies(_, let keys, let hintIDs):

@@ -70,6 +70,7 @@ extension StorageCommand {
         case .reapCandidates: "reapCandidates"
         case .readCopies: "readCopies"
         case .reap: "reap"
+        case .dropPartition: "dropPartition"
         }
     }
 
@@ -79,7 +80,8 @@ extension StorageCommand {
         case .readAcceptor(let key, _), .writePaxos(let key, _): key
         case .putHint(let entry): entry.key
         case .reap(let key, _, _): key
-        case .readHints, .readTree, .segmentObjects, .readBatch, .heldPartitions, .scan, .reapCandidates, .readCopies: nil
+        case .readHints, .readTree, .segmentObjects, .readBatch, .heldPartitions, .scan, .reapCandidates, .readCopies,
+             .dropPartition: nil
         }
     }
 }

@@ -91,6 +91,8 @@ enum WireSamples {
             .reapCheck(ReapCheck(partition: 0, items: [])),
             .reapCheckReply([true, false, true]),
             .reapCheckReply([]),
+            .reapNow(partition: 9, [KeyedObject(key: key, object: object), KeyedObject(key: [1], object: object)]),
+            .reapNow(partition: 0, []),
             .leaveRequest,
             .merkleHashesRequest(partition: 3, MerkleExchange.Request(level: 1, indices: [0, 5, 31])),
             .merkleHashes([0, 1, UInt64.max]),

@@ -40,6 +40,10 @@ public enum WireMessage: Equatable, Sendable {
     /// key in order.
     case reapCheck(ReapCheck)
     case reapCheckReply([Bool])
+    /// One-way, after every member confirmed a page of dead keys: remove your copy of each
+    /// key of `partition` whose object is still exactly the one given (`NodeCore+Reaping`), so
+    /// that all copies go in one round rather than one primary at a time.
+    case reapNow(partition: Int, [KeyedObject])
 
     // MARK: hints and handoff
     /// Hinted writes handed back to their owner (`HintLedger` `.deliver`). Answered by
@@ -99,6 +103,7 @@ extension WireMessage {
         case scanReply = 0x0208
         case reapCheck = 0x0209
         case reapCheckReply = 0x020A
+        case reapNow = 0x020B
 
         case hintBatch = 0x0301
         case handoffBatch = 0x0401
@@ -127,7 +132,7 @@ extension WireMessage {
                  .casPrepareRejected, .casAccepted, .casProposeRejected, .casCommitted:
                 .response
             case .membershipDigest, .membershipDelta, .membershipUpdate, .membershipHeartbeat,
-                 .membershipHeartbeatReply, .leaveRequest, .readRepair, .handoffRequest:
+                 .membershipHeartbeatReply, .leaveRequest, .readRepair, .handoffRequest, .reapNow:
                 .oneWay
             }
         }
@@ -155,6 +160,7 @@ extension WireMessage {
         case .scanReply: .scanReply
         case .reapCheck: .reapCheck
         case .reapCheckReply: .reapCheckReply
+        case .reapNow: .reapNow
         case .hintBatch: .hintBatch
         case .handoffBatch: .handoffBatch
         case .leaveRequest: .leaveRequest
