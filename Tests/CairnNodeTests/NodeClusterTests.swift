@@ -201,6 +201,20 @@ import Testing
         #expect((owned?.intValue ?? 0) >= 3, "the new node owns partitions: \(String(describing: owned))")
         #expect(unreadable(through: [1, 4]).isEmpty, "after the join: \(unreadable(through: [1, 4]).prefix(5))\n\(cluster.logs())")
 
+        // Nodes 1–3 held all 16 partitions; node 4 took some. A former replica drops its copy
+        // once every current primary has received it whole since it last changed (two orphan
+        // checks, 10 s apart), and nothing acknowledged goes with it.
+        func heldPartitions(_ node: Int) -> Int {
+            ((try? FileManager.default.contentsOfDirectory(atPath: cluster.directory + "/node\(node)/partitions")) ?? [])
+                .filter { Int($0) != nil }.count
+        }
+        try cluster.waitUntil("the former replicas dropped the copies node 4 took", timeout: 90) {
+            [1, 2, 3].allSatisfy { heldPartitions($0) < 16 }
+        }
+        let dropped = [1, 2, 3].compactMap { cluster.metric($0, "cairn_partition_copies_dropped_total") }.reduce(0, +)
+        #expect(dropped >= 3, "copies dropped by nodes 1–3: \(dropped)")
+        #expect(unreadable(through: [2, 3]).isEmpty, "after the drops: \(unreadable(through: [2, 3]).prefix(5))\n\(cluster.logs())")
+
         // The leave of node 4 is sent to node 1: any member passes it on.
         let leave = cluster.request(
             "POST", 1, "/v1/cluster/leave", body: "{\"node\": \"\(cluster.internode(4))\"}",

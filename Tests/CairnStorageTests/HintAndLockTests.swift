@@ -87,3 +87,27 @@ extension String {
         #expect(try data.map { try FileIO.readAll(path: $0) } == before)
     }
 }
+
+@Suite struct DirectoryRemovalTests {
+    @Test func aRemovedEngineDirectoryIsGoneAndAnInterruptedRemovalIsFinishedAtStart() throws {
+        let dir = TempDirectory("drop")
+        let clock = ManualStorageClock()
+        for name in ["3", "4"] {
+            let engine = try StorageEngine(directory: dir.path + "/" + name, options: testOptions(clock))
+            for i in 0..<300 { try engine.put(bytes("k\(i)"), bytes("value \(i)")) }
+            try engine.close()
+        }
+        try DurableFiles.removeDirectory(dir.path + "/3")
+        #expect(!FileIO.exists(dir.path + "/3") && !FileIO.exists(dir.path + "/3.removing"))
+
+        // A crash after the rename leaves `4.removing` with its files: the next start removes it,
+        // and an engine opened under the old name starts empty rather than half-emptied.
+        try FileIO.rename(dir.path + "/4", dir.path + "/4.removing")
+        #expect(try FileIO.listDirectory(dir.path + "/4.removing").count > 0)
+        try DurableFiles.removeLeftovers(in: dir.path)
+        #expect(try FileIO.listDirectory(dir.path).isEmpty)
+        let fresh = try StorageEngine(directory: dir.path + "/4", options: testOptions(clock))
+        #expect(try fresh.get(bytes("k1")) == nil)
+        try fresh.close()
+    }
+}
