@@ -174,7 +174,7 @@ extension Node {
                     if let entry = try hintStore.get(id) { entries.append(HintEntry(hint: entry.hint, key: entry.key, object: entry.object)) }
                 }
                 return .hints(entries)
-            case .write, .merge, .putHint, .writePaxos, .reap:
+            case .write, .merge, .putHint, .writePaxos, .reap, .collectAcceptors:
                 return nil
             }
         } catch {
@@ -200,6 +200,9 @@ extension Node {
             case .writePaxos(let key, let state):
                 try await paxos.save(key, state)
                 return .done
+            case .collectAcceptors(let after, let limit, let belowCounter):
+                let (count, next) = try await paxos.collect(after: after, limit: limit, belowCounter: belowCounter)
+                return .collected(count: count, next: next)
             case .reap(let key, let partition, let expected):
                 // A member told to reap (`reapNow`) may hold nothing of the partition: no store is opened for it.
                 guard store.partitions.contains(partition) else { return .merged(changed: false, object: expected) }
@@ -272,6 +275,8 @@ extension Node {
             logger.notice("sending a copy of a partition this node does not replicate to its primaries", metadata: [
                 "cairn.partition": "\(partition)",
             ])
+        case .acceptorsCollected(let count):
+            metrics.acceptorsCollected.increment(by: count)
         case .orphanDropped(let partition):
             metrics.orphansDropped.increment()
             logger.notice("dropped this node's copy of a partition every primary now holds", metadata: [
@@ -311,7 +316,7 @@ extension StorageCommand {
         switch self {
         case .write, .merge, .putHint: true
         case .read, .readHints, .readTree, .segmentObjects, .readAcceptor, .writePaxos, .readBatch, .heldPartitions, .scan,
-             .reapCandidates, .readCopies, .reap, .dropPartition: false
+             .reapCandidates, .readCopies, .reap, .dropPartition, .collectAcceptors: false
         }
     }
 }

@@ -110,6 +110,7 @@ public actor Node {
             requestTimeoutMilliseconds: configuration.requestTimeoutMilliseconds, siblingLimit: configuration.siblingLimit,
             maintenanceIntervalMilliseconds: configuration.exchangeIntervalMilliseconds)
         coreSettings.reapGraceMilliseconds = UInt64(configuration.tombstoneGraceSeconds) * 1_000
+        coreSettings.acceptorGraceMilliseconds = UInt64(configuration.casStateGraceSeconds) * 1_000
         core = NodeCore(
             id: id,
             settings: coreSettings,

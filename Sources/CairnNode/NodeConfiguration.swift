@@ -43,6 +43,9 @@ public struct NodeConfiguration: Sendable {
     /// How long a deleted or expired key stays before the reaper may remove it, once every
     /// member confirms (docs/versioning.md, "Reaping"); 0 never reaps.
     public var tombstoneGraceSeconds: Int
+    /// How old (by its ballots) a CAS acceptor state with nothing in progress must be before
+    /// it is collected (docs/cas.md, "Collecting acceptor states"); 0 never collects.
+    public var casStateGraceSeconds: Int
     /// The size at which a partition's active data file is closed and a new one started
     /// (closed files are what merge compacts).
     public var dataFileBytes: Int
@@ -63,6 +66,7 @@ public struct NodeConfiguration: Sendable {
         self.requestTimeoutMilliseconds = 2_000
         self.maxInFlight = 1024
         self.tombstoneGraceSeconds = 3_600
+        self.casStateGraceSeconds = 3_600
         self.dataFileBytes = 128 << 20
         self.durability = .always
         self.maxKeyBytes = 1024
@@ -95,6 +99,9 @@ public struct NodeConfiguration: Sendable {
         guard (1...1_000_000).contains(maxInFlight) else { throw fail("--max-in-flight \(maxInFlight) outside 1...1000000") }
         guard (0...(366 * 86_400)).contains(tombstoneGraceSeconds) else {
             throw fail("--tombstone-grace \(tombstoneGraceSeconds) outside 0...31622400 seconds")
+        }
+        guard (0...(366 * 86_400)).contains(casStateGraceSeconds) else {
+            throw fail("--cas-state-grace \(casStateGraceSeconds) outside 0...31622400 seconds")
         }
         guard ((64 << 10)...(1 << 30)).contains(dataFileBytes) else {
             throw fail("--data-file-size \(dataFileBytes) outside 65536...1073741824 bytes")

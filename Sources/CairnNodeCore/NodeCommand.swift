@@ -104,6 +104,13 @@ public enum StorageCommand: Sendable, Equatable {
     /// tree's root is still `root` (nothing was written to it since the decision). Completes
     /// with `.merged(changed: removed, object: DVVSet())`.
     case dropPartition(partition: Int, root: UInt64)
+    /// Collect old acceptor states: of the keys with a stored state after `after` in key
+    /// order, the next `limit`, those `isCollectable(below: belowCounter)` — still so when
+    /// each is removed — are removed, after the node's floor is raised durably to the highest
+    /// counter among them (`StorageResult.acceptorCollection` plans it). Completes with
+    /// `.collected(count:next:)`. Every state the executor reads for `.readAcceptor` is
+    /// `raised(toFloor:)`.
+    case collectAcceptors(after: [UInt8]?, limit: Int, belowCounter: UInt64)
 }
 
 /// The completion of a `StorageCommand`.
@@ -123,6 +130,8 @@ public enum StorageResult: Sendable {
     case scanned(ScanReply)
     /// What `.readCopies` found: the copies of each key, in order.
     case copies([[DVVSet<[UInt8]>]])
+    /// Acceptor states removed by `.collectAcceptors`; `next` is where the following page starts.
+    case collected(count: Int, next: [UInt8]?)
     case failed(StorageFailure)
 }
 
@@ -231,6 +240,8 @@ public enum NodeNotice: Sendable, Equatable {
     /// Every current primary holds this node's copy of a partition it no longer replicates:
     /// the copy was removed.
     case orphanDropped(partition: Int)
+    /// Acceptor states collected (removed) by this node.
+    case acceptorsCollected(Int)
     /// A dead key was removed physically.
     case reaped(partition: Int)
     case pendingValveOpened(partition: Int, waitingFor: Int)

@@ -215,3 +215,50 @@ extension NodeCore {
         return runAcceptor(next, key: key, view: view, now: now, wallNow: wallNow)
     }
 }
+
+// MARK: collecting acceptor states
+
+/// Acceptor states are kept per key forever unless collected: on each maintenance tick this
+/// node examines one page of its stored states and removes those with nothing in progress whose
+/// ballots are all older than `acceptorGraceMilliseconds` (docs/cas.md, "Collecting acceptor
+/// states"). The executor first raises the node's *floor* (durably) to the highest counter
+/// removed, and reads every state raised to it, so a delayed message from before the
+/// collection is refused as the removed state would have refused it. The key's value lives on
+/// in its object; only the Paxos bookkeeping goes.
+extension NodeCore {
+    mutating func collectAcceptorsTick(wallNow: UInt64) -> [NodeCommand] {
+        guard settings.acceptorGraceMilliseconds > 0, !acceptorCollecting, wallNow > settings.acceptorGraceMilliseconds else { return [] }
+        acceptorCollecting = true
+        return [.storage(operation: newOperation(.acceptorsCollected), .collectAcceptors(
+            after: acceptorCollectAfter, limit: settings.acceptorCollectBatch, belowCounter: wallNow - settings.acceptorGraceMilliseconds))]
+    }
+
+    mutating func acceptorsCollected(_ result: StorageResult) -> [NodeCommand] {
+        acceptorCollecting = false
+        switch result {
+        case .collected(let count, let next):
+            acceptorCollectAfter = next
+            return count > 0 ? [.notice(.acceptorsCollected(count))] : []
+        case .failed(let failure):
+            return [.notice(.storageFailed(context: "collecting acceptor states", failure))]
+        default:
+            return []
+        }
+    }
+}
+
+extension StorageResult {
+    /// How an executor answers `.collectAcceptors`, given `page`: the first `limit + 1` keys
+    /// with a stored state after the cursor (or all, if fewer), in key order, with their
+    /// states. The first `limit` are examined; returns the keys to remove (each only if still
+    /// collectable when it is removed), the floor to make durable before any removal, and
+    /// where the next page starts (nil: from the beginning again).
+    public static func acceptorCollection(page: [(key: [UInt8], state: CAS.AcceptorState)], limit: Int, belowCounter: UInt64)
+        -> (remove: [[UInt8]], floor: UInt64, next: [UInt8]?)
+    {
+        let examined = page.prefix(limit)
+        let collectable = examined.filter { $0.state.isCollectable(below: belowCounter) }
+        let floor = collectable.map(\.state.highestCounter).max() ?? 0
+        return (collectable.map(\.key), floor, page.count > limit ? examined.last?.key : nil)
+    }
+}

@@ -26,6 +26,7 @@ extension NodeCore {
         }
         guard !gone else { return commands }
         commands += reapTick(view: view, wallNow: wallNow)
+        commands += collectAcceptorsTick(wallNow: wallNow)
         return commands + startExchange(view: view, now: now)
     }
 }

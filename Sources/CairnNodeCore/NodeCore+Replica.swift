@@ -383,6 +383,8 @@ extension NodeCore {
         case .orphanTree(let partition):
             guard case .tree(let tree?) = result else { return [] }
             return orphanExamined(partition, root: tree.root, view: view, now: now, wallNow: wallNow)
+        case .acceptorsCollected:
+            return acceptorsCollected(result)
         case .orphanDropped(let partition):
             orphanRoots[partition] = nil
             switch result {

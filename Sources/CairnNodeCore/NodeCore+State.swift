@@ -134,6 +134,8 @@ extension NodeCore {
         case orphanTree(partition: Int)
         /// A former replica's copy removed (or kept, because it changed in between).
         case orphanDropped(partition: Int)
+        /// A page of acceptor states examined for collection.
+        case acceptorsCollected
         /// This node's part of a scan it coordinates.
         case scanPart(scan: UInt64)
         /// A peer's part of its scan; `declined` partitions go back as unavailable.

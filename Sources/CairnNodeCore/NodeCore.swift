@@ -93,6 +93,12 @@ public struct NodeCore: Sendable {
         /// The most dead keys whose first sighting the reaper remembers at once (its memory
         /// bound); a dead key beyond it is noted on a later pass, once others are reaped.
         public var reapTrackedKeysLimit = 1_000_000
+        /// CAS acceptor states with nothing in progress whose ballots are all older than this
+        /// are collected (0: never), `acceptorCollectBatch` examined per maintenance tick. It
+        /// must exceed any CAS operation's duration and the skew between proposers' clocks
+        /// (a proposer whose clock runs further behind is refused until it raises its counter).
+        public var acceptorGraceMilliseconds: UInt64 = 3_600_000
+        public var acceptorCollectBatch = 256
         /// Test only: remove dead keys without asking the other primaries (so a primary that
         /// missed the delete brings the value back), so the simulator can show its checker
         /// catches it. Never set in a node.
@@ -181,6 +187,9 @@ public struct NodeCore: Sendable {
     /// and how many keys that is in all (at most `Settings.reapTrackedKeysLimit`).
     var reapDeadSince: [Int: [[UInt8]: DeadSighting]] = [:]
     var reapTrackedKeys = 0
+    /// Acceptor-state collection: where the next page starts, and whether one is under way.
+    var acceptorCollectAfter: [UInt8]?
+    var acceptorCollecting = false
     /// Outstanding peer requests, by call id: what their answer feeds.
     var calls: [UInt64: Call] = [:]
     /// Outstanding storage operations, by operation id: what their completion feeds.

@@ -29,6 +29,8 @@ struct SimNode {
     var hintRecords: [UInt64: HintRecord] = [:]
     var hintLog: [UInt64: HintLedger.Hint] = [:]
     var acceptors: [Int: CAS.AcceptorState] = [:]
+    /// The highest ballot counter of every acceptor state collected (read states are raised to it).
+    var acceptorFloor: UInt64 = 0
     var membershipState: Membership.State?
     var handoffState: NodeCore.HandoffState?
     var mintLease: UInt64 = 0

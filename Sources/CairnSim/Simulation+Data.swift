@@ -33,6 +33,7 @@ extension Simulation {
         settings.brokenReapWithoutConfirmation = options.broken == .reapWithoutConfirmation
         settings.brokenDropBeforeHandoff = options.broken == .dropBeforeHandoff
         settings.reapGraceMilliseconds = reapGraceMilliseconds
+        settings.acceptorGraceMilliseconds = acceptorGraceMilliseconds
         let hints = nodes[index].hintLog.values.sorted { $0.id < $1.id }.compactMap { hint -> HintEntry? in
             guard let record = nodes[index].hintRecords[hint.id] else { return nil }
             return HintEntry(hint: hint, key: SimKeys.bytes(record.key), object: record.object)
@@ -143,7 +144,7 @@ extension Simulation {
         case .reaped:
             stats.reaped += 1
         case .ringChanged, .memberChanged, .reachabilityChanged, .left, .handoffPlanned, .handoffKeysSent, .partitionSettled,
-             .pendingValveOpened, .orphanHandedOff, .orphanDropped:
+             .pendingValveOpened, .orphanHandedOff, .orphanDropped, .acceptorsCollected:
             break
         }
     }
@@ -262,8 +263,21 @@ extension Simulation {
             return .partitions(Array(Set(nodes[node].store.keys.map { ring.partition(for: SimKeys.hash($0)) })))
         case .readAcceptor(let keyBytes, _):
             let key = SimKeys.key(keyBytes)
-            return .acceptor(key.flatMap { nodes[node].acceptors[$0] } ?? CAS.AcceptorState(),
+            return .acceptor((key.flatMap { nodes[node].acceptors[$0] } ?? CAS.AcceptorState()).raised(toFloor: nodes[node].acceptorFloor),
                              object: key.flatMap { nodes[node].store[$0]?.object })
+        case .collectAcceptors(let after, let limit, let belowCounter):
+            let page = nodes[node].acceptors.map { (key: SimKeys.bytes($0.key), state: $0.value) }
+                .filter { item in after.map { $0.lexicographicallyPrecedes(item.key) } ?? true }
+                .sorted { $0.key.lexicographicallyPrecedes($1.key) }.prefix(limit + 1)
+            let plan = StorageResult.acceptorCollection(page: Array(page), limit: limit, belowCounter: belowCounter)
+            nodes[node].acceptorFloor = max(nodes[node].acceptorFloor, plan.floor)
+            for bytes in plan.remove {
+                guard let key = SimKeys.key(bytes) else { continue }
+                trace(key, "node \(node) collects its acceptor state \(String(describing: nodes[node].acceptors[key]))")
+                nodes[node].acceptors[key] = nil
+            }
+            stats.acceptorsCollected += plan.remove.count
+            return .collected(count: plan.remove.count, next: plan.next)
         case .writePaxos(let keyBytes, let state):
             guard let key = SimKeys.key(keyBytes) else { return .failed(StorageFailure("not a simulated key")) }
             nodes[node].acceptors[key] = state

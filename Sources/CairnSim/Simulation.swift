@@ -253,6 +253,9 @@ public final class Simulation {
     /// still run (longer than a request's timeout, so no older copy is still in flight). The
     /// broken mode `reapWithoutConfirmation` reaps a dead key at once as well.
     var reapGraceMilliseconds: UInt64 { options.broken == .reapWithoutConfirmation ? 1 : 1_500 }
+    /// Short too, so registers' acceptor states are collected while clients still run CAS on
+    /// them (longer than a CAS operation with its retries; clocks may be stepped further).
+    var acceptorGraceMilliseconds: UInt64 { 3_000 }
 
     // MARK: crashes
 
@@ -278,6 +281,7 @@ public final class Simulation {
             node.hintRecords = [:]
             node.hintLog = [:]
             node.acceptors = [:]
+            node.acceptorFloor = 0
             node.disksLost += 1
             // The mint counter went with the disk. The real node comes back under a new
             // identity; the simulator keeps the member and moves its epochs out of reach.
@@ -450,6 +454,8 @@ public struct SimStats: Sendable, Hashable {
     public var reaped = 0
     /// Copies of partitions dropped by former replicas once every primary held them.
     public var orphansDropped = 0
+    /// CAS acceptor states collected.
+    public var acceptorsCollected = 0
 }
 
 

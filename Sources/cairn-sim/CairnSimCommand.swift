@@ -80,6 +80,7 @@ struct CairnSimCommand: ParsableCommand {
             let scanned = results.reduce(0) { $0 + $1.stats.scannedKeys }
             let reaped = results.reduce(0) { $0 + $1.stats.reaped }
             let dropped = results.reduce(0) { $0 + $1.stats.orphansDropped }
+            let collected = results.reduce(0) { $0 + $1.stats.acceptorsCollected }
             let joins = results.reduce(0) { $0 + $1.stats.joins }
             let leaves = results.reduce(0) { $0 + $1.stats.leaves }
             let removes = results.reduce(0) { $0 + $1.stats.removes }
@@ -92,7 +93,7 @@ struct CairnSimCommand: ParsableCommand {
                 \(acknowledged) acknowledged, \(crashes) crashes, \(disks) disks lost, \(partitions) partitions, \
                 \(joins) joins, \(leaves) leaves, \(removes) removes, \(transfers) transfers, \(clockSteps) clock steps, \
                 \(hintsStored) hints stored, \(hintsDelivered) delivered, \(readRepairs) read repairs, \
-                \(exchangeRepairs) objects repaired by anti-entropy, \(scanned) keys scanned, \(reaped) dead keys reaped, \(dropped) former replicas' copies dropped)
+                \(exchangeRepairs) objects repaired by anti-entropy, \(scanned) keys scanned, \(reaped) dead keys reaped, \(dropped) former replicas' copies dropped, \(collected) acceptor states collected)
                 """)
         }
         if anyFailed { throw ExitCode(1) }

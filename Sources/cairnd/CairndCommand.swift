@@ -50,6 +50,8 @@ struct CairndCommand: AsyncParsableCommand {
     var maxInFlight: Int?
     @Option(help: "Seconds a deleted or expired key stays before it is removed for good (default 3600; 0 never).")
     var tombstoneGrace: Int?
+    @Option(help: "Seconds after its last ballot a settled CAS acceptor state is collected (default 3600; 0 never).")
+    var casStateGrace: Int?
     @Option(help: "Bytes at which a partition's data file is closed for merging (default 134217728).")
     var dataFileSize: Int?
 

@@ -16,7 +16,7 @@ struct Settings {
 
     static let names = [
         "data", "listen", "http", "seeds", "cluster", "partitions", "n", "r", "w", "secret-file", "durability", "log-level",
-        "max-in-flight", "tombstone-grace", "data-file-size",
+        "max-in-flight", "tombstone-grace", "cas-state-grace", "data-file-size",
     ]
 
     init(command: CairndCommand) throws {
@@ -27,6 +27,7 @@ struct Settings {
             "secret-file": command.secretFile, "durability": command.durability, "log-level": command.logLevel,
             "max-in-flight": command.maxInFlight.map(String.init),
             "tombstone-grace": command.tombstoneGrace.map(String.init), "data-file-size": command.dataFileSize.map(String.init),
+            "cas-state-grace": command.casStateGrace.map(String.init),
         ]
         var file: [String: String] = [:]
         if let path = command.config ?? Self.environment("CAIRN_CONFIG") { file = try Self.readConfigFile(path) }
@@ -81,6 +82,8 @@ struct Settings {
         configuration.maxInFlight = try Self.integer(values["max-in-flight"], name: "--max-in-flight") ?? configuration.maxInFlight
         configuration.tombstoneGraceSeconds = try Self.integer(values["tombstone-grace"], name: "--tombstone-grace")
             ?? configuration.tombstoneGraceSeconds
+        configuration.casStateGraceSeconds = try Self.integer(values["cas-state-grace"], name: "--cas-state-grace")
+            ?? configuration.casStateGraceSeconds
         configuration.dataFileBytes = try Self.integer(values["data-file-size"], name: "--data-file-size") ?? configuration.dataFileBytes
         if let durability = values["durability"] {
             guard let parsed = Durability(parsing: durability) else { throw ValidationError("--durability must be always, interval:MS or none") }

@@ -10,6 +10,8 @@ struct FakeDisk {
     var partitionOf: [[UInt8]: Int] = [:]
     var hints: [UInt64: HintEntry] = [:]
     var paxos: [[UInt8]: CAS.AcceptorState] = [:]
+    /// The highest ballot counter of the acceptor states collected.
+    var acceptorFloor: UInt64 = 0
     /// The last mint lease stored.
     var mintLease: UInt64 = 0
 
@@ -38,7 +40,14 @@ struct FakeDisk {
         case .segmentObjects:
             return .objects([], next: nil)
         case .readAcceptor(let key, _):
-            return .acceptor(paxos[key] ?? CAS.AcceptorState(), object: records[key]?.object)
+            return .acceptor((paxos[key] ?? CAS.AcceptorState()).raised(toFloor: acceptorFloor), object: records[key]?.object)
+        case .collectAcceptors(let after, let limit, let belowCounter):
+            let page = paxos.map { (key: $0.key, state: $0.value) }.filter { item in after.map { $0.lexicographicallyPrecedes(item.key) } ?? true }
+                .sorted { $0.key.lexicographicallyPrecedes($1.key) }.prefix(limit + 1)
+            let plan = StorageResult.acceptorCollection(page: Array(page), limit: limit, belowCounter: belowCounter)
+            acceptorFloor = max(acceptorFloor, plan.floor)
+            for key in plan.remove { paxos[key] = nil }
+            return .collected(count: plan.remove.count, next: plan.next)
         case .writePaxos(let key, let state):
             paxos[key] = state
             return .done

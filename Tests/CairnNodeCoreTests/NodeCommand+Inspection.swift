@@ -71,6 +71,7 @@ extension StorageCommand {
         case .readCopies: "readCopies"
         case .reap: "reap"
         case .dropPartition: "dropPartition"
+        case .collectAcceptors: "collectAcceptors"
         }
     }
 
@@ -81,7 +82,7 @@ extension StorageCommand {
         case .putHint(let entry): entry.key
         case .reap(let key, _, _): key
         case .readHints, .readTree, .segmentObjects, .readBatch, .heldPartitions, .scan, .reapCandidates, .readCopies,
-             .dropPartition: nil
+             .dropPartition, .collectAcceptors: nil
         }
     }
 }

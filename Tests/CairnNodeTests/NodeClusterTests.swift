@@ -3,9 +3,9 @@ import Testing
 
 /// Three real `cairnd` processes on 127.0.0.1–3, used through curl.
 @Suite(.serialized) struct NodeClusterTests {
-    static func threeNodes(_ name: String, portOffset: Int) throws -> LocalCluster {
+    static func threeNodes(_ name: String, portOffset: Int, environment: [String: String]? = nil) throws -> LocalCluster {
         let cluster = try LocalCluster(name: name, portOffset: portOffset)
-        for node in 1...3 { try cluster.start(node) }
+        for node in 1...3 { try cluster.start(node, environment: environment) }
         try cluster.waitForRing(members: 3, nodes: [1, 2, 3])
         return cluster
     }
