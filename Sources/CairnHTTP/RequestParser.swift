@@ -219,17 +219,43 @@ struct RequestParser {
         }
     }
 
-    /// Raw bytes when `Accept` names `application/octet-stream` before (or without)
-    /// `application/json`; JSON otherwise.
+    /// Raw bytes when `Accept` prefers `application/octet-stream` to `application/json`: by a
+    /// higher weight, or at the same weight by naming it first; JSON otherwise, JSON being the
+    /// default. A weight (`q`) of 0 means "not acceptable" (RFC 9110 §12.4.2); an item whose
+    /// weight is not a number in 0...1 is passed over. Other media ranges are not looked at.
     func valueFormat() -> APIRequest.ValueFormat {
+        var raw: (weight: Double, position: Int)?
+        var json: (weight: Double, position: Int)?
+        var position = 0
         for value in headers["accept"] {
             for item in value.split(separator: ",") {
-                let essence = (item.split(separator: ";", maxSplits: 1).first ?? "").trimmingSpaces.lowercased()
-                if essence == "application/octet-stream" { return .raw }
-                if essence == "application/json" { return .json }
+                position += 1
+                let parts = item.split(separator: ";")
+                let essence = (parts.first ?? "").trimmingSpaces.lowercased()
+                guard essence == "application/octet-stream" || essence == "application/json" else { continue }
+                guard let weight = Self.weight(parameters: parts.dropFirst()) else { continue }
+                if essence == "application/octet-stream" {
+                    if raw == nil { raw = (weight, position) }
+                } else if json == nil {
+                    json = (weight, position)
+                }
             }
         }
-        return .json
+        guard let raw, raw.weight > 0 else { return .json }
+        guard let json, json.weight > 0 else { return .raw }
+        return raw.weight > json.weight || (raw.weight == json.weight && raw.position < json.position) ? .raw : .json
+    }
+
+    /// The weight the `q` parameter among `parameters` gives (1 without one); nil when it is not
+    /// a number in 0...1.
+    private static func weight(parameters: ArraySlice<Substring>) -> Double? {
+        for parameter in parameters {
+            let pair = parameter.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard pair.count == 2, pair[0].trimmingSpaces.lowercased() == "q" else { continue }
+            guard let weight = Double(pair[1].trimmingSpaces), (0...1).contains(weight) else { return nil }
+            return weight
+        }
+        return 1
     }
 
     // MARK: Bodies

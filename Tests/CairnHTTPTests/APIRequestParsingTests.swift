@@ -57,6 +57,27 @@ import Testing
             Case("get prefers json listed first", .GET, "/v1/keys/k", headers: [("Accept", "application/json, application/octet-stream")]),
             .get(key: Array("k".utf8), r: nil, format: .json)
         ),
+        (
+            Case("get raw preferred by weight", .GET, "/v1/keys/k", headers: [("Accept", "application/json;q=0.5, application/octet-stream")]),
+            .get(key: Array("k".utf8), r: nil, format: .raw)
+        ),
+        (
+            Case("get json preferred by weight", .GET, "/v1/keys/k", headers: [("Accept", "application/octet-stream; q=0.9, application/json")]),
+            .get(key: Array("k".utf8), r: nil, format: .json)
+        ),
+        (
+            Case("get octet-stream not acceptable", .GET, "/v1/keys/k", headers: [("Accept", "application/octet-stream;q=0")]),
+            .get(key: Array("k".utf8), r: nil, format: .json)
+        ),
+        (
+            Case("get json not acceptable", .GET, "/v1/keys/k", headers: [("Accept", "application/json;q=0.000, application/octet-stream;q=0.1")]),
+            .get(key: Array("k".utf8), r: nil, format: .raw)
+        ),
+        (
+            Case("get weight not a number", .GET, "/v1/keys/k", headers: [("Accept", "application/octet-stream;q=high")]),
+            .get(key: Array("k".utf8), r: nil, format: .json)
+        ),
+        (Case("get any media type", .GET, "/v1/keys/k", headers: [("Accept", "*/*")]), .get(key: Array("k".utf8), r: nil, format: .json)),
         (Case("percent-decoded binary key", .GET, "/v1/keys/%00%FFa%2Fb"), .get(key: [0, 0xFF, 0x61, 0x2F, 0x62], r: nil, format: .json)),
         (Case("sub-delims in a key", .GET, "/v1/keys/a+b:c@"), .get(key: Array("a+b:c@".utf8), r: nil, format: .json)),
         (Case("key of exactly the limit", .GET, "/v1/keys/12345678"), .get(key: Array("12345678".utf8), r: nil, format: .json)),
