@@ -149,10 +149,7 @@ struct RequestParser {
         }
         var token = Substring(text)
         if token.count >= 2, token.first == "\"", token.last == "\"" { token = token.dropFirst().dropLast() }
-        guard let context = try context(String(token), header: "If-Match") else {
-            preconditionFailure("context(_:header:) returned nil for a present header")
-        }
-        return .contextIfCurrent(context)
+        return .contextIfCurrent(try context(String(token), header: "If-Match"))
     }
 
     /// `If-None-Match: *` (create only: PUT only); false when absent. An entity tag there is
@@ -179,7 +176,7 @@ struct RequestParser {
     }
 
     /// The causal context `text` encodes, as header `header` carried it.
-    private func context(_ text: String, header name: String) throws(APIError) -> CausalContext? {
+    private func context(_ text: String, header name: String) throws(APIError) -> CausalContext {
         guard !text.isEmpty else {
             throw APIError(.invalidContext, "\(name) is empty; leave the header out for a write without a context")
         }
