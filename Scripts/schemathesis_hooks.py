@@ -16,7 +16,10 @@ refuse them.
 - `r` not with `consistency`; one of X-Cairn-Context, If-Match, If-None-Match, blind=true per
   write; `?ttl=` only with an application/octet-stream body.
 
-Two rules are about the run, not the spec; the second narrows what one check sees:
+Three rules are about the run, not the spec; the third narrows what one check sees:
+
+- A parameter Schemathesis drew to be invalid but took from values captured from responses
+  (a key a scan listed) is judged again against the schema (`_relabel_captured`).
 
 - Compare-and-set gets keys of its own (`cas~…`). A key CAS has written is managed by CAS, and
   a PUT or DELETE of it is `409 cas_managed` (docs/cas.md); Schemathesis draws keys from a small
@@ -83,7 +86,26 @@ schemathesis.openapi.format("cairn-context", contexts)
 schemathesis.openapi.format("cairn-context-tag", contexts.map(lambda token: f'"{token}"'))
 
 
+def _relabel_captured(case):
+    """A location drawn to be refused whose value came from the pool of values captured from
+    responses is judged again against the schema.
+
+    When it has captured values, Schemathesis draws a parameter it means to be invalid from them
+    97 times in 100 (adapter/parameters.py, NEGATIVE_STRATEGY_PROBABILITY) and keeps calling the
+    location negative: a key a scan listed, sent as invalid, which the node rightly serves.
+    Marking the location changed makes Schemathesis validate it again and set its mode.
+    """
+    meta = case.meta
+    if meta is None:
+        return
+    for draw in meta.pool_draws:
+        location = ParameterLocation(draw.location)
+        if meta.is_negative_at(location):
+            meta.mark_dirty(location)
+
+
 def _is_positive(case):
+    _relabel_captured(case)
     return case.meta is None or case.meta.generation.mode == GenerationMode.POSITIVE
 
 
@@ -119,6 +141,7 @@ CAS_KEY_PREFIX = "cas~"
 @schemathesis.hook
 def map_case(context, case):
     """Keep valid-looking requests within the rules between parameters the spec states."""
+    _relabel_captured(case)
     key = (case.path_parameters or {}).get("key")
     if not isinstance(key, str) or (case.meta is not None and case.meta.is_negative_at(ParameterLocation.PATH)):
         pass  # a key drawn to be refused stays as drawn
