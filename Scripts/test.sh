@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on a fresh machine: system packages first, then `swift test`.
+# Runs the whole test suite on a fresh machine: system packages first, then `swift test`, then
+# Schemathesis against one node.
 # Extra arguments go to `swift test` (for example: ./Scripts/test.sh --filter KeydirTests).
 #
 # Without arguments the suite runs in three phases, so that tests with socket deadlines never
@@ -7,7 +8,9 @@
 # property tests, storage) or with process waits:
 #   1. everything in-process that needs no sockets,
 #   2. the socket tests (internode transport, HTTP server, client and CLI),
-#   3. the multi-process tests (real cairnd processes on 127.0.0.1–9, Tests/CairnNodeTests).
+#   3. the multi-process tests (real cairnd processes on 127.0.0.1–9, Tests/CairnNodeTests),
+# and then a fourth: Schemathesis checks one real cairnd against docs/openapi.yaml
+# (Scripts/schemathesis.sh, a short run of about 15 s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./Scripts/setup.sh
@@ -19,4 +22,5 @@ else
   swift test --skip-build --skip "$sockets|CairnNodeTests"
   swift test --skip-build --filter "$sockets"
   swift test --skip-build --filter CairnNodeTests
+  ./Scripts/schemathesis.sh
 fi

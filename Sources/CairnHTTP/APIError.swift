@@ -44,6 +44,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         case nodeNotFound = "node_not_found"
         case membershipConflict = "membership_conflict"
         case casManaged = "cas_managed"
+        case preconditionFailed = "precondition_failed"
         case internalError = "internal_error"
 
         /// The status every error with this code is sent with.
@@ -59,6 +60,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
             case .valueTooLarge, .bodyTooLarge: .payloadTooLarge
             case .headersTooLarge: .requestHeaderFieldsTooLarge
             case .siblingLimitExceeded, .membershipConflict, .casManaged: .conflict
+            case .preconditionFailed: .preconditionFailed
             case .quorumUnavailable, .unavailable, .overloaded: .serviceUnavailable
             case .timeout, .outcomeUnknown: .gatewayTimeout
             case .internalError: .internalServerError

@@ -61,13 +61,13 @@ extension APIRequest {
         case (.key(let segment), .PUT):
             let key = try parser.key(segment)
             let w = try parser.quorum("w", replicationFactor: replicationFactor)
-            let supersedes = try parser.supersedes()
+            let supersedes = try parser.supersedes(method: .PUT)
             let (value, ttlSeconds) = try parser.putBody()
             return .put(key: key, value: value, ttlSeconds: ttlSeconds, supersedes: supersedes, w: w)
         case (.key(let segment), _):
             let key = try parser.key(segment)
             let w = try parser.quorum("w", replicationFactor: replicationFactor)
-            let supersedes = try parser.supersedes()
+            let supersedes = try parser.supersedes(method: .DELETE)
             try parser.expectNoBody()
             return .delete(key: key, supersedes: supersedes, w: w)
         case (.cas(let segment), _):

@@ -1,9 +1,11 @@
+import CairnCore
+
 /// A failure of the service that the client must be told about, with the particulars to tell.
 ///
 /// Each code maps to one HTTP status (docs/api.md): a quorum that could not be reached is 503
 /// (nothing says the request cannot succeed later), a timeout and an unknown outcome are 504
 /// (the write may have taken effect; DESIGN.md §2 forbids reporting it as failed), the sibling
-/// cap is 409 (the client must resolve the siblings with a context),
+/// cap is 409 (the client must resolve the siblings with a context), a condition not met is 412,
 /// an unknown node in a cluster admin request is 404 and a membership change the node's state
 /// forbids is 409.
 public struct KeyValueServiceError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -28,6 +30,9 @@ public struct KeyValueServiceError: Error, Hashable, Sendable, CustomStringConve
         case membershipConflict
         /// A PUT or DELETE of a key that compare-and-set manages: write it with CAS.
         case casManaged
+        /// A conditional write (`If-Match`, `If-None-Match`) whose condition the key's current
+        /// state does not meet: nothing was written.
+        case preconditionFailed
     }
 
     public var code: Code
@@ -40,10 +45,12 @@ public struct KeyValueServiceError: Error, Hashable, Sendable, CustomStringConve
     public var limit: Int?
     /// Seconds after which a retry may succeed, for `overloaded` and `unavailable`.
     public var retryAfterSeconds: Int?
+    /// What the key holds now, for `preconditionFailed`: the context of the read that decided.
+    public var context: CausalContext?
 
     public init(
         _ code: Code, _ message: String, required: Int? = nil, acknowledged: Int? = nil, limit: Int? = nil,
-        retryAfterSeconds: Int? = nil
+        retryAfterSeconds: Int? = nil, context: CausalContext? = nil
     ) {
         self.code = code
         self.message = message
@@ -51,6 +58,7 @@ public struct KeyValueServiceError: Error, Hashable, Sendable, CustomStringConve
         self.acknowledged = acknowledged
         self.limit = limit
         self.retryAfterSeconds = retryAfterSeconds
+        self.context = context
     }
 
     /// `required` replicas were needed and only `acknowledged` answered.
@@ -67,6 +75,13 @@ public struct KeyValueServiceError: Error, Hashable, Sendable, CustomStringConve
             .siblingLimitExceeded,
             "the write would leave more than \(limit) siblings; read the key and write with its context to resolve them",
             limit: limit)
+    }
+
+    /// The key's current state, whose context is `current`, does not meet the write's condition.
+    public static func preconditionFailed(current: CausalContext) -> KeyValueServiceError {
+        KeyValueServiceError(
+            .preconditionFailed, "the key does not meet the write's condition (If-Match or If-None-Match); nothing was written",
+            context: current)
     }
 
     /// No member has the id or address `node`.
@@ -94,6 +109,9 @@ extension APIError {
             detail["retry_after_seconds"] = .integer(Int64(retryAfter))
             headers.append((name: "Retry-After", value: String(retryAfter)))
         }
+        if let context = error.context, !context.isEmpty {
+            headers.append((name: APIRequest.contextHeader, value: APIResponse.contextToken(context)))
+        }
         let code: Code =
             switch error.code {
             case .quorumUnavailable: .quorumUnavailable
@@ -105,6 +123,7 @@ extension APIError {
             case .nodeNotFound: .nodeNotFound
             case .membershipConflict: .membershipConflict
             case .casManaged: .casManaged
+            case .preconditionFailed: .preconditionFailed
             }
         self.init(code, error.message, detail: detail, headers: headers)
     }

@@ -114,27 +114,69 @@ struct RequestParser {
         return values.first
     }
 
-    /// The causal context of a write: the empty context when the header is absent.
-    /// What a PUT or DELETE supersedes: the context it carries; with none, what a read quorum
-    /// holds (a plain write); with `blind=true` (PUT only), nothing.
-    func supersedes() throws(APIError) -> Supersedes {
-        let blind = try boolean("blind") ?? false
-        let context = try context()
-        switch (blind, context) {
-        case (true, .some):
+    /// What a PUT or DELETE supersedes, and on what condition. It carries at most one of:
+    /// `X-Cairn-Context` (what that context covers), `If-Match: <context>` (the same, provided
+    /// the context is still current), `If-Match: *` (what a read quorum holds, provided it holds
+    /// a live value), `If-None-Match: *` (PUT only: provided it holds none) and `blind=true`
+    /// (PUT only: nothing). With none of them it is a plain write: what a read quorum holds.
+    func supersedes(method: HTTPMethod) throws(APIError) -> Supersedes {
+        var given: [(name: String, supersedes: Supersedes)] = []
+        if try boolean("blind") == true { given.append(("blind=true", .nothing)) }
+        if let context = try context(header: APIRequest.contextHeader) { given.append((APIRequest.contextHeader, .context(context))) }
+        if let condition = try ifMatch() { given.append(("If-Match", condition)) }
+        if try ifNoneMatch(method: method) { given.append(("If-None-Match", .currentIfAbsent)) }
+        guard given.count <= 1 else {
+            let names = given.map(\.name)
             throw APIError(
-                .invalidParameter, "blind=true supersedes nothing, so it takes no \(APIRequest.contextHeader); leave out one of them",
-                detail: ["parameter": "blind"])
-        case (true, nil): return .nothing
-        case (false, let context?): return .context(context)
-        case (false, nil): return .current
+                given[0].name == "blind=true" ? .invalidParameter : .invalidHeader,
+                "\(names.joined(separator: " and ")) each say what the write supersedes; give one of them",
+                detail: given[0].name == "blind=true" ? ["parameter": "blind"] : ["header": .string(names[1])])
         }
+        return given.first?.supersedes ?? .current
     }
 
-    /// The causal context of `X-Cairn-Context`; nil when the header is absent.
-    func context() throws(APIError) -> CausalContext? {
-        guard let text = try single(APIRequest.contextHeader) else { return nil }
-        let name = APIRequest.contextHeader
+    /// `If-Match`: `*` (`.currentIfLive`) or one causal context, bare or as an entity tag in
+    /// double quotes (`.contextIfCurrent`); nil when absent. A weak tag (`W/"…"`) or a list is
+    /// refused: a context matches strongly, and a write carries one.
+    private func ifMatch() throws(APIError) -> Supersedes? {
+        guard let text = try single("If-Match") else { return nil }
+        if text == "*" { return .currentIfLive }
+        guard !text.hasPrefix("W/") else {
+            throw APIError(.invalidHeader, "If-Match takes a context, not a weak entity tag", detail: ["header": "If-Match"])
+        }
+        guard !text.contains(",") else {
+            throw APIError(.invalidHeader, "If-Match takes one context (or *), not a list", detail: ["header": "If-Match"])
+        }
+        var token = Substring(text)
+        if token.count >= 2, token.first == "\"", token.last == "\"" { token = token.dropFirst().dropLast() }
+        return .contextIfCurrent(try context(String(token), header: "If-Match"))
+    }
+
+    /// `If-None-Match: *` (create only: PUT only); false when absent. An entity tag there is
+    /// refused: a context says what a write supersedes, which If-Match carries.
+    private func ifNoneMatch(method: HTTPMethod) throws(APIError) -> Bool {
+        guard let text = try single("If-None-Match") else { return false }
+        guard method == .PUT else {
+            throw APIError(
+                .invalidHeader, "If-None-Match: * makes a PUT create only; a DELETE takes If-Match or X-Cairn-Context",
+                detail: ["header": "If-None-Match"])
+        }
+        guard text == "*" else {
+            throw APIError(
+                .invalidHeader, "If-None-Match takes only * (create the key only if it holds no value)",
+                detail: ["header": "If-None-Match"])
+        }
+        return true
+    }
+
+    /// The causal context in header `header`; nil when the header is absent.
+    func context(header: String) throws(APIError) -> CausalContext? {
+        guard let text = try single(header) else { return nil }
+        return try context(text, header: header)
+    }
+
+    /// The causal context `text` encodes, as header `header` carried it.
+    private func context(_ text: String, header name: String) throws(APIError) -> CausalContext {
         guard !text.isEmpty else {
             throw APIError(.invalidContext, "\(name) is empty; leave the header out for a write without a context")
         }
@@ -174,17 +216,43 @@ struct RequestParser {
         }
     }
 
-    /// Raw bytes when `Accept` names `application/octet-stream` before (or without)
-    /// `application/json`; JSON otherwise.
+    /// Raw bytes when `Accept` prefers `application/octet-stream` to `application/json`: by a
+    /// higher weight, or at the same weight by naming it first; JSON otherwise, JSON being the
+    /// default. A weight (`q`) of 0 means "not acceptable" (RFC 9110 §12.4.2); an item whose
+    /// weight is not a number in 0...1 is passed over. Other media ranges are not looked at.
     func valueFormat() -> APIRequest.ValueFormat {
+        var raw: (weight: Double, position: Int)?
+        var json: (weight: Double, position: Int)?
+        var position = 0
         for value in headers["accept"] {
             for item in value.split(separator: ",") {
-                let essence = (item.split(separator: ";", maxSplits: 1).first ?? "").trimmingSpaces.lowercased()
-                if essence == "application/octet-stream" { return .raw }
-                if essence == "application/json" { return .json }
+                position += 1
+                let parts = item.split(separator: ";")
+                let essence = (parts.first ?? "").trimmingSpaces.lowercased()
+                guard essence == "application/octet-stream" || essence == "application/json" else { continue }
+                guard let weight = Self.weight(parameters: parts.dropFirst()) else { continue }
+                if essence == "application/octet-stream" {
+                    if raw == nil { raw = (weight, position) }
+                } else if json == nil {
+                    json = (weight, position)
+                }
             }
         }
-        return .json
+        guard let raw, raw.weight > 0 else { return .json }
+        guard let json, json.weight > 0 else { return .raw }
+        return raw.weight > json.weight || (raw.weight == json.weight && raw.position < json.position) ? .raw : .json
+    }
+
+    /// The weight the `q` parameter among `parameters` gives (1 without one); nil when it is not
+    /// a number in 0...1.
+    private static func weight(parameters: ArraySlice<Substring>) -> Double? {
+        for parameter in parameters {
+            let pair = parameter.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard pair.count == 2, pair[0].trimmingSpaces.lowercased() == "q" else { continue }
+            guard let weight = Double(pair[1].trimmingSpaces), (0...1).contains(weight) else { return nil }
+            return weight
+        }
+        return 1
     }
 
     // MARK: Bodies

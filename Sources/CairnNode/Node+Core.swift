@@ -86,6 +86,9 @@ extension Node {
                 case .stored(let context):
                     metrics.quorum(.success)
                     waiting.continuation.resume(returning: context)
+                case .preconditionFailed(let current):
+                    metrics.quorum(.success)
+                    waiting.continuation.resume(throwing: KeyValueServiceError.preconditionFailed(current: current))
                 case .failed(let failure):
                     metrics.quorum(.failure)
                     waiting.continuation.resume(throwing: Self.serviceError(failure))

@@ -197,6 +197,9 @@ public enum ClientReadResult: Sendable, Equatable {
 /// The answer to a client write: the context of the stored object, or why it failed.
 public enum ClientWriteResult: Sendable, Equatable {
     case stored(CausalContext)
+    /// A conditional write whose read did not meet its condition: nothing was written. The
+    /// context is what the read found (empty when no replica held the key).
+    case preconditionFailed(CausalContext)
     case failed(RequestFailure)
 }
 

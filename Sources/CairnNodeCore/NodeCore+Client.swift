@@ -42,7 +42,10 @@ extension NodeCore {
     /// would (read repair included), and then writes with the context of what it read; a
     /// failed read fails the write, with nothing written. A plain DELETE that reads nothing
     /// but tombstones writes nothing and answers with the read's context. (A value that is
-    /// only expired is still deleted: another node's clock may not see it expired yet.)
+    /// only expired is still deleted: another node's clock may not see it expired yet.) A
+    /// conditional write (`.contextIfCurrent`, `.currentIfLive`, `.currentIfAbsent`) reads the
+    /// same way and writes only when the read meets its condition; otherwise it writes nothing
+    /// and answers `.preconditionFailed` with the read's context.
     public mutating func onClientWrite(
         client: UInt64, key: [UInt8], sibling: Sibling<[UInt8]>, supersedes: Supersedes, w: Int?, now monotonic: MonotonicTime,
         wallNow wallClock: WallClockTime
@@ -58,36 +61,38 @@ extension NodeCore {
             sibling = .tombstone(deletedAtMilliseconds: wallNow)
         }
         var context = supersedes.knownContext
-        if context == nil && settings.brokenPlainWritesBlind { context = CausalContext() }
+        if supersedes == .current && settings.brokenPlainWritesBlind { context = CausalContext() }
         guard let context else {
-            return startRead(client: client, key: key, r: nil, then: PlainWrite(sibling: sibling, w: w), ring: ring, view: view,
-                             now: now, wallNow: wallNow)
+            return startRead(client: client, key: key, r: nil, then: PlainWrite(sibling: sibling, supersedes: supersedes, w: w),
+                             ring: ring, view: view, now: now, wallNow: wallNow)
         }
         let request = writeRequest(ring: ring, key: key, context: context, sibling: sibling, w: w ?? settings.writeQuorum)
         return startWrite(key: key, request: request, origin: .client(client), view: view, now: now, wallNow: wallNow)
     }
 
-    /// The write half of a plain write, once its read answered.
+    /// The write half of a plain or conditional write, once its read answered.
     mutating func plainWriteRead(_ write: PlainWrite, client: UInt64, key: [UInt8], outcome: Quorum.ReadCoordinator<[UInt8]>.Outcome,
                                  view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
-        let context: CausalContext
-        let holdsValue: Bool
+        let object: DVVSet<[UInt8]>?
         switch outcome {
         case .failed(let failure):
             return [.replyWrite(client: client, .failed(.quorum(failure)))]
         case .notFound:
-            context = CausalContext()
-            holdsValue = false
-        case .found(let object):
-            guard !object.isCASManaged else {
+            object = nil
+        case .found(let found):
+            guard !found.isCASManaged else {
                 return [.replyWrite(client: client, .failed(.quorum(Quorum.Failure(
                     keyHash: keyHash(key), reason: .rejected(DVVSet<[UInt8]>.casManagedError)))))]
             }
-            context = object.join()
-            holdsValue = !object.values(atMilliseconds: 0).isEmpty
+            object = found
         }
+        let read = object?.join() ?? CausalContext()
+        guard let context = write.supersedes.context(after: object, atMilliseconds: wallNow) else {
+            return [.replyWrite(client: client, .preconditionFailed(read))]
+        }
+        let holdsValue = !(object?.values(atMilliseconds: 0).isEmpty ?? true)
         if write.sibling.content == .tombstone && !holdsValue {
-            return [.replyWrite(client: client, .stored(context))]
+            return [.replyWrite(client: client, .stored(read))]
         }
         guard let ring = view.ring else { return [.replyWrite(client: client, .failed(.noRing))] }
         let request = writeRequest(ring: ring, key: key, context: context, sibling: write.sibling, w: write.w ?? settings.writeQuorum)

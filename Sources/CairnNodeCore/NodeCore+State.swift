@@ -29,9 +29,11 @@ extension NodeCore {
         var hintFor: NodeID?
     }
 
-    /// The write a plain PUT or DELETE makes once its read answered.
+    /// The write a plain or conditional PUT or DELETE makes once its read answered.
     struct PlainWrite: Sendable {
         var sibling: Sibling<[UInt8]>
+        /// `.current` or a conditional case: decides, from the read, the write's context.
+        var supersedes: Supersedes
         var w: Int?
     }
 
@@ -39,7 +41,7 @@ extension NodeCore {
         var key: [UInt8]
         var machine: Quorum.ReadCoordinator<[UInt8]>
         var client: UInt64
-        /// For a plain write: the write to start with the context this read finds.
+        /// For a plain or conditional write: the write to start once this read answers.
         var thenWrite: PlainWrite?
         var answered = false
         var partition: Int { machine.request.partition }

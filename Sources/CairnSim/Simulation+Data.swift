@@ -99,6 +99,7 @@ extension Simulation {
                 guard let (client, operation) = nodes[node].clientTickets.removeValue(forKey: ticket) else { continue }
                 switch result {
                 case .stored: reply(to: client, operation: operation, .stored)
+                case .preconditionFailed: reply(to: client, operation: operation, .failed("precondition failed"))
                 case .failed(let failure): reply(to: client, operation: operation, .failed("\(failure)"))
                 }
             case .replyScan(let ticket, let result):

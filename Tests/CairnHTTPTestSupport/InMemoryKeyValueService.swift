@@ -101,10 +101,13 @@ public actor InMemoryKeyValueService: KeyValueService {
         return try write(key: key, .tombstone, supersedes: supersedes)
     }
 
-    /// One replica, so a plain write's read is this object itself.
+    /// One replica, so a plain or conditional write's read is this object itself; the condition
+    /// is decided by `Supersedes.context(after:atMilliseconds:)`, as the node core decides it.
     private func write(key: [UInt8], _ sibling: Sibling<[UInt8]>, supersedes: Supersedes) throws -> CausalContext {
         var object = objects[key] ?? DVVSet()
-        let context = supersedes.knownContext ?? object.join()
+        guard let context = supersedes.context(after: objects[key], atMilliseconds: nowMilliseconds) else {
+            throw KeyValueServiceError.preconditionFailed(current: object.join())
+        }
         let result = Result { () throws(VersionError) in
             try object.update(with: context, sibling, by: actorID, siblingLimit: siblingLimit)
         }

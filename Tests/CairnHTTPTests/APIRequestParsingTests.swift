@@ -57,6 +57,27 @@ import Testing
             Case("get prefers json listed first", .GET, "/v1/keys/k", headers: [("Accept", "application/json, application/octet-stream")]),
             .get(key: Array("k".utf8), r: nil, format: .json)
         ),
+        (
+            Case("get raw preferred by weight", .GET, "/v1/keys/k", headers: [("Accept", "application/json;q=0.5, application/octet-stream")]),
+            .get(key: Array("k".utf8), r: nil, format: .raw)
+        ),
+        (
+            Case("get json preferred by weight", .GET, "/v1/keys/k", headers: [("Accept", "application/octet-stream; q=0.9, application/json")]),
+            .get(key: Array("k".utf8), r: nil, format: .json)
+        ),
+        (
+            Case("get octet-stream not acceptable", .GET, "/v1/keys/k", headers: [("Accept", "application/octet-stream;q=0")]),
+            .get(key: Array("k".utf8), r: nil, format: .json)
+        ),
+        (
+            Case("get json not acceptable", .GET, "/v1/keys/k", headers: [("Accept", "application/json;q=0.000, application/octet-stream;q=0.1")]),
+            .get(key: Array("k".utf8), r: nil, format: .raw)
+        ),
+        (
+            Case("get weight not a number", .GET, "/v1/keys/k", headers: [("Accept", "application/octet-stream;q=high")]),
+            .get(key: Array("k".utf8), r: nil, format: .json)
+        ),
+        (Case("get any media type", .GET, "/v1/keys/k", headers: [("Accept", "*/*")]), .get(key: Array("k".utf8), r: nil, format: .json)),
         (Case("percent-decoded binary key", .GET, "/v1/keys/%00%FFa%2Fb"), .get(key: [0, 0xFF, 0x61, 0x2F, 0x62], r: nil, format: .json)),
         (Case("sub-delims in a key", .GET, "/v1/keys/a+b:c@"), .get(key: Array("a+b:c@".utf8), r: nil, format: .json)),
         (Case("key of exactly the limit", .GET, "/v1/keys/12345678"), .get(key: Array("12345678".utf8), r: nil, format: .json)),
@@ -105,7 +126,29 @@ import Testing
             Case("put blind=false is plain", .PUT, "/v1/keys/k?blind=false", headers: json, body: #"{"value":"v"}"#),
             .put(key: Array("k".utf8), value: Array("v".utf8), ttlSeconds: nil, supersedes: .current, w: nil)
         ),
+        (
+            Case("put if-match a context", .PUT, "/v1/keys/k", headers: [("If-Match", token)], body: #"{"value":"v"}"#),
+            .put(key: Array("k".utf8), value: Array("v".utf8), ttlSeconds: nil, supersedes: .contextIfCurrent(context), w: nil)
+        ),
+        (
+            Case("put if-match a quoted context", .PUT, "/v1/keys/k", headers: [("if-match", "\"\(token)\"")], body: #"{"value":"v"}"#),
+            .put(key: Array("k".utf8), value: Array("v".utf8), ttlSeconds: nil, supersedes: .contextIfCurrent(context), w: nil)
+        ),
+        (
+            Case("put if-match any", .PUT, "/v1/keys/k", headers: raw + [("If-Match", "*")], bytes: [1]),
+            .put(key: Array("k".utf8), value: [1], ttlSeconds: nil, supersedes: .currentIfLive, w: nil)
+        ),
+        (
+            Case("put if-none-match any", .PUT, "/v1/keys/k?blind=false", headers: form + [("If-None-Match", "*")], body: "value=v"),
+            .put(key: Array("k".utf8), value: Array("v".utf8), ttlSeconds: nil, supersedes: .currentIfAbsent, w: nil)
+        ),
         (Case("plain delete", .DELETE, "/v1/keys/k"), .delete(key: Array("k".utf8), supersedes: .current, w: nil)),
+        (
+            Case("delete if-match a context", .DELETE, "/v1/keys/k", headers: [("If-Match", token)]),
+            .delete(key: Array("k".utf8), supersedes: .contextIfCurrent(context), w: nil)
+        ),
+        (Case("delete if-match any", .DELETE, "/v1/keys/k", headers: [("If-Match", "*")]), .delete(key: Array("k".utf8), supersedes: .currentIfLive, w: nil)),
+        (Case("if-none-match on a get is not a write's", .GET, "/v1/keys/k", headers: [("If-None-Match", "*")]), .get(key: Array("k".utf8), r: nil, format: .json)),
         (
             Case("delete", .DELETE, "/v1/keys/k?w=2", headers: [("x-cairn-context", token)]),
             .delete(key: Array("k".utf8), supersedes: .context(context), w: 2)
@@ -232,6 +275,19 @@ import Testing
         (Case("blind not a boolean", .PUT, "/v1/keys/k?blind=yes", body: #"{"value":"v"}"#), .invalidParameter),
         (Case("blind with a context", .PUT, "/v1/keys/k?blind=true", headers: [("X-Cairn-Context", "AQIBAAAAAA")], body: #"{"value":"v"}"#), .invalidParameter),
         (Case("blind on a delete", .DELETE, "/v1/keys/k?blind=true"), .unknownParameter),
+        // Conditions.
+        (Case("if-match not a context", .PUT, "/v1/keys/k", headers: [("If-Match", "AAAA")], body: #"{"value":"v"}"#), .invalidContext),
+        (Case("if-match empty", .DELETE, "/v1/keys/k", headers: [("If-Match", "")]), .invalidContext),
+        (Case("if-match empty quotes", .DELETE, "/v1/keys/k", headers: [("If-Match", "\"\"")]), .invalidContext),
+        (Case("if-match weak", .PUT, "/v1/keys/k", headers: [("If-Match", "W/\"\(token)\"")], body: #"{"value":"v"}"#), .invalidHeader),
+        (Case("if-match a list", .PUT, "/v1/keys/k", headers: [("If-Match", "\"\(token)\", \"\(token)\"")], body: #"{"value":"v"}"#), .invalidHeader),
+        (Case("if-match twice", .DELETE, "/v1/keys/k", headers: [("If-Match", "*"), ("If-Match", token)]), .invalidHeader),
+        (Case("if-match with a context", .PUT, "/v1/keys/k", headers: [("If-Match", token), ("X-Cairn-Context", token)], body: #"{"value":"v"}"#), .invalidHeader),
+        (Case("if-match and if-none-match", .PUT, "/v1/keys/k", headers: [("If-Match", "*"), ("If-None-Match", "*")], body: #"{"value":"v"}"#), .invalidHeader),
+        (Case("if-none-match with a context", .PUT, "/v1/keys/k", headers: [("If-None-Match", "*"), ("X-Cairn-Context", token)], body: #"{"value":"v"}"#), .invalidHeader),
+        (Case("blind with if-none-match", .PUT, "/v1/keys/k?blind=true", headers: [("If-None-Match", "*")], body: #"{"value":"v"}"#), .invalidParameter),
+        (Case("if-none-match a context", .PUT, "/v1/keys/k", headers: [("If-None-Match", token)], body: #"{"value":"v"}"#), .invalidHeader),
+        (Case("if-none-match on a delete", .DELETE, "/v1/keys/k", headers: [("If-None-Match", "*")]), .invalidHeader),
         (Case("both value forms", .PUT, "/v1/keys/k", body: #"{"value":"a","value_base64":"YQ=="}"#), .invalidBody),
         (Case("value not a string", .PUT, "/v1/keys/k", body: #"{"value":5}"#), .invalidBody),
         (Case("value null", .PUT, "/v1/keys/k", body: #"{"value":null}"#), .invalidBody),

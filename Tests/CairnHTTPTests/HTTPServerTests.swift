@@ -72,6 +72,46 @@ import Testing
         }
     }
 
+    @Test func conditionalWritesAnswer412WithTheCurrentContextAndWriteNothing() async throws {
+        try await withServer { _, address in
+            try await Conversation.with(address) { client in
+                // If-None-Match: * creates the key once; the second create is refused.
+                try await client.send(rawRequest("PUT", "/v1/keys/lock", headers: [("If-None-Match", "*")], json: #"{"value": "a"}"#))
+                let created = try await client.response()
+                #expect(created.status == 200)
+                let first = try #require(created.header("X-Cairn-Context"))
+                try await client.send(rawRequest("PUT", "/v1/keys/lock", headers: [("If-None-Match", "*")], json: #"{"value": "b"}"#))
+                let refused = try await client.response()
+                #expect(refused.status == 412)
+                #expect(refused.errorCode == "precondition_failed")
+                #expect(refused.header("X-Cairn-Context") == first, "a 412 carries what the key holds now")
+
+                // If-Match with that context writes (quoted, as an entity tag); then it is stale.
+                try await client.send(rawRequest("PUT", "/v1/keys/lock", headers: [("If-Match", "\"\(first)\"")], json: #"{"value": "c"}"#))
+                let matched = try await client.response()
+                #expect(matched.status == 200)
+                let second = try #require(matched.header("X-Cairn-Context"))
+                #expect(second != first)
+                try await client.send(rawRequest("DELETE", "/v1/keys/lock", headers: [("If-Match", first)]))
+                let stale = try await client.response()
+                #expect(stale.status == 412)
+                #expect(stale.header("X-Cairn-Context") == second)
+                try await client.send(rawRequest("GET", "/v1/keys/lock"))
+                #expect(try await client.response().json()["value"] == "c", "a refused write leaves the value")
+
+                // If-Match: * on a key that holds nothing is refused, without a context to report.
+                try await client.send(rawRequest("DELETE", "/v1/keys/nothing", headers: [("If-Match", "*")]))
+                let absent = try await client.response()
+                #expect(absent.status == 412)
+                #expect(absent.header("X-Cairn-Context") == nil)
+                try await client.send(rawRequest("DELETE", "/v1/keys/lock", headers: [("If-Match", "*")]))
+                #expect(try await client.response().status == 200)
+                try await client.send(rawRequest("GET", "/v1/keys/lock"))
+                #expect(try await client.response().status == 404)
+            }
+        }
+    }
+
     @Test func anOversizeBodyIsA413AndTheNextConnectionIsServed() async throws {
         try await withServer { _, address in
             // Declared too large: refused from the head, connection closed.

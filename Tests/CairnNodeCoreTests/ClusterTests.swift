@@ -61,6 +61,71 @@ struct ClusterTests {
         #expect(cluster.nodes.allSatisfy { $0.core.isQuiescent })
     }
 
+    @Test("conditional writes: If-Match writes only with a current context, If-Match * only over a value, If-None-Match * only over none")
+    func conditionalWrites() {
+        var cluster = TestCluster(size: 3, settings: settings)
+        let key = Array("account".utf8)
+        // If-None-Match: * creates the absent key, and is refused once the key holds a value.
+        guard case .stored(let created)? = cluster.write(at: 0, client: 1, key: key, value: [1], supersedes: .currentIfAbsent) else {
+            Issue.record("a create-only write of an absent key was not stored")
+            return
+        }
+        #expect(cluster.write(at: 1, client: 2, key: key, value: [2], supersedes: .currentIfAbsent) == .preconditionFailed(created))
+        #expect(cluster.read(at: 2, client: 3, key: key)?.values == [[1]])
+
+        // If-Match with the context the create returned: still current, so it writes over it.
+        guard case .stored(let updated)? = cluster.write(at: 2, client: 4, key: key, value: [4], supersedes: .contextIfCurrent(created))
+        else {
+            Issue.record("a write whose If-Match context is current was not stored")
+            return
+        }
+        #expect(updated.dominates(created))
+        // The same context again is stale: refused with what the key holds now, nothing written.
+        #expect(cluster.write(at: 0, client: 5, key: key, value: [5], supersedes: .contextIfCurrent(created)) == .preconditionFailed(updated))
+        #expect(cluster.read(at: 1, client: 6, key: key)?.values == [[4]])
+        // A blind write beside it makes the context current no longer, though its value is still there.
+        _ = cluster.write(at: 1, client: 7, key: key, value: [7], supersedes: .nothing)
+        guard case .preconditionFailed(let both)? = cluster.write(at: 2, client: 8, key: key, value: [8], supersedes: .contextIfCurrent(updated))
+        else {
+            Issue.record("an If-Match write over an unseen sibling was not refused")
+            return
+        }
+        #expect(Set(cluster.read(at: 0, client: 9, key: key)?.values ?? []) == [[4], [7]])
+
+        // If-Match: * replaces what is there (both siblings); a DELETE with the current context deletes.
+        guard case .stored(let replaced)? = cluster.write(at: 0, client: 10, key: key, value: [10], supersedes: .currentIfLive) else {
+            Issue.record("an If-Match: * write over a value was not stored")
+            return
+        }
+        #expect(replaced.dominates(both))
+        #expect(cluster.read(at: 1, client: 11, key: key)?.values == [[10]])
+        guard case .stored? = cluster.delete(at: 2, client: 12, key: key, supersedes: .contextIfCurrent(replaced)) else {
+            Issue.record("a DELETE whose If-Match context is current was not stored")
+            return
+        }
+        #expect(cluster.read(at: 0, client: 13, key: key)?.values == [])
+        // Deleted: If-Match: * is refused, If-None-Match: * creates again over the tombstone.
+        guard case .preconditionFailed(let deleted)? = cluster.write(at: 0, client: 14, key: key, value: [14], supersedes: .currentIfLive),
+              !deleted.isEmpty
+        else {
+            Issue.record("an If-Match: * write of a deleted key was not refused with the tombstone's context")
+            return
+        }
+        guard case .stored(let recreated)? = cluster.write(at: 1, client: 15, key: key, value: [15], supersedes: .currentIfAbsent) else {
+            Issue.record("a create-only write of a deleted key was not stored")
+            return
+        }
+        #expect(recreated.dominates(deleted))
+        #expect(cluster.read(at: 2, client: 16, key: key)?.values == [[15]])
+
+        // A key no replica has heard of matches no context.
+        let absent = Array("never".utf8)
+        #expect(cluster.write(at: 0, client: 17, key: absent, value: [17], supersedes: .contextIfCurrent(recreated)) == .preconditionFailed(CausalContext()))
+        #expect(cluster.delete(at: 0, client: 18, key: absent, supersedes: .currentIfLive) == .preconditionFailed(CausalContext()))
+        #expect(cluster.read(at: 1, client: 19, key: absent) == .notFound)
+        #expect(cluster.nodes.allSatisfy { $0.core.isQuiescent })
+    }
+
     @Test("a write at a node outside the key's replicas is forwarded once and stored only by them")
     func forwardedWrite() throws {
         var cluster = TestCluster(size: 4, settings: settings)

@@ -3,7 +3,8 @@ import Foundation
 import Testing
 
 /// The data model as a user of a plain REST API meets it, through curl against real `cairnd`
-/// processes: a PUT overwrites, a DELETE deletes, a TTL applies to the key.
+/// processes: a PUT overwrites, a DELETE deletes, a TTL applies to the key, a conditional write
+/// is refused with 412 when the key is not as the client expects.
 @Suite(.serialized) struct DataModelTests {
     @Test func plainPutsOverwriteAndAPlainDeleteDeletesOnEveryNode() throws {
         let cluster = try NodeClusterTests.threeNodes("plain", portOffset: 90)
@@ -61,6 +62,23 @@ import Testing
         #expect(both.status == 300 && both.body.contains("apples") && both.body.contains("pears"), "\(both.status) \(both.body)")
         #expect(cluster.put(3, "cart", "x", query: "?blind=true", context: both.headers["x-cairn-context"]).status == 400,
                 "blind with a context is refused")
+
+        // HTTP's conditional writes, decided by a quorum read on whichever node coordinates.
+        let octet = ["Content-Type": "application/octet-stream"]
+        let created = cluster.request("PUT", 1, "/v1/keys/door", body: "open", headers: octet.merging(["If-None-Match": "*"]) { $1 })
+        #expect(created.status == 200, "\(created.status) \(created.body)")
+        let again = cluster.request("PUT", 2, "/v1/keys/door", body: "shut", headers: octet.merging(["If-None-Match": "*"]) { $1 })
+        #expect(again.status == 412 && again.body.contains("precondition_failed"), "\(again.status) \(again.body)")
+        #expect(again.headers["x-cairn-context"] == created.headers["x-cairn-context"], "a 412 carries the current context")
+        let opened = try #require(created.headers["x-cairn-context"])
+        let shut = cluster.request("PUT", 3, "/v1/keys/door", body: "shut", headers: octet.merging(["If-Match": "\"\(opened)\""]) { $1 })
+        #expect(shut.status == 200, "\(shut.status) \(shut.body)")
+        let stale = cluster.request("DELETE", 1, "/v1/keys/door", headers: ["If-Match": opened])
+        #expect(stale.status == 412, "a context no longer current is refused: \(stale.status) \(stale.body)")
+        #expect(NodeClusterTests.value(cluster.get(2, "door", query: "?r=3")) == "shut")
+        #expect(cluster.request("DELETE", 2, "/v1/keys/door", headers: ["If-Match": "*"]).status == 200)
+        #expect(cluster.request("DELETE", 3, "/v1/keys/door", headers: ["If-Match": "*"]).status == 412, "nothing left to delete")
+        for node in 1...3 { #expect(cluster.get(node, "door").status == 404, "node \(node)") }
     }
 }
 
