@@ -122,11 +122,9 @@ extension NodeCore {
                 + leaveAcceptor(key, view: view, now: now, wallNow: wallNow)
         }
         let partition = ring.partition(for: keyHash(key))
-        if case .prepare = job.message, view.isPending(partition) {
-            // This replica's object may still lack what the handoff brings: a promise from
-            // it could hide the current value.
-            return acceptorAnswered(job, key: key, reply: nil, failure: "partition \(partition) is still being handed to this node",
-                                    view: view, now: now, wallNow: wallNow) + leaveAcceptor(key, view: view, now: now, wallNow: wallNow)
+        if job.message.isProposerRequest, let refusal = acceptorRefusal(partition, ring: ring, view: view) {
+            return acceptorAnswered(job, key: key, reply: nil, failure: refusal, view: view, now: now, wallNow: wallNow)
+                + leaveAcceptor(key, view: view, now: now, wallNow: wallNow)
         }
         let operation = newOperation(.acceptorRead(key: key, partition: partition, job))
         return [.storage(operation: operation, .readAcceptor(key: key, partition: partition))]
@@ -208,6 +206,18 @@ extension NodeCore {
             guard let reply else { return [] }
             return feedProposer(proposer, view: view, now: now, wallNow: wallNow) { $0.onMessage(reply, from: from) }
         }
+    }
+
+    /// Why this node may not promise or accept for `partition` now: it is not one of the
+    /// partition's replicas in its own ring (a former replica, whose state no longer counts
+    /// towards the new replicas' majorities), or the partition is still being handed to it
+    /// (its object may lack what the handoff brings, so a promise could hide the current value).
+    func acceptorRefusal(_ partition: Int, ring: Ring, view: ClusterView) -> String? {
+        if !ring.preferenceList(for: partition, n: settings.replicas).contains(id) {
+            return "this node does not replicate partition \(partition)"
+        }
+        if view.isPending(partition) { return "partition \(partition) is still being handed to this node" }
+        return nil
     }
 
     mutating func leaveAcceptor(_ key: [UInt8], view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {

@@ -28,10 +28,33 @@ import Testing
         #expect(acceptor.onPrepare(CAS.Ballot(counter: 120, node: NodeID(high: 0, low: 1))).count == 1,
                 "a ballot at the floor's counter is refused (a reply only, nothing persisted)")
         let fresh = acceptor.onPrepare(ballot(121))
-        #expect(fresh.contains(.persist(CAS.AcceptorState(promised: ballot(121)))), "a newer ballot is promised")
+        #expect(fresh.contains(.persist(CAS.AcceptorState(promised: ballot(121), committed: CAS.Proposal(ballot: .floor(counter: 120), value: nil)))),
+                "a newer ballot is promised")
         // A stored state below the floor reads raised; one above it is unchanged.
         #expect(CAS.AcceptorState(promised: ballot(5)).raised(toFloor: 120).promised == .floor(counter: 120))
         #expect(CAS.AcceptorState(promised: ballot(500)).raised(toFloor: 120).promised == ballot(500))
         #expect(CAS.AcceptorState().raised(toFloor: 0) == CAS.AcceptorState())
+    }
+
+    /// Found by the simulator (cas seed 1530): a collected state no longer said that a newer
+    /// commit had superseded a proposal another acceptor still held as accepted, so the next
+    /// proposer "repaired" the losing proposal and two values shared one dot. The floor stands
+    /// in for the collected commit.
+    @Test func aProposalAcceptedBelowAnotherNodesFloorIsNotRepaired() {
+        let bench = CASBench()
+        let lost = CAS.Proposal(ballot: ballot(50), value: [1])
+        let promises: [CAS.Message] = [
+            .promise(ballot(200), accepted: nil, committed: CAS.AcceptorState().raised(toFloor: 120).committed, object: nil),
+            .promise(ballot(200), accepted: lost, committed: .initial, object: nil),
+        ]
+        var proposer = bench.proposer(1, .read)
+        _ = proposer.start()
+        var effects: [CAS.Proposer.Effect] = []
+        for (index, promise) in promises.enumerated() {
+            guard case .promise(_, let accepted, let committed, let object) = promise else { continue }
+            effects += proposer.onMessage(.promise(proposer.ballot, accepted: accepted, committed: committed, object: object),
+                                          from: bench.acceptorIDs[index])
+        }
+        #expect(!effects.contains { if case .send(_, .propose) = $0 { true } else { false } }, "the lost proposal is not repaired: \(effects)")
     }
 }

@@ -77,6 +77,14 @@ public enum CAS {
         case commit(Proposal)
         /// The commit of the proposal with this ballot is durable on the acceptor.
         case committed(Ballot)
+
+        /// A phase 1a or 2a message: one that asks an acceptor to promise or accept.
+        public var isProposerRequest: Bool {
+            switch self {
+            case .prepare, .propose: true
+            case .promise, .prepareRejected, .accepted, .proposeRejected, .commit, .committed: false
+            }
+        }
     }
 }
 
