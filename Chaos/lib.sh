@@ -88,26 +88,49 @@ wait_seen() {
   return 1
 }
 
+# Waits up to $3 seconds (default 20) until every node of group $1 sees every node of group $2
+# as $4 (default unreachable; or reachable). Groups are node lists: "1 2".
+wait_all_see() {
+  local viewers=$1 targets=$2 limit=${3:-20} want=${4:-unreachable} deadline x y all
+  deadline=$(( $(date +%s) + limit ))
+  while [ "$(date +%s)" -le "$deadline" ]; do
+    all=1
+    for x in $viewers; do for y in $targets; do
+      [ "$x" = "$y" ] && continue
+      [ "$(seen_as "$y" "$x")" = "$want" ] || { all=0; break 2; }
+    done; done
+    [ $all -eq 1 ] && return 0
+    sleep 0.5
+  done
+  return 1
+}
+
 # Converged: every running, unpaused node answers, sees every other one valid and reachable, and
 # all agree on the ring version. With --settled also: no handoff transfer or pending partition.
+# When not, $not_converged says why.
+not_converged=""
 converged() {
   local settled=${1:-} versions="" i j body
   local -a up=()
   for i in $(running_nodes); do paused "$i" || up+=("$i"); done
-  [ ${#up[@]} -gt 0 ] || return 1
+  [ ${#up[@]} -gt 0 ] || { not_converged="no node runs"; return 1; }
   for i in "${up[@]}"; do
-    body=$(status_json "$i" 2>/dev/null) || return 1
+    body=$(status_json "$i" 2>/dev/null) || { not_converged="node $i does not answer"; return 1; }
     for j in "${up[@]}"; do
       jq -e --arg a "$(internode_of "$j")" \
         'any(.members[]; .address == $a and .status == "valid" and (.self == true or .reachable == true))' \
-        <<<"$body" >/dev/null || return 1
+        <<<"$body" >/dev/null || { not_converged="node $i does not see node $j valid and reachable"; return 1; }
     done
     if [ "$settled" = --settled ]; then
-      jq -e '(.transfers | length) == 0 and (.pending_partitions | length) == 0' <<<"$body" >/dev/null || return 1
+      jq -e '(.transfers | length) == 0 and (.pending_partitions | length) == 0' <<<"$body" >/dev/null || {
+        not_converged="node $i: $(jq -c '{transfers: [.transfers[] | {partition, state, to}], pending_partitions}' <<<"$body")"
+        return 1
+      }
     fi
     versions+="$(jq -r '.ring.version' <<<"$body")"$'\n'
   done
-  [ "$(sort -u <<<"$versions" | grep -c .)" -eq 1 ]
+  [ "$(sort -u <<<"$versions" | grep -c .)" -eq 1 ] || { not_converged="ring versions differ: $(sort -u <<<"$versions" | xargs)"; return 1; }
+  not_converged=""
 }
 
 # Waits up to $1 seconds (default 60) for `converged $2`.
