@@ -41,8 +41,7 @@ done
 
 for m in $(chaos_mounts); do
   i=${m##*/node}
-  ./Chaos/disk.sh undo "$i" >/dev/null
-  say "node $i's disk restored"
+  if [ $quiet -eq 1 ]; then ./Chaos/disk.sh undo "$i" >/dev/null 2>&1; else ./Chaos/disk.sh undo "$i"; fi
 done
 
 if [ $keep_skew -eq 0 ]; then

@@ -39,7 +39,7 @@ addresses() {
 # Node numbers 1-9 that are not in "$1".
 complement() {
   local n out=""
-  for n in 1 2 3 4 5 6 7 8 9; do [[ " ${1//,/ } " == *" $n "* ]] || out+="$n "; done
+  for n in 1 2 3 4 5 6 7 8 9; do [[ " ${1//,/ } " == *" $n "* ]] || out+="${out:+ }$n"; done
   echo "$out"
 }
 
