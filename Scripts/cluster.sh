@@ -17,17 +17,12 @@ dir=${CAIRN_CLUSTER_DIR:-$root/cluster-data}
 config=${CAIRN_BUILD:-release}
 bin=$root/.build/$config
 
-die() { echo "cluster: $*" >&2; exit 1; }
+http_port=7080
+curl_opts=()
+# shellcheck source=Scripts/cluster-lib.sh
+. Scripts/cluster-lib.sh
 
-build() {
-  ./Scripts/setup.sh
-  echo "cluster: building cairnd and cairn ($config)…" >&2
-  swift build -c "$config" --product cairnd >/dev/null
-  swift build -c "$config" --product cairn >/dev/null
-}
-
-pid_of() { cat "$dir/node$1.pid" 2>/dev/null || true; }
-running() { local pid; pid=$(pid_of "$1"); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+build() { build_binaries; }
 node_count() { ls "$dir"/node*.args 2>/dev/null | wc -l; }
 
 start() {
@@ -38,16 +33,6 @@ start() {
   # shellcheck disable=SC2046
   nohup "$bin/cairnd" $(cat "$dir/node$i.args") >>"$dir/node$i.log" 2>&1 &
   echo $! >"$dir/node$i.pid"
-}
-
-wait_http() {
-  local i=$1
-  for _ in $(seq 1 150); do
-    curl -fsS "http://127.0.0.$i:7080/health" >/dev/null 2>&1 && return 0
-    running "$i" || die "node $i exited; see $dir/node$i.log"
-    sleep 0.1
-  done
-  die "node $i did not answer on 127.0.0.$i:7080 within 15 s; see $dir/node$i.log"
 }
 
 # Converged: every node sees N valid members and the same ring version.
