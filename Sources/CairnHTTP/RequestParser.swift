@@ -316,7 +316,10 @@ struct RequestParser {
             let equals = part.firstIndex(of: UInt8(ascii: "=")) ?? part.endIndex
             let name = String(decoding: try Self.formDecode(part[..<equals]), as: UTF8.self)
             guard allowed.contains(name) else {
-                throw APIError(.invalidBody, "unknown form field; a form body takes \(allowed.sorted().joined(separator: " and "))")
+                throw APIError(.invalidBody, """
+                    unknown form field; a form body (curl -d) takes \(allowed.sorted().joined(separator: " and ")), \
+                    as in -d value=hello; to store the body as it is, send Content-Type: application/octet-stream
+                    """)
             }
             guard fields[name] == nil else { throw APIError(.invalidBody, "form field \(name) given twice") }
             fields[name] = try Self.formDecode(equals == part.endIndex ? [] : part[(equals + 1)...])

@@ -253,9 +253,10 @@ public final class Simulation {
     /// still run (longer than a request's timeout, so no older copy is still in flight). The
     /// broken mode `reapWithoutConfirmation` reaps a dead key at once as well.
     var reapGraceMilliseconds: UInt64 { options.broken == .reapWithoutConfirmation ? 1 : 1_500 }
-    /// Short too, so registers' acceptor states are collected while clients still run CAS on
-    /// them (longer than a CAS operation with its retries; clocks may be stepped further).
-    var acceptorGraceMilliseconds: UInt64 { 3_000 }
+    /// Acceptor states collected after this: it must exceed the clock skew the nemesis makes
+    /// (±1 s, and steps of up to ±5 s) — with 3 s, 3 of 10,000 CAS seeds broke, a lagging
+    /// proposer's ballot taken as settled (docs/cas.md, "Collecting acceptor states").
+    var acceptorGraceMilliseconds: UInt64 { 8_000 }
 
     // MARK: crashes
 
