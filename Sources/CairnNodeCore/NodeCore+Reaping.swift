@@ -79,7 +79,7 @@ extension NodeCore {
         }
         // This node's own other copies count as a member's would: a hint it holds for the key
         // (which may be older), or a write of the key it coordinates, holds the key back.
-        let writing = Set(writes.values.map(\.key))
+        let writing = keysBeingWritten
         let candidates = noteDead(dead, partition: partition, after: after, through: next, now: now)
             .filter { hintIDs($0.key).isEmpty && !writing.contains($0.key) }
         guard !candidates.isEmpty else { return [] }
@@ -110,6 +110,7 @@ extension NodeCore {
     /// noted anew. Returns the page's keys whose object has been dead for the grace period.
     mutating func noteDead(_ dead: [KeyedObject], partition: Int, after: [UInt8]?, through: [UInt8]?, now: UInt64) -> [KeyedObject] {
         var noted = reapDeadSince[partition] ?? [:]
+        let notedElsewhere = reapDeadSince.reduce(0) { $0 + $1.value.count } - noted.count
         var histories: [[UInt8]: CausalContext] = [:]
         for item in dead { histories[item.key] = item.object.join() }
         for (key, sighting) in noted where histories[key] != sighting.history {
@@ -121,11 +122,10 @@ extension NodeCore {
         for item in dead {
             if let sighting = noted[item.key] {
                 if now >= sighting.since + settings.reapGraceMilliseconds { candidates.append(item) }
-            } else if reapTrackedKeys + noted.count - (reapDeadSince[partition]?.count ?? 0) < settings.reapTrackedKeysLimit {
+            } else if notedElsewhere + noted.count < settings.reapTrackedKeysLimit {
                 noted[item.key] = DeadSighting(since: now, history: histories[item.key]!)
             }
         }
-        reapTrackedKeys += noted.count - (reapDeadSince[partition]?.count ?? 0)
         reapDeadSince[partition] = noted.isEmpty ? nil : noted
         return candidates
     }
@@ -171,10 +171,13 @@ extension NodeCore {
         return reap(items, partition: partition, view: view, now: now, wallNow: wallNow)
     }
 
+    /// The keys whose writes this node coordinates now: their objects may still hold, in
+    /// memory only, a value older than a dead one until their replicas or hints have it.
+    var keysBeingWritten: Set<[UInt8]> { Set(writes.values.map(\.key)) }
+
     /// Forgets the note of when `key` was first seen dead.
     mutating func reapForget(_ key: [UInt8], partition: Int) {
         guard reapDeadSince[partition]?.removeValue(forKey: key) != nil else { return }
-        reapTrackedKeys -= 1
         if reapDeadSince[partition]?.isEmpty == true { reapDeadSince[partition] = nil }
     }
 
@@ -196,7 +199,7 @@ extension NodeCore {
         guard case .copies(let copies) = result, copies.count == check.items.count else {
             return [.respond(reply: reply, .nack(reason: "the copies could not be read"))]
         }
-        let writing = Set(writes.values.map(\.key))
+        let writing = keysBeingWritten
         let flags = zip(check.items, copies).map { item, copies in
             !writing.contains(item.key) && copies.allSatisfy { $0.join().descends(item.history) && $0.isDead(atMilliseconds: wallNow) }
         }

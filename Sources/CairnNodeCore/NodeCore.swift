@@ -183,10 +183,9 @@ public struct NodeCore: Sendable {
     var reapAfter: [UInt8]?
     var reapRound: ReapRound?
     var reapScanning = false
-    /// Reaping: when this node first saw each dead key's object dead (monotonic ms), by partition,
-    /// and how many keys that is in all (at most `Settings.reapTrackedKeysLimit`).
+    /// Reaping: when this node first saw each dead key's object dead (monotonic ms), by
+    /// partition (at most `Settings.reapTrackedKeysLimit` keys in all).
     var reapDeadSince: [Int: [[UInt8]: DeadSighting]] = [:]
-    var reapTrackedKeys = 0
     /// Acceptor-state collection: where the next page starts, and whether one is under way.
     var acceptorCollectAfter: [UInt8]?
     var acceptorCollecting = false
