@@ -171,6 +171,9 @@ extension Node {
                 return .partitions(store.partitions)
             case .dropPartition(let partition, let root):
                 return .merged(changed: try store.drop(partition: partition, root: root), object: DVVSet())
+            case .readAcceptorStates(let after, let limit):
+                let (states, next) = try paxos.page(after: after, limit: limit)
+                return .acceptorStates(states, next: next)
             case .readHints(let ids):
                 var entries: [HintEntry] = []
                 for id in ids {
@@ -211,7 +214,7 @@ extension Node {
                 guard store.partitions.contains(partition) else { return .merged(changed: false, object: expected) }
                 return .merged(changed: try await store.reap(key, partition: partition, expected: expected), object: expected)
             case .read, .readHints, .readTree, .segmentObjects, .readAcceptor, .readBatch, .heldPartitions, .scan, .reapCandidates,
-                 .readCopies, .dropPartition:
+                 .readCopies, .dropPartition, .readAcceptorStates:
                 return performNow(storage) ?? .failed(StorageFailure("unexpected storage operation"))
             }
         } catch {
@@ -285,6 +288,9 @@ extension Node {
             logger.notice("dropped this node's copy of a partition every primary now holds", metadata: [
                 "cairn.partition": "\(partition)",
             ])
+        case .casStatesGathered(let partition):
+            metrics.casPartitionsGathered.increment()
+            logger.info("acceptor states of a gained partition gathered; serving CAS for it", metadata: ["cairn.partition": "\(partition)"])
         case .partitionSettled(let partition, let reason):
             logger.info("partition settled here", metadata: ["cairn.partition": "\(partition)", "cairn.reason": "\(reason)"])
         case .pendingValveOpened(let partition, let waitingFor):
@@ -319,7 +325,7 @@ extension StorageCommand {
         switch self {
         case .write, .merge, .putHint: true
         case .read, .readHints, .readTree, .segmentObjects, .readAcceptor, .writePaxos, .readBatch, .heldPartitions, .scan,
-             .reapCandidates, .readCopies, .reap, .dropPartition, .collectAcceptors: false
+             .reapCandidates, .readCopies, .reap, .dropPartition, .collectAcceptors, .readAcceptorStates: false
         }
     }
 }

@@ -11,6 +11,12 @@ import CairnStorage
 /// ```
 ///   out <partition> <target id> <cursor hex or ->     a transfer to send (resume after cursor)
 ///   in <partition> <source id> [<source id> ...]     a pending partition and the sources awaited
+///   cas <partition> <member id> [<member id> ...]    a gained partition whose acceptor states
+///                                                    are still awaited from these members
+///                                                    (`cas!`: an old replica was removed, so
+///                                                    unreachable fellow replicas are awaited too)
+///   owed <partition> <node id> [<node id> ...]       a lost partition whose acceptor states
+///                                                    these gaining nodes have not gathered yet
 /// ```
 extension Node {
     func saveHandoffState(_ state: NodeCore.HandoffState) {
@@ -21,6 +27,12 @@ extension Node {
         }
         for (partition, sources) in state.pending.sorted(by: { $0.key < $1.key }) {
             lines.append("in \(partition) " + sources.sorted().map(\.description).joined(separator: " "))
+        }
+        for (partition, members) in state.casAwaiting.sorted(by: { $0.key < $1.key }) where !members.isEmpty {
+            lines.append("cas\(state.casStrict.contains(partition) ? "!" : "") \(partition) " + members.sorted().map(\.description).joined(separator: " "))
+        }
+        for (partition, nodes) in state.casOwed.sorted(by: { $0.key < $1.key }) where !nodes.isEmpty {
+            lines.append("owed \(partition) " + nodes.sorted().map(\.description).joined(separator: " "))
         }
         do {
             try DurableFiles.writeAtomically(Array((lines.joined(separator: "\n") + "\n").utf8), to: configuration.dataDirectory + "/handoff.state")
@@ -34,6 +46,9 @@ extension Node {
         guard let bytes = try DurableFiles.read(path) else { return nil }
         var transfers: [(transfer: Handoff.Transfer, cursor: [UInt8]?)] = []
         var pending: [Int: Set<NodeID>] = [:]
+        var casAwaiting: [Int: Set<NodeID>] = [:]
+        var casOwed: [Int: Set<NodeID>] = [:]
+        var casStrict: Set<Int> = []
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
             let fields = line.split(separator: " ").map(String.init)
             guard fields.count >= 3, let partition = Int(fields[1]), partition >= 0, partition < partitions else {
@@ -46,15 +61,21 @@ extension Node {
                 }
                 let cursor = fields[3] == "-" ? nil : Self.bytes(hex: fields[3])
                 transfers.append((Handoff.Transfer(partition: partition, source: me, target: target), cursor))
-            case "in":
-                let sources = Set(fields.dropFirst(2).compactMap { NodeID(hex: $0) })
-                guard sources.count == fields.count - 2 else { throw NodeError.corruptFile(path, "bad sources: \(line.prefix(80))") }
-                pending[partition] = sources
+            case "in", "cas", "cas!", "owed":
+                let nodes = Set(fields.dropFirst(2).compactMap { NodeID(hex: $0) })
+                guard nodes.count == fields.count - 2 else { throw NodeError.corruptFile(path, "bad node ids: \(line.prefix(80))") }
+                switch fields[0] {
+                case "in": pending[partition] = nodes
+                case "cas", "cas!":
+                    casAwaiting[partition] = nodes
+                    if fields[0] == "cas!" { casStrict.insert(partition) }
+                default: casOwed[partition] = nodes
+                }
             default:
                 throw NodeError.corruptFile(path, "unknown line: \(line.prefix(80))")
             }
         }
-        return NodeCore.HandoffState(transfers: transfers, pending: pending)
+        return NodeCore.HandoffState(transfers: transfers, pending: pending, casAwaiting: casAwaiting, casStrict: casStrict, casOwed: casOwed)
     }
 
     static func bytes(hex: String) -> [UInt8]? {

@@ -16,6 +16,7 @@ struct NodeMetrics: Sendable {
     let keysReaped = Counter(label: "cairn_keys_reaped_total")
     let orphansDropped = Counter(label: "cairn_partition_copies_dropped_total")
     let acceptorsCollected = Counter(label: "cairn_cas_states_collected_total")
+    let casPartitionsGathered = Counter(label: "cairn_cas_partitions_gathered_total")
     let hintsDelivered = Counter(label: "cairn_hints_delivered_total")
     let hintsDropped = Counter(label: "cairn_hints_dropped_total")
     let hintsHeld = Gauge(label: "cairn_hints_held")

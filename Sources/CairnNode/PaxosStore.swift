@@ -71,5 +71,12 @@ final class PaxosStore {
         return (removed, plan.next)
     }
 
+    /// One page of states in key order (`StorageCommand.readAcceptorStates`).
+    func page(after: [UInt8]?, limit: Int) throws -> (states: [CAS.KeyedAcceptorState], next: [UInt8]?) {
+        let keys = try engine.scan(prefix: [], after: after, limit: limit)
+        let states = try keys.map { CAS.KeyedAcceptorState(key: $0, state: try state($0)) }
+        return (states, keys.count == limit ? keys.last : nil)
+    }
+
     func close() throws { try engine.close() }
 }

@@ -111,6 +111,10 @@ public enum StorageCommand: Sendable, Equatable {
     /// `.collected(count:next:)`. Every state the executor reads for `.readAcceptor` is
     /// `raised(toFloor:)`.
     case collectAcceptors(after: [UInt8]?, limit: Int, belowCounter: UInt64)
+    /// The stored acceptor states after `after` in key order, the next `limit` of them (each
+    /// `raised(toFloor:)` as `.readAcceptor` reads it). Completes with
+    /// `.acceptorStates(states, next:)`, `next` the last key when `limit` were listed (nil: no more).
+    case readAcceptorStates(after: [UInt8]?, limit: Int)
 }
 
 /// The completion of a `StorageCommand`.
@@ -132,6 +136,8 @@ public enum StorageResult: Sendable {
     case copies([[DVVSet<[UInt8]>]])
     /// Acceptor states removed by `.collectAcceptors`; `next` is where the following page starts.
     case collected(count: Int, next: [UInt8]?)
+    /// A page of `.readAcceptorStates`.
+    case acceptorStates([CAS.KeyedAcceptorState], next: [UInt8]?)
     case failed(StorageFailure)
 }
 
@@ -237,6 +243,9 @@ public enum NodeNotice: Sendable, Equatable {
     /// A transfer ended for good (done, or failed: anti-entropy covers it).
     case transferEnded(Handoff.Transfer, done: Bool)
     case partitionSettled(partition: Int, reason: String)
+    /// This node has merged the acceptor states of a partition it gained from every member
+    /// that may have been an acceptor of it: it promises and accepts for it from now on.
+    case casStatesGathered(partition: Int)
     /// This node holds a copy of a partition it does not replicate and sends it to the
     /// partition's primaries.
     case orphanHandedOff(partition: Int)

@@ -19,9 +19,31 @@ extension NodeCore {
 
     /// What an acceptor of a key does next, run alone per key (`acceptorGate`).
     struct AcceptorJob: Sendable {
-        var message: CAS.Message
+        enum Input: Sendable {
+            /// A Paxos message from a proposer.
+            case message(CAS.Message)
+            /// Another member's state of the key, to merge (`NodeCore+CASHandoff`).
+            case handedOff(CAS.AcceptorState)
+        }
+
+        var input: Input
         /// Where the reply goes: a peer's request, or this node's own proposer.
         var replyTo: AcceptorReply
+
+        init(message: CAS.Message, replyTo: AcceptorReply) {
+            input = .message(message)
+            self.replyTo = replyTo
+        }
+
+        init(handedOff state: CAS.AcceptorState, group: UInt64) {
+            input = .handedOff(state)
+            replyTo = .group(group)
+        }
+
+        /// A prepare or propose: a request to promise or accept.
+        var isProposerRequest: Bool {
+            if case .message(let message) = input { message.isProposerRequest } else { false }
+        }
     }
 
     enum AcceptorReply: Sendable {
@@ -29,6 +51,8 @@ extension NodeCore {
         case local(proposer: UInt64, from: NodeID)
         /// A one-way message (commit): no reply.
         case none
+        /// A handed-off state merged: one item of a group (a page of states).
+        case group(UInt64)
     }
 
     /// A CAS operation on `key` (a compare-and-set, a blind write or a linearizable read).
@@ -122,7 +146,7 @@ extension NodeCore {
                 + leaveAcceptor(key, view: view, now: now, wallNow: wallNow)
         }
         let partition = ring.partition(for: keyHash(key))
-        if job.message.isProposerRequest, let refusal = acceptorRefusal(partition, ring: ring, view: view) {
+        if job.isProposerRequest, let refusal = acceptorRefusal(partition, ring: ring, view: view) {
             return acceptorAnswered(job, key: key, reply: nil, failure: refusal, view: view, now: now, wallNow: wallNow)
                 + leaveAcceptor(key, view: view, now: now, wallNow: wallNow)
         }
@@ -144,7 +168,11 @@ extension NodeCore {
         var apply: CAS.Proposal?
         var persist: CAS.AcceptorState?
         var reply: CAS.Message?
-        for effect in acceptor.on(job.message, object: object) {
+        let effects = switch job.input {
+        case .message(let message): acceptor.on(message, object: object)
+        case .handedOff(let incoming): acceptor.onHandedOff(incoming)
+        }
+        for effect in effects {
             switch effect {
             case .apply(let proposal): apply = proposal
             case .persist(let state): persist = state
@@ -194,17 +222,30 @@ extension NodeCore {
 
     mutating func acceptorAnswered(_ job: AcceptorJob, key: [UInt8], reply: CAS.Message?, failure: String?, view: ClusterView,
                                    now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+        var reply = reply
+        var failure = failure
+        // The ring may have moved while the state was read and persisted: a node that has
+        // stopped replicating the partition (and may have handed its states over already, or
+        // be about to) must not count towards a majority, so its promise or acceptance is
+        // withheld. The persisted state does no harm: no proposer counts it.
+        if job.isProposerRequest, reply != nil, let ring = view.ring,
+           let refusal = acceptorRefusal(ring.partition(for: keyHash(key)), ring: ring, view: view) {
+            reply = nil
+            failure = refusal
+        }
         switch job.replyTo {
         case .none:
             return []
         case .peer(let peerReply):
             guard let reply else {
-                return [.respond(reply: peerReply, .nack(reason: failure ?? "no answer to \(job.message)"))]
+                return [.respond(reply: peerReply, .nack(reason: failure ?? "no answer to \(job.input)"))]
             }
             return [.respond(reply: peerReply, .cas(key: key, reply))]
         case .local(let proposer, let from):
             guard let reply else { return [] }
             return feedProposer(proposer, view: view, now: now, wallNow: wallNow) { $0.onMessage(reply, from: from) }
+        case .group(let group):
+            return finish(.group(group), failure.map { .failure(StorageFailure($0)) } ?? .success(true), now: now, wallNow: wallNow)
         }
     }
 
@@ -217,6 +258,9 @@ extension NodeCore {
             return "this node does not replicate partition \(partition)"
         }
         if view.isPending(partition) { return "partition \(partition) is still being handed to this node" }
+        if let awaited = casAwaiting[partition], !awaited.isEmpty {
+            return "partition \(partition)'s Paxos states are still being gathered from \(awaited.count) member(s)"
+        }
         return nil
     }
 

@@ -32,14 +32,25 @@ extension NodeCore {
     public struct HandoffState: Sendable, Equatable {
         public var transfers: [(transfer: Handoff.Transfer, cursor: [UInt8]?)]
         public var pending: [Int: Set<NodeID>]
+        /// Partitions whose acceptor states are still being gathered, with the members awaited,
+        /// and those of them that wait for unreachable fellow replicas too.
+        public var casAwaiting: [Int: Set<NodeID>]
+        public var casStrict: Set<Int>
+        /// Partitions this node lost, with the nodes that gained them and have not gathered its
+        /// acceptor states yet.
+        public var casOwed: [Int: Set<NodeID>]
 
-        public init(transfers: [(transfer: Handoff.Transfer, cursor: [UInt8]?)], pending: [Int: Set<NodeID>]) {
+        public init(transfers: [(transfer: Handoff.Transfer, cursor: [UInt8]?)], pending: [Int: Set<NodeID>],
+                    casAwaiting: [Int: Set<NodeID>] = [:], casStrict: Set<Int> = [], casOwed: [Int: Set<NodeID>] = [:]) {
             self.transfers = transfers
             self.pending = pending
+            self.casAwaiting = casAwaiting
+            self.casStrict = casStrict
+            self.casOwed = casOwed
         }
 
         public static func == (a: HandoffState, b: HandoffState) -> Bool {
-            a.pending == b.pending && a.transfers.map(\.transfer) == b.transfers.map(\.transfer)
+            a.pending == b.pending && a.casAwaiting == b.casAwaiting && a.casStrict == b.casStrict && a.casOwed == b.casOwed && a.transfers.map(\.transfer) == b.transfers.map(\.transfer)
                 && a.transfers.map(\.cursor) == b.transfers.map(\.cursor)
         }
     }
@@ -55,7 +66,8 @@ extension NodeCore {
     var handoffState: HandoffState {
         var owed = transferQueue
         owed += runningTransfers.keys.sorted { ($0.partition, $0.target) < ($1.partition, $1.target) }
-        return HandoffState(transfers: owed.map { ($0, transferCursors[$0]) }, pending: pendingIn)
+        return HandoffState(transfers: owed.map { ($0, transferCursors[$0]) }, pending: pendingIn, casAwaiting: casAwaiting,
+                            casStrict: casStrict.intersection(casAwaiting.keys), casOwed: casStatesOwed)
     }
 
     /// Restores what a restart kept (from `.persistHandoff`): the transfers are queued again
@@ -70,6 +82,15 @@ extension NodeCore {
         for (partition, sources) in state.pending {
             pendingIn[partition] = sources
             pendingSince[partition] = now
+        }
+        for (partition, awaited) in state.casAwaiting where !awaited.isEmpty {
+            casAwaiting[partition] = awaited
+            casPulls[partition] = [:]
+            if state.casStrict.contains(partition) { casStrict.insert(partition) }
+        }
+        for (partition, owed) in state.casOwed where !owed.isEmpty {
+            casStatesOwed[partition] = owed
+            casStatesOwedSince = now
         }
     }
 
@@ -110,6 +131,7 @@ extension NodeCore {
             }
         }
         finishedEarly = [:]
+        planCASStates(from: old, to: new, now: now)
         if settings.brokenDropBeforeHandoff {
             for change in RingDiff(from: old, to: new).replicaChanges(n: n) where change.lost.contains(id) {
                 requests.append(.storage(operation: newOperation(.orphanTree(partition: change.partition)), .readTree(partition: change.partition)))
@@ -122,6 +144,7 @@ extension NodeCore {
         // request, so a pending partition never waits for a transfer nobody queued.
         commands += requests
         commands += startNextTransfer(now: now, wallNow: wallNow)
+        commands += pullCASStates(view: clusterView(now: now), now: now)
         return commands
     }
 

@@ -13,6 +13,8 @@ extension NodeCore {
     mutating func maintenance(view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
         let gone = membership.myself.status.isTombstone
         var commands = reviewPending(view: view, now: now)
+        commands += pullCASStates(view: view, now: now)
+        commands += finishLeavingIfDone(now: now, wallNow: wallNow)
         commands += gone ? [] : startNextTransfer(now: now, wallNow: wallNow)
         if !gone, now >= orphanCheckAt {
             orphanCheckAt = now + settings.orphanCheckIntervalMilliseconds

@@ -85,7 +85,7 @@ extension NodeCore {
 
     /// A leaving node whose transfers are all done (or failed for good) becomes `left`.
     mutating func finishLeavingIfDone(now: UInt64, wallNow: UInt64) -> [NodeCommand] {
-        guard membership.myself.status == .leaving, transferQueue.isEmpty, runningTransfers.isEmpty else { return [] }
+        guard membership.myself.status == .leaving, transferQueue.isEmpty, runningTransfers.isEmpty, casStatesPaid(now: now) else { return [] }
         guard let directives = try? membership.onHandoffComplete(nowMilliseconds: now) else { return [] }
         return [.notice(.left)] + performMembership(directives, now: now, wallNow: wallNow)
     }

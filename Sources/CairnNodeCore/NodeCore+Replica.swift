@@ -7,7 +7,7 @@ extension NodeCore {
     public static func handles(request message: WireMessage) -> Bool {
         switch message {
         case .read, .replicate, .forwardedWrite, .hintBatch, .handoffBatch, .merkleHashesRequest, .segmentObjectsRequest, .cas,
-             .scanRequest, .reapCheck: true
+             .scanRequest, .reapCheck, .casStatesRequest: true
         default: false
         }
     }
@@ -82,6 +82,8 @@ extension NodeCore {
             return answerScan(request, reply: reply, view: view, wallNow: wallNow)
         case .reapCheck(let check):
             return answerReapCheck(check, reply: reply, view: view)
+        case .casStatesRequest(let partition, let after):
+            return answerCASStatesRequest(partition: partition, after: after, from: peer, reply: reply, view: view)
         default:
             return [.respond(reply: reply, .nack(reason: "not a data-path request: \(message.messageType)"))]
         }
@@ -156,6 +158,8 @@ extension NodeCore {
         case .cas(let proposer, let from):
             guard case .cas(_, let reply)? = message else { return [] }  // the proposer's timers decide
             return feedProposer(proposer, view: view, now: now, wallNow: wallNow) { $0.onMessage(reply, from: from) }
+        case .casStates(let partition, let from, let after):
+            return casStatesAnswered(partition: partition, from: from, after: after, message, view: view, now: now, wallNow: wallNow)
         case .reapCheck:
             return reapCheckAnswered(call: call, message, view: view, now: now, wallNow: wallNow)
         case .scan(let scan, _):
@@ -268,6 +272,8 @@ extension NodeCore {
                 return deliveryPartDone(delivery, ok: group.failure == nil, view: clusterView(now: now), wallNow: wallNow)
             case .hintBatch(let reply):
                 return [.respond(reply: reply, group.failure.map { .nack(reason: $0) } ?? .ack)]
+            case .casStates(let partition, let source, let next):
+                return casStatesPageMerged(partition: partition, from: source, next: next, failure: group.failure, now: now)
             case .handoffBatch(let reply, let partition, let source, let isLast):
                 if let failure = group.failure { return [.respond(reply: reply, .nack(reason: failure))] }
                 return handoffReceived(partition: partition, from: source, isLast: isLast, now: now) + [.respond(reply: reply, .ack)]
@@ -422,6 +428,8 @@ extension NodeCore {
             }
             answer.unavailable = declined
             return [.respond(reply: reply, .scanReply(answer))]
+        case .answerCASStates(let reply, let partition, let replicated, let peer):
+            return answerCASStates(reply: reply, partition: partition, replicated: replicated, peer: peer, result, now: now, wallNow: wallNow)
         case .answerSegments(let reply):
             switch result {
             case .objects(let items, let next): return [.respond(reply: reply, .segmentObjects(SegmentObjects(items: items, next: next)))]

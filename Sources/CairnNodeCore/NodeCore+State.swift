@@ -59,6 +59,7 @@ extension NodeCore {
         case handoffBatch(Handoff.Transfer)
         case scan(scan: UInt64, from: NodeID)
         case reapCheck(from: NodeID)
+        case casStates(partition: Int, from: NodeID, after: [UInt8]?)
     }
 
     /// What to do once a stored object (a merge or a hint) is durable.
@@ -89,6 +90,8 @@ extension NodeCore {
         case handoffBatch(reply: UInt64, partition: Int, source: NodeID, isLast: Bool)
         /// Hints re-homed to this node: one part of their delivery (no peer to answer).
         case delivery(UInt64)
+        /// A page of a member's acceptor states merged; `next` is where the next page starts.
+        case casStates(partition: Int, source: NodeID, next: [UInt8]?)
     }
 
     /// A batch of hints being handed back, possibly in parts to several replicas.
@@ -148,6 +151,9 @@ extension NodeCore {
         case answerReapCheck(reply: UInt64, ReapCheck)
         /// A dead key's removal.
         case reaped(key: [UInt8], partition: Int)
+        /// A page of acceptor states read for a member collecting `partition`'s; `replicated`:
+        /// this node replicated the partition when the request arrived.
+        case answerCASStates(reply: UInt64, partition: Int, replicated: Bool, peer: NodeID)
     }
 
     mutating func newCall(_ call: Call) -> UInt64 {

@@ -99,6 +99,10 @@ public struct NodeCore: Sendable {
         /// (a proposer whose clock runs further behind is refused until it raises its counter).
         public var acceptorGraceMilliseconds: UInt64 = 3_600_000
         public var acceptorCollectBatch = 256
+        /// Acceptor states a member examines per page when a node that gained a partition
+        /// gathers them (`NodeCore+CASHandoff`), and such pages requested at once.
+        public var casStatesPageSize = 256
+        public var casStatesPullConcurrency = 8
         /// Test only: remove dead keys without asking the other primaries (so a primary that
         /// missed the delete brings the value back), so the simulator can show its checker
         /// catches it. Never set in a node.
@@ -107,6 +111,11 @@ public struct NodeCore: Sendable {
         /// before any new owner has received it, so the simulator can show its checkers catch
         /// the writes lost with it. Never set in a node.
         public var brokenDropBeforeHandoff = false
+        /// Test only: a node that gains a partition promises and accepts for it without first
+        /// gathering the acceptor states of its former acceptors, so the simulator can show
+        /// its linearizability checker catches a majority of new replicas that missed an
+        /// accepted proposal. Never set in a node.
+        public var brokenCASWithoutStateHandoff = false
         /// Test only: a scan lists only this node's own copies (what the seed's scan did), so
         /// the simulator can show its scan checker catches it. Never set in a node.
         public var brokenLocalScan = false
@@ -214,6 +223,17 @@ public struct NodeCore: Sendable {
     var proposers: [UInt64: ProposerState] = [:]
     var ballotCounter: UInt64 = 0
     var acceptorGate = KeyGate<AcceptorJob>()
+    /// CAS after ring changes: partitions gained here whose acceptor states are still being
+    /// gathered, with the members not yet heard in full, and each gathering's progress.
+    var casAwaiting: [Int: Set<NodeID>] = [:]
+    var casPulls: [Int: [NodeID: CASStatesPull]] = [:]
+    /// Gathered partitions an old replica of which was removed: fellow replicas are waited for
+    /// even while unreachable.
+    var casStrict: Set<Int> = []
+    /// Partitions this node lost, with the nodes that gained them and have not yet gathered
+    /// its acceptor states, and since when the oldest such debt stands.
+    var casStatesOwed: [Int: Set<NodeID>] = [:]
+    var casStatesOwedSince: UInt64?
     /// Membership (gossip, failure detection, the ring) and what ring changes set off.
     public internal(set) var membership: Membership.Instance
     var previousRing: Ring?

@@ -35,6 +35,9 @@ public struct SimOptions: Sendable, Hashable {
         /// A former replica drops its copy of a partition as soon as it no longer replicates
         /// it, before any new owner has received it.
         case dropBeforeHandoff
+        /// A node that gains a partition promises and accepts for it at once, without the
+        /// acceptor states of the nodes that were its acceptors before.
+        case casWithoutStateHandoff
     }
 
     public var workload: Workload

@@ -49,11 +49,26 @@ extension Simulation {
                         kind: .read, result: .read(RegisterBytes.int(current)), call: call.call, ret: eventCount))
                 }
             case let other?:
-                violations.append("liveness: \(what) after healing failed: \(other)")
+                violations.append("liveness: \(what) after healing failed: \(other)\(gatheringNote)")
             case nil:
                 violations.append("liveness: \(what) after healing got no answer within \(bound) ms")
             }
         }
+    }
+
+    /// Which nodes are still gathering acceptor states, of which partitions, from whom.
+    var gatheringNote: String {
+        let lines = serving.compactMap { node -> String? in
+            guard let core = nodes[node].core, !core.partitionsGatheringCASStates.isEmpty else { return nil }
+            let waits = core.partitionsGatheringCASStates.map { partition in
+                "\(partition) from \(core.casStatesAwaited(partition).compactMap { id in nodes.firstIndex { $0.id == id } }) [" + serving.map { other in
+                    let list = nodes[other].core?.ring?.preferenceList(for: partition, n: options.n).compactMap { id in nodes.firstIndex { $0.id == id } }
+                    return "\(other): v\(nodes[other].core?.membership.ring?.version ?? 0) \(list ?? [])"
+                }.joined(separator: " ") + "]"
+            }
+            return "node \(node) gathers \(waits.joined(separator: ", "))"
+        }
+        return lines.isEmpty ? "" : " (" + lines.joined(separator: "; ") + ")"
     }
 
     /// Anti-entropy and hint delivery must bring every replica of every key to the same object

@@ -32,6 +32,7 @@ extension Simulation {
         settings.brokenLocalScan = options.broken == .localScan
         settings.brokenReapWithoutConfirmation = options.broken == .reapWithoutConfirmation
         settings.brokenDropBeforeHandoff = options.broken == .dropBeforeHandoff
+        settings.brokenCASWithoutStateHandoff = options.broken == .casWithoutStateHandoff
         settings.reapGraceMilliseconds = reapGraceMilliseconds
         settings.acceptorGraceMilliseconds = acceptorGraceMilliseconds
         let hints = nodes[index].hintLog.values.sorted { $0.id < $1.id }.compactMap { hint -> HintEntry? in
@@ -144,10 +145,26 @@ extension Simulation {
             if !done { stats.transfersFailed += 1 }
         case .reaped:
             stats.reaped += 1
-        case .ringChanged, .memberChanged, .reachabilityChanged, .left, .handoffPlanned, .handoffKeysSent, .partitionSettled,
+        case .casStatesGathered(let partition):
+            stats.casStatesHandedOver += 1
+            traceCluster("node \(node) has gathered the acceptor states of partition \(partition)")
+        case .ringChanged(let version, let members):
+            traceCluster("node \(node) adopts ring \(version) of \(members) members\(traceRing(at: node))")
+        case .partitionSettled(let partition, let reason):
+            traceCluster("node \(node): partition \(partition) settled (\(reason))")
+        case .memberChanged, .reachabilityChanged, .left, .handoffPlanned, .handoffKeysSent,
              .pendingValveOpened, .orphanHandedOff, .orphanDropped, .acceptorsCollected:
             break
         }
+    }
+
+    /// With a traced key: the key's replicas in the ring `node` holds.
+    func traceRing(at node: Int) -> String {
+        guard let key = traceKey, let ring = ring(at: node) else { return "" }
+        let partition = ring.partition(for: SimKeys.hash(key))
+        let replicas = ring.preferenceList(for: partition, n: options.n).compactMap { id in nodes.firstIndex { $0.id == id } }
+        let members = ring.members.compactMap { id in nodes.firstIndex { $0.id == id } }
+        return "; members \(members); key \(key) is in partition \(partition) on nodes \(replicas)"
     }
 
     // MARK: the simulated disk
@@ -279,8 +296,14 @@ extension Simulation {
             }
             stats.acceptorsCollected += plan.remove.count
             return .collected(count: plan.remove.count, next: plan.next)
+        case .readAcceptorStates(let after, let limit):
+            let page = nodes[node].acceptors.map { CAS.KeyedAcceptorState(key: SimKeys.bytes($0.key), state: $0.value.raised(toFloor: nodes[node].acceptorFloor)) }
+                .filter { item in after.map { $0.lexicographicallyPrecedes(item.key) } ?? true }
+                .sorted { $0.key.lexicographicallyPrecedes($1.key) }.prefix(limit)
+            return .acceptorStates(Array(page), next: page.count == limit ? page.last?.key : nil)
         case .writePaxos(let keyBytes, let state):
             guard let key = SimKeys.key(keyBytes) else { return .failed(StorageFailure("not a simulated key")) }
+            trace(key, "node \(node) persists acceptor state promised \(state.promised.counter) accepted \(state.accepted.map { "\($0)" } ?? "-") committed \(state.committed)")
             nodes[node].acceptors[key] = state
             return .done
         case .readHints(let ids):

@@ -163,6 +163,12 @@ public final class Simulation {
         traceLog.append("t=\(queue.now) " + line())
     }
 
+    /// A cluster event (crash, membership, ring change) shown in any key's trace.
+    func traceCluster(_ line: @autoclosure () -> String) {
+        guard traceKey != nil else { return }
+        traceLog.append("t=\(queue.now) * " + line())
+    }
+
     static func show(_ object: SimObject?) -> String {
         guard let object else { return "none" }
         let siblings = object.siblings.map { s -> String in
@@ -263,6 +269,7 @@ public final class Simulation {
     func crash(_ index: Int) {
         guard nodes[index].isUp else { return }
         stats.crashes += 1
+        traceCluster("node \(index) crashes")
         nodes[index].isUp = false
         nodes[index].generation += 1
         // Memory is gone: machines in flight, trees, the ledger's in-flight state, timers.
@@ -276,6 +283,7 @@ public final class Simulation {
     func restart(_ index: Int, loseDisk: Bool) {
         guard !nodes[index].isUp, nodes[index].role == .member else { return }
         var node = nodes[index]
+        traceCluster("node \(index) restarts\(loseDisk ? ", its disk lost" : "")")
         if loseDisk {
             stats.disksLost += 1
             node.store = [:]
@@ -298,7 +306,7 @@ public final class Simulation {
 
     // MARK: membership changes
 
-    var membershipChangesOn: Bool { options.membershipChanges && options.faults && options.workload != .cas }
+    var membershipChangesOn: Bool { options.membershipChanges && options.faults }
 
     /// Members that have not left (up or down).
     var members: [Int] {
@@ -321,6 +329,7 @@ public final class Simulation {
         if options.clockSkew { nodes[index].skewMilliseconds = Int64(nodeRandom.between(0...2_000)) - 1_000 }
         nodes[index].membershipState = instance.state
         stats.joins += 1
+        traceCluster("node \(index) joins")
         boot(index, membership: instance)
     }
 
@@ -332,6 +341,7 @@ public final class Simulation {
         guard !candidates.isEmpty else { return }
         let node = candidates[Int(nemesisRandom.between(0...UInt64(candidates.count - 1)))]
         stats.leaves += 1
+        traceCluster("node \(node) leaves")
         drive(node) { core, now, wall in (try? core.onLeave(now: now, wallNow: wall)) ?? [] }
     }
 
@@ -353,6 +363,7 @@ public final class Simulation {
         guard removed else { return }
         diskLossUsed = true
         stats.removes += 1
+        traceCluster("node \(victim) is removed through node \(through)")
         nodes[victim].role = .removed
     }
 
@@ -457,6 +468,8 @@ public struct SimStats: Sendable, Hashable {
     public var orphansDropped = 0
     /// CAS acceptor states collected.
     public var acceptorsCollected = 0
+    /// Gained partitions whose acceptor states a node gathered from the other members.
+    public var casStatesHandedOver = 0
 }
 
 

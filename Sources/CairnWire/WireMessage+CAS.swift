@@ -18,6 +18,13 @@ extension ByteBuffer {
         writeInteger(proposal.wallMilliseconds)
     }
 
+    /// An acceptor state: promised ballot, optional accepted proposal, committed proposal.
+    mutating func writeAcceptorState(_ state: CAS.AcceptorState) {
+        writeBallot(state.promised)
+        writeWireOptional(state.accepted) { $0.writeProposal($1) }
+        writeProposal(state.committed)
+    }
+
     mutating func writeCASMessage(_ message: CAS.Message) {
         switch message {
         case .prepare(let ballot), .accepted(let ballot), .committed(let ballot):
@@ -48,6 +55,12 @@ extension WireReader {
         }
         let context = try context()
         return CAS.Proposal(ballot: ballot, value: value, context: context, wallMilliseconds: try u64("proposal wall clock"))
+    }
+
+    mutating func acceptorState() throws(WireError) -> CAS.AcceptorState {
+        let promised = try ballot()
+        let accepted = try optional("accepted") { (reader: inout WireReader) throws(WireError) in try reader.proposal() }
+        return CAS.AcceptorState(promised: promised, accepted: accepted, committed: try proposal())
     }
 
     mutating func casMessage(_ type: WireMessage.MessageType) throws(WireError) -> CAS.Message {

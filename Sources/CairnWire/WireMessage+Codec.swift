@@ -78,6 +78,16 @@ extension WireMessage {
         case .cas(let key, let message):
             buffer.writeWireBytes(key)
             buffer.writeCASMessage(message)
+        case .casStatesRequest(let partition, let after):
+            buffer.writePartition(partition)
+            buffer.writeWireOptional(after) { $0.writeWireBytes($1) }
+        case .casStates(let page):
+            buffer.writeWireArray(page.states) { buffer, item in
+                buffer.writeWireBytes(item.key)
+                buffer.writeAcceptorState(item.state)
+            }
+            buffer.writeWireOptional(page.next) { $0.writeWireBytes($1) }
+            buffer.writeWireBool(page.replicates)
         }
     }
 
@@ -211,6 +221,19 @@ extension WireMessage {
         case .casPrepare, .casPromise, .casPrepareRejected, .casPropose, .casAccepted, .casProposeRejected, .casCommit, .casCommitted:
             let key = try reader.key()
             return .cas(key: key, try reader.casMessage(type))
+        case .casStatesRequest:
+            let partition = try reader.partition()
+            return .casStatesRequest(partition: partition, after: try reader.optional("after") {
+                (reader: inout WireReader) throws(WireError) in try reader.key()
+            })
+        case .casStates:
+            // key (≥ 5 bytes), promised ballot (24), accepted flag (1), committed proposal (≥ 37).
+            let states = try reader.array("state", limit: reader.limits.maxBatchItems, minimumElementBytes: 67) {
+                (reader: inout WireReader) throws(WireError) in
+                CAS.KeyedAcceptorState(key: try reader.key(), state: try reader.acceptorState())
+            }
+            let next = try reader.optional("next") { (reader: inout WireReader) throws(WireError) in try reader.key() }
+            return .casStates(CASStatesPage(states: states, next: next, replicates: try reader.bool("replicates")))
         }
     }
 }

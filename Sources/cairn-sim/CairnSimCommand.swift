@@ -81,6 +81,7 @@ struct CairnSimCommand: ParsableCommand {
             let reaped = results.reduce(0) { $0 + $1.stats.reaped }
             let dropped = results.reduce(0) { $0 + $1.stats.orphansDropped }
             let collected = results.reduce(0) { $0 + $1.stats.acceptorsCollected }
+            let handedOver = results.reduce(0) { $0 + $1.stats.casStatesHandedOver }
             let joins = results.reduce(0) { $0 + $1.stats.joins }
             let leaves = results.reduce(0) { $0 + $1.stats.leaves }
             let removes = results.reduce(0) { $0 + $1.stats.removes }
@@ -93,7 +94,7 @@ struct CairnSimCommand: ParsableCommand {
                 \(acknowledged) acknowledged, \(crashes) crashes, \(disks) disks lost, \(partitions) partitions, \
                 \(joins) joins, \(leaves) leaves, \(removes) removes, \(transfers) transfers, \(clockSteps) clock steps, \
                 \(hintsStored) hints stored, \(hintsDelivered) delivered, \(readRepairs) read repairs, \
-                \(exchangeRepairs) objects repaired by anti-entropy, \(scanned) keys scanned, \(reaped) dead keys reaped, \(dropped) former replicas' copies dropped, \(collected) acceptor states collected)
+                \(exchangeRepairs) objects repaired by anti-entropy, \(scanned) keys scanned, \(reaped) dead keys reaped, \(dropped) former replicas' copies dropped, \(collected) acceptor states collected, \(handedOver) partitions' acceptor states handed over)
                 """)
         }
         if anyFailed { throw ExitCode(1) }

@@ -51,6 +51,11 @@ struct FakeDisk {
         case .writePaxos(let key, let state):
             paxos[key] = state
             return .done
+        case .readAcceptorStates(let after, let limit):
+            let page = paxos.map { CAS.KeyedAcceptorState(key: $0.key, state: $0.value.raised(toFloor: acceptorFloor)) }
+                .filter { item in after.map { $0.lexicographicallyPrecedes(item.key) } ?? true }
+                .sorted { $0.key.lexicographicallyPrecedes($1.key) }.prefix(limit)
+            return .acceptorStates(Array(page), next: page.count == limit ? page.last?.key : nil)
         case .readBatch:
             return .batch([], bytes: 0, isLast: true)
         case .heldPartitions:

@@ -72,6 +72,7 @@ extension StorageCommand {
         case .reap: "reap"
         case .dropPartition: "dropPartition"
         case .collectAcceptors: "collectAcceptors"
+        case .readAcceptorStates: "readAcceptorStates"
         }
     }
 
@@ -82,7 +83,7 @@ extension StorageCommand {
         case .putHint(let entry): entry.key
         case .reap(let key, _, _): key
         case .readHints, .readTree, .segmentObjects, .readBatch, .heldPartitions, .scan, .reapCandidates, .readCopies,
-             .dropPartition, .collectAcceptors: nil
+             .dropPartition, .collectAcceptors, .readAcceptorStates: nil
         }
     }
 }

@@ -108,6 +108,35 @@ struct PeerRequestTests {
         #expect(node.core.isQuiescent)
     }
 
+    @Test("a member's acceptor states of one partition go to a node that gained it, page by page, saying whether it still replicates it")
+    func acceptorStatesForANodeThatGainedThePartition() {
+        var settings = NodeCore.Settings.single
+        settings.casStatesPageSize = 2
+        var node = CoreHarness(core: CoreHarness.single(settings).core)
+        node.start()
+        let keys = (0..<40).map { Array("k\($0)".utf8) }
+        for key in keys { node.disk.paxos[key] = CAS.AcceptorState(promised: CAS.Ballot(counter: 9, node: peer)) }
+        let partition = node.partition(of: keys[0])
+        var listed: [[UInt8]] = []
+        var after: [UInt8]?
+        var pages = 0
+        repeat {
+            _ = node.peerRequest(from: peer, reply: UInt64(100 + pages), .casStatesRequest(partition: partition, after: after))
+            guard case .casStates(let page)? = node.completeAll().responses.first?.message else {
+                Issue.record("no page")
+                return
+            }
+            #expect(page.replicates, "a single node replicates every partition")
+            #expect(page.states.count <= 2)
+            listed += page.states.map(\.key)
+            after = page.next
+            pages += 1
+        } while after != nil && pages < 100
+        #expect(Set(listed) == Set(keys.filter { node.partition(of: $0) == partition }), "exactly the partition's keys")
+        #expect(pages >= 20, "every stored state examined, two per page")
+        #expect(node.core.isQuiescent)
+    }
+
     @Test("a message that is no data-path request, or a CAS reply sent as a request, gets a nack")
     func foreignRequests() {
         var node = CoreHarness.single()

@@ -167,7 +167,39 @@ import Testing
                 Self.value(cluster.get(nodes[key.hashValue & 1 == 0 ? 0 : nodes.count - 1], key)) != acknowledged[key]
             }
         }
+        // CAS counters raised one by one through rotating nodes while the ring changes: each
+        // increment is a CAS from the value last read; the count of applied increments (plus
+        // any whose outcome was unknown) bounds what a serial read may then see.
+        let counters = (0..<6).map { "counter-\($0)" }
+        var applied = [String: Int](uniqueKeysWithValues: counters.map { ($0, 0) })
+        var unknown = [String: Int](uniqueKeysWithValues: counters.map { ($0, 0) })
+        var casTurn = 0
+        func serialRead(_ node: Int, _ key: String) -> Int? {
+            let read = cluster.get(node, key, query: "?consistency=serial")
+            if read.status == 404 { return 0 }
+            return Self.value(read).flatMap(Int.init)
+        }
+        func increment(through nodes: [Int]) {
+            for key in counters {
+                casTurn += 1
+                let node = nodes[casTurn % nodes.count]
+                guard let current = serialRead(node, key) else { continue }
+                let expected = current == 0 ? "null" : "\"\(current)\""
+                let response = cluster.request("POST", node, "/v1/keys/\(key)/cas", body: "{\"expected\": \(expected), \"value\": \"\(current + 1)\"}",
+                                               headers: ["Content-Type": "application/json"])
+                if response.status == 200 { applied[key]! += 1 } else if response.status == 504 { unknown[key]! += 1 }
+            }
+        }
+        func countersOutOfBounds(through nodes: [Int]) -> [String] {
+            counters.compactMap { key in
+                let seen = nodes.map { serialRead($0, key) }
+                let low = applied[key]!, high = applied[key]! + unknown[key]!
+                return seen.allSatisfy({ $0 != nil && $0! >= low && $0! <= high }) && Set(seen).count == 1
+                    ? nil : "\(key): \(seen) (applied \(low), unknown \(unknown[key]!))"
+            }
+        }
         writeSome(60, through: [1, 2, 3])
+        increment(through: [1, 2, 3])
         let before = acknowledged
         try cluster.start(4, seed: 2)
         // While node 4 joins and partitions move to it, every key written before stays
@@ -190,6 +222,7 @@ import Testing
                 if read.status == 404 { missing.append("\(key) via node \(1 + (index + rounds) % 4) in round \(rounds)") }
             }
             writeSome(10, through: [1, 2, 3, 4])
+            increment(through: [1, 2, 3, 4])
         }
         #expect(missing.isEmpty, "read as missing during the join: \(missing.prefix(5))")
         try cluster.waitForRing(members: 4, nodes: [1, 2, 3, 4])
@@ -200,6 +233,11 @@ import Testing
         let owned = ((status?["members"] as? [[String: Any]]) ?? []).first { $0["self"] as? Bool == true }?["partitions"] as? NSNumber
         #expect((owned?.intValue ?? 0) >= 3, "the new node owns partitions: \(String(describing: owned))")
         #expect(unreadable(through: [1, 4]).isEmpty, "after the join: \(unreadable(through: [1, 4]).prefix(5))\n\(cluster.logs())")
+        increment(through: [4, 1])
+        #expect(countersOutOfBounds(through: [1, 2, 3, 4]).isEmpty, "CAS counters after the join: \(countersOutOfBounds(through: [1, 2, 3, 4]))")
+        #expect(applied.values.reduce(0, +) >= counters.count * 3, "CAS kept succeeding during the join: \(applied)")
+        let gathered = (1...4).compactMap { cluster.metric($0, "cairn_cas_partitions_gathered_total") }.reduce(0, +)
+        #expect(gathered >= 3, "node 4 gathered the acceptor states of the partitions it took: \(gathered)")
 
         // Nodes 1–3 held all 16 partitions; node 4 took some. A former replica drops its copy
         // once every current primary has received it whole since it last changed (two orphan
@@ -225,6 +263,8 @@ import Testing
             return members.contains { $0["address"] as? String == cluster.internode(4) && $0["status"] as? String == "left" }
         }
         try cluster.waitForRing(members: 3, nodes: [1, 2, 3])
+        increment(through: [1, 2, 3])
+        #expect(countersOutOfBounds(through: [1, 2, 3]).isEmpty, "CAS counters after the leave: \(countersOutOfBounds(through: [1, 2, 3]))")
         writeSome(30, through: [1, 2, 3])
         #expect(unreadable(through: [2, 3]).isEmpty, "after the leave: \(unreadable(through: [2, 3]).prefix(5))\n\(cluster.logs())")
         #expect(cluster.get(4, "load-1").status == 503, "a node that left serves nothing")

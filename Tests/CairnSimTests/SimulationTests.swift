@@ -87,6 +87,15 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         #expect(failed.contains { $0.failures.contains { $0.contains("dropped its copy of partition") } })
     }
 
+    /// A node that gains a partition must not act as its acceptor before it has the states
+    /// of the partition's former acceptors: a majority of new replicas could then miss a
+    /// proposal a majority of old ones accepted.
+    @Test func casWithoutHandingOverAcceptorStatesIsCaught() async {
+        let failed = await Self.failures(.cas, seeds: 1...100, broken: .casWithoutStateHandoff)
+        #expect(!failed.isEmpty, "none of 100 seeds caught CAS without acceptor-state handoff")
+        #expect(failed.contains { $0.failures.contains { $0.contains("not linearizable") } })
+    }
+
     @Test func lastWriterWinsIsCaughtAsLostWrites() async {
         let failed = await Self.failures(.set, seeds: 1...20, broken: .lastWriterWins)
         #expect(failed.count >= 10, "only \(failed.count) of 20 seeds caught replicas that overwrite instead of merging")

@@ -110,6 +110,14 @@ enum WireSamples {
             .cas(key: key, .proposeRejected(ballot, promised: ballot)),
             .cas(key: key, .commit(CAS.Proposal(ballot: ballot, value: Array("v".utf8)))),
             .cas(key: key, .committed(ballot)),
+            .casStatesRequest(partition: 7, after: nil),
+            .casStatesRequest(partition: 0, after: key),
+            .casStates(CASStatesPage(states: [
+                CAS.KeyedAcceptorState(key: key, state: CAS.AcceptorState(
+                    promised: ballot, accepted: CAS.Proposal(ballot: ballot, value: [1]), committed: .initial)),
+                CAS.KeyedAcceptorState(key: [1], state: CAS.AcceptorState()),
+            ], next: [2], replicates: false)),
+            .casStates(CASStatesPage(states: [], next: nil, replicates: true)),
         ]
     }
 }

@@ -37,3 +37,9 @@ extension CAS.Ballot {
         CAS.Ballot(counter: counter, node: NodeID(high: .max, low: .max))
     }
 }
+
+extension CAS.Ballot {
+    /// Whether this is a floor (`Ballot.floor(counter:)`): an ordering line left by collection,
+    /// not a ballot any proposer used.
+    public var isFloor: Bool { node == NodeID(high: .max, low: .max) }
+}

@@ -68,6 +68,10 @@ public enum WireMessage: Equatable, Sendable {
     /// A Paxos message for the acceptors (or, for replies, the proposer) of `key`.
     /// `prepare` and `propose` are requests, `commit` is one-way, the rest are responses.
     case cas(key: [UInt8], CAS.Message)
+    /// From a node that gained `partition` in a ring change, to another member: your acceptor
+    /// states of the partition's keys, in key order after `after`. Answered by `casStates`.
+    case casStatesRequest(partition: Int, after: [UInt8]?)
+    case casStates(CASStatesPage)
 }
 
 /// The outcome of a forwarded write, as the coordinating node reports it.
@@ -122,14 +126,16 @@ extension WireMessage {
         case casProposeRejected = 0x0606
         case casCommit = 0x0607
         case casCommitted = 0x0608
+        case casStatesRequest = 0x0609
+        case casStates = 0x060A
 
         public var role: Role {
             switch self {
             case .read, .replicate, .forwardedWrite, .hintBatch, .handoffBatch, .merkleHashesRequest,
-                 .segmentObjectsRequest, .casPrepare, .casPropose, .casCommit, .scanRequest, .reapCheck:
+                 .segmentObjectsRequest, .casPrepare, .casPropose, .casCommit, .scanRequest, .reapCheck, .casStatesRequest:
                 .request
             case .ack, .nack, .readReply, .writeOutcome, .merkleHashes, .segmentObjects, .casPromise, .scanReply, .reapCheckReply,
-                 .casPrepareRejected, .casAccepted, .casProposeRejected, .casCommitted:
+                 .casPrepareRejected, .casAccepted, .casProposeRejected, .casCommitted, .casStates:
                 .response
             case .membershipDigest, .membershipDelta, .membershipUpdate, .membershipHeartbeat,
                  .membershipHeartbeatReply, .leaveRequest, .readRepair, .handoffRequest, .reapNow:
@@ -180,6 +186,8 @@ extension WireMessage {
             case .commit: .casCommit
             case .committed: .casCommitted
             }
+        case .casStatesRequest: .casStatesRequest
+        case .casStates: .casStates
         }
     }
 
@@ -293,6 +301,23 @@ public struct HandoffBatch: Hashable, Sendable {
         self.items = items
         self.cursor = cursor
         self.isLast = isLast
+    }
+}
+
+/// One page of a member's acceptor states of a partition (`casStatesRequest`).
+public struct CASStatesPage: Hashable, Sendable {
+    public var states: [CAS.KeyedAcceptorState]
+    /// Where the next page starts (the last key examined); nil: no more.
+    public var next: [UInt8]?
+    /// Whether the sender replicated the partition in its own ring while it answered (or was
+    /// still receiving it). A sender that does not may have been an acceptor of the partition
+    /// before, and refuses to be one from now on, so its states are final.
+    public var replicates: Bool
+
+    public init(states: [CAS.KeyedAcceptorState], next: [UInt8]?, replicates: Bool) {
+        self.states = states
+        self.next = next
+        self.replicates = replicates
     }
 }
 
