@@ -122,9 +122,12 @@ extension Simulation {
     func checkRegistersReadAlike() {
         guard options.workload == .cas, violations.isEmpty else { return }
         for key in Simulation.registerKeys {
-            let get = probe(.get(key: key, r: options.n), at: serving[Int(clientRandom.between(0...UInt64(serving.count - 1)))])
+            // The serial read first: it may finish a proposal still in progress (an unknown CAS
+            // may take effect this late), and a GET beside it could read either side of that.
             let serial = probe(.cas(key: key, .read), at: serving[Int(clientRandom.between(0...UInt64(serving.count - 1)))])
-            let replies = awaitProbes([get, serial], limit: 3_000)
+            var replies = awaitProbes([serial], limit: 3_000)
+            let get = probe(.get(key: key, r: options.n), at: serving[Int(clientRandom.between(0...UInt64(serving.count - 1)))])
+            replies.merge(awaitProbes([get], limit: 3_000)) { first, _ in first }
             let got: [UInt8]?
             switch replies[get] {
             case .found(let object)?:
