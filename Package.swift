@@ -64,7 +64,10 @@ let package = Package(
             ]
         ),
         // Deterministic simulation of whole clusters: seeded randomness, virtual time, faulty network.
-        .target(name: "CairnSim", dependencies: ["CairnCore", "CairnNodeCore"]),
+        // The checkers of histories (set, CAS register, plain overwrite), shared by the simulator
+        // and the chaos workloads against real clusters.
+        .target(name: "CairnCheck", dependencies: ["CairnCore"]),
+        .target(name: "CairnSim", dependencies: ["CairnCore", "CairnNodeCore", "CairnCheck"]),
         // The node's HTTP API: request parsing and response rendering (pure), and a NIO server
         // that serves them against a `KeyValueService` the node implements.
         .target(
@@ -147,7 +150,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnSimTests",
-            dependencies: ["CairnSim"]
+            dependencies: ["CairnSim", "CairnCheck"]
         ),
         // Tests of CairnWire and CairnTransport (codec, frames, handshake, sockets).
         .testTarget(
@@ -174,7 +177,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnCoreTests",
-            dependencies: ["CairnCore", "CairnSim", "CXXHash"]
+            dependencies: ["CairnCore", "CairnSim", "CairnCheck", "CXXHash"]
         ),
         // The in-memory `KeyValueService` double, shared by the HTTP and client tests.
         .target(

@@ -24,6 +24,17 @@ extension CairnClient {
     }
 
     /// One page of a prefix scan.
+    /// One node's own copy of a key, and whether that node is one of the key's primaries.
+    public struct ReplicaRead: Hashable, Sendable {
+        public var read: Read
+        public var isPrimary: Bool
+
+        public init(read: Read, isPrimary: Bool) {
+            self.read = read
+            self.isPrimary = isPrimary
+        }
+    }
+
     public struct KeyPage: Hashable, Sendable {
         /// The keys, in byte order.
         public var keys: [[UInt8]]

@@ -89,7 +89,14 @@ public final class CairnClient: Sendable {
     /// A linearizable read through Paxos (`?consistency=serial`): the value every CAS applied
     /// before it began, or a later one. No context.
     public func serialGet(key: [UInt8]) async throws -> Read {
-        try await perform(.get(key: key, r: nil, serial: true)).read()
+        try await perform(.get(key: key, r: nil, consistency: "serial")).read()
+    }
+
+    /// The node's own copy of `key` (`?consistency=replica`): no quorum, no read repair; and
+    /// whether the node is one of the key's primaries. What a checker of convergence reads.
+    public func replicaGet(key: [UInt8]) async throws -> ReplicaRead {
+        let response = try await perform(.get(key: key, r: nil, consistency: "replica"))
+        return ReplicaRead(read: try response.read(), isPrimary: response.header("Cairn-Replica") == "primary")
     }
 
     /// Writes `value` (any bytes) with an optional time to live, acknowledged by `w` replicas.

@@ -44,9 +44,9 @@ struct ClientRequest: Equatable, Sendable {
 
     /// A read that asks for the raw bytes of a single value (siblings still come as JSON), so
     /// a value costs no base64 on the way back.
-    static func get(key: [UInt8], r: Int?, serial: Bool = false) -> ClientRequest {
+    static func get(key: [UInt8], r: Int?, consistency: String? = nil) -> ClientRequest {
         ClientRequest(
-            .GET, keyPath(key) + query([("r", r.map(String.init)), ("consistency", serial ? "serial" : nil)]),
+            .GET, keyPath(key) + query([("r", r.map(String.init)), ("consistency", consistency)]),
             headers: [Header(name: "Accept", value: "application/octet-stream")])
     }
 

@@ -55,7 +55,11 @@ extension APIRequest {
         case (.key(let segment), .GET):
             let key = try parser.key(segment)
             try parser.expectNoBody()
-            if try parser.serialConsistency() { return .serialGet(key: key, format: parser.valueFormat()) }
+            switch try parser.consistency() {
+            case .serial?: return .serialGet(key: key, format: parser.valueFormat())
+            case .replica?: return .replicaGet(key: key, format: parser.valueFormat())
+            case nil: break
+            }
             return .get(
                 key: key, r: try parser.quorum("r", replicationFactor: replicationFactor), format: parser.valueFormat())
         case (.key(let segment), .PUT):

@@ -22,6 +22,12 @@ public enum APIRequest: Hashable, Sendable {
     case casWrite(key: [UInt8], new: [UInt8]?)
     /// `GET /v1/keys/{key}?consistency=serial`: a linearizable read through Paxos.
     case serialGet(key: [UInt8], format: ValueFormat)
+    /// `GET /v1/keys/{key}?consistency=replica`: this node's own copy, no quorum, no repair.
+    case replicaGet(key: [UInt8], format: ValueFormat)
+
+    /// The header of a replica read's answer: `primary` when the node is one of the key's N
+    /// primaries in its ring, `other` when not (a fallback's hints, a former replica's copy).
+    public static let replicaHeader = "Cairn-Replica"
     /// `GET /v1/cluster`.
     case clusterStatus
     /// `POST /v1/cluster/leave`: `node` (an id or `host:port`) leaves, handing its partitions

@@ -68,7 +68,7 @@ extension APIRequest {
     /// most one per connection at a time.
     var takesInFlightSlot: Bool {
         switch self {
-        case .get, .put, .delete, .scan, .cas, .casWrite, .serialGet: true
+        case .get, .put, .delete, .scan, .cas, .casWrite, .serialGet, .replicaGet: true
         case .clusterStatus, .leave, .remove, .health, .metrics: false
         }
     }

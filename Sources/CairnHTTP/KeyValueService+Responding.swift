@@ -20,6 +20,11 @@ extension KeyValueService {
                 return .cas(try await casWrite(key: key, new: new))
             case .serialGet(let key, let format):
                 return .read(try await serialGet(key: key), format: format)
+            case .replicaGet(let key, let format):
+                let replica = try await replicaGet(key: key)
+                var response = APIResponse.read(replica.read, format: format)
+                response.headers.add(name: APIRequest.replicaHeader, value: replica.isPrimary ? "primary" : "other")
+                return response
             case .clusterStatus:
                 return .json(.ok, try await clusterStatus())
             case .leave(let node):

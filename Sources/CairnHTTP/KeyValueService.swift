@@ -48,6 +48,13 @@ public protocol KeyValueService: Sendable {
     /// replicas that finishes any CAS in progress, then the value as a GET shows it (no context).
     func serialGet(key: [UInt8]) async throws -> ReadResult
 
+    /// This node's own copy of `key` (`GET …?consistency=replica`): its record and any hints it
+    /// holds for the key, merged, read without a quorum and without repair, tombstones and
+    /// expired siblings left out as a GET does; and whether this node is one of the key's N
+    /// primaries in its ring. For operators and checkers that must see each replica as it is
+    /// (a quorum read repairs what it reads).
+    func replicaGet(key: [UInt8]) async throws -> ReplicaReadResult
+
     /// The node's view of the cluster (members, ring, transfers), sent as the JSON body of
     /// `GET /v1/cluster`.
     func clusterStatus() async throws -> JSONValue
@@ -71,6 +78,17 @@ public protocol KeyValueService: Sendable {
 
     /// The node's metrics in the Prometheus text format (version 0.0.4), for `GET /metrics`.
     func metricsText() async throws -> String
+}
+
+/// One node's own copy of a key and whether the node is one of the key's primaries.
+public struct ReplicaReadResult: Hashable, Sendable {
+    public var read: ReadResult
+    public var isPrimary: Bool
+
+    public init(read: ReadResult, isPrimary: Bool) {
+        self.read = read
+        self.isPrimary = isPrimary
+    }
 }
 
 /// What a read found: the live siblings and the causal context that covers them.

@@ -78,19 +78,30 @@ struct RequestParser {
         return .scan(prefix: prefix, limit: limit, after: after, values: try boolean("values") ?? false)
     }
 
-    /// `consistency=serial` (a linearizable read through Paxos); false when absent. Not
-    /// with `r`, which a serial read does not take.
-    func serialConsistency() throws(APIError) -> Bool {
-        guard let text = parameters["consistency"] else { return false }
-        guard String(decoding: text, as: UTF8.self) == "serial" else {
-            throw APIError(.invalidParameter, "consistency must be serial (or left out for a quorum read)",
+    enum Consistency {
+        /// A linearizable read through Paxos.
+        case serial
+        /// This node's own copy, without a quorum or repair (an operator's or checker's view).
+        case replica
+    }
+
+    /// `consistency=serial` or `consistency=replica`; nil when absent (a quorum read). Not
+    /// with `r`, which neither takes.
+    func consistency() throws(APIError) -> Consistency? {
+        guard let text = parameters["consistency"] else { return nil }
+        let consistency: Consistency
+        switch String(decoding: text, as: UTF8.self) {
+        case "serial": consistency = .serial
+        case "replica": consistency = .replica
+        default:
+            throw APIError(.invalidParameter, "consistency must be serial or replica (or left out for a quorum read)",
                            detail: ["parameter": "consistency"])
         }
         guard parameters["r"] == nil else {
-            throw APIError(.invalidParameter, "a serial read runs Paxos among the key's replicas; it takes no r",
-                           detail: ["parameter": "r"])
+            let why = consistency == .serial ? "a serial read runs Paxos among the key's replicas" : "a replica read reads this node's copy"
+            throw APIError(.invalidParameter, "\(why); it takes no r", detail: ["parameter": "r"])
         }
-        return true
+        return consistency
     }
 
     /// A `true`/`false` query parameter; nil when absent.

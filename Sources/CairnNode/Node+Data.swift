@@ -41,6 +41,22 @@ extension Node {
         }
     }
 
+    /// This node's own copy of `key`: its record in the key's partition merged with the hints
+    /// it holds for the key, read at once (no quorum, no repair), and whether this node is one
+    /// of the key's primaries in its ring.
+    func replicaRead(key: [UInt8]) throws -> (object: DVVSet<[UInt8]>?, isPrimary: Bool) {
+        let ring = try currentRing()
+        let partition = ring.partition(for: ReplicaStore.keyHash(key))
+        let isPrimary = ring.preferenceList(for: partition, n: configuration.replicas).contains(id)
+        metrics.requests(.get)
+        let record = try store.partitions.contains(partition) ? store.read(key, partition: partition) : nil
+        var hints: [DVVSet<[UInt8]>] = []
+        for hint in core.hintIDs(key) {
+            if let entry = try hintStore.get(hint) { hints.append(entry.object) }
+        }
+        return (NodeCore.merged(record?.object, hints), isPrimary)
+    }
+
     /// A PUT or DELETE: the context of the stored object once W replicas acknowledged.
     func write(key: [UInt8], sibling: Sibling<[UInt8]>, supersedes: Supersedes, w: Int?) async throws -> CausalContext {
         _ = try currentRing()

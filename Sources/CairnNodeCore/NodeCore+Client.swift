@@ -263,5 +263,5 @@ extension NodeCore {
         return commands
     }
 
-    func hintIDs(_ key: [UInt8]) -> [UInt64] { hintKeys[key].map { $0.sorted() } ?? [] }
+    public func hintIDs(_ key: [UInt8]) -> [UInt64] { hintKeys[key].map { $0.sorted() } ?? [] }
 }

@@ -169,7 +169,7 @@ extension NodeCore {
     }
 
     /// The key's hints merged into its record: what this node holds for the key.
-    static func merged(_ record: DVVSet<[UInt8]>?, _ hints: [DVVSet<[UInt8]>]) -> DVVSet<[UInt8]>? {
+    public static func merged(_ record: DVVSet<[UInt8]>?, _ hints: [DVVSet<[UInt8]>]) -> DVVSet<[UInt8]>? {
         var object = record
         for hint in hints { object = object.map { DVVSet.sync($0, hint) } ?? hint }
         return object

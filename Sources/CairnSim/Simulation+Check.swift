@@ -1,3 +1,4 @@
+import CairnCheck
 import CairnCore
 
 /// The end of a run: liveness after healing, convergence of every replica, the final reads,

@@ -1,3 +1,4 @@
+import CairnCheck
 import CairnCore
 
 /// A client of the simulated cluster: one operation at a time, each through a node it picks

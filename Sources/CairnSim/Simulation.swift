@@ -1,3 +1,4 @@
+import CairnCheck
 import CairnCore
 import CairnNodeCore
 

@@ -57,7 +57,8 @@ import Testing
         #expect(try JSONParser.parse(ClientRequest.cas(key: [1], expected: "a".bytes, new: nil).body) == ["expected": "a", "value": nil])
         #expect(try JSONParser.parse(ClientRequest.cas(key: [1], expected: nil, new: "b".bytes, force: true).body)
                 == ["force": true, "value": "b"])
-        #expect(ClientRequest.get(key: "k".bytes, r: nil, serial: true).target == "/v1/keys/k?consistency=serial")
+        #expect(ClientRequest.get(key: "k".bytes, r: nil, consistency: "serial").target == "/v1/keys/k?consistency=serial")
+        #expect(ClientRequest.get(key: "k".bytes, r: nil, consistency: "replica").target == "/v1/keys/k?consistency=replica")
 
         #expect(ClientRequest.leave(node: nil).body.isEmpty)
         #expect(try JSONParser.parse(ClientRequest.leave(node: "n2").body) == ["node": "n2"])

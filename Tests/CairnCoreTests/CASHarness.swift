@@ -1,4 +1,5 @@
 @testable import CairnCore
+import CairnCheck
 import CairnSim
 
 /// Bytes for a unique integer value (the harness's writes), and back.

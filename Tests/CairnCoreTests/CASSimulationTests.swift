@@ -1,5 +1,6 @@
 import Testing
 @testable import CairnCore
+import CairnCheck
 import CairnSim
 
 /// Concurrent proposers against three acceptors under seeded message reordering, drops,

@@ -155,6 +155,12 @@ public actor InMemoryKeyValueService: KeyValueService {
         return ReadResult(siblings: object.values(atMilliseconds: nowMilliseconds), context: CausalContext())
     }
 
+    public func replicaGet(key: [UInt8]) async throws -> ReplicaReadResult {
+        try record("replicaGet")
+        guard let object = objects[key] else { return ReplicaReadResult(read: .absent, isPrimary: true) }
+        return ReplicaReadResult(read: ReadResult(siblings: object.values(atMilliseconds: nowMilliseconds), context: object.join()), isPrimary: true)
+    }
+
     private func memberIndex(_ node: String) throws -> Int {
         guard let index = members.firstIndex(where: { $0.node == node || $0.address == node }) else {
             throw KeyValueServiceError.nodeNotFound(node)

@@ -49,6 +49,8 @@ import Testing
     static let valid: [(Case, APIRequest)] = [
         (Case("get", .GET, "/v1/keys/abc"), .get(key: Array("abc".utf8), r: nil, format: .json)),
         (Case("get with r", .GET, "/v1/keys/abc?r=3"), .get(key: Array("abc".utf8), r: 3, format: .json)),
+        (Case("serial get", .GET, "/v1/keys/abc?consistency=serial"), .serialGet(key: Array("abc".utf8), format: .json)),
+        (Case("replica get", .GET, "/v1/keys/abc?consistency=replica"), .replicaGet(key: Array("abc".utf8), format: .json)),
         (
             Case("get raw", .GET, "/v1/keys/abc", headers: [("Accept", "application/octet-stream")]),
             .get(key: Array("abc".utf8), r: nil, format: .raw)
@@ -256,6 +258,8 @@ import Testing
             Case("context too long", .DELETE, "/v1/keys/k", headers: [("X-Cairn-Context", String(repeating: "A", count: 90_000))]),
             .invalidContext
         ),
+        (Case("unknown consistency", .GET, "/v1/keys/k?consistency=quorum"), .invalidParameter),
+        (Case("replica read with r", .GET, "/v1/keys/k?consistency=replica&r=1"), .invalidParameter),
         // Bodies.
         (Case("bad json", .PUT, "/v1/keys/k", headers: json, body: #"{"value": "v""#), .invalidJSON),
         (Case("empty json body", .PUT, "/v1/keys/k", headers: json), .invalidJSON),

@@ -233,6 +233,19 @@ import Testing
         let owned = ((status?["members"] as? [[String: Any]]) ?? []).first { $0["self"] as? Bool == true }?["partitions"] as? NSNumber
         #expect((owned?.intValue ?? 0) >= 3, "the new node owns partitions: \(String(describing: owned))")
         #expect(unreadable(through: [1, 4]).isEmpty, "after the join: \(unreadable(through: [1, 4]).prefix(5))\n\(cluster.logs())")
+        // Every primary's own copy (a replica read: no quorum, no repair) comes to hold what was
+        // acknowledged (hints and anti-entropy bring a copy a write missed), and exactly three
+        // nodes say they are a key's primaries.
+        let sample = Array(acknowledged.keys.sorted().prefix(30))
+        func divergentCopies() -> [String] {
+            sample.compactMap { key in
+                let primaries = (1...4).map { cluster.get($0, key, query: "?consistency=replica") }
+                    .filter { $0.headers["cairn-replica"] == "primary" }
+                let agree = primaries.count == 3 && primaries.allSatisfy { Self.value($0) == acknowledged[key] }
+                return agree ? nil : "\(key): \(primaries.map { "\($0.status) \($0.body)" })"
+            }
+        }
+        try cluster.waitUntil("every primary's own copy holds the acknowledged value", timeout: 60) { divergentCopies().isEmpty }
         increment(through: [4, 1])
         #expect(countersOutOfBounds(through: [1, 2, 3, 4]).isEmpty, "CAS counters after the join: \(countersOutOfBounds(through: [1, 2, 3, 4]))")
         #expect(applied.values.reduce(0, +) >= counters.count * 3, "CAS kept succeeding during the join: \(applied)")

@@ -1,4 +1,5 @@
 import Testing
+@testable import CairnCheck
 @testable import CairnSim
 
 /// The set checker must pass correct histories and catch each kind of violation.

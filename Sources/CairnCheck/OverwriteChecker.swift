@@ -20,48 +20,57 @@
 ///
 /// Times are event indices (strictly increasing); expiry is compared in virtual milliseconds
 /// with the read's return time, as the client filters expired values at that moment.
-struct OverwriteChecker {
-    struct Write {
+public struct OverwriteChecker: Sendable {
+    public struct Write: Sendable {
         /// The value written; `nil` for a delete.
-        var value: UInt64?
-        var expiryMilliseconds: UInt64
-        var call: Int
+        public var value: UInt64?
+        public var expiryMilliseconds: UInt64
+        public var call: Int
         /// When the answer came (any answer); `nil` while none came (it may take effect later).
-        var ret: Int?
-        var acknowledged = false
+        public var ret: Int?
+        public var acknowledged = false
     }
 
-    struct Read {
-        var values: Set<UInt64>
-        var call: Int
-        var ret: Int
-        var retMilliseconds: UInt64
+    public struct Read: Sendable {
+        public var values: Set<UInt64>
+        public var call: Int
+        public var ret: Int
+        public var retMilliseconds: UInt64
+
+        public init(values: Set<UInt64>, call: Int, ret: Int, retMilliseconds: UInt64) {
+            self.values = values
+            self.call = call
+            self.ret = ret
+            self.retMilliseconds = retMilliseconds
+        }
     }
 
-    private(set) var writes: [Int: [Write]] = [:]
-    private(set) var reads: [Int: [Read]] = [:]
+    public private(set) var writes: [Int: [Write]] = [:]
+    public private(set) var reads: [Int: [Read]] = [:]
 
     /// Records the start of a write (or delete, `value == nil`); returns its index.
-    mutating func begin(key: Int, value: UInt64?, expiryMilliseconds: UInt64, call: Int) -> Int {
+    public init() {}
+
+    public mutating func begin(key: Int, value: UInt64?, expiryMilliseconds: UInt64, call: Int) -> Int {
         writes[key, default: []].append(Write(value: value, expiryMilliseconds: expiryMilliseconds, call: call))
         return writes[key]!.count - 1
     }
 
     /// Records the answer of write `index`.
-    mutating func answer(key: Int, index: Int, acknowledged: Bool, ret: Int) {
+    public mutating func answer(key: Int, index: Int, acknowledged: Bool, ret: Int) {
         writes[key]![index].ret = ret
         writes[key]![index].acknowledged = acknowledged
     }
 
-    mutating func recordRead(key: Int, values: Set<UInt64>, call: Int, ret: Int, retMilliseconds: UInt64) {
+    public mutating func recordRead(key: Int, values: Set<UInt64>, call: Int, ret: Int, retMilliseconds: UInt64) {
         reads[key, default: []].append(Read(values: values, call: call, ret: ret, retMilliseconds: retMilliseconds))
     }
 
-    var operationCount: Int { writes.values.reduce(0) { $0 + $1.count } + reads.values.reduce(0) { $0 + $1.count } }
+    public var operationCount: Int { writes.values.reduce(0) { $0 + $1.count } + reads.values.reduce(0) { $0 + $1.count } }
 
     /// Every violation of the two rules above; `finalReads` are the values each key held at
     /// quiescence, read at `finalRead`.
-    func check(finalReads: [Int: Read]) -> [String] {
+    public func check(finalReads: [Int: Read]) -> [String] {
         var problems: [String] = []
         for key in Set(writes.keys).union(reads.keys).sorted() {
             let keyWrites = writes[key] ?? []
