@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "cairn", targets: ["cairn"]),
         .executable(name: "cairn-sim", targets: ["cairn-sim"]),
         .executable(name: "cairnd", targets: ["cairnd"]),
+        .executable(name: "cairn-chaos", targets: ["cairn-chaos"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -68,6 +69,8 @@ let package = Package(
         // and the chaos workloads against real clusters.
         .target(name: "CairnCheck", dependencies: ["CairnCore"]),
         .target(name: "CairnSim", dependencies: ["CairnCore", "CairnNodeCore", "CairnCheck"]),
+        // The chaos workloads, their checks and the run's timeline, against real clusters.
+        .target(name: "CairnChaos", dependencies: ["CairnCheck", "CairnClient", "CairnCore"]),
         // The node's HTTP API: request parsing and response rendering (pure), and a NIO server
         // that serves them against a `KeyValueService` the node implements.
         .target(
@@ -138,6 +141,13 @@ let package = Package(
         ),
         // A small process the storage tests start, kill and race (crash and lock tests).
         .executableTarget(
+            name: "cairn-chaos",
+            dependencies: [
+                "CairnChaos",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
             name: "cairn-storage-probe",
             dependencies: ["CairnStorage"]
         ),
@@ -147,6 +157,10 @@ let package = Package(
                 "CairnStorage", "cairn-storage-probe",
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "CairnChaosTests",
+            dependencies: ["CairnChaos", "CairnCheck"]
         ),
         .testTarget(
             name: "CairnSimTests",
