@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One chaos scenario against a fresh cluster of real cairnd processes (docs/reliability.md).
 #
-#   sudo Chaos/run.sh SCENARIO [--nodes K] [--time S] [--seed N] [--keep]
+#   sudo Chaos/run.sh SCENARIO [--nodes K] [--time S] [--seed N] [--unsafe] [--keep]
 #
 # Starts K nodes (default 5; N=3, R=W=2), runs the set, CAS-register and plain-overwrite
 # workloads (cairn-chaos workload: 2 clients each, bound to 127.0.0.100) for S seconds
@@ -11,7 +11,7 @@
 # the keys with values. Prints operations attempted/acknowledged/failed/unknown per workload,
 # each check, the time to converge, and `N passed, M failed`; exits 1 when a check failed.
 # The run's files — history.tsv, faults.tsv, report.txt, timeline.svg — are in
-# chaos-data/runs/SCENARIO-SEED/ (kept after the cluster stops).
+# chaos-runs/SCENARIO-SEED/ (CHAOS_RUNS; kept after the cluster stops).
 #
 # Scenarios:
 #   partition-majority   two nodes cut from three, then another two
@@ -27,6 +27,8 @@
 #   flapping             a random fault every 3-6 s (isolate, pause, kill, lossy, one-way)
 #   soak                 flapping for longer (default 120 s)
 #
+# --unsafe starts the nodes in the unsafe last-writer-wins mode (replicas replace instead of
+# merging): the same checks must then fail (docs/reliability.md, "Checking the checkers").
 # Whatever happens (failure, Ctrl-C) the exit trap heals every fault and stops the cluster
 # (--keep: leaves it running).
 # shellcheck source=lib.sh
@@ -35,13 +37,14 @@
 usage() { sed -n '2,32p' "$0"; exit 2; }
 
 scenario=${1:-}; [ -n "$scenario" ] || usage; shift
-k=5; time_s=""; seed=$((RANDOM % 1000 + 1)); keep=0
+k=5; time_s=""; seed=$((RANDOM % 1000 + 1)); keep=0; unsafe=0
 while [ $# -gt 0 ]; do
   case $1 in
     --nodes) k=$2; shift 2 ;;
     --time) time_s=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --unsafe) unsafe=1; shift ;;
     *) usage ;;
   esac
 done
@@ -54,7 +57,11 @@ esac
 [[ $time_s =~ ^[0-9]+$ ]] && [ "$time_s" -ge 10 ] || die "--time must be at least 10 seconds"
 need_root "run.sh"
 
-out=$dir/runs/$scenario-$seed
+suffix=""; unsafe_note=""
+if [ "$unsafe" = 1 ]; then suffix=-unsafe; unsafe_note=", unsafe last-writer-wins"; fi
+runs=${CHAOS_RUNS:-$chaos_root/chaos-runs}
+out=$runs/$scenario-$seed$suffix
+if [ "$unsafe" = 1 ]; then export CHAOS_NODE_SETTINGS="${CHAOS_NODE_SETTINGS:+$CHAOS_NODE_SETTINGS }CAIRN_UNSAFE_MODE=last-writer-wins"; fi
 workload_pid=""
 RANDOM=$seed
 
@@ -141,7 +148,7 @@ schedule() {
   esac
 }
 
-echo "== $scenario: $k nodes, ${time_s} s, seed $seed"
+echo "== $scenario: $k nodes, ${time_s} s, seed $seed$unsafe_note"
 ./Chaos/cluster.sh up "$k"
 if [ "${CHAOS_NO_BUILD:-}" != 1 ]; then swift build -c "$config" --product cairn-chaos >/dev/null; fi
 chaos=$chaos_root/.build/$config/cairn-chaos
@@ -167,4 +174,4 @@ serving_nodes() {
   echo "$list"
 }
 nodes_now=$(serving_nodes)
-"$chaos" check --nodes "$nodes_now" --out "$out" --seed "$seed" --bind "$client_address" --title "$scenario (seed $seed, $k nodes, ${time_s} s)"
+"$chaos" check --nodes "$nodes_now" --out "$out" --seed "$seed" --bind "$client_address" --title "$scenario (seed $seed, $k nodes, ${time_s} s$unsafe_note)"

@@ -38,6 +38,14 @@ public struct ChaosCheck: Sendable {
         public var passed = 0
         public var failed = 0
         public var convergenceSeconds: Double?
+        /// Set elements acknowledged and missing, never added, deleted yet present; plain
+        /// writes lost; CAS registers found linearizable, of those checked.
+        public var lost = 0
+        public var invented = 0
+        public var resurrected = 0
+        public var plainLost = 0
+        public var registersLinearizable = 0
+        public var registers = 0
 
         mutating func check(_ ok: Bool, _ line: String) {
             if ok { passed += 1 } else { failed += 1 }
@@ -45,6 +53,18 @@ public struct ChaosCheck: Sendable {
         }
 
         public var summary: String { "\(passed) passed, \(failed) failed" }
+
+        /// The run's figures in one tab-separated line (`summaryHeader`), for Chaos/run-all.sh's table.
+        public func summaryLine(_ ops: [ChaosOp]) -> String {
+            let acknowledged = ops.count { $0.outcome == .ok }
+            let failedOps = ops.count { $0.outcome == .failed }
+            let unknown = ops.count { $0.outcome == .unknown }
+            return [ops.count, acknowledged, failedOps, unknown, lost, plainLost, invented, resurrected].map(String.init).joined(separator: "\t")
+                + "\t\(registersLinearizable)/\(registers)\t" + (convergenceSeconds.map { ChaosCheck.format($0) } ?? "-")
+                + "\t\(passed)\t\(failed)"
+        }
+
+        public static let summaryHeader = "ops\tacknowledged\tfailed\tunknown\tset_lost\tplain_lost\tinvented\tresurrected\tcas_linearizable\tconverge_s\tchecks_passed\tchecks_failed"
     }
 
     public let options: Options
@@ -166,6 +186,9 @@ public struct ChaosCheck: Sendable {
             finals[key.number] = Set(values.map { UInt64($0) })
         }
         let verdict = checker.check(finalReads: finals)
+        report.lost += verdict.lost.values.reduce(0) { $0 + $1.count }
+        report.invented += verdict.invented.values.reduce(0) { $0 + $1.count }
+        report.resurrected += verdict.resurrected.values.reduce(0) { $0 + $1.count }
         report.check(verdict.isValid, "set: \(verdict) (lost \(verdict.lost.values.reduce(0) { $0 + $1.count }), "
             + "invented \(verdict.invented.values.reduce(0) { $0 + $1.count }), resurrected \(verdict.resurrected.values.reduce(0) { $0 + $1.count }))")
     }
@@ -206,9 +229,11 @@ public struct ChaosCheck: Sendable {
                 history.append(RegisterOp(kind: .read, result: .read(serial.first), call: call, ret: call + 1))
                 call += 1
             }
+            report.registers += 1
             switch RegisterChecker.isLinearizable(history.sorted { $0.call < $1.call }) {
             case true?:
                 linearizable += 1
+                report.registersLinearizable += 1
                 report.check(siblingReads == 0, "cas: \(name): \(history.count) operations linearizable"
                     + (siblingReads == 0 ? "" : ", but \(siblingReads) reads saw siblings"))
             case false?:
@@ -258,6 +283,8 @@ public struct ChaosCheck: Sendable {
                                                        retMilliseconds: 0)
         }
         let problems = checker.check(finalReads: finals)
+        report.plainLost += problems.count { $0.contains("is missing from read") }
+        report.invented += problems.count { $0.contains("which no write had begun") }
         let acknowledged = ops.count { $0.workload == .plain && $0.kind != .read && $0.outcome == .ok }
         report.check(problems.isEmpty, problems.isEmpty
             ? "plain: no acknowledged write lost, no value from nowhere (\(acknowledged) acknowledged writes)"

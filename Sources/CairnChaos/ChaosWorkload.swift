@@ -142,7 +142,11 @@ public struct ChaosWorkload: Sendable {
                 var elements = Set(read.siblings.flatMap(ChaosWorkload.elements))
                 elements.insert(element)
                 let text = elements.sorted().map(String.init).joined(separator: ",")
-                try await node.put(key: bytes(key), value: Array(text.utf8), context: read.context)
+                // With the read's context, superseding exactly what was read; a key read as never
+                // written has no context, and then the write is blind (a sibling beside anything
+                // written meanwhile), never plain: a plain write supersedes whatever a read quorum
+                // holds when it begins, which may include a concurrent add.
+                try await node.put(key: bytes(key), value: Array(text.utf8), context: read.context, blind: read.context == nil)
                 recorder.finish(&op, .ok)
             } catch {
                 recorder.finish(&op, ChaosWorkload.outcome(of: error), detail: "\(error)")

@@ -68,6 +68,10 @@ public actor Node {
         storageOptions.maxValueBytes = configuration.maxValueBytes * 2 + (64 << 10)
         store = try ReplicaStore(
             directory: files.partitions, partitionCount: Ring.maximumPartitionCount, options: storageOptions, logger: logger)
+        if configuration.unsafeLastWriterWins {
+            store.replacesOnMerge = true
+            logger.warning("UNSAFE MODE last-writer-wins: replicas replace their copies instead of merging; concurrent writes WILL be lost. For testing the chaos checkers only.")
+        }
         var hintOptions = StorageOptions(durability: configuration.durability)
         hintOptions.maxKeyBytes = 8
         hintOptions.maxValueBytes = storageOptions.maxValueBytes + configuration.maxKeyBytes + 64

@@ -49,6 +49,12 @@ public struct NodeConfiguration: Sendable {
     /// The size at which a partition's active data file is closed and a new one started
     /// (closed files are what merge compacts).
     public var dataFileBytes: Int
+    /// Unsafe on purpose, for checking the checkers only (`--unsafe-mode last-writer-wins`):
+    /// a replica replaces its copy with whatever object arrives instead of merging, and a GET
+    /// shows only one of a key's values, as a last-writer-wins store does, so concurrent and
+    /// partitioned writes are lost. The chaos scenarios must report the losses
+    /// (docs/reliability.md, "Checking the checkers").
+    public var unsafeLastWriterWins = false
 
     public init(dataDirectory: String, listenHost: String = "127.0.0.1", listenPort: Int = 7070) {
         self.dataDirectory = dataDirectory

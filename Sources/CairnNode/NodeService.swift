@@ -15,7 +15,10 @@ public struct NodeService: KeyValueService {
 
     public func get(key: [UInt8], r: Int?) async throws -> ReadResult {
         guard let object = try await node.read(key: key, r: r) else { return .absent }
-        return ReadResult(siblings: object.values(atMilliseconds: Node.wallClock()), context: object.join())
+        var values = object.values(atMilliseconds: Node.wallClock())
+        // Unsafe on purpose (checker sanity only): a last-writer-wins store shows one value.
+        if node.configuration.unsafeLastWriterWins, let last = values.last { values = [last] }
+        return ReadResult(siblings: values, context: object.join())
     }
 
     public func put(key: [UInt8], value: [UInt8], ttlSeconds: Int64?, supersedes: Supersedes, w: Int?) async throws -> CausalContext {

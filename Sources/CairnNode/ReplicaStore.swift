@@ -44,6 +44,8 @@ final class ReplicaStore {
     let partitionCount: Int
     let options: StorageOptions
     let logger: Logger
+    /// `NodeConfiguration.unsafeLastWriterWins`: an arriving object replaces the copy.
+    var replacesOnMerge = false
     private var engines: [Int: StorageEngine] = [:]
     private var trees: [Int: MerkleTree] = [:]
 
@@ -124,7 +126,7 @@ final class ReplicaStore {
         -> (changed: Bool, object: DVVSet<[UInt8]>)
     {
         let previous = try read(key, partition: partition)
-        let merged = previous.map { DVVSet.sync($0.object, object) } ?? object
+        let merged = replacesOnMerge ? object : previous.map { DVVSet.sync($0.object, object) } ?? object
         guard merged != previous?.object else { return (false, merged) }
         try await write(key, partition: partition, record: Record(object: merged, mintEpoch: previous?.mintEpoch), previous: previous)
         return (true, merged)

@@ -124,6 +124,8 @@ struct CheckCommand: AsyncParsableCommand {
         lines.append(report.summary)
         let output = lines.joined(separator: "\n") + "\n"
         try output.write(toFile: run.out + "/report.txt", atomically: true, encoding: .utf8)
+        try (ChaosCheck.Report.summaryHeader + "\n" + report.summaryLine(ops) + "\n")
+            .write(toFile: run.out + "/summary.tsv", atomically: true, encoding: .utf8)
         print(output, terminator: "")
         if report.failed > 0 { throw ExitCode(1) }
     }

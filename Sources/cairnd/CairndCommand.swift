@@ -54,6 +54,8 @@ struct CairndCommand: AsyncParsableCommand {
     var casStateGrace: Int?
     @Option(help: "Bytes at which a partition's data file is closed for merging (default 134217728).")
     var dataFileSize: Int?
+    @Option(help: "Testing the chaos checkers only: last-writer-wins (replicas replace instead of merging; loses writes).")
+    var unsafeMode: String?
 
     @Option(help: "Config file of `name = value` lines.")
     var config: String?

@@ -16,7 +16,7 @@ struct Settings {
 
     static let names = [
         "data", "listen", "http", "seeds", "cluster", "partitions", "n", "r", "w", "secret-file", "durability", "log-level",
-        "max-in-flight", "tombstone-grace", "cas-state-grace", "data-file-size",
+        "max-in-flight", "tombstone-grace", "cas-state-grace", "data-file-size", "unsafe-mode",
     ]
 
     init(command: CairndCommand) throws {
@@ -27,7 +27,7 @@ struct Settings {
             "secret-file": command.secretFile, "durability": command.durability, "log-level": command.logLevel,
             "max-in-flight": command.maxInFlight.map(String.init),
             "tombstone-grace": command.tombstoneGrace.map(String.init), "data-file-size": command.dataFileSize.map(String.init),
-            "cas-state-grace": command.casStateGrace.map(String.init),
+            "cas-state-grace": command.casStateGrace.map(String.init), "unsafe-mode": command.unsafeMode,
         ]
         var file: [String: String] = [:]
         if let path = command.config ?? Self.environment("CAIRN_CONFIG") { file = try Self.readConfigFile(path) }
@@ -85,6 +85,10 @@ struct Settings {
         configuration.casStateGraceSeconds = try Self.integer(values["cas-state-grace"], name: "--cas-state-grace")
             ?? configuration.casStateGraceSeconds
         configuration.dataFileBytes = try Self.integer(values["data-file-size"], name: "--data-file-size") ?? configuration.dataFileBytes
+        if let mode = values["unsafe-mode"] {
+            guard mode == "last-writer-wins" else { throw ValidationError("--unsafe-mode knows only last-writer-wins (for testing checkers)") }
+            configuration.unsafeLastWriterWins = true
+        }
         if let durability = values["durability"] {
             guard let parsed = Durability(parsing: durability) else { throw ValidationError("--durability must be always, interval:MS or none") }
             configuration.durability = parsed
