@@ -11,7 +11,10 @@
 ///   or deleted data never comes back"). Elements are added once each, and a client deletes
 ///   only elements its read returned, so a delete always follows the element's write, whatever
 ///   order the two acknowledgements arrived in: an acknowledged delete decides.
-/// - An element written with a TTL must be gone once its expiry has passed.
+/// - An element written with a TTL must be gone once its expiry has passed, and (acknowledged)
+///   present before it. Nodes judge expiry by their own wall clocks, so within the clocks'
+///   skew of its expiry (`clockToleranceMilliseconds`) either is right: a node whose clock runs
+///   ahead expires it early — and may reap it, once every replica's clock says it is dead.
 public struct SetChecker: Sendable {
     public enum Outcome: Sendable, Equatable {
         case acknowledged
@@ -69,15 +72,22 @@ public struct SetChecker: Sendable {
 
     /// Compares the final reads (every key's merged siblings, as element sets, read at
     /// `atMilliseconds`) with the history.
-    public func check(finalReads: [Key: Set<UInt64>], atMilliseconds now: UInt64 = 0) -> Report {
+    public func check(finalReads: [Key: Set<UInt64>], atMilliseconds now: UInt64 = 0, clockToleranceMilliseconds tolerance: UInt64 = 0)
+        -> Report
+    {
         var report = Report()
         for key in Set(events.keys).union(finalReads.keys).sorted() {
             let history = events[key] ?? [:]
             let read = finalReads[key] ?? []
             for (element, steps) in history {
-                let expired = expiries[key]?[element].map { now >= $0 } ?? false
+                let expired = expiries[key]?[element].map { now >= $0 &+ tolerance } ?? false
                 if expired || steps.contains(where: { if case .delete(.acknowledged) = $0 { true } else { false } }) {
                     if read.contains(element) { report.resurrected[key, default: []].append(element) }
+                    continue
+                }
+                if let expiry = expiries[key]?[element], now &+ tolerance >= expiry {
+                    // Within the clocks' skew of its expiry: present or gone, both are right.
+                    report.indeterminate += 1
                     continue
                 }
                 let uncertainDelete = steps.contains { if case .delete = $0 { true } else { false } }

@@ -298,7 +298,8 @@ extension Simulation {
         switch options.workload {
         case .set:
             if !finalElements.isEmpty || failures.isEmpty {
-                let report = setChecker.check(finalReads: finalElements, atMilliseconds: finalReadTime)
+                let report = setChecker.check(finalReads: finalElements, atMilliseconds: finalReadTime,
+                                              clockToleranceMilliseconds: maxClockSkewMilliseconds)
                 if !report.isValid { failures.append("set checker: \(report)") }
                 checked = report.description
             }

@@ -42,6 +42,8 @@ public final class Simulation {
     var clientsStarted = false
     var faultsActive = false
     var diskLossUsed = false
+    /// The largest wall-clock offset any node has had: TTL checks allow it either way.
+    var maxClockSkewMilliseconds: UInt64 = 0
     /// Problems found while running (a broken invariant of the shell, a stuck phase).
     var violations: [String] = []
     var stats = SimStats()
@@ -227,7 +229,10 @@ public final class Simulation {
                     seeds: [SimNode.address(seedNode)], settings: membershipSettings)
             }
             nodes.append(SimNode(index: index, id: id))
-            if options.clockSkew { nodes[index].skewMilliseconds = Int64(nodeRandom.between(0...2_000)) - 1_000 }
+            if options.clockSkew {
+                nodes[index].skewMilliseconds = Int64(nodeRandom.between(0...2_000)) - 1_000
+                maxClockSkewMilliseconds = max(maxClockSkewMilliseconds, nodes[index].skewMilliseconds.magnitude)
+            }
             nodes[index].membershipState = instance.state
             boot(index, membership: instance)
         }
@@ -327,7 +332,10 @@ public final class Simulation {
             seeds: members.map { SimNode.address($0) }, settings: membershipSettings)
         nodes[index].role = .member
         nodes[index].isUp = true
-        if options.clockSkew { nodes[index].skewMilliseconds = Int64(nodeRandom.between(0...2_000)) - 1_000 }
+        if options.clockSkew {
+            nodes[index].skewMilliseconds = Int64(nodeRandom.between(0...2_000)) - 1_000
+            maxClockSkewMilliseconds = max(maxClockSkewMilliseconds, nodes[index].skewMilliseconds.magnitude)
+        }
         nodes[index].membershipState = instance.state
         stats.joins += 1
         traceCluster("node \(index) joins")
@@ -420,6 +428,7 @@ public final class Simulation {
             if options.clockSkew {
                 let node = Int(nemesisRandom.between(0...UInt64(options.nodes - 1)))
                 nodes[node].skewMilliseconds += Int64(nemesisRandom.between(0...10_000)) - 5_000
+                maxClockSkewMilliseconds = max(maxClockSkewMilliseconds, nodes[node].skewMilliseconds.magnitude)
                 stats.clockSteps += 1
             }
         default:

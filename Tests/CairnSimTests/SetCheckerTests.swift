@@ -42,4 +42,19 @@ import Testing
         #expect(checker.check(finalReads: [0: []]).isValid)
         #expect(checker.check(finalReads: [0: [1]]).isValid)
     }
+
+    /// Found by the simulator (set seed 9898): nodes whose clocks ran 126 ms ahead expired and
+    /// reaped a TTL element a final read then missed, 56 ms before its expiry in true time.
+    @Test func withinTheClocksSkewOfItsExpiryATTLElementMayBeEitherWay() {
+        var checker = SetChecker()
+        checker.recordAdd(key: 0, element: 7, outcome: .acknowledged)
+        checker.recordExpiry(key: 0, element: 7, expiryMilliseconds: 1_000)
+        #expect(!checker.check(finalReads: [0: []], atMilliseconds: 900).isValid, "without tolerance it is lost")
+        #expect(checker.check(finalReads: [0: []], atMilliseconds: 900, clockToleranceMilliseconds: 200).isValid)
+        #expect(checker.check(finalReads: [0: [7]], atMilliseconds: 1_100, clockToleranceMilliseconds: 200).isValid)
+        #expect(!checker.check(finalReads: [0: [7]], atMilliseconds: 1_300, clockToleranceMilliseconds: 200).isValid,
+                "past expiry and the tolerance it must be gone")
+        #expect(!checker.check(finalReads: [0: []], atMilliseconds: 700, clockToleranceMilliseconds: 200).isValid,
+                "before expiry less the tolerance it must be there")
+    }
 }
