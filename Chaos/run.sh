@@ -174,4 +174,7 @@ serving_nodes() {
   echo "$list"
 }
 nodes_now=$(serving_nodes)
-"$chaos" check --nodes "$nodes_now" --out "$out" --seed "$seed" --bind "$client_address" --title "$scenario (seed $seed, $k nodes, ${time_s} s$unsafe_note)"
+# Unsafe nodes never converge (they replace rather than merge): no need to wait two minutes.
+converge_timeout=${CHAOS_CONVERGE_TIMEOUT:-120}
+if [ "$unsafe" = 1 ]; then converge_timeout=${CHAOS_CONVERGE_TIMEOUT:-30}; fi
+"$chaos" check --nodes "$nodes_now" --out "$out" --seed "$seed" --bind "$client_address" --converge-timeout "$converge_timeout" --title "$scenario (seed $seed, $k nodes, ${time_s} s$unsafe_note)"
