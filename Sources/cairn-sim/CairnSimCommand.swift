@@ -94,7 +94,7 @@ struct CairnSimCommand: ParsableCommand {
                 \(acknowledged) acknowledged, \(crashes) crashes, \(disks) disks lost, \(partitions) partitions, \
                 \(joins) joins, \(leaves) leaves, \(removes) removes, \(transfers) transfers, \(clockSteps) clock steps, \
                 \(hintsStored) hints stored, \(hintsDelivered) delivered, \(readRepairs) read repairs, \
-                \(exchangeRepairs) objects repaired by anti-entropy, \(scanned) keys scanned, \(reaped) dead keys reaped, \(dropped) former replicas' copies dropped, \(collected) acceptor states collected, \(handedOver) partitions' acceptor states handed over)
+                \(exchangeRepairs) objects repaired by anti-entropy, \(scanned) keys scanned, \(reaped) dead keys reaped, \(dropped) former replicas' copies dropped, \(collected) acceptor states collected, \(handedOver) partitions' acceptor states gathered)
                 """)
         }
         if anyFailed { throw ExitCode(1) }
