@@ -3,13 +3,14 @@
 #
 #   sudo Chaos/run.sh SCENARIO [--nodes K] [--time S] [--seed N] [--unsafe] [--keep]
 #
-# Starts K nodes (default 5; N=3, R=W=2), runs the set, CAS-register and plain-overwrite
-# workloads (cairn-chaos workload: 2 clients each, bound to 127.0.0.100) for S seconds
-# (default 30) while the scenario's faults come and go, heals everything, then checks
-# (cairn-chaos check): every key's primaries converge (replica reads), no acknowledged write
-# lost, nothing invented or resurrected, every CAS history linearizable, a scan lists exactly
-# the keys with values. Prints operations attempted/acknowledged/failed/unknown per workload,
-# each check, the time to converge, and `N passed, M failed`; exits 1 when a check failed.
+# Starts K nodes (default 5; N=3, R=W=2, deleted and expired keys reaped after 5 s), runs the
+# set, CAS-register, plain-overwrite and TTL/delete workloads (cairn-chaos workload: 2 clients
+# each, bound to 127.0.0.100) for S seconds (default 30) while the scenario's faults come and
+# go, heals everything, then checks (cairn-chaos check): every key's primaries converge (replica
+# reads), no acknowledged write lost, nothing invented, nothing deleted or expired back, every
+# CAS history linearizable, a scan lists exactly the keys with values. Prints operations
+# attempted/acknowledged/failed/unknown per workload, each check, the time to converge, and
+# `N passed, M failed`; exits 1 when a check failed.
 # The run's files — history.tsv, faults.tsv, report.txt, timeline.svg — are in
 # chaos-runs/SCENARIO-SEED/ (CHAOS_RUNS; kept after the cluster stops).
 #
@@ -61,6 +62,9 @@ suffix=""; unsafe_note=""
 if [ "$unsafe" = 1 ]; then suffix=-unsafe; unsafe_note=", unsafe last-writer-wins"; fi
 runs=${CHAOS_RUNS:-$chaos_root/chaos-runs}
 out=$runs/$scenario-$seed$suffix
+# Deleted and expired keys are reaped 5 s after every replica has seen them dead, so reaping
+# runs during the faults and its checks (nothing deleted or expired comes back) are exercised.
+export CHAOS_NODE_SETTINGS="${CHAOS_NODE_SETTINGS:+$CHAOS_NODE_SETTINGS }CAIRN_TOMBSTONE_GRACE=${CHAOS_TOMBSTONE_GRACE:-5}"
 if [ "$unsafe" = 1 ]; then export CHAOS_NODE_SETTINGS="${CHAOS_NODE_SETTINGS:+$CHAOS_NODE_SETTINGS }CAIRN_UNSAFE_MODE=last-writer-wins"; fi
 workload_pid=""
 RANDOM=$seed
@@ -176,5 +180,8 @@ serving_nodes() {
 nodes_now=$(serving_nodes)
 # Unsafe nodes never converge (they replace rather than merge): no need to wait two minutes.
 converge_timeout=${CHAOS_CONVERGE_TIMEOUT:-120}
+# Expiries are blurred by the nodes' clock offsets: the skew scenario moves them by up to 30 s.
+clock_tolerance=5000
+if [ "$scenario" = clock-skew ]; then clock_tolerance=40000; fi
 if [ "$unsafe" = 1 ]; then converge_timeout=${CHAOS_CONVERGE_TIMEOUT:-30}; fi
-"$chaos" check --nodes "$nodes_now" --out "$out" --seed "$seed" --bind "$client_address" --converge-timeout "$converge_timeout" --title "$scenario (seed $seed, $k nodes, ${time_s} s$unsafe_note)"
+"$chaos" check --nodes "$nodes_now" --out "$out" --seed "$seed" --bind "$client_address" --converge-timeout "$converge_timeout" --clock-tolerance "$clock_tolerance" --title "$scenario (seed $seed, $k nodes, ${time_s} s$unsafe_note)"

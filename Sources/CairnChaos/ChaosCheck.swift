@@ -18,6 +18,14 @@ public struct ChaosCheck: Sendable {
         /// How long replicas may take to converge after healing.
         public var convergeTimeout: Duration
         public var sourceAddress: String?
+        /// ttl: how far apart the nodes' clocks and the checker's may be, plus a write's
+        /// duration; within it of its expiry a value may be present or gone.
+        public var clockToleranceMilliseconds: UInt64 = 5_000
+        /// ttl: milliseconds since the run began, now (the wall clock of the machine the
+        /// workload ran on, which the expiries are reckoned on).
+        public var elapsed: @Sendable () -> Double = { 0 }
+        /// How many of the ttl workload's keys the convergence check reads (they are many).
+        public var ttlKeysConverged = 40
 
         public init(nodes: [String], prefix: String, replicas: Int = 3, keysPerWorkload: Int = 3,
                     workloads: [ChaosOp.Workload] = ChaosOp.Workload.allCases, convergeTimeout: Duration = .seconds(120),
@@ -68,11 +76,19 @@ public struct ChaosCheck: Sendable {
     }
 
     public let options: Options
+    /// The ttl workload's keys, from the history (each value has a key of its own).
+    var ttlKeys: [Int] = []
 
     public init(options: Options) { self.options = options }
 
     /// Runs every check on `ops` (the run's history) against the healed cluster.
     public func run(_ ops: [ChaosOp]) async throws -> Report {
+        var check = self
+        check.ttlKeys = Array(Set(ops.filter { $0.workload == .ttl && $0.kind == .write }.map(\.key))).sorted()
+        return try await check.runChecks(ops)
+    }
+
+    func runChecks(_ ops: [ChaosOp]) async throws -> Report {
         var report = Report()
         let clients = try options.nodes.map { try CairnClient(node: $0, timeout: .seconds(10), sourceAddress: options.sourceAddress) }
         defer { for client in clients { client.close() } }
@@ -85,14 +101,16 @@ public struct ChaosCheck: Sendable {
             case .set: await checkSet(ops, clients, &report)
             case .cas: await checkRegisters(ops, clients, &report, after: sequenceEnd)
             case .plain: await checkPlain(ops, clients, &report, after: sequenceEnd)
+            case .ttl: await checkExpiries(ops, clients, &report)
             }
         }
-        await checkScan(clients, &report)
+        await checkScan(ops, clients, &report)
         return report
     }
 
     func keys(_ workload: ChaosOp.Workload) -> [(number: Int, bytes: [UInt8])] {
-        (0..<options.keysPerWorkload).map { ($0, ChaosWorkload.key(options.prefix, workload, $0)) }
+        let numbers = workload == .ttl ? ttlKeys : Array(0..<options.keysPerWorkload)
+        return numbers.map { ($0, ChaosWorkload.key(options.prefix, workload, $0)) }
     }
 
     static func counts(_ ops: [ChaosOp], _ workload: ChaosOp.Workload) -> String {
@@ -115,7 +133,7 @@ public struct ChaosCheck: Sendable {
         repeat {
             problems = []
             for workload in options.workloads {
-                for key in keys(workload) {
+                for key in keys(workload).prefix(workload == .ttl ? options.ttlKeysConverged : Int.max) {
                     if let problem = await divergence(key.bytes, clients) { problems.append(problem) }
                 }
             }
@@ -291,12 +309,62 @@ public struct ChaosCheck: Sendable {
             : "plain: \(problems.count) problems: " + problems.prefix(3).joined(separator: "; "))
     }
 
+    /// ttl: nothing deleted or expired comes back, and every acknowledged value written
+    /// without a TTL and not deleted is there — the simulator's `SetChecker`, with each value
+    /// under a key of its own and a GET with R = N of every key written.
+    func checkExpiries(_ ops: [ChaosOp], _ clients: [CairnClient], _ report: inout Report) async {
+        var checker = SetChecker()
+        for op in ops where op.workload == .ttl {
+            guard let value = op.value else { continue }
+            let outcome: SetChecker.Outcome = switch op.outcome {
+            case .ok: .acknowledged
+            case .failed: .failed
+            case .unknown: .unknown
+            }
+            switch op.kind {
+            case .write:
+                checker.recordAdd(key: 0, element: UInt64(value), outcome: outcome)
+                if let ttl = op.ttlSeconds {
+                    checker.recordExpiry(key: 0, element: UInt64(value), expiryMilliseconds: UInt64(max(0, op.start)) + UInt64(ttl) * 1_000)
+                }
+            case .delete:
+                checker.recordDelete(key: 0, element: UInt64(value), outcome: outcome)
+            default:
+                break
+            }
+        }
+        var found: Set<UInt64> = []
+        for key in keys(.ttl) {
+            guard let values = await finalRead(key.bytes, clients, turn: key.number) else {
+                report.check(false, "ttl: the final read of \(String(decoding: key.bytes, as: UTF8.self)) failed on every node")
+                return
+            }
+            found.formUnion(values.map { UInt64($0) })
+        }
+        let now = UInt64(max(0, options.elapsed()))
+        let verdict = checker.check(finalReads: [0: found], atMilliseconds: now, clockToleranceMilliseconds: options.clockToleranceMilliseconds)
+        report.lost += verdict.lost.values.reduce(0) { $0 + $1.count }
+        report.invented += verdict.invented.values.reduce(0) { $0 + $1.count }
+        report.resurrected += verdict.resurrected.values.reduce(0) { $0 + $1.count }
+        let expiring = ops.count { $0.workload == .ttl && $0.ttlSeconds != nil && $0.outcome == .ok }
+        let deleted = ops.count { $0.workload == .ttl && $0.kind == .delete && $0.outcome == .ok }
+        report.check(verdict.isValid, "ttl: \(verdict) (\(expiring) acknowledged values with a TTL, \(deleted) acknowledged deletes; "
+            + "resurrected \(verdict.resurrected.values.reduce(0) { $0 + $1.count }), lost \(verdict.lost.values.reduce(0) { $0 + $1.count }))")
+    }
+
     /// A scan of the run's prefix, page by page, lists exactly the keys whose final read holds
-    /// a live value.
-    func checkScan(_ clients: [CairnClient], _ report: inout Report) async {
+    /// a live value (ttl keys whose expiry is within the clock tolerance of now may go either way).
+    func checkScan(_ ops: [ChaosOp], _ clients: [CairnClient], _ report: inout Report) async {
+        let now = options.elapsed()
+        let tolerance = Double(options.clockToleranceMilliseconds)
+        let undecided = Set(ops.compactMap { op -> [UInt8]? in
+            guard op.workload == .ttl, op.kind == .write, let ttl = op.ttlSeconds else { return nil }
+            let expiry = op.start + Double(ttl) * 1_000
+            return abs(expiry - now) <= tolerance ? ChaosWorkload.key(options.prefix, .ttl, op.key) : nil
+        })
         var expected: Set<[UInt8]> = []
         for workload in options.workloads {
-            for key in keys(workload) {
+            for key in keys(workload) where !undecided.contains(key.bytes) {
                 let values = workload == .cas ? await serialRead(key.bytes, clients, turn: key.number)
                                               : await finalRead(key.bytes, clients, turn: key.number)
                 if let values, !values.isEmpty { expected.insert(key.bytes) }
@@ -310,7 +378,7 @@ public struct ChaosCheck: Sendable {
                 report.check(false, "scan: a page of the scan failed")
                 return
             }
-            listed += page.keys
+            listed += page.keys.filter { !undecided.contains($0) }
             after = page.next
         } while after != nil
         let names = { (keys: [[UInt8]]) in keys.map { String(decoding: $0, as: UTF8.self) }.sorted().joined(separator: ", ") }

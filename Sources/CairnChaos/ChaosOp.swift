@@ -13,6 +13,9 @@ public struct ChaosOp: Sendable, Hashable {
         case cas
         /// The seed's plain API: PUT, GET and DELETE without contexts.
         case plain
+        /// Values with a time to live and deleted values, each under a key of its own: nothing
+        /// expired or deleted may come back.
+        case ttl
     }
 
     public enum Kind: String, Sendable {
@@ -50,6 +53,8 @@ public struct ChaosOp: Sendable, Hashable {
     public var value: Int?
     /// A CAS's expected value (nil: absent).
     public var expected: Int?
+    /// ttl: the time to live the value was written with, in seconds (nil: none).
+    public var ttlSeconds: Int?
     public var call: Int
     /// Nil when no answer came (outcome unknown).
     public var ret: Int?
@@ -67,8 +72,8 @@ public struct ChaosOp: Sendable, Hashable {
     public var detail: String
 
     public init(workload: Workload, client: Int, node: String, key: Int, kind: Kind, value: Int? = nil, expected: Int? = nil,
-                call: Int, ret: Int? = nil, start: Double, end: Double? = nil, outcome: Outcome = .unknown, result: [Int]? = nil,
-                refused: Bool = false, detail: String = "") {
+                ttlSeconds: Int? = nil, call: Int, ret: Int? = nil, start: Double, end: Double? = nil, outcome: Outcome = .unknown,
+                result: [Int]? = nil, refused: Bool = false, detail: String = "") {
         self.workload = workload
         self.client = client
         self.node = node
@@ -76,6 +81,7 @@ public struct ChaosOp: Sendable, Hashable {
         self.kind = kind
         self.value = value
         self.expected = expected
+        self.ttlSeconds = ttlSeconds
         self.call = call
         self.ret = ret
         self.start = start
@@ -87,7 +93,7 @@ public struct ChaosOp: Sendable, Hashable {
     }
 
     /// The header line of a history file.
-    public static let header = "# workload\tclient\tnode\tkey\tkind\tvalue\texpected\tcall\tret\tstart_ms\tend_ms\toutcome\tresult\trefused\tdetail"
+    public static let header = "# workload\tclient\tnode\tkey\tkind\tvalue\texpected\tttl_s\tcall\tret\tstart_ms\tend_ms\toutcome\tresult\trefused\tdetail"
 
     /// One tab-separated line: `-` for nil, lists comma-separated (`.` for an empty list).
     public var line: String {
@@ -95,31 +101,32 @@ public struct ChaosOp: Sendable, Hashable {
         func ms(_ value: Double?) -> String { value.map { String(Int(($0 * 10).rounded())) } ?? "-" }
         let result = self.result.map { $0.isEmpty ? "." : $0.map(String.init).joined(separator: ",") } ?? "-"
         let detail = self.detail.isEmpty ? "-" : String(self.detail.map { $0 == "\t" || $0 == "\n" ? " " : $0 })
-        return [workload.rawValue, String(client), node, String(key), kind.rawValue, int(value), int(expected), String(call), int(ret),
-                ms(start), ms(end), outcome.rawValue, result, refused ? "1" : "0", detail].joined(separator: "\t")
+        return [workload.rawValue, String(client), node, String(key), kind.rawValue, int(value), int(expected), int(ttlSeconds), String(call),
+                int(ret), ms(start), ms(end), outcome.rawValue, result, refused ? "1" : "0", detail].joined(separator: "\t")
     }
 
     /// Parses a line written by `line` (times in tenths of a millisecond); nil for anything else.
     public init?(line: Substring) {
         let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-        guard fields.count == 15, let workload = Workload(rawValue: String(fields[0])), let client = Int(fields[1]),
-              let key = Int(fields[3]), let kind = Kind(rawValue: String(fields[4])), let call = Int(fields[7]),
-              let start = Int(fields[9]), let outcome = Outcome(rawValue: String(fields[11]))
+        guard fields.count == 16, let workload = Workload(rawValue: String(fields[0])), let client = Int(fields[1]),
+              let key = Int(fields[3]), let kind = Kind(rawValue: String(fields[4])), let call = Int(fields[8]),
+              let start = Int(fields[10]), let outcome = Outcome(rawValue: String(fields[12]))
         else { return nil }
         func int(_ field: Substring) -> Int?? { field == "-" ? .some(nil) : Int(field).map { .some($0) } }
-        guard let value = int(fields[5]), let expected = int(fields[6]), let ret = int(fields[8]), let end = int(fields[10]) else { return nil }
+        guard let value = int(fields[5]), let expected = int(fields[6]), let ttl = int(fields[7]), let ret = int(fields[9]),
+              let end = int(fields[11]) else { return nil }
         var result: [Int]?
-        switch fields[12] {
+        switch fields[13] {
         case "-": result = nil
         case ".": result = []
         default:
-            let numbers = fields[12].split(separator: ",").compactMap { Int($0) }
-            guard numbers.count == fields[12].split(separator: ",").count else { return nil }
+            let numbers = fields[13].split(separator: ",").compactMap { Int($0) }
+            guard numbers.count == fields[13].split(separator: ",").count else { return nil }
             result = numbers
         }
         self.init(workload: workload, client: client, node: String(fields[2]), key: key, kind: kind, value: value, expected: expected,
-                  call: call, ret: ret, start: Double(start) / 10, end: end.map { Double($0) / 10 }, outcome: outcome, result: result,
-                  refused: fields[13] == "1", detail: fields[14] == "-" ? "" : String(fields[14]))
+                  ttlSeconds: ttl, call: call, ret: ret, start: Double(start) / 10, end: end.map { Double($0) / 10 }, outcome: outcome,
+                  result: result, refused: fields[14] == "1", detail: fields[15] == "-" ? "" : String(fields[15]))
     }
 
     /// Parses a history file's text, skipping the header and blank lines; the lines that do not

@@ -90,6 +90,9 @@ public struct ChaosWorkload: Sendable {
         var counter = 0
         var turn = 0
         var lastSeen: [Int: Int?] = [:]
+        /// ttl: keys written without a TTL and acknowledged, with the context the PUT answered
+        /// with, waiting to be deleted.
+        var deletable: [(key: Int, context: String?)] = []
 
         var recorder: ChaosRecorder { workloadRun.recorder }
         var options: Options { workloadRun.options }
@@ -121,6 +124,14 @@ public struct ChaosWorkload: Sendable {
                     await plainDelete(key: key, through: node)
                 } else {
                     await plainGet(key: key, through: node)
+                }
+            case .ttl:
+                if roll < 45 {
+                    await expiringPut(ttlSeconds: 1 + Int(random.next() % 4), through: node)
+                } else if roll < 75 || deletable.isEmpty {
+                    await expiringPut(ttlSeconds: nil, through: node)
+                } else {
+                    await deleteWritten(through: node)
                 }
             }
         }
@@ -213,6 +224,36 @@ public struct ChaosWorkload: Sendable {
             var op = begin(.delete, key: key, node: node)
             do {
                 _ = try await node.delete(key: bytes(key))
+                recorder.finish(&op, .ok)
+            } catch {
+                recorder.finish(&op, ChaosWorkload.outcome(of: error), detail: "\(error)")
+            }
+        }
+
+        /// ttl: a value under a key of its own (its number is the value), with a time to live or,
+        /// without one, to be deleted later.
+        mutating func expiringPut(ttlSeconds: Int?, through node: CairnClient) async {
+            let value = nextValue()
+            var op = begin(.write, key: value, node: node, value: value)
+            op.ttlSeconds = ttlSeconds
+            do {
+                let context = try await node.put(key: bytes(value), value: ChaosWorkload.text(value)!, ttlSeconds: ttlSeconds.map(Int64.init),
+                                                 blind: true)
+                if ttlSeconds == nil { deletable.append((value, context)) }
+                recorder.finish(&op, .ok)
+            } catch {
+                recorder.finish(&op, ChaosWorkload.outcome(of: error), detail: "\(error)")
+            }
+        }
+
+        /// ttl: delete a value this client wrote, with the context its PUT answered with, so the
+        /// delete supersedes exactly that write (a plain delete supersedes what a read quorum
+        /// holds, which a sloppy quorum in a partition may not).
+        mutating func deleteWritten(through node: CairnClient) async {
+            let (key, context) = deletable.removeFirst()
+            var op = begin(.delete, key: key, node: node, value: key)
+            do {
+                _ = try await node.delete(key: bytes(key), context: context)
                 recorder.finish(&op, .ok)
             } catch {
                 recorder.finish(&op, ChaosWorkload.outcome(of: error), detail: "\(error)")

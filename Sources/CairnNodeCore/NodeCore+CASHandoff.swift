@@ -124,10 +124,11 @@ extension NodeCore {
     }
 
     /// A member asks for this node's acceptor states of `partition`: read a page of them.
-    mutating func answerCASStatesRequest(partition: Int, after: [UInt8]?, from peer: NodeID, reply: UInt64, view: ClusterView)
+    mutating func answerCASStatesRequest(partition: Int, after: [UInt8]?, from peer: NodeID, reply: UInt64, view: ClusterView, now: UInt64)
         -> [NodeCommand]
     {
         if let problem = partitionProblem(partition, view: view) { return [.respond(reply: reply, .nack(reason: problem))] }
+        lastCASStatesRequestAt = now
         let operation = newOperation(.answerCASStates(
             reply: reply, partition: partition, replicated: replicates(partition, view: view), peer: peer))
         return [.storage(operation: operation, .readAcceptorStates(after: after, limit: settings.casStatesPageSize))]
@@ -158,13 +159,19 @@ extension NodeCore {
     }
 
     /// Whether nothing is owed any more: every node that gained a partition from this one has
-    /// gathered its states, is gone, or the wait has lasted `pendingSafetyValveMilliseconds`.
+    /// gathered its states or is gone; or no node has asked for states for three request
+    /// intervals (gatherers ask every interval until done: a node whose view of the change
+    /// differs, having gathered from this one before it left the list, will not ask again);
+    /// or the wait has lasted `pendingSafetyValveMilliseconds`.
     mutating func casStatesPaid(now: UInt64) -> Bool {
         casStatesOwed = casStatesOwed.compactMapValues { targets in
             let waiting = targets.filter { !isGone($0) }
             return waiting.isEmpty ? nil : waiting
         }
-        if casStatesOwed.isEmpty || now >= (casStatesOwedSince ?? now) &+ settings.pendingSafetyValveMilliseconds {
+        let since = casStatesOwedSince ?? now
+        let quietSince = max(since, lastCASStatesRequestAt ?? 0)
+        if casStatesOwed.isEmpty || now >= since &+ settings.pendingSafetyValveMilliseconds
+            || now >= quietSince &+ 3 * settings.handoffRequestIntervalMilliseconds {
             casStatesOwed = [:]
             casStatesOwedSince = nil
             return true

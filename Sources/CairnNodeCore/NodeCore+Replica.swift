@@ -83,7 +83,7 @@ extension NodeCore {
         case .reapCheck(let check):
             return answerReapCheck(check, reply: reply, view: view)
         case .casStatesRequest(let partition, let after):
-            return answerCASStatesRequest(partition: partition, after: after, from: peer, reply: reply, view: view)
+            return answerCASStatesRequest(partition: partition, after: after, from: peer, reply: reply, view: view, now: now)
         default:
             return [.respond(reply: reply, .nack(reason: "not a data-path request: \(message.messageType)"))]
         }

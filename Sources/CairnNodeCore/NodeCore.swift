@@ -234,6 +234,8 @@ public struct NodeCore: Sendable {
     /// its acceptor states, and since when the oldest such debt stands.
     var casStatesOwed: [Int: Set<NodeID>] = [:]
     var casStatesOwedSince: UInt64?
+    /// When a member last asked this node for acceptor states (monotonic ms).
+    var lastCASStatesRequestAt: UInt64?
     /// Membership (gossip, failure detection, the ring) and what ring changes set off.
     public internal(set) var membership: Membership.Instance
     var previousRing: Ring?

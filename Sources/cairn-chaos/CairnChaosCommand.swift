@@ -22,8 +22,8 @@ struct RunOptions: ParsableArguments {
     @Option(help: "The run's directory: history.tsv, faults.tsv, report.txt, timeline.svg.")
     var out: String
 
-    @Option(help: "Workloads, comma-separated: set, cas, plain.")
-    var workloads = "set,cas,plain"
+    @Option(help: "Workloads, comma-separated: set, cas, plain, ttl.")
+    var workloads = "set,cas,plain,ttl"
 
     @Option(help: "Keys per workload.")
     var keys = 3
@@ -44,7 +44,7 @@ struct RunOptions: ParsableArguments {
     func workloadList() throws -> [ChaosOp.Workload] {
         try workloads.split(separator: ",").map { name in
             guard let workload = ChaosOp.Workload(rawValue: String(name)) else {
-                throw ValidationError("unknown workload '\(name)': set, cas or plain")
+                throw ValidationError("unknown workload '\(name)': set, cas, plain or ttl")
             }
             return workload
         }
@@ -104,12 +104,20 @@ struct CheckCommand: AsyncParsableCommand {
     @Option(help: "A title for the report and the timeline.")
     var title = "chaos run"
 
+    @Option(name: .customLong("clock-tolerance"), help: "Milliseconds by which clocks (and a write's duration) may blur a TTL's expiry.")
+    var clockTolerance = 5_000
+
     func run() async throws {
         let text = try String(contentsOfFile: run.out + "/history.tsv", encoding: .utf8)
         let (ops, bad) = ChaosOp.parse(text)
-        let check = ChaosCheck(options: ChaosCheck.Options(
+        var options = ChaosCheck.Options(
             nodes: run.nodeList, prefix: run.keyPrefix, replicas: replicas, keysPerWorkload: run.keys,
-            workloads: try run.workloadList(), convergeTimeout: .seconds(convergeTimeout), sourceAddress: run.source))
+            workloads: try run.workloadList(), convergeTimeout: .seconds(convergeTimeout), sourceAddress: run.source)
+        options.clockToleranceMilliseconds = UInt64(max(0, clockTolerance))
+        if let start = Self.startMilliseconds(in: run.out) {
+            options.elapsed = { Date().timeIntervalSince1970 * 1_000 - start }
+        }
+        let check = ChaosCheck(options: options)
         var report = try await check.run(ops)
         if !bad.isEmpty { report.lines.insert("FAIL \(bad.count) lines of the history do not parse: \(bad[0])", at: 0); report.failed += 1 }
         let faults = Self.faults(in: run.out)
@@ -138,11 +146,15 @@ struct CheckCommand: AsyncParsableCommand {
         }
     }
 
+    /// When the workload began, on the wall clock (`start-ms`).
+    static func startMilliseconds(in directory: String) -> Double? {
+        (try? String(contentsOfFile: directory + "/start-ms", encoding: .utf8)).flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
     /// `faults.tsv`: `<start epoch ms>\t<end epoch ms or ->\t<label>` per fault, as the scenario
     /// wrote them; placed on the run's time axis by `start-ms`.
     static func faults(in directory: String) -> [Timeline.Fault] {
-        guard let start = (try? String(contentsOfFile: directory + "/start-ms", encoding: .utf8))
-                .flatMap({ Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }),
+        guard let start = startMilliseconds(in: directory),
               let text = try? String(contentsOfFile: directory + "/faults.tsv", encoding: .utf8)
         else { return [] }
         return text.split(separator: "\n").compactMap { line in

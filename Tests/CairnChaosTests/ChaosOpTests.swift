@@ -15,6 +15,8 @@ import Testing
                     outcome: .ok, result: [300_000_004, 301_000_001]),
             ChaosOp(workload: .plain, client: 300, node: "127.0.0.4:17080", key: 1, kind: .delete, call: 10, ret: 11, start: 3, end: 4,
                     outcome: .failed, detail: "no quorum"),
+            ChaosOp(workload: .ttl, client: 400, node: "127.0.0.5:17080", key: 400_000_003, kind: .write, value: 400_000_003, ttlSeconds: 3,
+                    call: 12, ret: 13, start: 5, end: 6, outcome: .ok),
         ]
         let text = ([ChaosOp.header] + ops.map(\.line)).joined(separator: "\n") + "\n"
         let (parsed, bad) = ChaosOp.parse(text)
