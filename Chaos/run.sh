@@ -22,9 +22,11 @@
 #   pause                SIGSTOP a node past the failure detector, SIGCONT; twice
 #   lossy                30 % of one node's packets dropped, each way
 #   clock-skew           a node restarted with its wall clock 30 s ahead, another 20 s behind
+#                        (also: clock-skew-ttl)
 #   disk-full            a node's data on a full tmpfs for a while
 #   wiped-node           a node's data deleted: it rejoins as a new node, the old one removed
 #   join-leave           a sixth node joins under load, then another node leaves
+#                        (also: join-leave-under-load)
 #   flapping             a random fault every 3-6 s (isolate, pause, kill, lossy, one-way)
 #   soak                 flapping for longer (default 120 s)
 #
@@ -35,9 +37,14 @@
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-usage() { sed -n '2,32p' "$0"; exit 2; }
+usage() { sed -n '2,40p' "$0"; exit 2; }
 
 scenario=${1:-}; [ -n "$scenario" ] || usage; shift
+# The names issue 10 gives two of them.
+case $scenario in
+  clock-skew-ttl) scenario=clock-skew ;;
+  join-leave-under-load) scenario=join-leave ;;
+esac
 k=5; time_s=""; seed=$((RANDOM % 1000 + 1)); keep=0; unsafe=0
 while [ $# -gt 0 ]; do
   case $1 in
