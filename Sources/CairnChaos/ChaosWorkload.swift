@@ -172,7 +172,7 @@ public struct ChaosWorkload: Sendable {
                 lastSeen[key] = values.count == 1 ? values[0] : nil
                 recorder.finish(&op, .ok, result: values)
             } catch {
-                recorder.finish(&op, ChaosWorkload.casOutcome(of: error), detail: "\(error)")
+                recorder.finish(&op, ChaosWorkload.outcome(of: error), detail: "\(error)")
             }
         }
 
@@ -193,7 +193,7 @@ public struct ChaosWorkload: Sendable {
                     recorder.finish(&op, .ok, result: values.flatMap(ChaosWorkload.elements), refused: true, detail: "siblings")
                 }
             } catch {
-                recorder.finish(&op, ChaosWorkload.casOutcome(of: error), detail: "\(error)")
+                recorder.finish(&op, ChaosWorkload.outcome(of: error), detail: "\(error)")
             }
         }
 
@@ -205,7 +205,7 @@ public struct ChaosWorkload: Sendable {
                 lastSeen[key] = new
                 recorder.finish(&op, .ok)
             } catch {
-                recorder.finish(&op, ChaosWorkload.casOutcome(of: error), detail: "\(error)")
+                recorder.finish(&op, ChaosWorkload.outcome(of: error), detail: "\(error)")
             }
         }
 
@@ -280,9 +280,11 @@ public struct ChaosWorkload: Sendable {
 
     static func text(_ value: Int?) -> [UInt8]? { value.map { Array(String($0).utf8) } }
 
-    /// How a failed Dynamo write or read ended: not sent at all, or refused by the node, is
-    /// `failed` (a write below W may still have reached a replica: the checkers allow either);
-    /// no answer in time, a dropped connection or the node's own `outcome_unknown` is `unknown`.
+    /// How a failed request ended: not sent at all, or refused by the node, is `failed`; no
+    /// answer in time, a dropped connection or the node's own `outcome_unknown` is `unknown`.
+    /// A Dynamo write refused below W may still have reached a replica (the checkers allow
+    /// either); a CAS refused otherwise than `outcome_unknown` got no majority of promises and
+    /// proposed nothing, so it is left out of the linearizability check.
     static func outcome(of error: any Error) -> ChaosOp.Outcome {
         switch error as? CairnClientError {
         case .timedOut?, .connectionLost?: .unknown
@@ -290,11 +292,6 @@ public struct ChaosWorkload: Sendable {
         default: .failed
         }
     }
-
-    /// How a failed CAS ended. A node that answered with an error other than `outcome_unknown`
-    /// or a timeout did not get a majority of promises, so nothing was proposed: `failed`, left
-    /// out of the linearizability check.
-    static func casOutcome(of error: any Error) -> ChaosOp.Outcome { outcome(of: error) }
 }
 
 /// Where a run's operations are written down: one sequence of `call`/`ret` numbers for every
