@@ -323,8 +323,8 @@ public struct ChaosCheck: Sendable {
             switch op.kind {
             case .write:
                 checker.recordAdd(key: 0, element: UInt64(value), outcome: outcome)
-                if let ttl = op.ttlSeconds {
-                    checker.recordExpiry(key: 0, element: UInt64(value), expiryMilliseconds: UInt64(max(0, op.start)) + UInt64(ttl) * 1_000)
+                if let expiry = Self.latestExpiry(op) {
+                    checker.recordExpiry(key: 0, element: UInt64(value), expiryMilliseconds: UInt64(max(0, expiry)))
                 }
             case .delete:
                 checker.recordDelete(key: 0, element: UInt64(value), outcome: outcome)
@@ -351,15 +351,25 @@ public struct ChaosCheck: Sendable {
             + "resurrected \(verdict.resurrected.values.reduce(0) { $0 + $1.count }), lost \(verdict.lost.values.reduce(0) { $0 + $1.count }))")
     }
 
+    /// When an acknowledged write with a TTL expires at the latest, in ms since the run began:
+    /// its coordinator stamped the expiry before it answered. A write without an answer (or
+    /// refused below W) may be applied much later — a paused node takes it when it resumes —
+    /// so its expiry is unknown (nil), and so is whether it may still be there.
+    static func latestExpiry(_ op: ChaosOp) -> Double? {
+        guard let ttl = op.ttlSeconds, op.outcome == .ok, let end = op.end else { return nil }
+        return end + Double(ttl) * 1_000
+    }
+
     /// A scan of the run's prefix, page by page, lists exactly the keys whose final read holds
     /// a live value (ttl keys whose expiry is within the clock tolerance of now may go either way).
     func checkScan(_ ops: [ChaosOp], _ clients: [CairnClient], _ report: inout Report) async {
         let now = options.elapsed()
         let tolerance = Double(options.clockToleranceMilliseconds)
         let undecided = Set(ops.compactMap { op -> [UInt8]? in
-            guard op.workload == .ttl, op.kind == .write, let ttl = op.ttlSeconds else { return nil }
-            let expiry = op.start + Double(ttl) * 1_000
-            return abs(expiry - now) <= tolerance ? ChaosWorkload.key(options.prefix, .ttl, op.key) : nil
+            guard op.workload == .ttl, op.kind == .write, op.ttlSeconds != nil else { return nil }
+            let key = ChaosWorkload.key(options.prefix, .ttl, op.key)
+            guard let expiry = Self.latestExpiry(op) else { return key }  // no answer: it may apply any time
+            return abs(expiry - now) <= tolerance ? key : nil
         })
         var expected: Set<[UInt8]> = []
         for workload in options.workloads {
