@@ -42,13 +42,13 @@ extension NodeCore {
     public func casStatesAwaited(_ partition: Int) -> [NodeID] { (casAwaiting[partition] ?? []).sorted() }
 
     /// Plans the gathering for a ring change from `old` to `new`: a partition this node
-    /// gained waits for every other member outside its new preference list; one it is already
-    /// gathering for also waits for the members this change took off the list (they may have
+    /// gained waits for every other member (strictly, if an old replica was removed); one it
+    /// is already gathering for also waits for the old replicas of this change (they may have
     /// been acceptors since); one it no longer replicates needs nothing.
     ///
     /// A partition this node lost is *owed* to the nodes that gained it: a leaving node does
     /// not become `left` (and so stop answering) until each of them has gathered its states of
-    /// the partition, or `pendingSafetyValveMilliseconds` passed.
+    /// the partition, or no one has asked for a while (`casStatesPaid`).
     mutating func planCASStates(from old: Ring, to new: Ring, now: UInt64) {
         guard !settings.brokenCASWithoutStateHandoff else { return }
         let n = settings.replicas
