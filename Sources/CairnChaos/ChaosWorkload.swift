@@ -164,16 +164,30 @@ public struct ChaosWorkload: Sendable {
             }
         }
 
-        mutating func casRead(key: Int, through node: CairnClient) async {
-            var op = begin(.read, key: key, node: node)
+        /// Sends `request` as `op` and records how it ended: acknowledged, with the values a
+        /// read returned (`values`), or the error's outcome. The answer, when there was one.
+        @discardableResult
+        func record<Answer>(_ op: ChaosOp, values: (Answer) -> [Int]? = { _ in nil }, _ request: () async throws -> Answer) async
+            -> Answer?
+        {
+            var op = op
             do {
-                let read = try await node.serialGet(key: bytes(key))
-                let values = read.siblings.flatMap(ChaosWorkload.elements)
-                lastSeen[key] = values.count == 1 ? values[0] : nil
-                recorder.finish(&op, .ok, result: values)
+                let answer = try await request()
+                recorder.finish(&op, .ok, result: values(answer))
+                return answer
             } catch {
                 recorder.finish(&op, ChaosWorkload.outcome(of: error), detail: "\(error)")
+                return nil
             }
+        }
+
+        mutating func casRead(key: Int, through node: CairnClient) async {
+            let key = key, name = bytes(key)
+            guard let read = await record(begin(.read, key: key, node: node), values: { $0.siblings.flatMap(ChaosWorkload.elements) }, {
+                try await node.serialGet(key: name)
+            }) else { return }
+            let values = read.siblings.flatMap(ChaosWorkload.elements)
+            lastSeen[key] = values.count == 1 ? values[0] : nil
         }
 
         mutating func compareAndSet(key: Int, through node: CairnClient) async {
@@ -198,52 +212,32 @@ public struct ChaosWorkload: Sendable {
         }
 
         mutating func forcedWrite(key: Int, through node: CairnClient) async {
-            let new = nextValue()
-            var op = begin(.write, key: key, node: node, value: new)
-            do {
-                _ = try await node.casForce(key: bytes(key), new: ChaosWorkload.text(new))
+            let new = nextValue(), name = bytes(key)
+            if await record(begin(.write, key: key, node: node, value: new), { try await node.casForce(key: name, new: ChaosWorkload.text(new)) }) != nil {
                 lastSeen[key] = new
-                recorder.finish(&op, .ok)
-            } catch {
-                recorder.finish(&op, ChaosWorkload.outcome(of: error), detail: "\(error)")
             }
         }
 
         mutating func plainPut(key: Int, through node: CairnClient) async {
-            let value = nextValue()
-            var op = begin(.write, key: key, node: node, value: value)
-            do {
-                try await node.put(key: bytes(key), value: ChaosWorkload.text(value)!)
-                recorder.finish(&op, .ok)
-            } catch {
-                recorder.finish(&op, ChaosWorkload.outcome(of: error), detail: "\(error)")
-            }
+            let value = nextValue(), name = bytes(key)
+            await record(begin(.write, key: key, node: node, value: value), { try await node.put(key: name, value: ChaosWorkload.text(value)!) })
         }
 
         mutating func plainDelete(key: Int, through node: CairnClient) async {
-            var op = begin(.delete, key: key, node: node)
-            do {
-                _ = try await node.delete(key: bytes(key))
-                recorder.finish(&op, .ok)
-            } catch {
-                recorder.finish(&op, ChaosWorkload.outcome(of: error), detail: "\(error)")
-            }
+            let name = bytes(key)
+            await record(begin(.delete, key: key, node: node), { try await node.delete(key: name) })
         }
 
         /// ttl: a value under a key of its own (its number is the value), with a time to live or,
         /// without one, to be deleted later.
         mutating func expiringPut(ttlSeconds: Int?, through node: CairnClient) async {
-            let value = nextValue()
+            let value = nextValue(), name = bytes(value)
             var op = begin(.write, key: value, node: node, value: value)
             op.ttlSeconds = ttlSeconds
-            do {
-                let context = try await node.put(key: bytes(value), value: ChaosWorkload.text(value)!, ttlSeconds: ttlSeconds.map(Int64.init),
-                                                 blind: true)
-                if ttlSeconds == nil { deletable.append((value, context)) }
-                recorder.finish(&op, .ok)
-            } catch {
-                recorder.finish(&op, ChaosWorkload.outcome(of: error), detail: "\(error)")
+            let context = await record(op) {
+                try await node.put(key: name, value: ChaosWorkload.text(value)!, ttlSeconds: ttlSeconds.map(Int64.init), blind: true)
             }
+            if ttlSeconds == nil, let context { deletable.append((value, context)) }
         }
 
         /// ttl: delete a value this client wrote, with the context its PUT answered with, so the
@@ -251,23 +245,15 @@ public struct ChaosWorkload: Sendable {
         /// holds, which a sloppy quorum in a partition may not).
         mutating func deleteWritten(through node: CairnClient) async {
             let (key, context) = deletable.removeFirst()
-            var op = begin(.delete, key: key, node: node, value: key)
-            do {
-                _ = try await node.delete(key: bytes(key), context: context)
-                recorder.finish(&op, .ok)
-            } catch {
-                recorder.finish(&op, ChaosWorkload.outcome(of: error), detail: "\(error)")
-            }
+            let name = bytes(key)
+            await record(begin(.delete, key: key, node: node, value: key), { try await node.delete(key: name, context: context) })
         }
 
         mutating func plainGet(key: Int, through node: CairnClient) async {
-            var op = begin(.read, key: key, node: node)
-            do {
-                let read = try await node.get(key: bytes(key))
-                recorder.finish(&op, .ok, result: read.siblings.flatMap(ChaosWorkload.elements))
-            } catch {
-                recorder.finish(&op, ChaosWorkload.outcome(of: error), detail: "\(error)")
-            }
+            let name = bytes(key)
+            await record(begin(.read, key: key, node: node), values: { $0.siblings.flatMap(ChaosWorkload.elements) }, {
+                try await node.get(key: name)
+            })
         }
     }
 
