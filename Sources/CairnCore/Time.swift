@@ -27,3 +27,42 @@ public struct WallClockTime: Hashable, Comparable, Sendable, CustomStringConvert
 
     public var description: String { "\(millisecondsSince1970) ms since 1970 (wall clock)" }
 }
+
+/// Arithmetic of instants: an instant plus a duration in milliseconds is an instant; the
+/// difference of two instants of one clock is a duration in milliseconds. Durations stay plain
+/// `UInt64` milliseconds (settings, timeouts); only instants carry a clock. Both saturate
+/// rather than trap, so a reading from a confused clock cannot crash a node.
+extension MonotonicTime {
+    public static let zero = MonotonicTime(milliseconds: 0)
+
+    public static func + (instant: MonotonicTime, milliseconds: UInt64) -> MonotonicTime {
+        let sum = instant.milliseconds.addingReportingOverflow(milliseconds)
+        return MonotonicTime(milliseconds: sum.overflow ? .max : sum.partialValue)
+    }
+
+    public static func += (instant: inout MonotonicTime, milliseconds: UInt64) { instant = instant + milliseconds }
+
+    /// The milliseconds from `earlier` to this instant (0 when `earlier` is later).
+    public func milliseconds(since earlier: MonotonicTime) -> UInt64 {
+        milliseconds >= earlier.milliseconds ? milliseconds - earlier.milliseconds : 0
+    }
+}
+
+extension WallClockTime {
+    public static let zero = WallClockTime(millisecondsSince1970: 0)
+
+    public static func + (instant: WallClockTime, milliseconds: UInt64) -> WallClockTime {
+        let sum = instant.millisecondsSince1970.addingReportingOverflow(milliseconds)
+        return WallClockTime(millisecondsSince1970: sum.overflow ? .max : sum.partialValue)
+    }
+
+    /// The instant `milliseconds` before this one (the epoch at the earliest).
+    public static func - (instant: WallClockTime, milliseconds: UInt64) -> WallClockTime {
+        WallClockTime(millisecondsSince1970: instant.millisecondsSince1970 >= milliseconds ? instant.millisecondsSince1970 - milliseconds : 0)
+    }
+
+    /// The milliseconds from `earlier` to this instant (0 when `earlier` is later).
+    public func milliseconds(since earlier: WallClockTime) -> UInt64 {
+        millisecondsSince1970 >= earlier.millisecondsSince1970 ? millisecondsSince1970 - earlier.millisecondsSince1970 : 0
+    }
+}

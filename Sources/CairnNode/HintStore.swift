@@ -34,7 +34,7 @@ final class HintStore {
         var bytes: [UInt8] = [1]
         bytes += entry.hint.owner.bytes
         Varint.append(UInt64(entry.hint.partition), to: &bytes)
-        Varint.append(entry.hint.storedAtMilliseconds, to: &bytes)
+        Varint.append(entry.hint.storedAt.millisecondsSince1970, to: &bytes)
         Varint.append(UInt64(entry.key.count), to: &bytes)
         bytes += entry.key
         bytes += entry.object.encode()
@@ -73,7 +73,7 @@ final class HintStore {
         guard let object = try? DVVSet<[UInt8]>(decoding: Array(bytes[offset...])) else { return nil }
         let hint = HintLedger.Hint(
             id: id, owner: owner, partition: Int(partition), keyHash: ReplicaStore.keyHash(key),
-            bytes: bytes.count, storedAtMilliseconds: storedAt)
+            bytes: bytes.count, storedAt: WallClockTime(millisecondsSince1970: storedAt))
         return Entry(hint: hint, key: key, object: object)
     }
 

@@ -7,7 +7,7 @@ extension Node {
     /// `GET /v1/cluster` (docs/api.md): members with this node's view of their liveness, the
     /// ring, and the handoff transfers this node is sending.
     func statusJSON() -> JSONValue {
-        let now = monotonicNow()
+        let now = clockNow()
         let ring = self.ring
         let membership = core.membership
         var members: [JSONValue] = []
@@ -16,11 +16,11 @@ extension Node {
                 "node": .string(member.id.description),
                 "address": .string(member.address),
                 "status": .string("\(member.status)"),
-                "reachable": .bool(member.id == id || membership.isReachable(member.id, nowMilliseconds: now)),
+                "reachable": .bool(member.id == id || membership.isReachable(member.id, now: now)),
                 "self": .bool(member.id == id),
             ]
             if let ring { entry["partitions"] = .integer(Int64(ring.partitions(ownedBy: member.id).count)) }
-            if let phi = membership.phi(member.id, nowMilliseconds: now), phi.isFinite { entry["phi"] = .number(phi) }
+            if let phi = membership.phi(member.id, now: now), phi.isFinite { entry["phi"] = .number(phi) }
             members.append(.object(entry))
         }
         var status: [String: JSONValue] = [
@@ -61,7 +61,7 @@ extension Node {
     func healthReport() -> HealthReport {
         let membership = core.membership
         let joined = ring != nil
-        let reachable = membership.members.filter { $0.id == id || membership.isReachable($0.id, nowMilliseconds: monotonicNow()) }.count
+        let reachable = membership.members.filter { $0.id == id || membership.isReachable($0.id, now: clockNow()) }.count
         return HealthReport(isHealthy: joined && !isStopping, details: [
             "joined": .bool(joined),
             "stopping": .bool(isStopping),
@@ -71,10 +71,10 @@ extension Node {
     }
 
     func updateGauges() {
-        let now = monotonicNow()
+        let now = clockNow()
         let membership = core.membership
         metrics.members.record(membership.members.count)
-        metrics.membersReachable.record(membership.members.filter { $0.id == id || membership.isReachable($0.id, nowMilliseconds: now) }.count)
+        metrics.membersReachable.record(membership.members.filter { $0.id == id || membership.isReachable($0.id, now: now) }.count)
         metrics.partitionsHeld.record(store.partitions.count)
         metrics.hintsHeld.record(core.hintsHeld)
         let storage = store.totals()

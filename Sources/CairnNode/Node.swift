@@ -17,8 +17,8 @@ import NIOPosix
 /// `PaxosStore`) and the internode transport (`WirePool`, `WireServer`); `Node+Core.swift` is
 /// the executor. The simulator runs the same core over a simulated network and disk.
 ///
-/// Two clocks: `monotonicNow()` (milliseconds since start) drives timers, coordinators and the
-/// failure detector; `wallNow()` (milliseconds since 1970) is what TTL expiries and hint ages
+/// Two clocks: `clockNow()` (milliseconds since start) drives timers, coordinators and the
+/// failure detector; `wallTime()` (milliseconds since 1970) is what TTL expiries and hint ages
 /// are measured in, because those survive restarts and travel between nodes.
 public actor Node {
     public let configuration: NodeConfiguration
@@ -118,8 +118,8 @@ public actor Node {
         core = NodeCore(
             id: id,
             settings: coreSettings,
-            membership: membership, persistedLease: persistedLease, hints: restoredHints, handoff: handoff, now: MonotonicTime(milliseconds: 0),
-            wallNow: WallClockTime(millisecondsSince1970: Self.wallClock()), incarnation: .random(in: 0...UInt32.max), keyHash: { ReplicaStore.keyHash($0) })
+            membership: membership, persistedLease: persistedLease, hints: restoredHints, handoff: handoff, now: .zero,
+            wallNow: Self.wallClock(), incarnation: .random(in: 0...UInt32.max), keyHash: { ReplicaStore.keyHash($0) })
         let partitionsOnDisk = store.partitions.count
         logger.info("node opened", metadata: [
             "cairn.node": "\(id)", "cairn.new_identity": "\(created)", "cairn.data": "\(configuration.dataDirectory)",
@@ -129,22 +129,21 @@ public actor Node {
 
     // MARK: clocks
 
-    func monotonicNow() -> UInt64 {
+    /// The two clocks as the node core takes them (distinct types, so neither passes for the
+    /// other): the monotonic clock, in milliseconds since this node started, and the wall clock.
+    func clockNow() -> MonotonicTime {
         let elapsed = ContinuousClock.now - started
-        return UInt64(elapsed.components.seconds) * 1_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000_000_000)
+        return MonotonicTime(milliseconds: UInt64(elapsed.components.seconds) * 1_000
+            + UInt64(elapsed.components.attoseconds / 1_000_000_000_000_000))
     }
 
-    nonisolated static func wallClock() -> UInt64 {
+    nonisolated static func wallClock() -> WallClockTime {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
-        return UInt64(spec.tv_sec) * 1_000 + UInt64(spec.tv_nsec) / 1_000_000
+        return WallClockTime(millisecondsSince1970: UInt64(spec.tv_sec) * 1_000 + UInt64(spec.tv_nsec) / 1_000_000)
     }
 
-    func wallNow() -> UInt64 { Self.wallClock() }
-
-    /// The two clocks as the node core takes them (distinct types, so neither passes for the other).
-    func clockNow() -> MonotonicTime { MonotonicTime(milliseconds: monotonicNow()) }
-    func wallTime() -> WallClockTime { WallClockTime(millisecondsSince1970: wallNow()) }
+    func wallTime() -> WallClockTime { Self.wallClock() }
 
     // MARK: lifecycle
 
@@ -208,7 +207,7 @@ public actor Node {
         wakeAt = nil
         wakeTask = nil
         guard !isStopping else { return }
-        while let (_, timer) = timers.next(dueBy: monotonicNow()) {
+        while let (_, timer) = timers.next(dueBy: clockNow().milliseconds) {
             let random = UInt64.random(in: 0...UInt64.max)
             drive { core, now, wall in core.onTimer(timer, random: random, now: now, wallNow: wall) }
         }
@@ -221,7 +220,7 @@ public actor Node {
         if let wakeAt, wakeAt <= next, wakeTask != nil { return }
         wakeTask?.cancel()
         wakeAt = next
-        let now = monotonicNow()
+        let now = clockNow().milliseconds
         let delay = next > now ? next - now : 0
         wakeTask = Task { [weak self] in
             if delay > 0 { try? await Task.sleep(for: .milliseconds(Int64(delay))) }

@@ -15,15 +15,15 @@ public struct NodeService: KeyValueService {
 
     public func get(key: [UInt8], r: Int?) async throws -> ReadResult {
         guard let object = try await node.read(key: key, r: r) else { return .absent }
-        var values = object.values(atMilliseconds: Node.wallClock())
+        var values = object.values(at: Node.wallClock())
         // Unsafe on purpose (checker sanity only): a last-writer-wins store shows one value.
         if node.configuration.unsafeLastWriterWins, let last = values.last { values = [last] }
         return ReadResult(siblings: values, context: object.join())
     }
 
     public func put(key: [UInt8], value: [UInt8], ttlSeconds: Int64?, supersedes: Supersedes, w: Int?) async throws -> CausalContext {
-        let expiry = ttlSeconds.map { Node.wallClock() + UInt64($0) * 1_000 } ?? 0
-        return try await node.write(key: key, sibling: .value(value, expiryMilliseconds: expiry), supersedes: supersedes, w: w)
+        let expiry = ttlSeconds.map { Node.wallClock() + UInt64($0) * 1_000 }
+        return try await node.write(key: key, sibling: .value(value, expiry: expiry), supersedes: supersedes, w: w)
     }
 
     public func delete(key: [UInt8], supersedes: Supersedes, w: Int?) async throws -> CausalContext {
@@ -34,7 +34,7 @@ public struct NodeService: KeyValueService {
         let page = try await node.scan(prefix: prefix, limit: limit, after: after, values: values)
         let now = Node.wallClock()
         return ScanPage(entries: page.items.map { item in
-            ScanPage.Entry(key: item.key, read: item.object.map { ReadResult(siblings: $0.values(atMilliseconds: now), context: $0.join()) })
+            ScanPage.Entry(key: item.key, read: item.object.map { ReadResult(siblings: $0.values(at: now), context: $0.join()) })
         }, nextAfter: page.next)
     }
 

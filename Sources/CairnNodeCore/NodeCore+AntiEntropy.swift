@@ -33,7 +33,7 @@ extension NodeCore {
     }
 
     /// Starts the next exchange of the plan unless one is running.
-    mutating func startExchange(view: ClusterView, now: UInt64) -> [NodeCommand] {
+    mutating func startExchange(view: ClusterView, now: MonotonicTime) -> [NodeCommand] {
         guard exchange == nil, let ring = view.ring else { return [] }
         if plannedRing != ring {
             plannedRing = ring
@@ -118,7 +118,7 @@ extension NodeCore {
 
     /// A page of the peer's objects: merge each (in its key's order), then the next page, or
     /// push this node's objects once the peer's are all here.
-    mutating func exchangePage(session: UInt64, _ message: WireMessage?, view: ClusterView, now: UInt64, wallNow: UInt64)
+    mutating func exchangePage(session: UInt64, _ message: WireMessage?, view: ClusterView, now: MonotonicTime, wallNow: WallClockTime)
         -> [NodeCommand]
     {
         guard let current = exchange, current.session == session, case .segmentObjects(let page)? = message else {

@@ -58,9 +58,7 @@ extension NodeCore {
     /// A CAS operation on `key` (a compare-and-set, a blind write or a linearizable read).
     /// `random` seeds the proposer's backoff jitter. Answered by `.replyCAS`.
     public mutating func onClientCAS(client: UInt64, key: [UInt8], operation: CAS.Proposer.Operation, random: UInt64,
-                                     now monotonic: MonotonicTime, wallNow wallClock: WallClockTime) -> [NodeCommand] {
-        let now = monotonic.milliseconds
-        let wallNow = wallClock.millisecondsSince1970
+                                     now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         let view = clusterView(now: now)
         if let refusal = refusal(view) { return [.replyCAS(client: client, .failure(refusal))] }
         if settings.brokenLocalCASRead, operation == .read {
@@ -73,7 +71,7 @@ extension NodeCore {
         return runNextCAS(key: key, view: view, now: now, wallNow: wallNow)
     }
 
-    mutating func runNextCAS(key: [UInt8], view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    mutating func runNextCAS(key: [UInt8], view: ClusterView, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         guard !casRunning.contains(key), var waiting = casWaiting[key], !waiting.isEmpty else { return [] }
         let next = waiting.removeFirst()
         casWaiting[key] = waiting.isEmpty ? nil : waiting
@@ -87,16 +85,16 @@ extension NodeCore {
         // proposers of different nodes order roughly by time (as Cassandra's do).
         var machine = CAS.Proposer(
             node: id, operation: next.operation, configuration: configuration,
-            minimumCounter: max(wallNow, ballotCounter &+ 1), randomSeed: next.random, wallNowMilliseconds: wallNow)
+            minimumCounter: max(wallNow.millisecondsSince1970, ballotCounter &+ 1), randomSeed: next.random, wallNow: wallNow)
         let number = newNumber()
         casRunning.insert(key)
-        let effects = machine.start()
+        let effects = machine.start(now: now)
         proposers[number] = ProposerState(key: key, machine: machine, client: next.client)
         return performCAS(effects, proposer: number, view: view, now: now, wallNow: wallNow)
     }
 
-    mutating func performCAS(_ effects: [CAS.Proposer.Effect], proposer number: UInt64, view: ClusterView, now: UInt64,
-                             wallNow: UInt64) -> [NodeCommand] {
+    mutating func performCAS(_ effects: [CAS.Proposer.Effect], proposer number: UInt64, view: ClusterView, now: MonotonicTime,
+                             wallNow: WallClockTime) -> [NodeCommand] {
         var commands: [NodeCommand] = []
         for effect in effects {
             guard let state = proposers[number] else { break }
@@ -112,8 +110,8 @@ extension NodeCore {
                     commands.append(.request(call: call, to: to, .cas(key: state.key, message),
                                              timeoutMilliseconds: settings.requestTimeoutMilliseconds))
                 }
-            case .startTimer(let timer, let after):
-                commands.append(.schedule(.cas(proposer: number, timer), at: MonotonicTime(milliseconds: now + UInt64(max(0, after)))))
+            case .schedule(let timer, let at):
+                commands.append(.schedule(.cas(proposer: number, timer), at: at))
             case .complete(let outcome):
                 commands.append(.replyCAS(client: state.client, .success(outcome)))
                 ballotCounter = max(ballotCounter, state.machine.highestCounterSeen)
@@ -125,7 +123,7 @@ extension NodeCore {
         return commands
     }
 
-    mutating func feedProposer(_ number: UInt64, view: ClusterView, now: UInt64, wallNow: UInt64,
+    mutating func feedProposer(_ number: UInt64, view: ClusterView, now: MonotonicTime, wallNow: WallClockTime,
                                _ event: (inout CAS.Proposer) -> [CAS.Proposer.Effect]) -> [NodeCommand] {
         guard var state = proposers[number] else { return [] }
         let effects = event(&state.machine)
@@ -135,12 +133,12 @@ extension NodeCore {
 
     // MARK: the acceptor
 
-    mutating func enterAcceptor(_ key: [UInt8], _ job: AcceptorJob, view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    mutating func enterAcceptor(_ key: [UInt8], _ job: AcceptorJob, view: ClusterView, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         guard let job = acceptorGate.enter(key, job) else { return [] }
         return runAcceptor(job, key: key, view: view, now: now, wallNow: wallNow)
     }
 
-    mutating func runAcceptor(_ job: AcceptorJob, key: [UInt8], view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    mutating func runAcceptor(_ job: AcceptorJob, key: [UInt8], view: ClusterView, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         guard let ring = view.ring else {
             return acceptorAnswered(job, key: key, reply: nil, failure: "no ring", view: view, now: now, wallNow: wallNow)
                 + leaveAcceptor(key, view: view, now: now, wallNow: wallNow)
@@ -157,7 +155,7 @@ extension NodeCore {
     /// The acceptor's state of `key` (and the key's object) was read: take the message; apply a
     /// commit to the object, persist the state, then reply.
     mutating func acceptorRead(key: [UInt8], partition: Int, job: AcceptorJob, _ result: StorageResult, view: ClusterView,
-                               now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+                               now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         guard case .acceptor(let state, let object) = result else {
             var commands = acceptorAnswered(job, key: key, reply: nil, failure: "the acceptor's state could not be read", view: view, now: now,
                                             wallNow: wallNow)
@@ -195,7 +193,7 @@ extension NodeCore {
 
     /// A commit's write is merged into the key's object: now persist the acceptor's state.
     mutating func casCommitApplied(key: [UInt8], job: AcceptorJob, state: CAS.AcceptorState, reply: CAS.Message?,
-                                   _ result: Result<Bool, StorageFailure>, view: ClusterView, now: UInt64, wallNow: UInt64)
+                                   _ result: Result<Bool, StorageFailure>, view: ClusterView, now: MonotonicTime, wallNow: WallClockTime)
         -> [NodeCommand]
     {
         if case .failure(let failure) = result {
@@ -208,7 +206,7 @@ extension NodeCore {
     }
 
     mutating func acceptorWritten(key: [UInt8], job: AcceptorJob, reply: CAS.Message?, _ result: StorageResult,
-                                  view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+                                  view: ClusterView, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         var commands: [NodeCommand]
         if case .failed(let failure) = result {
             // Not durable: no reply, so no proposer counts on a promise this node may forget.
@@ -221,7 +219,7 @@ extension NodeCore {
     }
 
     mutating func acceptorAnswered(_ job: AcceptorJob, key: [UInt8], reply: CAS.Message?, failure: String?, view: ClusterView,
-                                   now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+                                   now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         var reply = reply
         var failure = failure
         // The ring may have moved while the state was read and persisted: a node that has
@@ -243,7 +241,7 @@ extension NodeCore {
             return [.respond(reply: peerReply, .cas(key: key, reply))]
         case .local(let proposer, let from):
             guard let reply else { return [] }
-            return feedProposer(proposer, view: view, now: now, wallNow: wallNow) { $0.onMessage(reply, from: from) }
+            return feedProposer(proposer, view: view, now: now, wallNow: wallNow) { $0.onMessage(reply, from: from, now: now) }
         case .group(let group):
             return finish(.group(group), failure.map { .failure(StorageFailure($0)) } ?? .success(true), now: now, wallNow: wallNow)
         }
@@ -264,7 +262,7 @@ extension NodeCore {
         return nil
     }
 
-    mutating func leaveAcceptor(_ key: [UInt8], view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    mutating func leaveAcceptor(_ key: [UInt8], view: ClusterView, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         guard let next = acceptorGate.leave(key) else { return [] }
         return runAcceptor(next, key: key, view: view, now: now, wallNow: wallNow)
     }
@@ -280,11 +278,12 @@ extension NodeCore {
 /// collection is refused as the removed state would have refused it. The key's value lives on
 /// in its object; only the Paxos bookkeeping goes.
 extension NodeCore {
-    mutating func collectAcceptorsTick(wallNow: UInt64) -> [NodeCommand] {
-        guard settings.acceptorGraceMilliseconds > 0, !acceptorCollecting, wallNow > settings.acceptorGraceMilliseconds else { return [] }
+    mutating func collectAcceptorsTick(wallNow: WallClockTime) -> [NodeCommand] {
+        guard settings.acceptorGraceMilliseconds > 0, !acceptorCollecting,
+              wallNow.millisecondsSince1970 > settings.acceptorGraceMilliseconds else { return [] }
         acceptorCollecting = true
         return [.storage(operation: newOperation(.acceptorsCollected), .collectAcceptors(
-            after: acceptorCollectAfter, limit: settings.acceptorCollectBatch, belowCounter: wallNow - settings.acceptorGraceMilliseconds))]
+            after: acceptorCollectAfter, limit: settings.acceptorCollectBatch, belowCounter: wallNow.millisecondsSince1970 - settings.acceptorGraceMilliseconds))]
     }
 
     mutating func acceptorsCollected(_ result: StorageResult) -> [NodeCommand] {

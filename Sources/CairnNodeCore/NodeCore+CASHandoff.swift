@@ -32,7 +32,7 @@ extension NodeCore {
         var after: [UInt8]?
         var inFlight = false
         /// Not asked again before this time (after a refusal or a failure).
-        var retryAt: UInt64 = 0
+        var retryAt = MonotonicTime.zero
     }
 
     /// Partitions whose acceptor states this node is still gathering.
@@ -49,7 +49,7 @@ extension NodeCore {
     /// A partition this node lost is *owed* to the nodes that gained it: a leaving node does
     /// not become `left` (and so stop answering) until each of them has gathered its states of
     /// the partition, or no one has asked for a while (`casStatesPaid`).
-    mutating func planCASStates(from old: Ring, to new: Ring, now: UInt64) {
+    mutating func planCASStates(from old: Ring, to new: Ring, now: MonotonicTime) {
         guard !settings.brokenCASWithoutStateHandoff else { return }
         let n = settings.replicas
         let others = Set(membership.state.members.values.filter { !$0.status.isTombstone && $0.id != id }.map(\.id))
@@ -97,7 +97,7 @@ extension NodeCore {
     /// replica of the partition was removed (*strict*): its states are lost with it, and a
     /// fellow replica may hold the only surviving copy of a proposal it had accepted, so every
     /// fellow replica is waited for until it answers or is gone too.
-    mutating func pullCASStates(view: ClusterView, now: UInt64) -> [NodeCommand] {
+    mutating func pullCASStates(view: ClusterView, now: MonotonicTime) -> [NodeCommand] {
         var commands: [NodeCommand] = []
         var inFlight = casPulls.values.reduce(0) { $0 + $1.values.count(where: \.inFlight) }
         for (partition, awaited) in casAwaiting.sorted(by: { $0.key < $1.key }) {
@@ -124,7 +124,7 @@ extension NodeCore {
     }
 
     /// A member asks for this node's acceptor states of `partition`: read a page of them.
-    mutating func answerCASStatesRequest(partition: Int, after: [UInt8]?, from peer: NodeID, reply: UInt64, view: ClusterView, now: UInt64)
+    mutating func answerCASStatesRequest(partition: Int, after: [UInt8]?, from peer: NodeID, reply: UInt64, view: ClusterView, now: MonotonicTime)
         -> [NodeCommand]
     {
         if let problem = partitionProblem(partition, view: view) { return [.respond(reply: reply, .nack(reason: problem))] }
@@ -138,7 +138,7 @@ extension NodeCore {
     /// replicated the partition at any point while it answered. The last page of a gathering
     /// this node's states count for pays what it owed the asking node.
     mutating func answerCASStates(reply: UInt64, partition: Int, replicated: Bool, peer: NodeID, _ result: StorageResult,
-                                  now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+                                  now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         let view = clusterView(now: now)
         guard case .acceptorStates(let states, let next) = result else {
             let reason = if case .failed(let failure) = result { failure.message } else { "unexpected storage result" }
@@ -163,15 +163,15 @@ extension NodeCore {
     /// intervals (gatherers ask every interval until done: a node whose view of the change
     /// differs, having gathered from this one before it left the list, will not ask again);
     /// or the wait has lasted `pendingSafetyValveMilliseconds`.
-    mutating func casStatesPaid(now: UInt64) -> Bool {
+    mutating func casStatesPaid(now: MonotonicTime) -> Bool {
         casStatesOwed = casStatesOwed.compactMapValues { targets in
             let waiting = targets.filter { !isGone($0) }
             return waiting.isEmpty ? nil : waiting
         }
         let since = casStatesOwedSince ?? now
-        let quietSince = max(since, lastCASStatesRequestAt ?? 0)
-        if casStatesOwed.isEmpty || now >= since &+ settings.pendingSafetyValveMilliseconds
-            || now >= quietSince &+ 3 * settings.handoffRequestIntervalMilliseconds {
+        let quietSince = max(since, lastCASStatesRequestAt ?? .zero)
+        if casStatesOwed.isEmpty || now >= since + settings.pendingSafetyValveMilliseconds
+            || now >= quietSince + 3 * settings.handoffRequestIntervalMilliseconds {
             casStatesOwed = [:]
             casStatesOwedSince = nil
             return true
@@ -186,7 +186,7 @@ extension NodeCore {
     /// A page of `source`'s states arrived (nil: the request failed): merge each state through
     /// the key's acceptor order, then ask for the next page.
     mutating func casStatesAnswered(partition: Int, from source: NodeID, after: [UInt8]?, _ message: WireMessage?, view: ClusterView,
-                                    now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+                                    now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         // Only the answer to the request this gathering is waiting for (not one sent before the
         // gathering was planned again).
         guard casAwaiting[partition]?.contains(source) == true, var pull = casPulls[partition]?[source], pull.inFlight,
@@ -218,7 +218,7 @@ extension NodeCore {
     }
 
     /// Every state of a page is merged durably (or one failed: the page is asked for again).
-    mutating func casStatesPageMerged(partition: Int, from source: NodeID, next: [UInt8]?, failure: String?, now: UInt64) -> [NodeCommand] {
+    mutating func casStatesPageMerged(partition: Int, from source: NodeID, next: [UInt8]?, failure: String?, now: MonotonicTime) -> [NodeCommand] {
         guard var pull = casPulls[partition]?[source] else { return [] }
         pull.inFlight = false
         if let failure {

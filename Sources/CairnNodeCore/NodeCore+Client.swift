@@ -3,9 +3,7 @@ import CairnCore
 /// Client requests: reads and writes through the quorum coordinators, and their effects.
 extension NodeCore {
     /// A GET of `key` with read quorum `r` (the default when nil). Answered by `.replyRead`.
-    public mutating func onClientRead(client: UInt64, key: [UInt8], r: Int?, now monotonic: MonotonicTime, wallNow wallClock: WallClockTime) -> [NodeCommand] {
-        let now = monotonic.milliseconds
-        let wallNow = wallClock.millisecondsSince1970
+    public mutating func onClientRead(client: UInt64, key: [UInt8], r: Int?, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         let view = clusterView(now: now)
         if let refusal = refusal(view) { return [.replyRead(client: client, .failed(refusal))] }
         guard let ring = view.ring else { return [] }
@@ -20,7 +18,7 @@ extension NodeCore {
     }
 
     mutating func startRead(client: UInt64, key: [UInt8], r: Int?, then write: PlainWrite?, ring: Ring, view: ClusterView,
-                            now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+                            now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         let hash = keyHash(key)
         let partition = ring.partition(for: hash)
         let request = Quorum.ReadCoordinator<[UInt8]>.Request(
@@ -47,18 +45,16 @@ extension NodeCore {
     /// same way and writes only when the read meets its condition; otherwise it writes nothing
     /// and answers `.preconditionFailed` with the read's context.
     public mutating func onClientWrite(
-        client: UInt64, key: [UInt8], sibling: Sibling<[UInt8]>, supersedes: Supersedes, w: Int?, now monotonic: MonotonicTime,
-        wallNow wallClock: WallClockTime
+        client: UInt64, key: [UInt8], sibling: Sibling<[UInt8]>, supersedes: Supersedes, w: Int?, now: MonotonicTime,
+        wallNow: WallClockTime
     ) -> [NodeCommand] {
-        let now = monotonic.milliseconds
-        let wallNow = wallClock.millisecondsSince1970
         let view = clusterView(now: now)
         if let refusal = refusal(view) { return [.replyWrite(client: client, .failed(refusal))] }
         guard let ring = view.ring else { return [] }
         var sibling = sibling
-        if sibling.content == .tombstone && sibling.expiryMilliseconds == 0 {
+        if sibling.content == .tombstone && sibling.expiry == nil {
             // The deletion time, from which the reaper's grace period runs.
-            sibling = .tombstone(deletedAtMilliseconds: wallNow)
+            sibling = .tombstone(deletedAt: wallNow)
         }
         var context = supersedes.knownContext
         if supersedes == .current && settings.brokenPlainWritesBlind { context = CausalContext() }
@@ -72,7 +68,7 @@ extension NodeCore {
 
     /// The write half of a plain or conditional write, once its read answered.
     mutating func plainWriteRead(_ write: PlainWrite, client: UInt64, key: [UInt8], outcome: Quorum.ReadCoordinator<[UInt8]>.Outcome,
-                                 view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+                                 view: ClusterView, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         let object: DVVSet<[UInt8]>?
         switch outcome {
         case .failed(let failure):
@@ -87,10 +83,10 @@ extension NodeCore {
             object = found
         }
         let read = object?.join() ?? CausalContext()
-        guard let context = write.supersedes.context(after: object, atMilliseconds: wallNow) else {
+        guard let context = write.supersedes.context(after: object, at: wallNow) else {
             return [.replyWrite(client: client, .preconditionFailed(read))]
         }
-        let holdsValue = !(object?.values(atMilliseconds: 0).isEmpty ?? true)
+        let holdsValue = !(object?.values(at: .zero).isEmpty ?? true)
         if write.sibling.content == .tombstone && !holdsValue {
             return [.replyWrite(client: client, .stored(read))]
         }
@@ -110,7 +106,7 @@ extension NodeCore {
     }
 
     mutating func startWrite(key: [UInt8], request: Quorum.WriteCoordinator<[UInt8]>.Request, origin: WriteOrigin,
-                             view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+                             view: ClusterView, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         let number = newNumber()
         var state = WriteState(key: key, machine: Quorum.WriteCoordinator(request: request, local: id), origin: origin)
         let effects = state.machine.start(now: now, isReachable: view.isReachable)
@@ -119,9 +115,7 @@ extension NodeCore {
     }
 
     /// A timer the core scheduled has come due. `random` feeds gossip's choice of peer.
-    public mutating func onTimer(_ timer: NodeTimer, random: UInt64, now monotonic: MonotonicTime, wallNow wallClock: WallClockTime) -> [NodeCommand] {
-        let now = monotonic.milliseconds
-        let wallNow = wallClock.millisecondsSince1970
+    public mutating func onTimer(_ timer: NodeTimer, random: UInt64, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         let view = clusterView(now: now)
         switch timer {
         case .write(let request, let timer):
@@ -129,23 +123,23 @@ extension NodeCore {
         case .read(let request, let timer):
             return feedRead(request, view: view, now: now, wallNow: wallNow) { $0.onTimer(timer, now: now) }
         case .cas(let proposer, let timer):
-            return feedProposer(proposer, view: view, now: now, wallNow: wallNow) { $0.onTimer(timer) }
+            return feedProposer(proposer, view: view, now: now, wallNow: wallNow) { $0.onTimer(timer, now: now) }
         case .membership:
             return membershipTick(random: random, view: view, now: now, wallNow: wallNow)
         case .maintenance:
             return maintenance(view: view, now: now, wallNow: wallNow)
-                + [.schedule(.maintenance, at: MonotonicTime(milliseconds: now + settings.maintenanceIntervalMilliseconds))]
+                + [.schedule(.maintenance, at: now + settings.maintenanceIntervalMilliseconds)]
         case .handoff:
             return startNextTransfer(now: now, wallNow: wallNow)
         case .handoffSender(let transfer):
-            return feedSender(transfer, now: now, wallNow: wallNow) { $0.onTimer(now: now) }
+            return feedSender(transfer, now: now, wallNow: wallNow) { $0.onTimer(.wake, now: now) }
         }
     }
 
     // MARK: write effects
 
     mutating func feedWrite(
-        _ request: UInt64, view: ClusterView, now: UInt64, wallNow: UInt64,
+        _ request: UInt64, view: ClusterView, now: MonotonicTime, wallNow: WallClockTime,
         _ event: (inout Quorum.WriteCoordinator<[UInt8]>) -> [Quorum.WriteCoordinator<[UInt8]>.Effect]
     ) -> [NodeCommand] {
         guard var state = writes[request] else { return [] }
@@ -155,13 +149,13 @@ extension NodeCore {
     }
 
     mutating func performWrite(_ effects: [Quorum.WriteCoordinator<[UInt8]>.Effect], request: UInt64, view: ClusterView,
-                               now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+                               now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         var commands: [NodeCommand] = []
         for effect in effects {
             guard let state = writes[request] else { break }
             switch effect {
-            case .scheduleTimer(let timer, let deadline):
-                commands.append(.schedule(.write(request: request, timer), at: MonotonicTime(milliseconds: deadline)))
+            case .schedule(let timer, let deadline):
+                commands.append(.schedule(.write(request: request, timer), at: deadline))
             case .forward(let to, let forwarded):
                 let message = WireMessage.forwardedWrite(ForwardedWrite(
                     key: state.key, context: forwarded.context, sibling: forwarded.sibling, w: forwarded.w, n: forwarded.n,
@@ -201,7 +195,7 @@ extension NodeCore {
     // MARK: read effects
 
     mutating func feedRead(
-        _ request: UInt64, view: ClusterView, now: UInt64, wallNow: UInt64,
+        _ request: UInt64, view: ClusterView, now: MonotonicTime, wallNow: WallClockTime,
         _ event: (inout Quorum.ReadCoordinator<[UInt8]>) -> [Quorum.ReadCoordinator<[UInt8]>.Effect]
     ) -> [NodeCommand] {
         guard var state = reads[request] else { return [] }
@@ -211,14 +205,14 @@ extension NodeCore {
     }
 
     mutating func performRead(_ effects: [Quorum.ReadCoordinator<[UInt8]>.Effect], request: UInt64, view: ClusterView,
-                              now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+                              now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         var commands: [NodeCommand] = []
         var pending = effects[...]
         while let effect = pending.popFirst() {
             guard let state = reads[request] else { break }
             switch effect {
-            case .scheduleTimer(let timer, let deadline):
-                commands.append(.schedule(.read(request: request, timer), at: MonotonicTime(milliseconds: deadline)))
+            case .schedule(let timer, let deadline):
+                commands.append(.schedule(.read(request: request, timer), at: deadline))
             case .read(let from):
                 if from == id {
                     if view.isPending(state.partition) {

@@ -72,7 +72,7 @@ extension NodeCore {
 
     /// Restores what a restart kept (from `.persistHandoff`): the transfers are queued again
     /// (resuming after their cursors), the partitions stay pending.
-    mutating func restore(_ state: HandoffState, now: UInt64) {
+    mutating func restore(_ state: HandoffState, now: MonotonicTime) {
         for (transfer, cursor) in state.transfers where transfer.source == id {
             guard transfers[transfer] == nil else { continue }
             transfers[transfer] = TransferProgress(transfer: transfer, state: .queued)
@@ -102,7 +102,7 @@ extension NodeCore {
     /// replica has the whole partition from every old replica still reachable, it refuses reads
     /// of the partition, so quorum reads are answered by replicas that hold the data; writes
     /// reach it at once.
-    mutating func ringMoved(to new: Ring, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    mutating func ringMoved(to new: Ring, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         defer { previousRing = new }
         guard let old = previousRing, old != new else { return [] }
         let n = settings.replicas
@@ -152,8 +152,8 @@ extension NodeCore {
 
     /// A batch of a partition transfer, its objects merged (in their keys' order) before it
     /// is acknowledged; the last batch of a source ends its part of the wait.
-    mutating func receiveHandoff(_ batch: HandoffBatch, from source: NodeID, reply: UInt64, view: ClusterView, now: UInt64,
-                                 wallNow: UInt64) -> [NodeCommand] {
+    mutating func receiveHandoff(_ batch: HandoffBatch, from source: NodeID, reply: UInt64, view: ClusterView, now: MonotonicTime,
+                                 wallNow: WallClockTime) -> [NodeCommand] {
         if let problem = partitionProblem(batch.partition, view: view) { return [.respond(reply: reply, .nack(reason: problem))] }
         for item in batch.items {
             if let problem = partitionProblem(batch.partition, key: item.key, view: view) {
@@ -177,7 +177,7 @@ extension NodeCore {
     }
 
     /// A source delivered a batch of `partition` here.
-    mutating func handoffReceived(partition: Int, from source: NodeID, isLast: Bool, now: UInt64) -> [NodeCommand] {
+    mutating func handoffReceived(partition: Int, from source: NodeID, isLast: Bool, now: MonotonicTime) -> [NodeCommand] {
         guard var sources = pendingIn[partition] else {
             // Not pending (yet): remember a finished source for the ring change to come.
             if isLast, finishedEarly.count < settings.finishedEarlyLimit { finishedEarly[partition, default: []].insert(source) }
@@ -194,10 +194,10 @@ extension NodeCore {
     /// held was acknowledged by fewer replicas than the others cover. A partition pending
     /// longer than the safety valve without any batch is served anyway (a source that lost
     /// its data must not keep it unreadable); anti-entropy brings whatever is still missing.
-    mutating func reviewPending(view: ClusterView, now: UInt64) -> [NodeCommand] {
+    mutating func reviewPending(view: ClusterView, now: MonotonicTime) -> [NodeCommand] {
         var commands: [NodeCommand] = []
         for (partition, sources) in pendingIn.sorted(by: { $0.key < $1.key }) {
-            if let since = pendingSince[partition], now >= since &+ settings.pendingSafetyValveMilliseconds {
+            if let since = pendingSince[partition], now >= since + settings.pendingSafetyValveMilliseconds {
                 commands.append(.notice(.pendingValveOpened(partition: partition, waitingFor: sources.count)))
                 commands += settle(partition, waitingFor: [], reason: "pending limit")
                 continue
@@ -211,7 +211,7 @@ extension NodeCore {
             }
             // Ask again the sources that have not finished (a request or its transfer may have
             // been lost to a crash on either side).
-            if now >= (handoffRequestedAt[partition] ?? 0) &+ settings.handoffRequestIntervalMilliseconds {
+            if now >= (handoffRequestedAt[partition] ?? .zero) + settings.handoffRequestIntervalMilliseconds {
                 handoffRequestedAt[partition] = now
                 commands += waiting.sorted().map { .send(to: $0, .handoffRequest(partition: partition)) }
             }
@@ -234,7 +234,7 @@ extension NodeCore {
 
     /// A new replica asks for this node's copy of `partition`: queue a transfer to it unless
     /// one is queued or being sent (what this node holds, possibly nothing, then an end).
-    mutating func handoffRequested(partition: Int, by target: NodeID, view: ClusterView, now: UInt64, wallNow: UInt64)
+    mutating func handoffRequested(partition: Int, by target: NodeID, view: ClusterView, now: MonotonicTime, wallNow: WallClockTime)
         -> [NodeCommand]
     {
         guard target != id, partitionProblem(partition, view: view) == nil, !isGone(target) else { return [] }
@@ -248,7 +248,7 @@ extension NodeCore {
 
     /// Starts queued transfers while fewer than `handoffConcurrency` run (Riak's
     /// `handoff_concurrency`), unless a retry pause is on.
-    mutating func startNextTransfer(now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    mutating func startNextTransfer(now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         var commands: [NodeCommand] = []
         // A transfer to a node that left or was removed goes to the partition's current
         // primaries instead: this node may hold writes no primary holds (the simulator found a
@@ -277,7 +277,7 @@ extension NodeCore {
             guard let index = transferQueue.firstIndex(where: { view.isReachable($0.target) }) else {
                 let at = now + settings.transferRetryDelayMilliseconds
                 transferRetryAt = at
-                commands.append(.schedule(.handoff, at: MonotonicTime(milliseconds: at)))
+                commands.append(.schedule(.handoff, at: at))
                 break
             }
             let transfer = transferQueue.remove(at: index)
@@ -292,7 +292,7 @@ extension NodeCore {
         return commands
     }
 
-    mutating func feedSender(_ transfer: Handoff.Transfer, now: UInt64, wallNow: UInt64,
+    mutating func feedSender(_ transfer: Handoff.Transfer, now: MonotonicTime, wallNow: WallClockTime,
                              _ event: (inout Handoff.Sender) -> [Handoff.Sender.Effect]) -> [NodeCommand] {
         guard var running = runningTransfers[transfer] else { return [] }
         let effects = event(&running.sender)
@@ -300,7 +300,7 @@ extension NodeCore {
         return performSender(effects, of: transfer, now: now, wallNow: wallNow)
     }
 
-    mutating func performSender(_ effects: [Handoff.Sender.Effect], of transfer: Handoff.Transfer, now: UInt64, wallNow: UInt64)
+    mutating func performSender(_ effects: [Handoff.Sender.Effect], of transfer: Handoff.Transfer, now: MonotonicTime, wallNow: WallClockTime)
         -> [NodeCommand]
     {
         var commands: [NodeCommand] = []
@@ -316,8 +316,8 @@ extension NodeCore {
             case .persistCursor(_, let cursor):
                 transferCursors[transfer] = cursor
                 commands.append(.persistHandoff(handoffState))
-            case .wake(let at):
-                commands.append(.schedule(.handoffSender(transfer), at: MonotonicTime(milliseconds: at)))
+            case .schedule(.wake, let at):
+                commands.append(.schedule(.handoffSender(transfer), at: at))
             case .completed:
                 commands.append(.notice(.transferDone(transfer, keys: running.sender.keysSent)))
                 commands += finishTransfer(transfer, done: true, now: now, wallNow: wallNow)
@@ -335,7 +335,7 @@ extension NodeCore {
     }
 
     /// A batch of a running transfer was read.
-    mutating func handoffBatchRead(_ transfer: Handoff.Transfer, _ result: StorageResult, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    mutating func handoffBatchRead(_ transfer: Handoff.Transfer, _ result: StorageResult, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         guard var running = runningTransfers[transfer] else { return [] }
         guard case .batch(let items, let bytes, let isLast) = result else {
             // A read error must not look like the end of the partition: fail the transfer (it
@@ -358,7 +358,7 @@ extension NodeCore {
     /// The target answered a batch (nil: it failed or timed out). A failed batch ends this
     /// run of the transfer: it goes to the back of the queue (resuming after its cursor), so a
     /// target that is down does not hold up transfers to the others.
-    mutating func handoffBatchAnswered(_ transfer: Handoff.Transfer, _ message: WireMessage?, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    mutating func handoffBatchAnswered(_ transfer: Handoff.Transfer, _ message: WireMessage?, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         guard let running = runningTransfers[transfer] else { return [] }
         guard case .ack? = message else { return finishTransfer(transfer, done: false, now: now, wallNow: wallNow) }
         if running.batch.isEmpty {
@@ -390,7 +390,7 @@ extension NodeCore {
 
     /// A running transfer ended: done, retried later (the target may be restarting), or
     /// failed for good (its partition is left to the other old replicas and anti-entropy).
-    mutating func finishTransfer(_ transfer: Handoff.Transfer, done: Bool, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    mutating func finishTransfer(_ transfer: Handoff.Transfer, done: Bool, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         guard runningTransfers.removeValue(forKey: transfer) != nil else { return [] }
         let attempts = (transferAttempts[transfer] ?? 0) + 1
         if !done, !isGone(transfer.target), attempts < settings.transferMaxAttempts {
@@ -402,7 +402,7 @@ extension NodeCore {
                 // Only this one is owed: pause before trying it again.
                 let at = now + settings.transferRetryDelayMilliseconds
                 transferRetryAt = at
-                commands.append(.schedule(.handoff, at: MonotonicTime(milliseconds: at)))
+                commands.append(.schedule(.handoff, at: at))
             } else {
                 commands += startNextTransfer(now: now, wallNow: wallNow)
             }
@@ -426,7 +426,7 @@ extension NodeCore {
     /// every current primary; a copy that every current primary has received whole since it
     /// last changed is removed (docs/design.md §3, "Dropping a former replica's copy"): each of
     /// them has merged everything it held, so nothing acknowledged depends on it any more.
-    mutating func orphanExamined(_ partition: Int, root: UInt64, view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    mutating func orphanExamined(_ partition: Int, root: UInt64, view: ClusterView, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         guard let ring = view.ring, partition >= 0, partition < ring.partitionCount,
               !ring.preferenceList(for: partition, n: settings.replicas).contains(id)
         else { return [] }

@@ -5,7 +5,7 @@ import CairnCore
 /// owner is reachable, and dropping them to keep the ledger's bounds.
 extension NodeCore {
     /// The failure detector says `peer` became reachable: hand its hints back now.
-    mutating func deliverHints(to peer: NodeID, view: ClusterView, wallNow: UInt64) -> [NodeCommand] {
+    mutating func deliverHints(to peer: NodeID, view: ClusterView, wallNow: WallClockTime) -> [NodeCommand] {
         guard !deliveringTo.contains(peer) else { return [] }
         return performHints(ledger.ownerReachable(peer, now: wallNow), view: view)
     }
@@ -14,7 +14,7 @@ extension NodeCore {
     /// or drop that races the write finds and clears it). The ledger's other effects (drops
     /// for the byte bound) are appended to `commands`.
     mutating func storeHint(key: [UInt8], partition: Int, object: DVVSet<[UInt8]>, owner: NodeID, view: ClusterView,
-                            wallNow: UInt64, commands: inout [NodeCommand]) -> HintLedger.Hint? {
+                            wallNow: WallClockTime, commands: inout [NodeCommand]) -> HintLedger.Hint? {
         let bytes = key.count + object.encode().count
         var stored: HintLedger.Hint?
         var rest: [HintLedger.Effect] = []
@@ -67,7 +67,7 @@ extension NodeCore {
     /// whose owner no longer replicates their partition (it left, was removed, or the ring
     /// moved), to the partition's current first reachable primary — a hint is a copy of an
     /// acknowledged write, and only delivery to a replica that keeps it may delete it.
-    mutating func deliver(to owner: NodeID, read: StorageResult, view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    mutating func deliver(to owner: NodeID, read: StorageResult, view: ClusterView, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         guard case .hints(let entries) = read else {
             deliveringTo.remove(owner)
             ledger.deliveryFailed(owner: owner)
@@ -120,7 +120,7 @@ extension NodeCore {
 
     /// One part of a hint delivery answered: once every part is stored, the ledger deletes
     /// the batch; one failed part keeps the whole batch for the next attempt.
-    mutating func deliveryPartDone(_ number: UInt64, ok: Bool, view: ClusterView, wallNow: UInt64) -> [NodeCommand] {
+    mutating func deliveryPartDone(_ number: UInt64, ok: Bool, view: ClusterView, wallNow: WallClockTime) -> [NodeCommand] {
         guard var delivery = deliveries[number] else { return [] }
         delivery.remaining -= 1
         if !ok { delivery.failed = true }

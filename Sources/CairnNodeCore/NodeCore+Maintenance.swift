@@ -10,7 +10,7 @@ extension NodeCore {
     /// copies were handed off before it left, and the other members no longer ask it before
     /// reaping, so sending them again (or joining anti-entropy) could bring back a key they
     /// reaped since.
-    mutating func maintenance(view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    mutating func maintenance(view: ClusterView, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         let gone = membership.myself.status.isTombstone
         var commands = reviewPending(view: view, now: now)
         commands += pullCASStates(view: view, now: now)

@@ -5,12 +5,12 @@ import CairnCore
 /// remove.
 extension NodeCore {
     /// The cluster as this core sees it at `now`.
-    func clusterView(now: UInt64) -> ClusterView {
+    func clusterView(now: MonotonicTime) -> ClusterView {
         let membership = self.membership
         let me = id
         let pending = pendingIn
         return ClusterView(
-            ring: membership.ring?.ring, isReachable: { $0 == me || membership.isReachable($0, nowMilliseconds: now) },
+            ring: membership.ring?.ring, isReachable: { $0 == me || membership.isReachable($0, now: now) },
             isPending: { pending[$0] != nil })
     }
 
@@ -19,23 +19,23 @@ extension NodeCore {
 
     /// Whether `node` is reachable now, in this node's failure detector's opinion.
     public func isReachable(_ node: NodeID, now: MonotonicTime) -> Bool {
-        node == id || membership.isReachable(node, nowMilliseconds: now.milliseconds)
+        node == id || membership.isReachable(node, now: now)
     }
 
     /// A membership timer of the core came due (gossip, heartbeats, failure detection).
-    mutating func membershipTick(random: UInt64, view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
-        performMembership(membership.onTick(nowMilliseconds: now, random: random), now: now, wallNow: wallNow)
+    mutating func membershipTick(random: UInt64, view: ClusterView, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
+        performMembership(membership.onTick(now: now, random: random), now: now, wallNow: wallNow)
     }
 
-    /// Carries out membership's directives; a ring change plans handoff.
-    mutating func performMembership(_ directives: [Membership.Directive], now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    /// Carries out membership's effects; a ring change plans handoff.
+    mutating func performMembership(_ effects: [Membership.Effect], now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         var commands: [NodeCommand] = []
-        for directive in directives {
-            switch directive {
+        for effect in effects {
+            switch effect {
             case .send(let address, let message):
                 commands.append(.sendTo(address: address, .membership(message)))
-            case .scheduleTick(let after):
-                commands.append(.schedule(.membership, at: MonotonicTime(milliseconds: now + after)))
+            case .schedule(.tick, let at):
+                commands.append(.schedule(.membership, at: at))
             case .ringChanged(let ring):
                 commands.append(.persistMembership(membership.state))
                 commands.append(.notice(.ringChanged(version: ring.version, members: ring.ring.members.count)))
@@ -58,36 +58,32 @@ extension NodeCore {
 
     /// `cairn cluster leave`: this node becomes `leaving`, the next ring leaves it out, it hands
     /// its partitions to their new replicas, then becomes `left` and stops serving.
-    public mutating func onLeave(now monotonic: MonotonicTime, wallNow wallClock: WallClockTime) throws(Membership.Error) -> [NodeCommand] {
-        let now = monotonic.milliseconds
-        let wallNow = wallClock.millisecondsSince1970
-        var commands = performMembership(try membership.onLeave(nowMilliseconds: now), now: now, wallNow: wallNow)
+    public mutating func onLeave(now: MonotonicTime, wallNow: WallClockTime) throws(Membership.Error) -> [NodeCommand] {
+        var commands = performMembership(try membership.onLeave(now: now), now: now, wallNow: wallNow)
         commands += finishLeavingIfDone(now: now, wallNow: wallNow)
         return commands
     }
 
     /// `cairn cluster leave NODE` sent to any node: this node leaves itself, or tells `node`
     /// to (a one-way `leaveRequest`; the leave shows in the member list once `node` gossips it).
-    public mutating func onLeave(of node: NodeID, now monotonic: MonotonicTime, wallNow wallClock: WallClockTime)
+    public mutating func onLeave(of node: NodeID, now: MonotonicTime, wallNow: WallClockTime)
         throws(Membership.Error) -> [NodeCommand]
     {
-        if node == id { return try onLeave(now: monotonic, wallNow: wallClock) }
+        if node == id { return try onLeave(now: now, wallNow: wallNow) }
         guard let member = membership.state.members[node], !member.status.isTombstone else { throw .unknownMember(node) }
         return [.send(to: node, .leaveRequest)]
     }
 
     /// `cairn cluster remove NODE`: an operator removes a member that is gone for good.
-    public mutating func onRemove(_ node: NodeID, now monotonic: MonotonicTime, wallNow wallClock: WallClockTime) throws(Membership.Error) -> [NodeCommand] {
-        let now = monotonic.milliseconds
-        let wallNow = wallClock.millisecondsSince1970
-        return performMembership(try membership.onRemove(node, nowMilliseconds: now), now: now, wallNow: wallNow)
+    public mutating func onRemove(_ node: NodeID, now: MonotonicTime, wallNow: WallClockTime) throws(Membership.Error) -> [NodeCommand] {
+        return performMembership(try membership.onRemove(node, now: now), now: now, wallNow: wallNow)
     }
 
     /// A leaving node whose transfers are all done (or failed for good) becomes `left`.
-    mutating func finishLeavingIfDone(now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    mutating func finishLeavingIfDone(now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         guard membership.myself.status == .leaving, transferQueue.isEmpty, runningTransfers.isEmpty, casStatesPaid(now: now) else { return [] }
-        guard let directives = try? membership.onHandoffComplete(nowMilliseconds: now) else { return [] }
-        return [.notice(.left)] + performMembership(directives, now: now, wallNow: wallNow)
+        guard let effects = try? membership.onHandoffComplete(now: now) else { return [] }
+        return [.notice(.left)] + performMembership(effects, now: now, wallNow: wallNow)
     }
 
     /// A member by its id (32 hex digits) or its internode address.

@@ -28,7 +28,7 @@ import CairnCore
 extension NodeCore {
     /// When the reaper first saw a key dead with the object whose history this is.
     struct DeadSighting: Sendable {
-        var since: UInt64
+        var since: MonotonicTime
         var history: CausalContext
     }
 
@@ -46,7 +46,7 @@ extension NodeCore {
 
     /// The maintenance tick's part: scan the next page of the next partition this node is a
     /// primary of, unless a page is still being confirmed.
-    mutating func reapTick(view: ClusterView, wallNow: UInt64) -> [NodeCommand] {
+    mutating func reapTick(view: ClusterView, wallNow: WallClockTime) -> [NodeCommand] {
         guard settings.reapGraceMilliseconds > 0, reapRound == nil, !reapScanning, let ring = view.ring else { return [] }
         for step in 0..<ring.partitionCount {
             let partition = (reapPartition + step) % ring.partitionCount
@@ -58,7 +58,7 @@ extension NodeCore {
             reapScanning = true
             return [.storage(operation: newOperation(.reapScan(partition: partition, after: reapAfter)), .reapCandidates(
                 partition: partition, after: reapAfter, limit: settings.reapBatchKeys,
-                wallNow: WallClockTime(millisecondsSince1970: wallNow)))]
+                wallNow: wallNow))]
         }
         return []
     }
@@ -66,7 +66,7 @@ extension NodeCore {
     /// A page of the partition was scanned: note the dead keys first seen now, forget those
     /// of the page that live again, and ask every other member about the keys dead for longer
     /// than the grace period.
-    mutating func reapScanned(partition: Int, after: [UInt8]?, _ result: StorageResult, view: ClusterView, now: UInt64, wallNow: UInt64)
+    mutating func reapScanned(partition: Int, after: [UInt8]?, _ result: StorageResult, view: ClusterView, now: MonotonicTime, wallNow: WallClockTime)
         -> [NodeCommand]
     {
         reapScanning = false
@@ -108,7 +108,7 @@ extension NodeCore {
     /// `now` (while fewer than `reapTrackedKeysLimit` keys are), a noted key the page no
     /// longer shows dead, or shows dead with another object (written since), is forgotten or
     /// noted anew. Returns the page's keys whose object has been dead for the grace period.
-    mutating func noteDead(_ dead: [KeyedObject], partition: Int, after: [UInt8]?, through: [UInt8]?, now: UInt64) -> [KeyedObject] {
+    mutating func noteDead(_ dead: [KeyedObject], partition: Int, after: [UInt8]?, through: [UInt8]?, now: MonotonicTime) -> [KeyedObject] {
         var noted = reapDeadSince[partition] ?? [:]
         let notedElsewhere = reapDeadSince.reduce(0) { $0 + $1.value.count } - noted.count
         var histories: [[UInt8]: CausalContext] = [:]
@@ -131,7 +131,7 @@ extension NodeCore {
     }
 
     /// Another member answered (nil: it failed, which confirms nothing).
-    mutating func reapCheckAnswered(call: UInt64, _ message: WireMessage?, view: ClusterView, now: UInt64, wallNow: UInt64)
+    mutating func reapCheckAnswered(call: UInt64, _ message: WireMessage?, view: ClusterView, now: MonotonicTime, wallNow: WallClockTime)
         -> [NodeCommand]
     {
         guard var round = reapRound, round.waiting.remove(call) != nil else { return [] }
@@ -151,7 +151,7 @@ extension NodeCore {
     }
 
     /// Removes each key whose object is still the dead one confirmed, through the key's order.
-    mutating func reap(_ items: [KeyedObject], partition: Int, view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    mutating func reap(_ items: [KeyedObject], partition: Int, view: ClusterView, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         var commands: [NodeCommand] = []
         for item in items {
             reapForget(item.key, partition: partition)
@@ -162,7 +162,7 @@ extension NodeCore {
 
     /// A member's `reapNow`: every member confirmed these dead objects, so this node's copy of
     /// each goes too if it is still exactly the confirmed object.
-    mutating func reapOrdered(partition: Int, _ items: [KeyedObject], from peer: NodeID, view: ClusterView, now: UInt64, wallNow: UInt64)
+    mutating func reapOrdered(partition: Int, _ items: [KeyedObject], from peer: NodeID, view: ClusterView, now: MonotonicTime, wallNow: WallClockTime)
         -> [NodeCommand]
     {
         guard membership.state.members[peer].map({ !$0.status.isTombstone }) == true, partitionProblem(partition, view: view) == nil,
@@ -195,13 +195,13 @@ extension NodeCore {
     /// whose TTL has not passed elsewhere), or there is no copy; and this node is not
     /// coordinating a write of it (whose object may hold a value older than the dead one until
     /// its replicas or hints have it).
-    mutating func reapCheckRead(reply: UInt64, _ check: ReapCheck, _ result: StorageResult, wallNow: UInt64) -> [NodeCommand] {
+    mutating func reapCheckRead(reply: UInt64, _ check: ReapCheck, _ result: StorageResult, wallNow: WallClockTime) -> [NodeCommand] {
         guard case .copies(let copies) = result, copies.count == check.items.count else {
             return [.respond(reply: reply, .nack(reason: "the copies could not be read"))]
         }
         let writing = keysBeingWritten
         let flags = zip(check.items, copies).map { item, copies in
-            !writing.contains(item.key) && copies.allSatisfy { $0.join().descends(item.history) && $0.isDead(atMilliseconds: wallNow) }
+            !writing.contains(item.key) && copies.allSatisfy { $0.join().descends(item.history) && $0.isDead(at: wallNow) }
         }
         return [.respond(reply: reply, .reapCheckReply(flags))]
     }
@@ -218,7 +218,7 @@ extension StorageResult {
         let page = listing.prefix(limit)
         var found: [KeyedObject] = []
         for key in page {
-            guard let stored = try object(key), stored.isDead(atMilliseconds: wallNow.millisecondsSince1970) else { continue }
+            guard let stored = try object(key), stored.isDead(at: wallNow) else { continue }
             found.append(KeyedObject(key: key, object: stored))
         }
         return .objects(found, next: listing.count > limit ? page.last : nil)

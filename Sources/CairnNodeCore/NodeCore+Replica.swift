@@ -14,10 +14,8 @@ extension NodeCore {
 
     /// A peer's request; answered by `.respond(reply:…)` once the work is durable.
     public mutating func onPeerRequest(
-        from peer: NodeID, reply: UInt64, _ message: WireMessage, now monotonic: MonotonicTime, wallNow wallClock: WallClockTime
+        from peer: NodeID, reply: UInt64, _ message: WireMessage, now: MonotonicTime, wallNow: WallClockTime
     ) -> [NodeCommand] {
-        let now = monotonic.milliseconds
-        let wallNow = wallClock.millisecondsSince1970
         let view = clusterView(now: now)
         switch message {
         case .read(let read):
@@ -90,17 +88,15 @@ extension NodeCore {
     }
 
     /// A peer's one-way message of the data path (read repair); anything else is ignored.
-    public mutating func onPeerMessage(from peer: NodeID, _ message: WireMessage, now monotonic: MonotonicTime, wallNow wallClock: WallClockTime)
+    public mutating func onPeerMessage(from peer: NodeID, _ message: WireMessage, now: MonotonicTime, wallNow: WallClockTime)
         -> [NodeCommand]
     {
-        let now = monotonic.milliseconds
-        let wallNow = wallClock.millisecondsSince1970
         let view = clusterView(now: now)
         if case .cas(let key, let commit) = message {
             return enterAcceptor(key, AcceptorJob(message: commit, replyTo: .none), view: view, now: now, wallNow: wallNow)
         }
         if case .leaveRequest = message, membership.state.members[peer].map({ !$0.status.isTombstone }) == true {
-            return (try? onLeave(now: monotonic, wallNow: wallClock)) ?? []
+            return (try? onLeave(now: now, wallNow: wallNow)) ?? []
         }
         if case .reapNow(let partition, let items) = message {
             return reapOrdered(partition: partition, items, from: peer, view: view, now: now, wallNow: wallNow)
@@ -109,7 +105,7 @@ extension NodeCore {
             return handoffRequested(partition: partition, by: peer, view: view, now: now, wallNow: wallNow)
         }
         if case .membership(let gossip) = message {
-            return performMembership(membership.onMessage(gossip, nowMilliseconds: now), now: now, wallNow: wallNow)
+            return performMembership(membership.onMessage(gossip, now: now), now: now, wallNow: wallNow)
         }
         guard case .readRepair(let repair) = message, partitionProblem(repair.partition, key: repair.key, view: view) == nil else {
             return []
@@ -119,11 +115,9 @@ extension NodeCore {
     }
 
     /// The answer to a `.request` (nil: it failed or timed out).
-    public mutating func onResponse(call: UInt64, _ message: WireMessage?, now monotonic: MonotonicTime, wallNow wallClock: WallClockTime)
+    public mutating func onResponse(call: UInt64, _ message: WireMessage?, now: MonotonicTime, wallNow: WallClockTime)
         -> [NodeCommand]
     {
-        let now = monotonic.milliseconds
-        let wallNow = wallClock.millisecondsSince1970
         let view = clusterView(now: now)
         guard let pending = calls.removeValue(forKey: call) else { return [] }
         switch pending {
@@ -157,7 +151,7 @@ extension NodeCore {
             return handoffBatchAnswered(transfer, message, now: now, wallNow: wallNow)
         case .cas(let proposer, let from):
             guard case .cas(_, let reply)? = message else { return [] }  // the proposer's timers decide
-            return feedProposer(proposer, view: view, now: now, wallNow: wallNow) { $0.onMessage(reply, from: from) }
+            return feedProposer(proposer, view: view, now: now, wallNow: wallNow) { $0.onMessage(reply, from: from, now: now) }
         case .casStates(let partition, let from, let after):
             return casStatesAnswered(partition: partition, from: from, after: after, message, view: view, now: now, wallNow: wallNow)
         case .reapCheck:
@@ -191,18 +185,18 @@ extension NodeCore {
 
     // MARK: key jobs
 
-    mutating func enter(_ key: [UInt8], _ job: KeyJob, view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    mutating func enter(_ key: [UInt8], _ job: KeyJob, view: ClusterView, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         guard let job = gate.enter(key, job) else { return [] }
         return run(job, key: key, view: view, now: now, wallNow: wallNow)
     }
 
     /// The running job of `key` is done: start the next one queued behind it.
-    mutating func leave(_ key: [UInt8], view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    mutating func leave(_ key: [UInt8], view: ClusterView, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         guard let next = gate.leave(key) else { return [] }
         return run(next, key: key, view: view, now: now, wallNow: wallNow)
     }
 
-    mutating func run(_ job: KeyJob, key: [UInt8], view: ClusterView, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    mutating func run(_ job: KeyJob, key: [UInt8], view: ClusterView, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         switch job {
         case .coordinate(let request):
             // The client may have been answered (timeout) while this waited for the key: then
@@ -248,7 +242,7 @@ extension NodeCore {
     }
 
     /// Resolves what waited on a stored object.
-    mutating func finish(_ followUp: FollowUp, _ result: Result<Bool, StorageFailure>, now: UInt64, wallNow: UInt64) -> [NodeCommand] {
+    mutating func finish(_ followUp: FollowUp, _ result: Result<Bool, StorageFailure>, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         switch followUp {
         case .none:
             if case .failure(let failure) = result { return [.notice(.storageFailed(context: "storing a replica or hint", failure))] }
@@ -291,11 +285,9 @@ extension NodeCore {
     // MARK: storage completions
 
     /// A `.storage` operation completed (durably, for writes).
-    public mutating func onStorage(operation number: UInt64, _ result: StorageResult, now monotonic: MonotonicTime, wallNow wallClock: WallClockTime)
+    public mutating func onStorage(operation number: UInt64, _ result: StorageResult, now: MonotonicTime, wallNow: WallClockTime)
         -> [NodeCommand]
     {
-        let now = monotonic.milliseconds
-        let wallNow = wallClock.millisecondsSince1970
         let view = clusterView(now: now)
         guard let operation = operations.removeValue(forKey: number) else { return [] }
         switch operation {
@@ -402,7 +394,7 @@ extension NodeCore {
             return handoffBatchRead(transfer, result, now: now, wallNow: wallNow)
         case .brokenLocalRead(let client):
             guard case .acceptor(_, let object) = result else { return [.replyCAS(client: client, .success(.unavailable))] }
-            let live = object?.values(atMilliseconds: wallNow) ?? []
+            let live = object?.values(at: wallNow) ?? []
             return [.replyCAS(client: client, .success(live.count > 1 ? .siblings(live) : .read(current: live.first)))]
         case .reapScan(let partition, let after):
             return reapScanned(partition: partition, after: after, result, view: view, now: now, wallNow: wallNow)
@@ -441,7 +433,7 @@ extension NodeCore {
 
     /// Feeds the coordination's outcome to the write machine and ends the coordination.
     mutating func coordinationDone(
-        _ request: UInt64, view: ClusterView, now: UInt64, wallNow: UInt64,
+        _ request: UInt64, view: ClusterView, now: MonotonicTime, wallNow: WallClockTime,
         _ event: (inout Quorum.WriteCoordinator<[UInt8]>) -> [Quorum.WriteCoordinator<[UInt8]>.Effect]
     ) -> [NodeCommand] {
         writes[request]?.coordination = nil
@@ -453,7 +445,7 @@ extension NodeCore {
     /// The coordinating replica mints the dot (Dotted Version Vectors, §5): its own object,
     /// updated with the client's context under this node's mint epoch for the key, stored
     /// durably (as a hint when standing in for a primary); the machine then replicates it.
-    mutating func coordinate(request: UInt64, key: [UInt8], read: StorageResult, view: ClusterView, now: UInt64, wallNow: UInt64)
+    mutating func coordinate(request: UInt64, key: [UInt8], read: StorageResult, view: ClusterView, now: MonotonicTime, wallNow: WallClockTime)
         -> [NodeCommand]
     {
         guard let state = writes[request], let coordination = state.coordination else {

@@ -35,11 +35,9 @@ extension NodeCore {
     /// A page of `GET /v1/keys?prefix=&after=&limit=` across the cluster. Answered by
     /// `.replyScan`.
     public mutating func onClientScan(
-        client: UInt64, prefix: [UInt8], after: [UInt8]?, limit: Int, values: Bool, now monotonic: MonotonicTime,
-        wallNow wallClock: WallClockTime
+        client: UInt64, prefix: [UInt8], after: [UInt8]?, limit: Int, values: Bool, now: MonotonicTime,
+        wallNow: WallClockTime
     ) -> [NodeCommand] {
-        let now = monotonic.milliseconds
-        let wallNow = wallClock.millisecondsSince1970
         let view = clusterView(now: now)
         if let refusal = refusal(view) { return [.replyScan(client: client, .failure(refusal))] }
         guard let ring = view.ring else { return [] }
@@ -49,7 +47,7 @@ extension NodeCore {
     }
 
     /// Sends each of `partitions` to a replica not yet tried, grouped by node.
-    mutating func askForScan(_ number: UInt64, partitions: [Int], view: ClusterView, wallNow: UInt64) -> [NodeCommand] {
+    mutating func askForScan(_ number: UInt64, partitions: [Int], view: ClusterView, wallNow: WallClockTime) -> [NodeCommand] {
         guard var state = scans[number], let ring = view.ring else { return [] }
         var byNode: [NodeID: [Int]] = [:]
         for partition in partitions {
@@ -83,10 +81,10 @@ extension NodeCore {
 
     /// The storage scan for `request`: at most `limit` live keys (capped), at most
     /// `scanExamineLimit` records read.
-    func scanCommand(_ request: ScanRequest, wallNow: UInt64) -> StorageCommand {
+    func scanCommand(_ request: ScanRequest, wallNow: WallClockTime) -> StorageCommand {
         .scan(partitions: request.partitions, prefix: request.prefix, after: request.after,
               limit: min(request.limit, settings.scanMaxLimit), values: request.values,
-              examineLimit: max(1, settings.scanExamineLimit), wallNow: WallClockTime(millisecondsSince1970: wallNow))
+              examineLimit: max(1, settings.scanExamineLimit), wallNow: wallNow)
     }
 
     /// Merges answers that cover disjoint partitions into one of at most `limit` keys: the keys
@@ -110,7 +108,7 @@ extension NodeCore {
 
     /// One part answered (`reply` nil: it failed): keep its keys, ask again for what it did
     /// not cover.
-    mutating func scanPartAnswered(_ number: UInt64, part: UInt64, _ reply: ScanReply?, view: ClusterView, wallNow: UInt64)
+    mutating func scanPartAnswered(_ number: UInt64, part: UInt64, _ reply: ScanReply?, view: ClusterView, wallNow: WallClockTime)
         -> [NodeCommand]
     {
         guard var state = scans[number], let parts = state.outstanding.removeValue(forKey: part) else { return [] }
@@ -135,7 +133,7 @@ extension NodeCore {
     }
 
     /// A peer's part of its scan: the partitions this node serves, from storage.
-    mutating func answerScan(_ request: ScanRequest, reply: UInt64, view: ClusterView, wallNow: UInt64) -> [NodeCommand] {
+    mutating func answerScan(_ request: ScanRequest, reply: UInt64, view: ClusterView, wallNow: WallClockTime) -> [NodeCommand] {
         guard let ring = view.ring else {
             return [.respond(reply: reply, .scanReply(ScanReply(items: [], through: nil, unavailable: request.partitions)))]
         }
@@ -203,7 +201,7 @@ extension ScanReply {
         for (examined, candidate) in candidates.enumerated() {
             if examined == examineLimit { return ScanReply(items: items, through: candidates[examined - 1].key) }
             guard let stored = try object(candidate.listing, candidate.key),
-                  !stored.isDeleted(atMilliseconds: wallNow.millisecondsSince1970) else { continue }
+                  !stored.isDeleted(at: wallNow) else { continue }
             items.append(ScanItem(key: candidate.key, object: values ? stored : nil))
             if items.count == limit { return ScanReply(items: items, through: candidate.key) }
         }

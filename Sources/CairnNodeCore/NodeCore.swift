@@ -233,9 +233,9 @@ public struct NodeCore: Sendable {
     /// Partitions this node lost, with the nodes that gained them and have not yet gathered
     /// its acceptor states, and since when the oldest such debt stands.
     var casStatesOwed: [Int: Set<NodeID>] = [:]
-    var casStatesOwedSince: UInt64?
+    var casStatesOwedSince: MonotonicTime?
     /// When a member last asked this node for acceptor states (monotonic ms).
-    var lastCASStatesRequestAt: UInt64?
+    var lastCASStatesRequestAt: MonotonicTime?
     /// Membership (gossip, failure detection, the ring) and what ring changes set off.
     public internal(set) var membership: Membership.Instance
     var previousRing: Ring?
@@ -244,17 +244,17 @@ public struct NodeCore: Sendable {
     var runningTransfers: [Handoff.Transfer: RunningTransfer] = [:]
     var transferCursors: [Handoff.Transfer: [UInt8]] = [:]
     var transferAttempts: [Handoff.Transfer: Int] = [:]
-    var transferRetryAt: UInt64?
+    var transferRetryAt: MonotonicTime?
     /// Partitions gained here whose data is still arriving, with the old replicas awaited.
     var pendingIn: [Int: Set<NodeID>] = [:]
-    var pendingSince: [Int: UInt64] = [:]
+    var pendingSince: [Int: MonotonicTime] = [:]
     /// Sources whose last batch arrived before this node saw the ring change that makes the
     /// partition pending here.
     var finishedEarly: [Int: Set<NodeID>] = [:]
     /// When this node last asked the sources of a pending partition to send it.
-    var handoffRequestedAt: [Int: UInt64] = [:]
+    var handoffRequestedAt: [Int: MonotonicTime] = [:]
     /// When to look for orphan copies next, and the tree root each was last sent with.
-    var orphanCheckAt: UInt64 = 0
+    var orphanCheckAt = MonotonicTime.zero
     var orphanRoots: [Int: UInt64] = [:]
     var nextNumber: UInt64 = 1
     let incarnation: UInt32
@@ -266,11 +266,9 @@ public struct NodeCore: Sendable {
     /// repeat across restarts. Then call `start(now:wallNow:)` once.
     public init(
         id: NodeID, settings: Settings, membership: Membership.Instance, persistedLease: UInt64, hints: [HintEntry],
-        handoff: HandoffState?, now monotonic: MonotonicTime, wallNow wallClock: WallClockTime, incarnation: UInt32,
+        handoff: HandoffState?, now: MonotonicTime, wallNow: WallClockTime, incarnation: UInt32,
         keyHash: @escaping @Sendable ([UInt8]) -> KeyHash
     ) {
-        let now = monotonic.milliseconds
-        let wallNow = wallClock.millisecondsSince1970
         self.id = id
         self.membership = membership
         self.previousRing = membership.ring?.ring
@@ -293,15 +291,13 @@ public struct NodeCore: Sendable {
 
     /// The first commands: persist the membership state, start the membership and maintenance
     /// timers, drop hints too old after the downtime, resume owed transfers.
-    public mutating func start(now monotonic: MonotonicTime, wallNow wallClock: WallClockTime) -> [NodeCommand] {
-        let now = monotonic.milliseconds
-        let wallNow = wallClock.millisecondsSince1970
+    public mutating func start(now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         let view = clusterView(now: now)
         let effects = startupEffects
         startupEffects = []
         var commands: [NodeCommand] = [
-            .persistMembership(membership.state), .schedule(.membership, at: MonotonicTime(milliseconds: now)),
-            .schedule(.maintenance, at: MonotonicTime(milliseconds: now + settings.maintenanceIntervalMilliseconds)),
+            .persistMembership(membership.state), .schedule(.membership, at: now),
+            .schedule(.maintenance, at: now + settings.maintenanceIntervalMilliseconds),
         ]
         commands += performHints(effects, view: view)
         commands += startNextTransfer(now: now, wallNow: wallNow)

@@ -89,7 +89,7 @@ enum SimValues {
 /// What a client asks a node.
 enum ClientRequest: Sendable {
     case get(key: Int, r: Int)
-    case put(key: Int, value: SimValue, expiryMilliseconds: UInt64, supersedes: Supersedes, w: Int)
+    case put(key: Int, value: SimValue, expiry: WallClockTime?, supersedes: Supersedes, w: Int)
     case delete(key: Int, supersedes: Supersedes, w: Int)
     case cas(key: Int, CAS.Proposer.Operation)
     /// A page of a cluster-wide scan (keys are bytes here: "key-N").
@@ -159,7 +159,7 @@ enum SimKeys {
             mix(dot.actor.node.high); mix(dot.actor.node.low); mix(dot.actor.epoch); mix(dot.counter)
         }
         for sibling in object.siblings {
-            mix(sibling.dot.counter); mix(sibling.dot.actor.epoch); mix(sibling.sibling.expiryMilliseconds)
+            mix(sibling.dot.counter); mix(sibling.dot.actor.epoch); mix(sibling.sibling.expiry?.millisecondsSince1970 ?? 0)
             switch sibling.sibling.content {
             case .tombstone: mix(0xDEAD)
             case .value(let bytes):

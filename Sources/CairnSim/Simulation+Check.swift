@@ -29,7 +29,7 @@ extension Simulation {
         for node in serving {
             switch options.workload {
             case .set, .plain:
-                asked.append((probe(.put(key: 1_000 + node, value: [0], expiryMilliseconds: 0, supersedes: .nothing, w: options.w), at: node),
+                asked.append((probe(.put(key: 1_000 + node, value: [0], expiry: nil, supersedes: .nothing, w: options.w), at: node),
                               "put through node \(node)"))
                 asked.append((probe(.get(key: Simulation.setKeys[node % Simulation.setKeys.count], r: options.r), at: node),
                               "get through node \(node)"))
@@ -132,7 +132,7 @@ extension Simulation {
             let got: [UInt8]?
             switch replies[get] {
             case .found(let object)?:
-                let live = object.values(atMilliseconds: queue.now)
+                let live = object.values(at: clientWallClock)
                 guard live.count <= 1 else {
                     violations.append("final GET of register \(key) found siblings")
                     continue
@@ -168,7 +168,7 @@ extension Simulation {
         for (operation, key) in asked {
             switch replies[operation] {
             case .found(let object)?:
-                finalElements[key] = Set(object.values(atMilliseconds: finalReadTime).flatMap(SimValues.decode))
+                finalElements[key] = Set(object.values(at: WallClockTime(millisecondsSince1970: finalReadTime)).flatMap(SimValues.decode))
             case .notFound?:
                 finalElements[key] = []
             case let other:
@@ -188,7 +188,7 @@ extension Simulation {
         for node in serving {
             for (key, record) in nodes[node].store {
                 guard let histories = reapedHistories[key] else { continue }
-                for sibling in record.object.siblings where !sibling.sibling.isTombstone(atMilliseconds: queue.now)
+                for sibling in record.object.siblings where !sibling.sibling.isTombstone(at: clientWallClock)
                     && histories.contains(where: { $0.history.covers(sibling.dot) && !$0.dots.contains(sibling.dot) }) {
                     violations.append("key \(key) was reaped, yet node \(node) holds \(sibling.dot) it had superseded")
                     return
@@ -205,7 +205,7 @@ extension Simulation {
     func checkScans() {
         guard violations.isEmpty, let ring = serving.first.flatMap({ nodes[$0].core?.ring }) else { return }
         let through = serving[Int(clientRandom.between(0...UInt64(serving.count - 1)))]
-        let earliest = serving.map { wallClock(at: $0) }.min() ?? queue.now
+        let earliest = serving.map { wallClock(at: $0) }.min() ?? clientWallClock
         var keys: [[UInt8]] = []
         var after: [UInt8]?
         for page in 0... {
@@ -222,7 +222,7 @@ extension Simulation {
             guard let next = result.next else { break }
             after = next
         }
-        let latest = serving.map { wallClock(at: $0) }.max() ?? queue.now
+        let latest = serving.map { wallClock(at: $0) }.max() ?? clientWallClock
         for (index, key) in keys.enumerated().dropFirst() where !keys[index - 1].lexicographicallyPrecedes(key) {
             violations.append("scan listed \(String(decoding: key, as: UTF8.self)) out of order or twice")
         }
@@ -234,8 +234,8 @@ extension Simulation {
             let copies = primaries.compactMap { nodes[$0].store[key]?.object }
             guard !copies.isEmpty else { continue }
             let object = copies.dropFirst().reduce(copies[0]) { DVVSet.sync($0, $1) }
-            let liveEarly = !object.isDeleted(atMilliseconds: earliest)
-            let liveLate = !object.isDeleted(atMilliseconds: latest)
+            let liveEarly = !object.isDeleted(at: earliest)
+            let liveLate = !object.isDeleted(at: latest)
             if liveEarly != liveLate { uncertain.insert(SimKeys.bytes(key)) } else if liveEarly { expected.insert(SimKeys.bytes(key)) }
         }
         let listed = Set(keys).subtracting(uncertain)
@@ -260,7 +260,7 @@ extension Simulation {
             if key == Simulation.plainKeys.last {
                 writes.append((probe(.delete(key: key, supersedes: .current, w: options.w), at: through), key, nil))
             } else {
-                writes.append((probe(.put(key: key, value: SimValues.encode([value]), expiryMilliseconds: 0, supersedes: .current,
+                writes.append((probe(.put(key: key, value: SimValues.encode([value]), expiry: nil, supersedes: .current,
                                           w: options.w), at: through), key, value))
             }
         }
@@ -279,7 +279,7 @@ extension Simulation {
             let expected: Set<UInt64> = value.map { [$0] } ?? []
             let found: Set<UInt64>
             switch replies[operation] {
-            case .found(let object)?: found = Set(object.values(atMilliseconds: queue.now).flatMap(SimValues.decode))
+            case .found(let object)?: found = Set(object.values(at: clientWallClock).flatMap(SimValues.decode))
             case .notFound?: found = []
             case let other:
                 violations.append("final read of key \(key) failed: \(String(describing: other))")

@@ -92,7 +92,7 @@ extension Simulation {
             let key = Simulation.deleteKeys[Int(clientRandom.between(0...UInt64(Simulation.deleteKeys.count - 1)))]
             nextElement += 1
             clients[client].current = .blindWrite(key: key, element: element)
-            issue(client, .put(key: key, value: SimValues.encode([element]), expiryMilliseconds: 0, supersedes: .nothing, w: options.w))
+            issue(client, .put(key: key, value: SimValues.encode([element]), expiry: nil, supersedes: .nothing, w: options.w))
         case 75..<90:
             let key = Simulation.deleteKeys[Int(clientRandom.between(0...UInt64(Simulation.deleteKeys.count - 1)))]
             clients[client].current = .delete(key: key, observed: nil)
@@ -103,7 +103,8 @@ extension Simulation {
             let expiry = queue.now + clientRandom.between(20...3_000)
             setChecker.recordExpiry(key: key, element: element, expiryMilliseconds: expiry)
             clients[client].current = .blindWrite(key: key, element: element)
-            issue(client, .put(key: key, value: SimValues.encode([element]), expiryMilliseconds: expiry, supersedes: .nothing, w: options.w))
+            issue(client, .put(key: key, value: SimValues.encode([element]), expiry: WallClockTime(millisecondsSince1970: expiry),
+                               supersedes: .nothing, w: options.w))
         }
     }
 
@@ -126,13 +127,13 @@ extension Simulation {
             if !writing {
                 switch reply {
                 case .found(let object):
-                    var elements = Set(object.values(atMilliseconds: queue.now).flatMap(SimValues.decode))
+                    var elements = Set(object.values(at: clientWallClock).flatMap(SimValues.decode))
                     elements.insert(element)
                     clients[client].current = .add(key: key, element: element, writing: true)
-                    issue(client, .put(key: key, value: SimValues.encode(elements.sorted()), expiryMilliseconds: 0, supersedes: .context(object.join()), w: options.w))
+                    issue(client, .put(key: key, value: SimValues.encode(elements.sorted()), expiry: nil, supersedes: .context(object.join()), w: options.w))
                 case .notFound:
                     clients[client].current = .add(key: key, element: element, writing: true)
-                    issue(client, .put(key: key, value: SimValues.encode([element]), expiryMilliseconds: 0, supersedes: .nothing, w: options.w))
+                    issue(client, .put(key: key, value: SimValues.encode([element]), expiry: nil, supersedes: .nothing, w: options.w))
                 default:
                     finish(client)  // the read failed: nothing was written
                 }
@@ -149,7 +150,7 @@ extension Simulation {
                     finish(client)
                     return
                 }
-                let elements = object.values(atMilliseconds: queue.now).flatMap(SimValues.decode)
+                let elements = object.values(at: clientWallClock).flatMap(SimValues.decode)
                 guard !elements.isEmpty else {
                     finish(client)
                     return
@@ -170,7 +171,7 @@ extension Simulation {
             switch reply {
             case .found(let object):
                 registerGets.append(RegisterGet(key: key, call: call, ret: eventCount,
-                                                values: object.values(atMilliseconds: queue.now).map(RegisterBytes.int)))
+                                                values: object.values(at: clientWallClock).map(RegisterBytes.int)))
             case .notFound:
                 registerGets.append(RegisterGet(key: key, call: call, ret: eventCount, values: []))
             default:
@@ -224,7 +225,8 @@ extension Simulation {
             let expiry = roll < 55 ? queue.now + clientRandom.between(20...3_000) : 0
             let index = overwriteChecker.begin(key: key, value: value, expiryMilliseconds: expiry, call: eventCount)
             clients[client].current = .overwrite(key: key, write: index, call: eventCount)
-            issue(client, .put(key: key, value: SimValues.encode([value]), expiryMilliseconds: expiry, supersedes: .current, w: options.w))
+            issue(client, .put(key: key, value: SimValues.encode([value]), expiry: expiry == 0 ? nil : WallClockTime(millisecondsSince1970: expiry),
+                               supersedes: .current, w: options.w))
         } else {
             let index = overwriteChecker.begin(key: key, value: nil, expiryMilliseconds: 0, call: eventCount)
             clients[client].current = .overwrite(key: key, write: index, call: eventCount)
@@ -244,7 +246,7 @@ extension Simulation {
         }
         switch reply {
         case .found(let object):
-            let values = Set(object.values(atMilliseconds: queue.now).flatMap(SimValues.decode))
+            let values = Set(object.values(at: clientWallClock).flatMap(SimValues.decode))
             overwriteChecker.recordRead(key: key, values: values, call: call, ret: eventCount, retMilliseconds: queue.now)
         case .notFound:
             overwriteChecker.recordRead(key: key, values: [], call: call, ret: eventCount, retMilliseconds: queue.now)

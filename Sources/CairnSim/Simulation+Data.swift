@@ -10,7 +10,12 @@ extension Simulation {
     func nodeIndex(_ id: NodeID) -> Int { Int(id.low) - 1 }
 
     /// Node `node`'s wall clock: virtual time off by its skew (monotonic time is never skewed).
-    func wallClock(at node: Int) -> UInt64 { UInt64(max(0, Int64(queue.now) + nodes[node].skewMilliseconds)) }
+    func wallClock(at node: Int) -> WallClockTime {
+        WallClockTime(millisecondsSince1970: UInt64(max(0, Int64(queue.now) + nodes[node].skewMilliseconds)))
+    }
+
+    /// The clients' wall clock: virtual time, never skewed (what the checkers judge expiry by).
+    var clientWallClock: WallClockTime { WallClockTime(millisecondsSince1970: queue.now) }
 
     /// The core's settings in the simulator: the node's rules, with the simulation's quorums,
     /// shorter timeouts and smaller hint bounds.
@@ -42,7 +47,7 @@ extension Simulation {
         nodes[index].core = NodeCore(
             id: nodes[index].id, settings: settings, membership: membership, persistedLease: nodes[index].mintLease, hints: hints,
             handoff: nodes[index].handoffState, now: MonotonicTime(milliseconds: queue.now),
-            wallNow: WallClockTime(millisecondsSince1970: wallClock(at: index)),
+            wallNow: wallClock(at: index),
             incarnation: UInt32(truncatingIfNeeded: nodeRandom.next()), keyHash: { SimKeys.hash(bytes: $0) })
         nodes[index].clientTickets = [:]
         nodes[index].replyRoutes = [:]
@@ -55,7 +60,7 @@ extension Simulation {
     func drive(_ node: Int, _ event: (inout NodeCore, MonotonicTime, WallClockTime) -> [NodeCommand]) {
         guard nodes[node].isUp, var core = nodes[node].core else { return }
         let now = MonotonicTime(milliseconds: queue.now)
-        let wall = WallClockTime(millisecondsSince1970: wallClock(at: node))
+        let wall = wallClock(at: node)
         var pending = event(&core, now, wall)[...]
         while let command = pending.popFirst() {
             switch command {
@@ -353,7 +358,7 @@ extension Simulation {
             let ticket = nodes[node].newTicket()
             nodes[node].clientTickets[ticket] = (client, operation)
             drive(node) { core, now, wall in
-                core.onClientWrite(client: ticket, key: SimKeys.bytes(key), sibling: .value(value, expiryMilliseconds: expiry),
+                core.onClientWrite(client: ticket, key: SimKeys.bytes(key), sibling: .value(value, expiry: expiry),
                                    supersedes: supersedes, w: w, now: now, wallNow: wall)
             }
         case .delete(let key, let supersedes, let w):
@@ -414,7 +419,7 @@ extension Simulation {
         let checked = nodes.indices.filter { $0 != node && primaries.contains(nodes[$0].id) && nodes[$0].disksLost == 0 }
         for (key, record) in nodes[node].store where ring.partition(for: SimKeys.hash(key)) == partition {
             for dotted in record.object.siblings {
-                guard case .value = dotted.sibling.content, dotted.sibling.expiryMilliseconds == 0,
+                guard case .value = dotted.sibling.content, dotted.sibling.expiry == nil,
                       !(reapedHistories[key] ?? []).contains(where: { $0.history.covers(dotted.dot) }) else { continue }
                 for primary in checked where !(nodes[primary].store[key]?.object.join().covers(dotted.dot) ?? false) {
                     violations.append("node \(node) dropped its copy of partition \(partition) while primary \(primary) lacked \(dotted.dot) of key \(key)")

@@ -15,7 +15,7 @@ extension ByteBuffer {
         writeBallot(proposal.ballot)
         writeWireOptional(proposal.value) { $0.writeWireBytes($1) }
         writeContext(proposal.context)
-        writeInteger(proposal.wallMilliseconds)
+        writeInteger(proposal.wallTime.millisecondsSince1970)
     }
 
     /// An acceptor state: promised ballot, optional accepted proposal, committed proposal.
@@ -54,7 +54,7 @@ extension WireReader {
             try reader.bytes("value", limit: reader.limits.objectLimits.maxValueBytes)
         }
         let context = try context()
-        return CAS.Proposal(ballot: ballot, value: value, context: context, wallMilliseconds: try u64("proposal wall clock"))
+        return CAS.Proposal(ballot: ballot, value: value, context: context, wallTime: WallClockTime(millisecondsSince1970: try u64("proposal wall clock")))
     }
 
     mutating func acceptorState() throws(WireError) -> CAS.AcceptorState {

@@ -40,9 +40,10 @@ extension ByteBuffer {
     mutating func writeSibling(_ sibling: Sibling<[UInt8]>) {
         var flags: UInt8 = 0
         if sibling.content == .tombstone { flags |= WireSibling.tombstoneFlag }
-        if sibling.expiryMilliseconds != 0 { flags |= WireSibling.expiryFlag }
+        let expiry = sibling.expiry?.millisecondsSince1970 ?? 0
+        if expiry != 0 { flags |= WireSibling.expiryFlag }
         writeInteger(flags)
-        if sibling.expiryMilliseconds != 0 { writeInteger(sibling.expiryMilliseconds) }
+        if expiry != 0 { writeInteger(expiry) }
         if case .value(let bytes) = sibling.content { writeWireBytes(bytes) }
     }
 
@@ -151,16 +152,17 @@ extension WireReader {
         guard flags & ~(WireSibling.tombstoneFlag | WireSibling.expiryFlag) == 0 else {
             throw error(.malformed, "sibling flags \(flags)", at: at)
         }
-        var expiry: UInt64 = 0
+        var expiry: WallClockTime?
         if flags & WireSibling.expiryFlag != 0 {
             let expiryAt = offset
-            expiry = try u64("expiry")
-            guard expiry != 0 else { throw error(.malformed, "expiry flag with expiry 0", at: expiryAt) }
+            let milliseconds = try u64("expiry")
+            guard milliseconds != 0 else { throw error(.malformed, "expiry flag with expiry 0", at: expiryAt) }
+            expiry = WallClockTime(millisecondsSince1970: milliseconds)
         }
         if flags & WireSibling.tombstoneFlag != 0 {
-            return Sibling(.tombstone, expiryMilliseconds: expiry)
+            return Sibling(.tombstone, expiry: expiry)
         }
-        return Sibling(.value(try bytes("value", limit: limits.objectLimits.maxValueBytes)), expiryMilliseconds: expiry)
+        return Sibling(.value(try bytes("value", limit: limits.objectLimits.maxValueBytes)), expiry: expiry)
     }
 
     mutating func writeOutcome() throws(WireError) -> WriteOutcome {

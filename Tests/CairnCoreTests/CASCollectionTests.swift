@@ -48,12 +48,12 @@ import Testing
             .promise(ballot(200), accepted: lost, committed: .initial, object: nil),
         ]
         var proposer = bench.proposer(1, .read)
-        _ = proposer.start()
+        _ = proposer.start(now: .zero)
         var effects: [CAS.Proposer.Effect] = []
         for (index, promise) in promises.enumerated() {
             guard case .promise(_, let accepted, let committed, let object) = promise else { continue }
             effects += proposer.onMessage(.promise(proposer.ballot, accepted: accepted, committed: committed, object: object),
-                                          from: bench.acceptorIDs[index])
+                                          from: bench.acceptorIDs[index], now: .zero)
         }
         #expect(!effects.contains { if case .send(_, .propose) = $0 { true } else { false } }, "the lost proposal is not repaired: \(effects)")
     }

@@ -47,9 +47,9 @@ struct CASBench {
             case .send(let to, let message):
                 guard reachable.contains(to) else { continue }
                 for reply in deliver(message, to: to) where !dropReply(to, reply) {
-                    queue.append(contentsOf: proposer.onMessage(reply, from: to))
+                    queue.append(contentsOf: proposer.onMessage(reply, from: to, now: .zero))
                 }
-            case .startTimer(let timer, _):
+            case .schedule(let timer, _):
                 timers.append(timer)
             case .complete:
                 break
@@ -73,14 +73,14 @@ struct CASBench {
 
     /// The live value of acceptor `id`'s object (nil: absent or several).
     func objectValue(_ id: NodeID) -> CAS.Value {
-        let live = objects[id]?.values(atMilliseconds: 0) ?? []
+        let live = objects[id]?.values(at: .zero) ?? []
         return live.count == 1 ? live[0] : nil
     }
 
     /// Runs a whole operation with everything reachable and returns its outcome.
     mutating func run(_ node: UInt64, _ operation: CAS.Proposer.Operation) -> CAS.Proposer.Outcome? {
         var p = proposer(node, operation)
-        finish(&p, p.start())
+        finish(&p, p.start(now: .zero))
         return p.outcome
     }
 
@@ -90,7 +90,7 @@ struct CASBench {
     mutating func finish(_ proposer: inout CAS.Proposer, _ effects: [CAS.Proposer.Effect]) -> [CAS.Proposer.Timer] {
         var timers = pump(&proposer, effects)
         while proposer.outcome == nil, let last = timers.last, last.kind == .backoff {
-            timers = pump(&proposer, proposer.onTimer(last))
+            timers = pump(&proposer, proposer.onTimer(last, now: .zero))
         }
         return timers
     }
@@ -142,6 +142,8 @@ struct CASSimulation {
     var clients: [Client] = []
     var queue: [(time: Int, sequence: Int, event: Event)] = []
     var now = 0
+    /// `now` as the proposers' monotonic clock.
+    var clock: MonotonicTime { MonotonicTime(milliseconds: UInt64(now)) }
     var sequence = 0
     var tick = 0
     var nextValue = 1
@@ -197,7 +199,7 @@ struct CASSimulation {
         case .deliver(let from, let to, let message):
             if let client = clients.firstIndex(where: { $0.node == to }) {
                 guard var p = clients[client].proposer else { return }
-                let effects = p.onMessage(message, from: from)
+                let effects = p.onMessage(message, from: from, now: clock)
                 clients[client].proposer = p
                 perform(effects, client: client)
             } else {
@@ -206,7 +208,7 @@ struct CASSimulation {
             }
         case .timer(let client, let operation, let timer):
             guard clients[client].operation == operation, var p = clients[client].proposer else { return }
-            let effects = p.onTimer(timer)
+            let effects = p.onTimer(timer, now: clock)
             clients[client].proposer = p
             perform(effects, client: client)
         case .invoke(let client):
@@ -273,7 +275,7 @@ struct CASSimulation {
         tick += 1
         clients[client].historyIndex = history.count
         history.append(RegisterOp(kind: kind, result: .unknown, call: tick, ret: Int.max))
-        let effects = p.start()
+        let effects = p.start(now: clock)
         clients[client].proposer = p
         perform(effects, client: client)
     }
@@ -283,8 +285,8 @@ struct CASSimulation {
             switch effect {
             case .send(let to, let message):
                 send(message, from: clients[client].node, to: to)
-            case .startTimer(let timer, let delay):
-                schedule(.timer(client: client, operation: clients[client].operation, timer), in: delay)
+            case .schedule(let timer, let at):
+                schedule(.timer(client: client, operation: clients[client].operation, timer), in: Int(at.milliseconds(since: clock)))
             case .complete(let outcome):
                 complete(client, outcome)
             }

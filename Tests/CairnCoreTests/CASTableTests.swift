@@ -35,10 +35,10 @@ import Testing
         var bench = CASBench()
         var first = bench.proposer(1, .write(new: x))
         var held: [CAS.Proposer.Effect] = []
-        for effect in first.start() {
+        for effect in first.start(now: .zero) {
             guard case .send(let to, let message) = effect else { continue }
             for reply in bench.deliver(message, to: to) {
-                held += first.onMessage(reply, from: to).filter { if case .send = $0 { true } else { false } }
+                held += first.onMessage(reply, from: to, now: .zero).filter { if case .send = $0 { true } else { false } }
             }
         }
         #expect(held.count == 3, "the first proposer is ready to propose x to every acceptor")
@@ -62,10 +62,10 @@ import Testing
         // The first proposer is promised by a and b, gets its value accepted by `a` alone,
         // then crashes before it hears back.
         var first = bench.proposer(1, .compareAndSet(expected: nil, new: x))
-        _ = first.start()
+        _ = first.start(now: .zero)
         var effects: [CAS.Proposer.Effect] = []
         for id in [a, b] {
-            for reply in bench.deliver(.prepare(first.ballot), to: id) { effects += first.onMessage(reply, from: id) }
+            for reply in bench.deliver(.prepare(first.ballot), to: id) { effects += first.onMessage(reply, from: id, now: .zero) }
         }
         let proposes = effects.compactMap { effect -> CAS.Message? in
             if case .send(a, let message) = effect, case .propose = message { return message } else { return nil }
@@ -85,20 +85,20 @@ import Testing
         var bench = CASBench()
         bench.reachable = [bench.acceptorIDs[0]]
         var p = bench.proposer(1, .compareAndSet(expected: nil, new: x))
-        let timers = bench.pump(&p, p.start())
+        let timers = bench.pump(&p, p.start(now: .zero))
         #expect(p.outcome == nil)
-        #expect(p.onTimer(timers.last!) == [.complete(.unavailable)])
+        #expect(p.onTimer(timers.last!, now: .zero) == [.complete(.unavailable)])
         #expect(bench.acceptorIDs.allSatisfy { bench.committed($0) == nil && bench.acceptors[$0]!.state.accepted == nil })
     }
 
     @Test func timeoutAfterProposeIsUnknown() {
         var bench = CASBench()
         var p = bench.proposer(1, .compareAndSet(expected: nil, new: x))
-        let timers = bench.pump(&p, p.start()) { _, reply in
+        let timers = bench.pump(&p, p.start(now: .zero)) { _, reply in
             if case .accepted = reply { return true } else { return false }
         }
         #expect(p.outcome == nil, "no accept came back")
-        #expect(p.onTimer(timers.last!) == [.complete(.unknown)])
+        #expect(p.onTimer(timers.last!, now: .zero) == [.complete(.unknown)])
         // It did take effect: the next proposer finishes it.
         #expect(bench.run(2, .read) == .read(current: x))
     }
@@ -108,9 +108,9 @@ import Testing
         let rival = CAS.Ballot(counter: 50, node: NodeID(high: 0xC, low: 1))
         for id in bench.acceptorIDs { _ = bench.deliver(.prepare(rival), to: id) }
         var p = bench.proposer(1, .compareAndSet(expected: nil, new: x))
-        let timers = bench.pump(&p, p.start())
+        let timers = bench.pump(&p, p.start(now: .zero))
         guard let backoff = timers.last, backoff.kind == .backoff else { Issue.record("no backoff: \(timers)"); return }
-        bench.pump(&p, p.onTimer(backoff))
+        bench.pump(&p, p.onTimer(backoff, now: .zero))
         #expect(p.outcome == .applied)
         #expect(p.ballot.counter > rival.counter)
         #expect(p.attempts == 2)
@@ -122,11 +122,11 @@ import Testing
         var p = bench.proposer(1, .compareAndSet(expected: nil, new: x))
         // Promises from all; the propose reaches only `a` before a rival takes over b and c.
         bench.reachable = [a, b, c]
-        var effects = p.start()
+        var effects = p.start(now: .zero)
         let prepares = effects.filter { if case .send(_, .prepare) = $0 { return true } else { return false } }
         effects = []
         for case .send(let to, let message) in prepares {
-            for reply in bench.deliver(message, to: to) { effects += p.onMessage(reply, from: to) }
+            for reply in bench.deliver(message, to: to) { effects += p.onMessage(reply, from: to, now: .zero) }
         }
         let rival = CAS.Ballot(counter: 100, node: NodeID(high: 0xC, low: 1))
         _ = bench.deliver(.prepare(rival), to: b)
@@ -136,7 +136,7 @@ import Testing
         // Another proposer (its majority includes `a`) finishes x and then writes z over it.
         #expect(bench.run(2, .compareAndSet(expected: x, new: z)) == .applied)
         #expect(bench.committed(a) == z)
-        bench.finish(&p, p.onTimer(backoff))
+        bench.finish(&p, p.onTimer(backoff, now: .zero))
         #expect(p.outcome == .unknown, "x did take effect: reporting failed would be false")
     }
 

@@ -19,10 +19,11 @@ import Testing
             let counter = UInt64.random(in: 1...Dot.maxCounter, using: &random) >> UInt64.random(in: 0...62, using: &random)
             let live = Int.random(in: 0...Int(min(counter, 3)), using: &random)
             let siblings = (0..<live).map { _ -> Sibling<[UInt8]> in
-                let expiry: UInt64 = Bool.random(using: &random) ? 0 : random.next() >> UInt64.random(in: 1...63, using: &random) | 1
+                let expiry: WallClockTime? = Bool.random(using: &random)
+                    ? nil : WallClockTime(millisecondsSince1970: random.next() >> UInt64.random(in: 1...63, using: &random) | 1)
                 return Bool.random(using: &random)
-                    ? .value(random.bytes(Int.random(in: 0...300, using: &random)), expiryMilliseconds: expiry)
-                    : Sibling(.tombstone, expiryMilliseconds: expiry)
+                    ? .value(random.bytes(Int.random(in: 0...300, using: &random)), expiry: expiry)
+                    : Sibling(.tombstone, expiry: expiry)
             }
             return F.Object.Entry(actor: actor, counter: max(counter, 1), siblings: siblings)
         }
@@ -37,7 +38,7 @@ import Testing
         #expect(object.encode() == [1, 1, 23, 0, 0, 0, 1] + node + [3, 1, 1, 0, 1, 0xAA])
 
         var tomb = F.Object()
-        tomb.update(with: CausalContext(), Sibling(.tombstone, expiryMilliseconds: 300), by: actor)
+        tomb.update(with: CausalContext(), Sibling(.tombstone, expiry: WallClockTime(millisecondsSince1970: 300)), by: actor)
         // flags 3 (tombstone, expiry), expiry 300 = varint AC 02, no value
         #expect(tomb.encode() == [1, 1, 23, 0, 0, 0, 1] + node + [3, 1, 1, 3, 0xAC, 0x02])
 
@@ -64,7 +65,7 @@ import Testing
         for step in 0..<30 {
             let actor = [F.a, F.b, F.c][step % 3]
             let context = step % 4 == 0 ? object.join() : CausalContext()
-            object.update(with: context, value: F.v("value \(step)"), expiryMilliseconds: UInt64(step % 2 * 1000), by: actor)
+            object.update(with: context, value: F.v("value \(step)"), expiry: step % 2 == 0 ? nil : WallClockTime(millisecondsSince1970: 1_000), by: actor)
             #expect(try F.Object(decoding: object.encode()) == object)
         }
     }

@@ -15,33 +15,34 @@ import Testing
         (expiry: 1_000, now: UInt64.max, expired: true),
     ])
     func expiredSiblingReadsAsTombstoneFromItsExpiryOn(expiry: UInt64, now: UInt64, expired: Bool) {
-        let object = F.Object.new(F.v("ttl"), expiryMilliseconds: expiry, by: F.a)
-        #expect(object.isDeleted(atMilliseconds: now) == expired)
-        #expect(object.values(atMilliseconds: now) == (expired ? [] : [F.v("ttl")]))
-        #expect(object.reads(atMilliseconds: now) == [expired ? .tombstone : .value(F.v("ttl"))])
-        #expect(object.siblings[0].sibling.isTombstone(atMilliseconds: now) == expired)
+        let object = F.Object.new(F.v("ttl"), expiry: expiry == 0 ? nil : WallClockTime(millisecondsSince1970: expiry), by: F.a)
+        let now = WallClockTime(millisecondsSince1970: now)
+        #expect(object.isDeleted(at: now) == expired)
+        #expect(object.values(at: now) == (expired ? [] : [F.v("ttl")]))
+        #expect(object.reads(at: now) == [expired ? .tombstone : .value(F.v("ttl"))])
+        #expect(object.siblings[0].sibling.isTombstone(at: now) == expired)
         // Expiry does not change the stored sibling or the history, only what a read sees.
         #expect(object.size == 1)
         #expect(object.siblings[0].sibling.content == .value(F.v("ttl")))
     }
 
     @Test func siblingsExpireIndependently() {
-        var object = F.Object.new(F.v("short"), expiryMilliseconds: 100, by: F.a)
-        object.update(with: CausalContext(), value: F.v("long"), expiryMilliseconds: 200, by: F.b)
+        var object = F.Object.new(F.v("short"), expiry: WallClockTime(millisecondsSince1970: 100), by: F.a)
+        object.update(with: CausalContext(), value: F.v("long"), expiry: WallClockTime(millisecondsSince1970: 200), by: F.b)
         object.update(with: CausalContext(), value: F.v("forever"), by: F.c)
         #expect(F.strings(object, at: 99) == ["short", "long", "forever"])
         #expect(F.strings(object, at: 100) == ["long", "forever"])
         #expect(F.strings(object, at: 200) == ["forever"])
-        #expect(object.reads(atMilliseconds: 200) == [.tombstone, .tombstone, .value(F.v("forever"))])
+        #expect(object.reads(at: WallClockTime(millisecondsSince1970: 200)) == [.tombstone, .tombstone, .value(F.v("forever"))])
     }
 
     /// An expired sibling still takes part in causality: it merges, it is superseded by a context
     /// that covers it, and a replica that did not see it expire cannot bring it back.
     @Test func expiredSiblingStillMergesAndIsSuperseded() {
-        let atA = F.Object.new(F.v("ttl"), expiryMilliseconds: 50, by: F.a)
+        let atA = F.Object.new(F.v("ttl"), expiry: WallClockTime(millisecondsSince1970: 50), by: F.a)
         var atB = F.Object()
         atB.sync(with: atA)
-        #expect(atB.isDeleted(atMilliseconds: 50))
+        #expect(atB.isDeleted(at: WallClockTime(millisecondsSince1970: 50)))
         #expect(atB.size == 1)
         atB.update(with: atB.join(), value: F.v("fresh"), by: F.b)
         let merged = F.Object.sync(atA, atB)

@@ -75,9 +75,9 @@ import Testing
         }
 
         mutating func randomSibling() -> Sibling<[UInt8]> {
-            let expiry: UInt64 = Bool.random(using: &random) ? 0 : UInt64.random(in: 1...1_000, using: &random)
-            if Int.random(in: 0..<5, using: &random) == 0 { return Sibling(.tombstone, expiryMilliseconds: expiry) }
-            return .value(random.bytes(Int.random(in: 0...6, using: &random)), expiryMilliseconds: expiry)
+            let expiry: WallClockTime? = Bool.random(using: &random) ? nil : WallClockTime(millisecondsSince1970: UInt64.random(in: 1...1_000, using: &random))
+            if Int.random(in: 0..<5, using: &random) == 0 { return Sibling(.tombstone, expiry: expiry) }
+            return .value(random.bytes(Int.random(in: 0...6, using: &random)), expiry: expiry)
         }
 
         /// The implementation agrees with the model on every replica.

@@ -88,11 +88,11 @@ import Testing
         object.update(with: CausalContext(), value: F.v("v2"), by: F.b)  // concurrent put elsewhere
         object.delete(with: read, by: F.a)
         #expect(F.strings(object) == ["v2"])
-        #expect(object.reads(atMilliseconds: 0) == [.tombstone, .value(F.v("v2"))])
-        #expect(!object.isDeleted(atMilliseconds: 0))
+        #expect(object.reads(at: .zero) == [.tombstone, .value(F.v("v2"))])
+        #expect(!object.isDeleted(at: .zero))
 
         object.delete(with: object.join(), by: F.c)
-        #expect(object.isDeleted(atMilliseconds: 0))
+        #expect(object.isDeleted(at: .zero))
         #expect(object.size == 1)
         #expect(object.siblings.map(\.dot) == [Dot(actor: F.c, counter: 1)])
     }
@@ -183,10 +183,10 @@ import Testing
         // This node dropped its copy; it writes the key again from nothing.
         var again = DVVSet<String>()
         again.update(with: CausalContext(), value: "second", by: epochs.allocate().actor)
-        #expect(Set(DVVSet.sync(elsewhere, again).values(atMilliseconds: 0)) == ["first", "second"])
+        #expect(Set(DVVSet.sync(elsewhere, again).values(at: .zero)) == ["first", "second"])
         // The same write under the old actor would be swallowed: that is what the epoch prevents.
         var reused = DVVSet<String>()
         reused.update(with: CausalContext(), value: "second", by: ReplicaActor(node: node, epoch: 0))
-        #expect(DVVSet.sync(elsewhere, reused).values(atMilliseconds: 0) == ["first"])
+        #expect(DVVSet.sync(elsewhere, reused).values(at: .zero) == ["first"])
     }
 }

@@ -17,8 +17,8 @@ enum DVVFixture {
     static func context(_ counters: [ReplicaActor: UInt64]) -> CausalContext { CausalContext(counters) }
 
     /// The live values of `object` as strings, in sibling order (no expiry in play).
-    static func strings(_ object: Object, at now: UInt64 = 0) -> [String] {
-        object.values(atMilliseconds: now).map { String(decoding: $0, as: UTF8.self) }
+    static func strings(_ object: Object, at now: WallClockTime = .zero) -> [String] {
+        object.values(at: now).map { String(decoding: $0, as: UTF8.self) }
     }
 }
 

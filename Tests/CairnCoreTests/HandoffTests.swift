@@ -77,7 +77,7 @@ import Testing
         var sender = Handoff.Sender(transfer, bytesPerSecond: rate, batchBytes: 20_000, retryMilliseconds: 50)
         var received = Set<[UInt8]>()
         var persisted: [UInt8]? = nil
-        var now: UInt64 = 0
+        var now: MonotonicTime = 0
         var pendingBatch: [[UInt8]] = []
         var effects = sender.start(now: now)
         var restarted = false
@@ -114,10 +114,10 @@ import Testing
                     sender = Handoff.Sender(transfer, resumingAfter: persisted, bytesPerSecond: rate, batchBytes: 20_000, retryMilliseconds: 50)
                     effects = sender.start(now: now)
                 }
-            case .wake(let at):
+            case .schedule(.wake, let at):
                 #expect(at >= now)
                 now = at
-                effects += sender.onTimer(now: now)
+                effects += sender.onTimer(.wake, now: now)
             case .completed:
                 #expect(received == Set(keys), "seed \(seed): \(keys.count - received.count) keys missing")
             }
@@ -125,7 +125,7 @@ import Testing
         #expect(sender.isDone)
         // Throttled: moving the bytes took at least bytes / rate of virtual time (bar the first batch).
         let total = sizes.reduce(0, +)
-        #expect(now * UInt64(rate) / 1000 + 20_000 * 2 >= UInt64(total) || restarted)
+        #expect(now.milliseconds * UInt64(rate) / 1000 + 20_000 * 2 >= UInt64(total) || restarted)
     }
 }
 

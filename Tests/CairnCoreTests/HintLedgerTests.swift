@@ -45,7 +45,7 @@ import Testing
         var rng = SplitMix64(seed: UInt64(seed))
         let limits = HintLedger.Limits(maxBytes: 2_000, maxAgeMilliseconds: 5_000, batchSize: 1 + rng.below(5))
         var ledger = HintLedger(limits: limits)
-        var now: UInt64 = 0
+        var now: WallClockTime = 0
         var live: [UInt64: HintLedger.Hint] = [:]        // model: persisted, not yet deleted
         var settled: Set<UInt64> = []                   // delivered or dropped-with-AE
         var acked: Set<UInt64> = []                     // in a batch the owner stored
@@ -71,7 +71,7 @@ import Testing
             }
         }
         for _ in 0..<600 {
-            now += UInt64(rng.below(200))
+            now = now + UInt64(rng.below(200))
             let owner = owners[rng.below(owners.count)]
             switch rng.below(10) {
             case 0..<5:

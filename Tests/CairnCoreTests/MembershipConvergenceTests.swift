@@ -38,10 +38,10 @@ import Testing
         let leaver = 1 + sim.below(size - 1)
         var removed = 1 + sim.below(size - 1)
         if removed == leaver { removed = removed % (size - 1) + 1 }
-        sim.record(try sim.nodes[Self.address(leaver)]!.onLeave(nowMilliseconds: sim.now), at: Self.address(leaver))
-        sim.record(try sim.nodes[Self.address(0)]!.onRemove(ids[removed], nowMilliseconds: sim.now), at: Self.address(0))
+        sim.record(try sim.nodes[Self.address(leaver)]!.onLeave(now: MonotonicTime(milliseconds: sim.now)), at: Self.address(leaver))
+        sim.record(try sim.nodes[Self.address(0)]!.onRemove(ids[removed], now: MonotonicTime(milliseconds: sim.now)), at: Self.address(0))
         for _ in 0..<3 { sim.round() }
-        sim.record(try sim.nodes[Self.address(leaver)]!.onHandoffComplete(nowMilliseconds: sim.now), at: Self.address(leaver))
+        sim.record(try sim.nodes[Self.address(leaver)]!.onHandoffComplete(now: MonotonicTime(milliseconds: sim.now)), at: Self.address(leaver))
 
         let departed = try #require(Self.converge(&sim), "seed \(seed): did not converge after leave and remove")
         let final = sim.nodes[Self.address(0)]!.state
@@ -74,7 +74,7 @@ import Testing
 
         // Partitioned apart: the operator removes c on a; c meanwhile restarts on a new address,
         // bumping its incarnation twice (a newer self-update than the one a removed).
-        _ = try a.onRemove(ids[2], nowMilliseconds: sim.now)
+        _ = try a.onRemove(ids[2], now: MonotonicTime(milliseconds: sim.now))
         sim.nodes["a:1"] = a
         var c = sim.nodes["c:1"]!
         c = Membership.Instance(restoring: c.state, me: ids[2], address: "c:2", seeds: ["a:1"])
@@ -89,7 +89,7 @@ import Testing
             #expect(sim.nodes[address]!.ring?.ring.members == [ids[0], ids[1]].sorted(), "\(address)")
         }
         // The removed node stops heartbeating.
-        let directives = sim.nodes["c:1"]!.onTick(nowMilliseconds: sim.now + 5_000, random: 1)
+        let directives = sim.nodes["c:1"]!.onTick(now: MonotonicTime(milliseconds: sim.now + 5_000), random: 1)
         #expect(!directives.contains { if case .send(_, .heartbeat) = $0 { true } else { false } })
     }
 }

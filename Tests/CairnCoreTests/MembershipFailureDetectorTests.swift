@@ -41,11 +41,11 @@ import Testing
     func feed(_ intervals: [UInt64]) -> (PhiAccrualDetector, UInt64) {
         var detector = PhiAccrualDetector()
         var now: UInt64 = 0
-        detector.monitor(node, nowMilliseconds: now)
+        detector.monitor(node, now: MonotonicTime(milliseconds: now))
         for (index, interval) in intervals.enumerated() {
             now += interval
-            #expect(detector.isReachable(node, nowMilliseconds: now - 1), "suspected before heartbeat \(index) after a gap of \(interval) ms")
-            detector.heartbeat(from: node, nowMilliseconds: now)
+            #expect(detector.isReachable(node, now: MonotonicTime(milliseconds: now - 1)), "suspected before heartbeat \(index) after a gap of \(interval) ms")
+            detector.heartbeat(from: node, now: MonotonicTime(milliseconds: now))
         }
         return (detector, now)
     }
@@ -53,7 +53,7 @@ import Testing
     /// The first millisecond at which the node is suspected after `last`.
     func suspectedAfter(_ detector: PhiAccrualDetector, last: UInt64) -> UInt64 {
         var elapsed: UInt64 = 0
-        while detector.isReachable(node, nowMilliseconds: last + elapsed) && elapsed < 120_000 { elapsed += 10 }
+        while detector.isReachable(node, now: MonotonicTime(milliseconds: last + elapsed)) && elapsed < 120_000 { elapsed += 10 }
         return elapsed
     }
 
@@ -86,20 +86,20 @@ import Testing
 
     @Test func neverAnsweringNodeIsSuspected() {
         var detector = PhiAccrualDetector()
-        detector.monitor(node, nowMilliseconds: 5_000)
-        #expect(detector.isReachable(node, nowMilliseconds: 8_000))
-        #expect(!detector.isReachable(node, nowMilliseconds: 12_000))
-        #expect(!detector.isReachable(NodeID(high: 9, low: 9), nowMilliseconds: 0), "unmonitored nodes are not reachable")
+        detector.monitor(node, now: 5_000)
+        #expect(detector.isReachable(node, now: 8_000))
+        #expect(!detector.isReachable(node, now: 12_000))
+        #expect(!detector.isReachable(NodeID(high: 9, low: 9), now: 0), "unmonitored nodes are not reachable")
     }
 
     @Test func recoveryClearsSuspicionAndTheOutageDoesNotSkewHistory() {
         let (suspected, last) = feed(Array(repeating: 1_000, count: 50))
         var detector = suspected
         let outageEnd = last + 30_000
-        #expect(!detector.isReachable(node, nowMilliseconds: outageEnd))
-        detector.heartbeat(from: node, nowMilliseconds: outageEnd)
-        #expect(detector.isReachable(node, nowMilliseconds: outageEnd))
-        #expect((detector.phi(node, nowMilliseconds: outageEnd) ?? 99) < 0.01)
+        #expect(!detector.isReachable(node, now: MonotonicTime(milliseconds: outageEnd)))
+        detector.heartbeat(from: node, now: MonotonicTime(milliseconds: outageEnd))
+        #expect(detector.isReachable(node, now: MonotonicTime(milliseconds: outageEnd)))
+        #expect((detector.phi(node, now: MonotonicTime(milliseconds: outageEnd)) ?? 99) < 0.01)
         // The 30 s gap was not sampled: the next outage is detected as fast as the first.
         #expect(suspectedAfter(detector, last: outageEnd) == suspectedAfter(suspected, last: last))
     }

@@ -10,7 +10,7 @@ struct MembershipSim {
     var now: UInt64 = 0
     let dropPercent: UInt64
     /// Every directive each node returned, for assertions.
-    var log: [String: [Membership.Directive]] = [:]
+    var log: [String: [Membership.Effect]] = [:]
 
     init(seed: UInt64, dropPercent: UInt64) {
         random = SplitMix64(seed: seed)
@@ -24,7 +24,7 @@ struct MembershipSim {
 
     mutating func below(_ n: Int) -> Int { Int(random.next() % UInt64(n)) }
 
-    mutating func record(_ directives: [Membership.Directive], at address: String) {
+    mutating func record(_ directives: [Membership.Effect], at address: String) {
         log[address, default: []] += directives
         for case .send(let to, let message) in directives { inFlight.append((to, message)) }
     }
@@ -36,7 +36,7 @@ struct MembershipSim {
         var order = addresses
         order.shuffle(using: &random)
         for address in order {
-            let directives = nodes[address]!.onTick(nowMilliseconds: now, random: random.next())
+            let directives = nodes[address]!.onTick(now: MonotonicTime(milliseconds: now), random: random.next())
             record(directives, at: address)
         }
         var budget = 10_000
@@ -45,7 +45,7 @@ struct MembershipSim {
             let (to, message) = inFlight.remove(at: below(inFlight.count))
             if random.next() % 100 < dropPercent { continue }
             guard nodes[to] != nil else { continue }
-            let directives = nodes[to]!.onMessage(message, nowMilliseconds: now)
+            let directives = nodes[to]!.onMessage(message, now: MonotonicTime(milliseconds: now))
             record(directives, at: to)
         }
     }

@@ -27,7 +27,7 @@ import Testing
 
     @Test func startAsksTheFirstNReachable() {
         let (machine, effects) = started(r: 2, down: [F.node(2)])
-        #expect(effects == [.scheduleTimer(.response, deadlineMilliseconds: 500),
+        #expect(effects == [.schedule(.response, at: 500),
                             .read(from: F.node(1)), .read(from: F.node(3)), .read(from: F.node(4))])
         #expect(machine.targets.last == Quorum.Target(node: F.node(4), hintFor: F.node(2)))
     }
@@ -57,7 +57,7 @@ import Testing
         _ = machine.onReply(from: F.node(1), object: new, now: 1)
         let effects = machine.onReply(from: F.node(2), object: other, now: 2)
         guard case .reply(.found(let merged)) = effects.first else { Issue.record("no answer: \(effects)"); return }
-        #expect(Set(merged.values(atMilliseconds: 0)) == [F.value("new"), F.value("other")])
+        #expect(Set(merged.values(at: .zero)) == [F.value("new"), F.value("other")])
         #expect(merged.join() == CausalContext([F.actor(F.node(1)): 2, F.actor(F.node(2)): 1]))
         #expect(merged == F.Object.sync(new, other))
     }
@@ -66,7 +66,7 @@ import Testing
         var (machine, _) = started(r: 2)
         #expect(machine.onReply(from: F.node(1), object: nil, now: 1).isEmpty)
         let answer = machine.onReply(from: F.node(3), object: nil, now: 2)
-        #expect(answer == [.reply(.notFound), .scheduleTimer(.repair, deadlineMilliseconds: 1_002)])
+        #expect(answer == [.reply(.notFound), .schedule(.repair, at: 1_002)])
         #expect(machine.onReply(from: F.node(2), object: nil, now: 3).isEmpty)
         #expect(machine.isFinished)
     }
@@ -75,7 +75,7 @@ import Testing
         var (machine, _) = started(r: 2)
         _ = machine.onReply(from: F.node(1), object: new, now: 1)
         let answer = machine.onReply(from: F.node(2), object: old, now: 2)
-        #expect(answer == [.reply(.found(new)), .scheduleTimer(.repair, deadlineMilliseconds: 1_002)],
+        #expect(answer == [.reply(.found(new)), .schedule(.repair, at: 1_002)],
                 "no repair before every target answered or the repair timer")
         let late = machine.onReply(from: F.node(3), object: nil, now: 3)
         #expect(late == [.repair(to: F.node(2), object: new, hintFor: nil), .repair(to: F.node(3), object: new, hintFor: nil)],

@@ -40,7 +40,7 @@ import Testing
             return
         }
         #expect(machine.targets.map { [$0.node.low, $0.hintFor?.low ?? 0] } == expected.map { [$0.0, $0.1 ?? 0] })
-        #expect(started == [.scheduleTimer(.response, deadlineMilliseconds: 600),
+        #expect(started == [.schedule(.response, at: 600),
                             .coordinateLocally(context: CausalContext(), sibling: .value(F.value("v")), hintFor: nil)])
 
         var stored = F.Object()
@@ -131,7 +131,7 @@ import Testing
         let effects = machine.start(now: 0, isReachable: F.reachable(except: [F.node(1)]))
         var forwarded = F.writeRequest(extended: five, w: 2)
         forwarded.forwardedBy = F.node(5)
-        #expect(effects == [.scheduleTimer(.response, deadlineMilliseconds: 500), .forward(to: F.node(2), request: forwarded)])
+        #expect(effects == [.schedule(.response, at: 500), .forward(to: F.node(2), request: forwarded)])
         #expect(machine.onForwardedOutcome(.stored(context: CausalContext()), from: F.node(3), now: 1).isEmpty,
                 "only the node forwarded to answers")
         #expect(machine.onForwardedOutcome(.stored(context: CausalContext()), from: F.node(2), now: 1)

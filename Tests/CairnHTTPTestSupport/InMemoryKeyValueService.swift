@@ -39,7 +39,7 @@ public actor InMemoryKeyValueService: KeyValueService {
     public private(set) var members: [Member]
     private let transfers: [JSONValue]
     /// Milliseconds since 1970 as this double's clock; tests move it.
-    public private(set) var nowMilliseconds: UInt64 = 1_700_000_000_000
+    public private(set) var now = WallClockTime(millisecondsSince1970: 1_700_000_000_000)
     /// The error the next call of the named operation throws, once.
     private var injected: [String: any Error] = [:]
     /// What each call received, in order, for tests that check the arguments.
@@ -61,7 +61,7 @@ public actor InMemoryKeyValueService: KeyValueService {
         self.transfers = transfers
     }
 
-    public func advance(milliseconds: UInt64) { nowMilliseconds += milliseconds }
+    public func advance(milliseconds: UInt64) { now = now + milliseconds }
 
     public func failNext(_ operation: String, with error: any Error) { injected[operation] = error }
 
@@ -87,13 +87,13 @@ public actor InMemoryKeyValueService: KeyValueService {
             await withCheckedContinuation { heldReads.append($0) }
         }
         guard let object = objects[key] else { return .absent }
-        return ReadResult(siblings: object.values(atMilliseconds: nowMilliseconds), context: object.join())
+        return ReadResult(siblings: object.values(at: now), context: object.join())
     }
 
     public func put(key: [UInt8], value: [UInt8], ttlSeconds: Int64?, supersedes: Supersedes, w: Int?) async throws -> CausalContext {
         try record("put", "ttl=\(ttlSeconds.map(String.init) ?? "-") w=\(w.map(String.init) ?? "-")")
-        let expiry = ttlSeconds.map { nowMilliseconds + UInt64($0) * 1000 } ?? 0
-        return try write(key: key, .value(value, expiryMilliseconds: expiry), supersedes: supersedes)
+        let expiry = ttlSeconds.map { now + UInt64($0) * 1000 }
+        return try write(key: key, .value(value, expiry: expiry), supersedes: supersedes)
     }
 
     public func delete(key: [UInt8], supersedes: Supersedes, w: Int?) async throws -> CausalContext {
@@ -102,10 +102,10 @@ public actor InMemoryKeyValueService: KeyValueService {
     }
 
     /// One replica, so a plain or conditional write's read is this object itself; the condition
-    /// is decided by `Supersedes.context(after:atMilliseconds:)`, as the node core decides it.
+    /// is decided by `Supersedes.context(after:at:)`, as the node core decides it.
     private func write(key: [UInt8], _ sibling: Sibling<[UInt8]>, supersedes: Supersedes) throws -> CausalContext {
         var object = objects[key] ?? DVVSet()
-        guard let context = supersedes.context(after: objects[key], atMilliseconds: nowMilliseconds) else {
+        guard let context = supersedes.context(after: objects[key], at: now) else {
             throw KeyValueServiceError.preconditionFailed(current: object.join())
         }
         let result = Result { () throws(VersionError) in
@@ -121,13 +121,13 @@ public actor InMemoryKeyValueService: KeyValueService {
 
     public func scan(prefix: [UInt8], limit: Int, after: [UInt8]?, values: Bool) async throws -> ScanPage {
         try record("scan", "limit=\(limit)")
-        let live = objects.filter { $0.key.starts(with: prefix) && !$0.value.isDeleted(atMilliseconds: nowMilliseconds) }
+        let live = objects.filter { $0.key.starts(with: prefix) && !$0.value.isDeleted(at: now) }
         let keys = live.keys.filter { after == nil || $0.lexicographicallyPrecedes(after!) == false && $0 != after! }
             .sorted { $0.lexicographicallyPrecedes($1) }
         let page = Array(keys.prefix(limit))
         return ScanPage(entries: page.map { key in
             ScanPage.Entry(key: key, read: values ? ReadResult(
-                siblings: objects[key]!.values(atMilliseconds: nowMilliseconds), context: objects[key]!.join()) : nil)
+                siblings: objects[key]!.values(at: now), context: objects[key]!.join()) : nil)
         }, nextAfter: keys.count > limit ? page.last : nil)
     }
 
@@ -136,29 +136,29 @@ public actor InMemoryKeyValueService: KeyValueService {
     public func cas(key: [UInt8], expected: [UInt8]?, new: [UInt8]?) async throws -> CASOutcome {
         try record("cas")
         let object = objects[key] ?? DVVSet()
-        let live = object.values(atMilliseconds: nowMilliseconds)
+        let live = object.values(at: now)
         guard live.count <= 1, live.first == expected else { return .failed(current: live.first) }
-        _ = try write(key: key, new.map { .value($0, expiryMilliseconds: 0) } ?? .tombstone, supersedes: .context(object.join()))
+        _ = try write(key: key, new.map { .value($0) } ?? .tombstone, supersedes: .context(object.join()))
         return .applied
     }
 
     public func casWrite(key: [UInt8], new: [UInt8]?) async throws -> CASOutcome {
         try record("casWrite")
         let object = objects[key] ?? DVVSet()
-        _ = try write(key: key, new.map { .value($0, expiryMilliseconds: 0) } ?? .tombstone, supersedes: .context(object.join()))
+        _ = try write(key: key, new.map { .value($0) } ?? .tombstone, supersedes: .context(object.join()))
         return .applied
     }
 
     public func serialGet(key: [UInt8]) async throws -> ReadResult {
         try record("serialGet")
         guard let object = objects[key] else { return .absent }
-        return ReadResult(siblings: object.values(atMilliseconds: nowMilliseconds), context: CausalContext())
+        return ReadResult(siblings: object.values(at: now), context: CausalContext())
     }
 
     public func replicaGet(key: [UInt8]) async throws -> ReplicaReadResult {
         try record("replicaGet")
         guard let object = objects[key] else { return ReplicaReadResult(read: .absent, isPrimary: true) }
-        return ReplicaReadResult(read: ReadResult(siblings: object.values(atMilliseconds: nowMilliseconds), context: object.join()), isPrimary: true)
+        return ReplicaReadResult(read: ReadResult(siblings: object.values(at: now), context: object.join()), isPrimary: true)
     }
 
     private func memberIndex(_ node: String) throws -> Int {

@@ -36,7 +36,7 @@ struct CASTests {
         // merged into the key's object before its state is persisted, then the answer.
         #expect(first.completed == ["readAcceptor", "writePaxos", "readAcceptor", "writePaxos", "readAcceptor", "merge", "writePaxos"])
         #expect(node.disk.paxos[key]?.committed.value == [1])
-        #expect(node.disk.records[key]?.object.values(atMilliseconds: node.wallNow) == [[1]], "the value is in the key's own object")
+        #expect(node.disk.records[key]?.object.values(at: node.wallNow) == [[1]], "the value is in the key's own object")
         #expect(node.disk.records[key]?.object.isCASManaged == true)
 
         _ = node.cas(2, key: key, .compareAndSet(expected: nil, new: [2]))

@@ -17,7 +17,7 @@ struct ClusterTests {
             return
         }
         for node in cluster.nodes {
-            #expect(node.disk.records[key]?.object.values(atMilliseconds: node.wallNow) == [[4, 2]], "\(node.core.id)")
+            #expect(node.disk.records[key]?.object.values(at: node.wallNow) == [[4, 2]], "\(node.core.id)")
         }
         #expect(cluster.read(at: 2, client: 2, key: key)?.values == [[4, 2]])
         #expect(cluster.nodes.allSatisfy { $0.core.isQuiescent })
@@ -177,7 +177,7 @@ struct ClusterTests {
         #expect(cluster.cas(at: 2, client: 6, key: key, .compareAndSet(expected: [3], new: [4])) == .success(.applied))
         #expect(cluster.cas(at: 2, client: 7, key: key, .read) == .success(.read(current: [4])))
         for node in cluster.nodes {
-            #expect(node.disk.records[key]?.object.values(atMilliseconds: node.wallNow) == [[4]], "\(node.core.id)")
+            #expect(node.disk.records[key]?.object.values(at: node.wallNow) == [[4]], "\(node.core.id)")
         }
         for (client, supersedes) in [(UInt64(8), Supersedes.current), (9, .nothing)] {
             guard case .failed(.quorum(let failure))? = cluster.write(at: 2, client: client, key: key, value: [9], supersedes: supersedes),

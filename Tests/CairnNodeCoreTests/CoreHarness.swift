@@ -10,13 +10,13 @@ import Testing
 /// commands in `outbox` (for `TestCluster`), timers in `timers`, everything in `log`.
 struct CoreHarness {
     /// Wall-clock milliseconds at monotonic time 0.
-    static let wallEpoch: UInt64 = 1_700_000_000_000
+    static let wallEpoch = WallClockTime(millisecondsSince1970: 1_700_000_000_000)
 
     var core: NodeCore
     var disk = FakeDisk()
     /// The monotonic clock in milliseconds; the wall clock follows it.
-    var now: UInt64 = 0
-    var wallNow: UInt64 { Self.wallEpoch + now }
+    var now: MonotonicTime = .zero
+    var wallNow: WallClockTime { Self.wallEpoch + now.milliseconds }
     /// Storage operations issued and not completed yet, in issue order.
     private(set) var pendingStorage: [(operation: UInt64, command: StorageCommand)] = []
     /// Completes each storage operation as it is issued (as the simulator does).
@@ -26,7 +26,7 @@ struct CoreHarness {
     var persistsLeases = true
     /// `.request`, `.respond`, `.send` and `.sendTo` commands not taken by a network yet.
     var outbox: [NodeCommand] = []
-    private(set) var timers: [(timer: NodeTimer, at: UInt64)] = []
+    private(set) var timers: [(timer: NodeTimer, at: MonotonicTime)] = []
     /// Every command this core returned, in order.
     private(set) var log: [NodeCommand] = []
 
@@ -42,7 +42,7 @@ struct CoreHarness {
 
     static func makeCore(id: NodeID, settings: NodeCore.Settings, membership: Membership.Instance) -> NodeCore {
         NodeCore(id: id, settings: settings, membership: membership, persistedLease: 0, hints: [], handoff: nil,
-                 now: MonotonicTime(milliseconds: 0), wallNow: WallClockTime(millisecondsSince1970: wallEpoch), incarnation: 7, keyHash: Self.keyHash)
+                 now: .zero, wallNow: wallEpoch, incarnation: 7, keyHash: Self.keyHash)
     }
 
     /// FNV-1a: any stable hash will do, the tests never depend on where a key lands.
@@ -130,8 +130,8 @@ struct CoreHarness {
 
     /// Feeds one event and carries out what it returns, as an executor would.
     private mutating func feed(_ event: (inout NodeCore, MonotonicTime, WallClockTime) -> [NodeCommand]) -> [NodeCommand] {
-        let clock = MonotonicTime(milliseconds: now)
-        let wall = WallClockTime(millisecondsSince1970: wallNow)
+        let clock = now
+        let wall = wallNow
         var emitted: [NodeCommand] = []
         var queue = event(&core, clock, wall)[...]
         while let command = queue.popFirst() {
@@ -148,7 +148,7 @@ struct CoreHarness {
                 disk.mintLease = lease
                 core.onMintLeasePersisted(lease)
             case .schedule(let timer, let at):
-                timers.append((timer, at.milliseconds))
+                timers.append((timer, at))
             case .deleteHint(let hint):
                 disk.hints[hint] = nil
             case .request, .respond, .send, .sendTo:

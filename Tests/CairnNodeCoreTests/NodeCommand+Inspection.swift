@@ -98,6 +98,6 @@ extension ClientReadResult {
     /// The live values found (empty unless `.found`).
     var values: [[UInt8]] {
         guard case .found(let object) = self else { return [] }
-        return object.values(atMilliseconds: CoreHarness.wallEpoch)
+        return object.values(at: CoreHarness.wallEpoch)
     }
 }

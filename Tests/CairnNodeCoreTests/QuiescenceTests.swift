@@ -74,7 +74,7 @@ struct QuiescenceTests {
 
         node.completeAll()
         #expect(node.log.storageKinds.filter { $0 == "write" }.count == 1, "only the first write is stored")
-        #expect(node.disk.records[key]?.object.values(atMilliseconds: node.wallNow) == [[1]])
+        #expect(node.disk.records[key]?.object.values(at: node.wallNow) == [[1]])
         #expect(node.core.isQuiescent)
     }
 }

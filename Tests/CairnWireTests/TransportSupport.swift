@@ -114,7 +114,7 @@ struct TestNode {
 
 func readValue(_ message: WireMessage) -> [UInt8]? {
     guard case .readReply(.found(let object)) = message else { return nil }
-    return object.values(atMilliseconds: 0).first
+    return object.values(at: .zero).first
 }
 
 func transportError(_ body: () async throws -> Void) async -> TransportError? {

@@ -13,7 +13,7 @@ enum WireSamples {
     /// An object with siblings from two actors, a tombstone and an expiring value.
     static var object: DVVSet<[UInt8]> {
         var object = DVVSet<[UInt8]>.new([1, 2, 3], by: actorA)
-        object.update(with: CausalContext(), value: Array("concurrent".utf8), expiryMilliseconds: 1_700_000_000_000, by: actorB)
+        object.update(with: CausalContext(), value: Array("concurrent".utf8), expiry: WallClockTime(millisecondsSince1970: 1_700_000_000_000), by: actorB)
         var other = DVVSet<[UInt8]>.new([9], by: actorB)
         other.delete(with: other.join(), by: actorB)
         return DVVSet.sync(object, other)
@@ -61,7 +61,7 @@ enum WireSamples {
             .replicate(Replicate(key: key, partition: 63, object: object, hintFor: c)),
             .replicate(Replicate(key: [0], partition: 0, object: object)),
             .forwardedWrite(ForwardedWrite(
-                key: key, context: context, sibling: .value([0, 255, 7], expiryMilliseconds: 5), w: 2, n: 3,
+                key: key, context: context, sibling: .value([0, 255, 7], expiry: WallClockTime(millisecondsSince1970: 5)), w: 2, n: 3,
                 timeoutMilliseconds: 1_500, forwardedBy: a, forwardID: 7)),
             .forwardedWrite(ForwardedWrite(
                 key: key, context: CausalContext(), sibling: .tombstone, w: 1, n: 1, timeoutMilliseconds: 0, forwardedBy: b, forwardID: .max)),

@@ -23,13 +23,13 @@ public enum CAS {
         public var context: CausalContext
         /// The proposer's wall clock when it made the proposal: the time a delete (absent)
         /// stamps on its tombstone. Kept when another proposer finishes the proposal.
-        public var wallMilliseconds: UInt64
+        public var wallTime: WallClockTime
 
-        public init(ballot: Ballot, value: Value, context: CausalContext = CausalContext(), wallMilliseconds: UInt64 = 0) {
+        public init(ballot: Ballot, value: Value, context: CausalContext = CausalContext(), wallTime: WallClockTime = .zero) {
             self.ballot = ballot
             self.value = value
             self.context = context
-            self.wallMilliseconds = wallMilliseconds
+            self.wallTime = wallTime
         }
 
         /// What every acceptor starts with as its "most recent commit": the key is absent.
@@ -37,7 +37,7 @@ public enum CAS {
 
         /// The same write under another ballot (a proposer finishing another's proposal).
         public func reballoted(_ ballot: Ballot) -> Proposal {
-            Proposal(ballot: ballot, value: value, context: context, wallMilliseconds: wallMilliseconds)
+            Proposal(ballot: ballot, value: value, context: context, wallTime: wallTime)
         }
 
         /// The object a replica merges (`DVVSet.sync`) to apply this write: the history of
@@ -47,7 +47,7 @@ public enum CAS {
         /// commits of a key mint successive dots of that actor and never the same dot twice.
         public var object: DVVSet<[UInt8]> {
             var object = DVVSet<[UInt8]>(context: context)
-            _ = object.mint(value.map { .value($0) } ?? .tombstone(deletedAtMilliseconds: wallMilliseconds), by: .cas)
+            _ = object.mint(value.map { .value($0) } ?? .tombstone(deletedAt: wallTime), by: .cas)
             return object
         }
 

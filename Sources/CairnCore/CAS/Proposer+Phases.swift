@@ -1,8 +1,9 @@
 extension CAS.Proposer {
     /// A reply from an acceptor. Replies to other ballots or phases, from non-acceptors, or
     /// repeated by the same acceptor are ignored.
-    public mutating func onMessage(_ message: CAS.Message, from sender: NodeID) -> [Effect] {
+    public mutating func onMessage(_ message: CAS.Message, from sender: NodeID, now: MonotonicTime) -> [Effect] {
         guard configuration.acceptors.contains(sender) else { return [] }
+        self.now = now
         switch (message, phase) {
         case (.promise(let b, let accepted, let committed, let object), .preparing) where b == ballot:
             guard replied.insert(sender).inserted else { return [] }
@@ -67,12 +68,12 @@ extension CAS.Proposer {
         if mayHaveWritten { return finish(.unknown) }
         var read = DVVSet<[UInt8]>()
         for object in promises.compactMap(\.object) { read.sync(with: object) }
-        let live = read.values(atMilliseconds: wallNowMilliseconds)
+        let live = read.values(at: wallNow)
         switch operation {
         case .read:
             return finish(live.count > 1 ? .siblings(live) : .read(current: live.first))
         case .write(let new):
-            let proposal = CAS.Proposal(ballot: ballot, value: new, context: read.join(), wallMilliseconds: wallNowMilliseconds)
+            let proposal = CAS.Proposal(ballot: ballot, value: new, context: read.join(), wallTime: wallNow)
             mayHaveWritten = true
             return enter(.proposing(proposal), sending: .propose(proposal))
         case .compareAndSet(let expected, let new):
@@ -80,7 +81,7 @@ extension CAS.Proposer {
             guard live.first == expected else {
                 return finish(.failed(current: live.first))
             }
-            let proposal = CAS.Proposal(ballot: ballot, value: new, context: read.join(), wallMilliseconds: wallNowMilliseconds)
+            let proposal = CAS.Proposal(ballot: ballot, value: new, context: read.join(), wallTime: wallNow)
             mayHaveWritten = true
             return enter(.proposing(proposal), sending: .propose(proposal))
         }
@@ -94,7 +95,7 @@ extension CAS.Proposer {
         let delay = Int(nextRandom() % UInt64(bound + 1))
         phase = .backingOff
         phaseNumber += 1
-        return [.startTimer(Timer(kind: .backoff, phase: phaseNumber), afterMilliseconds: delay)]
+        return [.schedule(Timer(kind: .backoff, phase: phaseNumber), at: now + UInt64(delay))]
     }
 
     /// No result: `.unknown` if our value may have been accepted anywhere, else `.unavailable`.
@@ -115,7 +116,7 @@ extension CAS.Proposer {
         positive = 0
         promises = []
         return broadcast(message)
-            + [.startTimer(Timer(kind: .phaseTimeout, phase: phaseNumber), afterMilliseconds: configuration.phaseTimeoutMilliseconds)]
+            + [.schedule(Timer(kind: .phaseTimeout, phase: phaseNumber), at: now + UInt64(configuration.phaseTimeoutMilliseconds))]
     }
 
     func broadcast(_ message: CAS.Message) -> [Effect] {

@@ -82,7 +82,7 @@ extension CAS {
             public var majority: Int { acceptors.count / 2 + 1 }
         }
 
-        /// A timer the proposer asked for; it comes back through `onTimer(_:)`.
+        /// A timer the proposer asked for; it comes back through `onTimer(_:now:)`.
         public struct Timer: Hashable, Sendable {
             public enum Kind: Hashable, Sendable {
                 /// The current phase did not reach a majority in time.
@@ -97,7 +97,8 @@ extension CAS {
 
         public enum Effect: Hashable, Sendable {
             case send(to: NodeID, Message)
-            case startTimer(Timer, afterMilliseconds: Int)
+            /// Call `onTimer(timer, now:)` once the monotonic clock reaches `at`.
+            case schedule(Timer, at: MonotonicTime)
             /// The operation is over; nothing follows.
             case complete(Outcome)
         }
@@ -132,15 +133,17 @@ extension CAS {
         var positive = 0
         var promises: [(accepted: Proposal?, committed: Proposal, object: DVVSet<[UInt8]>?)] = []
         /// The wall clock when the operation started: values expired by then read as absent.
-        let wallNowMilliseconds: UInt64
+        let wallNow: WallClockTime
+        /// The monotonic time of the event being handled (timers are set from it).
+        var now = MonotonicTime.zero
 
         /// - Parameters:
         ///   - minimumCounter: the lowest ballot counter to use (a clock reading, or one above
         ///     the previous proposer's `highestCounterSeen`).
         ///   - randomSeed: drives the backoff delays; CairnCore creates no randomness.
         public init(node: NodeID, operation: Operation, configuration: Configuration,
-                    minimumCounter: UInt64 = 1, randomSeed: UInt64, wallNowMilliseconds: UInt64 = 0) {
-            self.wallNowMilliseconds = wallNowMilliseconds
+                    minimumCounter: UInt64 = 1, randomSeed: UInt64, wallNow: WallClockTime = .zero) {
+            self.wallNow = wallNow
             self.node = node
             self.operation = operation
             self.configuration = configuration
@@ -155,14 +158,16 @@ extension CAS {
         }
 
         /// Starts the first attempt.
-        public mutating func start() -> [Effect] {
+        public mutating func start(now: MonotonicTime) -> [Effect] {
+            self.now = now
             precondition(phase == .idle, "CAS proposer started twice (phase \(phase))")
             return prepare()
         }
 
         /// A timer fired. Stale timers (from an earlier phase) are ignored.
-        public mutating func onTimer(_ timer: Timer) -> [Effect] {
+        public mutating func onTimer(_ timer: Timer, now: MonotonicTime) -> [Effect] {
             guard timer.phase == phaseNumber else { return [] }
+            self.now = now
             switch (timer.kind, phase) {
             case (.phaseTimeout, .preparing), (.phaseTimeout, .repairing), (.phaseTimeout, .proposing):
                 return giveUp()

@@ -7,6 +7,11 @@ extension Handoff {
     /// acknowledged storing the batch, so a restart resumes without skipping anything (it may
     /// resend the last batch, which the target's DVVSet merge makes harmless).
     public struct Sender: Sendable {
+        /// The sender's one timer: the throttle's pause, or the retry after a failed batch.
+        public enum Timer: Sendable, Hashable {
+            case wake
+        }
+
         public enum Effect: Sendable, Equatable {
             /// Read up to `maxBytes` of the partition's records with keys after `cursor` (nil:
             /// from the start) and answer with `onBatchRead`.
@@ -15,8 +20,8 @@ extension Handoff {
             case send(Transfer)
             /// Persist the cursor (resume point) of this transfer.
             case persistCursor(Transfer, [UInt8])
-            /// Call `onTimer` at this time.
-            case wake(atMilliseconds: UInt64)
+            /// Call `onTimer(timer, now:)` once the monotonic clock reaches `at`.
+            case schedule(Timer, at: MonotonicTime)
             /// The whole partition is on the target.
             case completed(Transfer)
         }
@@ -45,10 +50,10 @@ extension Handoff {
             self.retryMilliseconds = retryMilliseconds
         }
 
-        public mutating func start(now: UInt64) -> [Effect] { readNext() }
+        public mutating func start(now: MonotonicTime) -> [Effect] { readNext() }
 
         /// The shell read a batch: `lastKey` nil with `keys == 0` means nothing is left.
-        public mutating func onBatchRead(keys: Int, bytes: Int, lastKey: [UInt8]?, isLast: Bool, now: UInt64) -> [Effect] {
+        public mutating func onBatchRead(keys: Int, bytes: Int, lastKey: [UInt8]?, isLast: Bool, now: MonotonicTime) -> [Effect] {
             guard waitingForRead, !isDone else { return [] }
             waitingForRead = false
             if keys == 0 {
@@ -60,7 +65,7 @@ extension Handoff {
         }
 
         /// The target durably stored the batch in flight.
-        public mutating func onAcknowledged(now: UInt64) -> [Effect] {
+        public mutating func onAcknowledged(now: MonotonicTime) -> [Effect] {
             guard let batch = inFlight, !isDone else { return [] }
             inFlight = nil
             bytesSent += batch.bytes
@@ -76,17 +81,17 @@ extension Handoff {
             }
             // Throttle: the next batch may start once this one's bytes fit the rate.
             let pause = UInt64(batch.bytes) * 1000 / UInt64(bytesPerSecond)
-            return effects + [.wake(atMilliseconds: now + pause)]
+            return effects + [.schedule(.wake, at: now + pause)]
         }
 
         /// The batch in flight failed (timeout, target down): send it again after a pause.
-        public mutating func onFailed(now: UInt64) -> [Effect] {
+        public mutating func onFailed(now: MonotonicTime) -> [Effect] {
             guard inFlight != nil, !isDone else { return [] }
             inFlight = nil
-            return [.wake(atMilliseconds: now + retryMilliseconds)]
+            return [.schedule(.wake, at: now + retryMilliseconds)]
         }
 
-        public mutating func onTimer(now: UInt64) -> [Effect] {
+        public mutating func onTimer(_ timer: Timer, now: MonotonicTime) -> [Effect] {
             guard !isDone, inFlight == nil, !waitingForRead else { return [] }
             return readNext()
         }

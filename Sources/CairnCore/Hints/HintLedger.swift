@@ -37,15 +37,16 @@ public struct HintLedger: Sendable {
         public var partition: Int
         public var keyHash: KeyHash
         public var bytes: Int
-        public var storedAtMilliseconds: UInt64
+        /// When the hint was stored, on this node's wall clock (ages survive restarts).
+        public var storedAt: WallClockTime
 
-        public init(id: UInt64, owner: NodeID, partition: Int, keyHash: KeyHash, bytes: Int, storedAtMilliseconds: UInt64) {
+        public init(id: UInt64, owner: NodeID, partition: Int, keyHash: KeyHash, bytes: Int, storedAt: WallClockTime) {
             self.id = id
             self.owner = owner
             self.partition = partition
             self.keyHash = keyHash
             self.bytes = bytes
-            self.storedAtMilliseconds = storedAtMilliseconds
+            self.storedAt = storedAt
         }
     }
 
@@ -86,9 +87,9 @@ public struct HintLedger: Sendable {
     // MARK: inputs
 
     /// A write for `owner` was stored here as a fallback.
-    public mutating func store(owner: NodeID, partition: Int, keyHash: KeyHash, bytes: Int, now: UInt64) -> [Effect] {
+    public mutating func store(owner: NodeID, partition: Int, keyHash: KeyHash, bytes: Int, now: WallClockTime) -> [Effect] {
         precondition(bytes >= 0, "hint of \(bytes) bytes")
-        let hint = Hint(id: nextId, owner: owner, partition: partition, keyHash: keyHash, bytes: bytes, storedAtMilliseconds: now)
+        let hint = Hint(id: nextId, owner: owner, partition: partition, keyHash: keyHash, bytes: bytes, storedAt: now)
         nextId += 1
         pending[owner, default: []].append(hint)
         totalBytes += bytes
@@ -98,7 +99,7 @@ public struct HintLedger: Sendable {
     }
 
     /// The shell's failure detector says `owner` is reachable: start (or continue) delivery.
-    public mutating func ownerReachable(_ owner: NodeID, now: UInt64) -> [Effect] {
+    public mutating func ownerReachable(_ owner: NodeID, now: WallClockTime) -> [Effect] {
         var effects = expire(now: now)
         guard inFlight[owner, default: []].isEmpty, var queue = pending[owner], !queue.isEmpty else { return effects }
         let batch = Array(queue.prefix(limits.batchSize))
@@ -110,7 +111,7 @@ public struct HintLedger: Sendable {
     }
 
     /// `owner` durably stored the batch in flight: delete those hints, send the next batch.
-    public mutating func delivered(owner: NodeID, now: UInt64) -> [Effect] {
+    public mutating func delivered(owner: NodeID, now: WallClockTime) -> [Effect] {
         let batch = inFlight.removeValue(forKey: owner) ?? []
         var effects: [Effect] = []
         for hint in batch {
@@ -128,11 +129,11 @@ public struct HintLedger: Sendable {
     }
 
     /// Time passes: drop hints past the age limit.
-    public mutating func tick(now: UInt64) -> [Effect] { expire(now: now) }
+    public mutating func tick(now: WallClockTime) -> [Effect] { expire(now: now) }
 
     /// After a restart: the hints found in durable storage (ids as persisted). Nothing was in
     /// flight across a restart; every hint is pending again.
-    public mutating func restore(_ hints: [Hint], now: UInt64) -> [Effect] {
+    public mutating func restore(_ hints: [Hint], now: WallClockTime) -> [Effect] {
         for hint in hints.sorted(by: { $0.id < $1.id }) {
             pending[hint.owner, default: []].append(hint)
             totalBytes += hint.bytes
@@ -143,11 +144,11 @@ public struct HintLedger: Sendable {
 
     // MARK: bounds
 
-    private mutating func expire(now: UInt64) -> [Effect] {
+    private mutating func expire(now: WallClockTime) -> [Effect] {
         var effects: [Effect] = []
         for owner in pending.keys.sorted() {
             guard var queue = pending[owner] else { continue }
-            while let oldest = queue.first, now >= oldest.storedAtMilliseconds &+ limits.maxAgeMilliseconds {
+            while let oldest = queue.first, now >= oldest.storedAt + limits.maxAgeMilliseconds {
                 queue.removeFirst()
                 effects += drop(oldest, reason: .tooOld)
             }

@@ -6,27 +6,27 @@ extension Membership.Instance {
     /// The peer is a random reachable live member; with probability 1/(reachable + 1) it is an
     /// unreachable one instead, so a healed partition is noticed (Cassandra's rule). While
     /// joining (no ring yet), or when no other member is known, it is a seed.
-    public mutating func onTick(nowMilliseconds now: UInt64, random: UInt64) -> [Membership.Directive] {
-        var directives = updateMonitoring(nowMilliseconds: now)
-        if now >= nextGossipMilliseconds {
-            nextGossipMilliseconds = now + settings.gossipIntervalMilliseconds
-            if let peer = gossipPeer(nowMilliseconds: now, random: random) {
-                directives.append(.send(to: peer, .digest(envelope, versions: state.digest, ring: state.ring?.stamp)))
+    public mutating func onTick(now: MonotonicTime, random: UInt64) -> [Membership.Effect] {
+        var effects = updateMonitoring(now: now)
+        if now >= nextGossip {
+            nextGossip = now + settings.gossipIntervalMilliseconds
+            if let peer = gossipPeer(now: now, random: random) {
+                effects.append(.send(to: peer, .digest(envelope, versions: state.digest, ring: state.ring?.stamp)))
             }
         }
-        if now >= nextHeartbeatMilliseconds {
-            nextHeartbeatMilliseconds = now + settings.heartbeatIntervalMilliseconds
-            directives += heartbeats()
+        if now >= nextHeartbeat {
+            nextHeartbeat = now + settings.heartbeatIntervalMilliseconds
+            effects += heartbeats()
             heartbeatSequence &+= 1
         }
-        directives += reachabilityChanges(nowMilliseconds: now)
-        let next = min(nextGossipMilliseconds, nextHeartbeatMilliseconds)
-        directives.append(.scheduleTick(afterMilliseconds: next - now))
-        return directives
+        effects += reachabilityChanges(now: now)
+        let next = min(nextGossip, nextHeartbeat)
+        effects.append(.schedule(.tick, at: next))
+        return effects
     }
 
     /// A message from another node arrived.
-    public mutating func onMessage(_ message: Membership.Message, nowMilliseconds now: UInt64) -> [Membership.Directive] {
+    public mutating func onMessage(_ message: Membership.Message, now: MonotonicTime) -> [Membership.Effect] {
         let sender = message.envelope
         guard sender.clusterName == state.clusterName else {
             return [.rejected(from: sender.fromAddress, clusterName: sender.clusterName)]
@@ -35,19 +35,19 @@ extension Membership.Instance {
         case .digest(_, let versions, let stamp):
             return answerDigest(from: sender, versions: versions, ringStamp: stamp)
         case .delta(_, let members, let ring, let wanted, let wantsRing):
-            var directives = absorb(members: members, ring: ring, nowMilliseconds: now)
+            var effects = absorb(members: members, ring: ring, now: now)
             let requested = wanted.compactMap { state.members[$0] }
             let ring = wantsRing ? state.ring : nil
             if !requested.isEmpty || ring != nil {
-                directives.append(.send(to: sender.fromAddress, .update(envelope, members: requested, ring: ring)))
+                effects.append(.send(to: sender.fromAddress, .update(envelope, members: requested, ring: ring)))
             }
-            return directives
+            return effects
         case .update(_, let members, let ring):
-            return absorb(members: members, ring: ring, nowMilliseconds: now)
+            return absorb(members: members, ring: ring, now: now)
         case .heartbeat(_, let sequence):
             return answerHeartbeat(from: sender, sequence: sequence)
         case .heartbeatReply:
-            return heartbeatArrived(from: sender.from, nowMilliseconds: now)
+            return heartbeatArrived(from: sender.from, now: now)
         }
     }
 
@@ -55,7 +55,7 @@ extension Membership.Instance {
     /// states already agree, so a converged cluster gossips only digests.
     mutating func answerDigest(
         from sender: Membership.Envelope, versions: [NodeID: Membership.Member.Version], ringStamp: Membership.VersionedRing.Stamp?
-    ) -> [Membership.Directive] {
+    ) -> [Membership.Effect] {
         var newer: [Membership.Member] = []
         for member in state.members.values {
             if let theirs = versions[member.id], theirs >= member.version { continue }
@@ -76,7 +76,7 @@ extension Membership.Instance {
     }
 
     /// Merges gossiped entries and a ring into the state, then settles.
-    mutating func absorb(members: [Membership.Member], ring: Membership.VersionedRing?, nowMilliseconds now: UInt64) -> [Membership.Directive] {
+    mutating func absorb(members: [Membership.Member], ring: Membership.VersionedRing?, now: MonotonicTime) -> [Membership.Effect] {
         let ringBefore = state.ring
         var changed: [Membership.Member] = []
         for member in members {
@@ -84,19 +84,19 @@ extension Membership.Instance {
         }
         if let ring { state.merge(ring) }
         guard !changed.isEmpty || state.ring != ringBefore else { return [] }
-        return settle(changed: changed, ringBefore: ringBefore, nowMilliseconds: now)
+        return settle(changed: changed, ringBefore: ringBefore, now: now)
     }
 
     /// The address to gossip with this round, if any.
-    func gossipPeer(nowMilliseconds now: UInt64, random: UInt64) -> String? {
+    func gossipPeer(now: MonotonicTime, random: UInt64) -> String? {
         let seedAddresses = seeds.filter { $0 != address }
         let peers = state.liveMembers.filter { $0.id != me }
         if state.ring == nil || peers.isEmpty {
             let candidates = state.ring == nil ? seedAddresses + peers.map(\.address) : seedAddresses
             return candidates.isEmpty ? nil : candidates[Int(random % UInt64(candidates.count))]
         }
-        let reachable = peers.filter { detector.isReachable($0.id, nowMilliseconds: now) }
-        let unreachable = peers.filter { !detector.isReachable($0.id, nowMilliseconds: now) }
+        let reachable = peers.filter { detector.isReachable($0.id, now: now) }
+        let unreachable = peers.filter { !detector.isReachable($0.id, now: now) }
         // Low bits choose the peer, high bits whether to try an unreachable one.
         let index = random & 0xFFFF_FFFF
         let coin = random >> 32

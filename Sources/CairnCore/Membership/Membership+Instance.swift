@@ -2,7 +2,7 @@ extension Membership {
     /// One node's membership protocol: the gossiped ``State``, its ``PhiAccrualDetector`` and
     /// its timers, as a value. The shell feeds it events (`onTick`, `onMessage`, the operator's
     /// `onLeave`/`onRemove`, `onHandoffComplete`) with the current time and carries out the
-    /// returned ``Directive``s in order. It reads no clock and makes no randomness: `onTick`
+    /// returned ``Effect``s in order. It reads no clock and makes no randomness: `onTick`
     /// takes a random number from the shell, so a simulation replays exactly.
     ///
     /// Caller's duties: persist `state` when a `memberChanged` or `ringChanged` directive says it
@@ -22,8 +22,8 @@ extension Membership {
         public internal(set) var detector: PhiAccrualDetector
         /// The reachability last reported per monitored node (monitoring starts reachable).
         var reported: [NodeID: Bool] = [:]
-        var nextGossipMilliseconds: UInt64 = 0
-        var nextHeartbeatMilliseconds: UInt64 = 0
+        var nextGossip = MonotonicTime.zero
+        var nextHeartbeat = MonotonicTime.zero
         var heartbeatSequence: UInt64 = 0
 
         /// A new node that joins the cluster through `seeds` (DESIGN.md §3: "joining = contacting
@@ -85,45 +85,45 @@ extension Membership {
 
         /// This node's opinion: is `node` reachable now? Itself always is; tombstones and
         /// unknown nodes are not.
-        public func isReachable(_ node: NodeID, nowMilliseconds: UInt64) -> Bool {
-            node == me || detector.isReachable(node, nowMilliseconds: nowMilliseconds)
+        public func isReachable(_ node: NodeID, now: MonotonicTime) -> Bool {
+            node == me || detector.isReachable(node, now: now)
         }
 
         /// φ of `node` now, `nil` if it is not monitored.
-        public func phi(_ node: NodeID, nowMilliseconds: UInt64) -> Double? {
-            detector.phi(node, nowMilliseconds: nowMilliseconds)
+        public func phi(_ node: NodeID, now: MonotonicTime) -> Double? {
+            detector.phi(node, now: now)
         }
 
         // MARK: operator and handoff events
 
         /// `cairn cluster leave` reached this node: it becomes `leaving`, the next ring excludes
         /// it, and handoff moves its partitions away. Call `onHandoffComplete` when done.
-        public mutating func onLeave(nowMilliseconds: UInt64) throws(Membership.Error) -> [Directive] {
+        public mutating func onLeave(now: MonotonicTime) throws(Membership.Error) -> [Effect] {
             let entry = myself
             guard entry.status == .valid else { throw .invalidStatus(me, entry.status) }
             guard state.owners != [me] else { throw .lastOwner(me) }
             let ringBefore = state.ring
             let leaving = bump(status: .leaving)
-            return settle(changed: [leaving], ringBefore: ringBefore, nowMilliseconds: nowMilliseconds)
+            return settle(changed: [leaving], ringBefore: ringBefore, now: now)
         }
 
         /// Handoff of every partition this leaving node held has completed: it becomes `left`
         /// and pushes that to every live member at once (the shell exits soon after).
-        public mutating func onHandoffComplete(nowMilliseconds: UInt64) throws(Membership.Error) -> [Directive] {
+        public mutating func onHandoffComplete(now: MonotonicTime) throws(Membership.Error) -> [Effect] {
             let entry = myself
             guard entry.status == .leaving else { throw .invalidStatus(me, entry.status) }
             let ringBefore = state.ring
             let left = bump(status: .left)
-            var directives = settle(changed: [left], ringBefore: ringBefore, nowMilliseconds: nowMilliseconds)
+            var effects = settle(changed: [left], ringBefore: ringBefore, now: now)
             for peer in state.liveMembers where peer.id != me {
-                directives.append(.send(to: peer.address, .update(envelope, members: [left], ring: nil)))
+                effects.append(.send(to: peer.address, .update(envelope, members: [left], ring: nil)))
             }
-            return directives
+            return effects
         }
 
         /// `cairn cluster remove NODE` reached this node: `node` becomes a `removed` tombstone,
         /// which beats anything `node` later says about itself. Removing a tombstone is a no-op.
-        public mutating func onRemove(_ node: NodeID, nowMilliseconds: UInt64) throws(Membership.Error) -> [Directive] {
+        public mutating func onRemove(_ node: NodeID, now: MonotonicTime) throws(Membership.Error) -> [Effect] {
             guard let entry = state.members[node] else { throw .unknownMember(node) }
             if entry.status.isTombstone { return [] }
             guard state.owners != [node] else { throw .lastOwner(node) }
@@ -131,7 +131,7 @@ extension Membership {
             var removed = entry
             removed.status = .removed
             state.merge(removed)
-            return settle(changed: [removed], ringBefore: ringBefore, nowMilliseconds: nowMilliseconds)
+            return settle(changed: [removed], ringBefore: ringBefore, now: now)
         }
 
         // MARK: shared steps
@@ -149,11 +149,11 @@ extension Membership {
         }
 
         /// Everything that follows a change of the state: this node's own corrections, the
-        /// next ring, detector bookkeeping; and the directives that report them.
+        /// next ring, detector bookkeeping; and the effects that report them.
         ///
         /// `changed` lists the entries already changed by the caller; the ring held before the
         /// change is compared against the ring after derivation.
-        mutating func settle(changed: [Member], ringBefore before: VersionedRing?, nowMilliseconds: UInt64) -> [Directive] {
+        mutating func settle(changed: [Member], ringBefore before: VersionedRing?, now: MonotonicTime) -> [Effect] {
             var changed = changed
             let entry = myself
             if !entry.status.isTombstone {
@@ -172,15 +172,15 @@ extension Membership {
             let adopted = state.ring
             if let next = state.derivedRing() { state.merge(next) }
 
-            var directives: [Directive] = []
+            var effects: [Effect] = []
             var seen = Set<NodeID>()
             for member in changed where seen.insert(member.id).inserted {
-                if let current = state.members[member.id] { directives.append(.memberChanged(current)) }
+                if let current = state.members[member.id] { effects.append(.memberChanged(current)) }
             }
-            if let adopted, adopted != before, adopted != state.ring { directives.append(.ringChanged(adopted)) }
-            if let ring = state.ring, ring != before { directives.append(.ringChanged(ring)) }
-            directives += updateMonitoring(nowMilliseconds: nowMilliseconds)
-            return directives
+            if let adopted, adopted != before, adopted != state.ring { effects.append(.ringChanged(adopted)) }
+            if let ring = state.ring, ring != before { effects.append(.ringChanged(ring)) }
+            effects += updateMonitoring(now: now)
+            return effects
         }
     }
 }

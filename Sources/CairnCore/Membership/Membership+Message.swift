@@ -40,12 +40,17 @@ extension Membership {
         }
     }
 
+    /// Membership's one timer: the tick that gossips, heartbeats and judges reachability.
+    public enum Timer: Sendable, Hashable {
+        case tick
+    }
+
     /// What the shell must do after an event, in order.
-    public enum Directive: Sendable, Hashable {
+    public enum Effect: Sendable, Hashable {
         /// Send `message` to the node listening at `address` (best effort; loss is tolerated).
         case send(to: String, Message)
-        /// Call `onTick` again after this delay: the only timer membership needs.
-        case scheduleTick(afterMilliseconds: UInt64)
+        /// Call `onTick` once the monotonic clock reaches `at`: the only timer membership needs.
+        case schedule(Timer, at: MonotonicTime)
         /// The ring changed (adopted from gossip or derived here). Start handoff from the diff
         /// against the previous ring; persist the state.
         case ringChanged(VersionedRing)

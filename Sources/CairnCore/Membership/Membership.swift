@@ -10,7 +10,7 @@
 ///   register ordered by ring version. Nodes that have seen the same updates hold equal states.
 /// - ``Membership/Instance``: the protocol. Every tick it gossips with one peer (push-pull
 ///   digests, Cassandra's SYN/ACK/ACK2) and heartbeats every member; it derives the next ring
-///   when the owner set changes. It returns ``Membership/Directive``s for the shell to carry out.
+///   when the owner set changes. It returns ``Membership/Effect``s for the shell to carry out.
 /// - ``PhiAccrualDetector``: this node's own opinion of each member's reachability, from the
 ///   arrival times of heartbeat replies (Hayashibara et al. 2004, as in Akka and Cassandra).
 ///   Reachability never changes the member list or the ring.

@@ -58,7 +58,7 @@ public struct PhiAccrualDetector: Sendable, Hashable {
         var next = 0
         var sum = 0.0
         var sumOfSquares = 0.0
-        var lastArrivalMilliseconds: UInt64
+        var lastArrival: MonotonicTime
 
         mutating func add(_ interval: Double, capacity: Int) {
             if intervals.count < capacity {
@@ -91,10 +91,10 @@ public struct PhiAccrualDetector: Sendable, Hashable {
     /// The history starts with two intervals of `estimate ± estimate/4`, as Akka does, so φ is
     /// defined from the start and a node that never answers is suspected after about
     /// `estimate + acceptablePause` plus a few deviations.
-    public mutating func monitor(_ node: NodeID, nowMilliseconds: UInt64) {
+    public mutating func monitor(_ node: NodeID, now: MonotonicTime) {
         guard histories[node] == nil else { return }
         let estimate = settings.firstHeartbeatEstimateMilliseconds
-        var history = History(lastArrivalMilliseconds: nowMilliseconds)
+        var history = History(lastArrival: now)
         history.add(estimate - estimate / 4, capacity: settings.maxSampleSize)
         history.add(estimate + estimate / 4, capacity: settings.maxSampleSize)
         histories[node] = history
@@ -109,31 +109,31 @@ public struct PhiAccrualDetector: Sendable, Hashable {
     /// arrival after an outage would otherwise add one huge interval and blunt detection of the
     /// next outage (Akka does the same). The arrival itself always resets the silence, which is
     /// what clears suspicion.
-    public mutating func heartbeat(from node: NodeID, nowMilliseconds: UInt64) {
+    public mutating func heartbeat(from node: NodeID, now: MonotonicTime) {
         guard var history = histories[node] else { return }
-        guard nowMilliseconds >= history.lastArrivalMilliseconds else { return }
-        let interval = Double(nowMilliseconds - history.lastArrivalMilliseconds)
-        if phi(history, nowMilliseconds: nowMilliseconds) < settings.threshold {
+        guard now >= history.lastArrival else { return }
+        let interval = Double(now.milliseconds(since: history.lastArrival))
+        if phi(history, now: now) < settings.threshold {
             history.add(interval, capacity: settings.maxSampleSize)
         }
-        history.lastArrivalMilliseconds = nowMilliseconds
+        history.lastArrival = now
         histories[node] = history
     }
 
     /// φ for `node` at `now`; `nil` if it is not monitored.
-    public func phi(_ node: NodeID, nowMilliseconds: UInt64) -> Double? {
-        histories[node].map { phi($0, nowMilliseconds: nowMilliseconds) }
+    public func phi(_ node: NodeID, now: MonotonicTime) -> Double? {
+        histories[node].map { phi($0, now: now) }
     }
 
     /// Whether this node currently considers `node` reachable: φ below the threshold. A node
     /// not monitored (unknown, or a tombstone) is not reachable.
-    public func isReachable(_ node: NodeID, nowMilliseconds: UInt64) -> Bool {
-        guard let phi = phi(node, nowMilliseconds: nowMilliseconds) else { return false }
+    public func isReachable(_ node: NodeID, now: MonotonicTime) -> Bool {
+        guard let phi = phi(node, now: now) else { return false }
         return phi < settings.threshold
     }
 
-    private func phi(_ history: History, nowMilliseconds: UInt64) -> Double {
-        let elapsed = Double(nowMilliseconds &- min(nowMilliseconds, history.lastArrivalMilliseconds))
+    private func phi(_ history: History, now: MonotonicTime) -> Double {
+        let elapsed = Double(now.milliseconds(since: history.lastArrival))
         let mean = history.mean + settings.acceptableHeartbeatPauseMilliseconds
         let deviation = max(history.variance.squareRoot(), settings.minStandardDeviationMilliseconds)
         return Self.phi(elapsedMilliseconds: elapsed, meanMilliseconds: mean, standardDeviationMilliseconds: deviation)

@@ -54,8 +54,8 @@ extension Quorum {
         }
 
         public enum Effect: Hashable, Sendable {
-            /// Call `onTimer(timer, now:)` once `now >= deadlineMilliseconds`.
-            case scheduleTimer(Timer, deadlineMilliseconds: UInt64)
+            /// Call `onTimer(timer, now:)` once the monotonic clock reaches `at`.
+            case schedule(Timer, at: MonotonicTime)
             /// Read the key's stored object on `from` (locally when it is this node); report with
             /// `onReply` or `onReadFailed`.
             case read(from: NodeID)
@@ -100,7 +100,7 @@ extension Quorum {
         // MARK: inputs
 
         /// Starts the read. This node always counts itself reachable.
-        public mutating func start(now: UInt64, isReachable: (NodeID) -> Bool) -> [Effect] {
+        public mutating func start(now: MonotonicTime, isReachable: (NodeID) -> Bool) -> [Effect] {
             precondition(phase == .idle, "read for \(request.keyHash) started twice (phase \(phase))")
             guard (1...max(1, request.n)).contains(request.r) else {
                 return decide(.failed(failure(.invalidQuorum(required: request.r, n: request.n)))) + finish()
@@ -111,19 +111,19 @@ extension Quorum {
                 return decide(.failed(failure(.tooFewReachable(reachable: targets.count, required: request.r)))) + finish()
             }
             phase = .reading
-            return [.scheduleTimer(.response, deadlineMilliseconds: now &+ request.timeoutMilliseconds)]
+            return [.schedule(.response, at: now + request.timeoutMilliseconds)]
                 + targets.map { .read(from: $0.node) }
         }
 
         /// `node` answered with its stored object, or `nil` when it has none.
-        public mutating func onReply(from node: NodeID, object: DVVSet<Value>?, now: UInt64) -> [Effect] {
+        public mutating func onReply(from node: NodeID, object: DVVSet<Value>?, now: MonotonicTime) -> [Effect] {
             guard phase == .reading || phase == .collecting, isUnanswered(node) else { return [] }
             replies[node] = .some(object)
             return progress(now: now)
         }
 
         /// Reading from `node` failed (error or the shell's per-peer timeout).
-        public mutating func onReadFailed(from node: NodeID, now: UInt64) -> [Effect] {
+        public mutating func onReadFailed(from node: NodeID, now: MonotonicTime) -> [Effect] {
             guard phase == .reading || phase == .collecting, isUnanswered(node) else { return [] }
             failedReads.insert(node)
             return progress(now: now)
@@ -131,7 +131,7 @@ extension Quorum {
 
         /// A timer fired: the response timer fails an undecided read (repairing what arrived);
         /// the repair timer ends the wait for late replies.
-        public mutating func onTimer(_ timer: Timer, now: UInt64) -> [Effect] {
+        public mutating func onTimer(_ timer: Timer, now: MonotonicTime) -> [Effect] {
             switch (timer, phase) {
             case (.response, .reading):
                 return decide(.failed(failure(.timedOut(received: replies.count, required: request.r)))) + finish()
@@ -144,13 +144,13 @@ extension Quorum {
 
         // MARK: transitions
 
-        private mutating func progress(now: UInt64) -> [Effect] {
+        private mutating func progress(now: MonotonicTime) -> [Effect] {
             var effects: [Effect] = []
             if phase == .reading {
                 if replies.count >= request.r {
                     effects += decide(answer())
                     phase = .collecting
-                    effects.append(.scheduleTimer(.repair, deadlineMilliseconds: now &+ request.repairWindowMilliseconds))
+                    effects.append(.schedule(.repair, at: now + request.repairWindowMilliseconds))
                 } else if targets.count - failedReads.count < request.r {
                     return decide(.failed(failure(.tooFewSucceeded(
                         succeeded: replies.count, failed: failedReads.count, required: request.r)))) + finish()

@@ -77,8 +77,8 @@ extension Quorum {
         }
 
         public enum Effect: Hashable, Sendable {
-            /// Call `onTimer(timer, now:)` once `now >= deadlineMilliseconds`.
-            case scheduleTimer(Timer, deadlineMilliseconds: UInt64)
+            /// Call `onTimer(timer, now:)` once the monotonic clock reaches `at`.
+            case schedule(Timer, at: MonotonicTime)
             /// Send the request (with `forwardedBy` set to this node) to `node`, which
             /// coordinates it; report its outcome with `onForwardedOutcome`.
             case forward(to: NodeID, request: Request)
@@ -135,7 +135,7 @@ extension Quorum {
 
         /// Starts the request. `isReachable` is this node's failure detector; this node always
         /// counts itself reachable.
-        public mutating func start(now: UInt64, isReachable: (NodeID) -> Bool) -> [Effect] {
+        public mutating func start(now: MonotonicTime, isReachable: (NodeID) -> Bool) -> [Effect] {
             precondition(phase == .idle, "write for \(request.keyHash) started twice (phase \(phase))")
             guard (1...max(1, request.n)).contains(request.w) else {
                 return decide(.failed(failure(.invalidQuorum(required: request.w, n: request.n))))
@@ -145,7 +145,7 @@ extension Quorum {
             guard targets.count >= request.w else {
                 return decide(.failed(failure(.tooFewReachable(reachable: targets.count, required: request.w))))
             }
-            let timer = Effect.scheduleTimer(.response, deadlineMilliseconds: now &+ request.timeoutMilliseconds)
+            let timer = Effect.schedule(.response, at: now + request.timeoutMilliseconds)
             if let me = targets.first(where: { $0.node == local }) {
                 phase = .coordinating
                 return [timer, .coordinateLocally(context: request.context, sibling: request.sibling, hintFor: me.hintFor)]
@@ -162,7 +162,7 @@ extension Quorum {
 
         /// The local replica minted the dot and stored `object` durably: it is the first ack;
         /// send the object to the other targets.
-        public mutating func onCoordinated(object: DVVSet<Value>, now: UInt64) -> [Effect] {
+        public mutating func onCoordinated(object: DVVSet<Value>, now: MonotonicTime) -> [Effect] {
             guard phase == .coordinating else { return [] }
             phase = .replicating
             coordinatedContext = object.join()
@@ -184,20 +184,20 @@ extension Quorum {
 
         /// The local replica refused the write (`VersionError`, e.g. the sibling cap) or could
         /// not store it. Nothing was stored anywhere, so the write fails at once.
-        public mutating func onCoordinationFailed(_ error: VersionError, now: UInt64) -> [Effect] {
+        public mutating func onCoordinationFailed(_ error: VersionError, now: MonotonicTime) -> [Effect] {
             guard phase == .coordinating else { return [] }
             return decide(.failed(failure(.rejected(error))))
         }
 
         /// The local store failed (I/O). Nothing was replicated.
-        public mutating func onLocalStoreFailed(message: String, now: UInt64) -> [Effect] {
+        public mutating func onLocalStoreFailed(message: String, now: MonotonicTime) -> [Effect] {
             guard phase == .coordinating else { return [] }
             return decide(.failed(failure(.localStoreFailed(message: message))))
         }
 
         /// `node` stored the replicated object durably. Duplicates, non-targets and acks after
         /// the decision change nothing.
-        public mutating func onAck(from node: NodeID, now: UInt64) -> [Effect] {
+        public mutating func onAck(from node: NodeID, now: MonotonicTime) -> [Effect] {
             guard phase == .replicating, isUnanswered(node) else { return [] }
             acked.insert(node)
             return acked.count >= request.w ? decide(.stored(context: coordinatedContext ?? CausalContext())) : []
@@ -207,7 +207,7 @@ extension Quorum {
         /// or timed out). The coordinator keeps a hint for the replica it was meant for, even
         /// after the client was answered, so the write reaches it when it is back (Cassandra
         /// hints replicas that do not answer). Fails early once W acks are out of reach.
-        public mutating func onNack(from node: NodeID, now: UInt64) -> [Effect] {
+        public mutating func onNack(from node: NodeID, now: MonotonicTime) -> [Effect] {
             guard phase == .replicating || (phase == .decided && coordinatedObject != nil), isUnanswered(node),
                   let target = targets.first(where: { $0.node == node }) else { return [] }
             refused.insert(node)
@@ -218,13 +218,13 @@ extension Quorum {
         }
 
         /// The coordinator this request was forwarded to answered.
-        public mutating func onForwardedOutcome(_ forwardedOutcome: Outcome, from node: NodeID, now: UInt64) -> [Effect] {
+        public mutating func onForwardedOutcome(_ forwardedOutcome: Outcome, from node: NodeID, now: MonotonicTime) -> [Effect] {
             guard case .forwarding(let coordinator) = phase, coordinator == node else { return [] }
             return decide(forwardedOutcome)
         }
 
         /// A timer fired. The response timer decides failure if nothing was decided yet.
-        public mutating func onTimer(_ timer: Timer, now: UInt64) -> [Effect] {
+        public mutating func onTimer(_ timer: Timer, now: MonotonicTime) -> [Effect] {
             guard timer == .response, outcome == nil, phase != .idle else { return [] }
             let received: Int
             if case .forwarding = phase { received = 0 } else { received = acked.count }

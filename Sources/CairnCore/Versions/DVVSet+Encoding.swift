@@ -51,9 +51,10 @@ extension DVVSet where Value == [UInt8] {
             for sibling in entry.siblings {
                 var flags: UInt8 = 0
                 if sibling.content == .tombstone { flags |= Self.tombstoneFlag }
-                if sibling.expiryMilliseconds != 0 { flags |= Self.expiryFlag }
+                let expiry = sibling.expiry?.millisecondsSince1970 ?? 0
+                if expiry != 0 { flags |= Self.expiryFlag }
                 writer.byte(flags)
-                if sibling.expiryMilliseconds != 0 { writer.varint(sibling.expiryMilliseconds) }
+                if expiry != 0 { writer.varint(expiry) }
                 if case .value(let bytes) = sibling.content {
                     writer.varint(UInt64(bytes.count))
                     writer.raw(bytes)
@@ -114,9 +115,9 @@ extension DVVSet where Value == [UInt8] {
             guard expiry != 0 else { throw VersionError(.malformed, "expiry flag with expiry 0", offset: expiryOffset) }
         }
         if flags & tombstoneFlag != 0 {
-            return Sibling(.tombstone, expiryMilliseconds: expiry)
+            return Sibling(.tombstone, expiry: expiry == 0 ? nil : WallClockTime(millisecondsSince1970: expiry))
         }
         let length = try reader.count("value length", limit: limits.maxValueBytes)
-        return Sibling(.value(try reader.raw(length)), expiryMilliseconds: expiry)
+        return Sibling(.value(try reader.raw(length)), expiry: expiry == 0 ? nil : WallClockTime(millisecondsSince1970: expiry))
     }
 }

@@ -64,8 +64,8 @@ public struct DVVSet<Value: Hashable & Sendable>: Hashable, Sendable {
     }
 
     /// The object made by the first write of a key: one value with dot `(actor, 1)`.
-    public static func new(_ value: Value, expiryMilliseconds: UInt64 = 0, by actor: ReplicaActor) -> DVVSet {
-        new(.value(value, expiryMilliseconds: expiryMilliseconds), by: actor)
+    public static func new(_ value: Value, expiry: WallClockTime? = nil, by actor: ReplicaActor) -> DVVSet {
+        new(.value(value, expiry: expiry), by: actor)
     }
 
     // MARK: - Update
@@ -88,9 +88,9 @@ public struct DVVSet<Value: Hashable & Sendable>: Hashable, Sendable {
     /// Writes `value` as the coordinator `actor`, given the context the client read.
     @discardableResult
     public mutating func update(
-        with context: CausalContext, value: Value, expiryMilliseconds: UInt64 = 0, by actor: ReplicaActor
+        with context: CausalContext, value: Value, expiry: WallClockTime? = nil, by actor: ReplicaActor
     ) -> Dot {
-        update(with: context, .value(value, expiryMilliseconds: expiryMilliseconds), by: actor)
+        update(with: context, .value(value, expiry: expiry), by: actor)
     }
 
     /// Deletes as the coordinator `actor`: a tombstone sibling that supersedes what `context` covers.
@@ -201,23 +201,23 @@ public struct DVVSet<Value: Hashable & Sendable>: Hashable, Sendable {
     /// Whether nothing has ever been written (no history at all).
     public var isEmpty: Bool { entries.isEmpty }
 
-    /// What a read at `nowMilliseconds` sees of each sibling, in `siblings` order: its value,
+    /// What a read at `now` sees of each sibling, in `siblings` order: its value,
     /// or a tombstone for a deleted or expired one.
-    public func reads(atMilliseconds nowMilliseconds: UInt64) -> [Sibling<Value>.Content] {
-        entries.flatMap { $0.siblings.map { $0.read(atMilliseconds: nowMilliseconds) } }
+    public func reads(at now: WallClockTime) -> [Sibling<Value>.Content] {
+        entries.flatMap { $0.siblings.map { $0.read(at: now) } }
     }
 
-    /// The live values at `nowMilliseconds`: every sibling that is neither a tombstone nor
+    /// The live values at `now`: every sibling that is neither a tombstone nor
     /// expired, in `siblings` order. Empty means the key reads as absent.
-    public func values(atMilliseconds nowMilliseconds: UInt64) -> [Value] {
-        reads(atMilliseconds: nowMilliseconds).compactMap {
+    public func values(at now: WallClockTime) -> [Value] {
+        reads(at: now).compactMap {
             if case .value(let value) = $0 { value } else { nil }
         }
     }
 
-    /// Whether the key reads as absent at `nowMilliseconds`: no live value.
-    public func isDeleted(atMilliseconds nowMilliseconds: UInt64) -> Bool {
-        values(atMilliseconds: nowMilliseconds).isEmpty
+    /// Whether the key reads as absent at `now`: no live value.
+    public func isDeleted(at now: WallClockTime) -> Bool {
+        values(at: now).isEmpty
     }
 
     // MARK: - Order

@@ -14,35 +14,35 @@ public struct Sibling<Value: Hashable & Sendable>: Hashable, Sendable {
     }
 
     public var content: Content
-    /// Absolute expiry in milliseconds since 1970; 0 means never.
-    public var expiryMilliseconds: UInt64
+    /// When the sibling expires, on the writer's wall clock; `nil`: never.
+    public var expiry: WallClockTime?
 
-    public init(_ content: Content, expiryMilliseconds: UInt64 = 0) {
+    public init(_ content: Content, expiry: WallClockTime? = nil) {
         self.content = content
-        self.expiryMilliseconds = expiryMilliseconds
+        self.expiry = expiry
     }
 
     /// A value sibling.
-    public static func value(_ value: Value, expiryMilliseconds: UInt64 = 0) -> Sibling {
-        Sibling(.value(value), expiryMilliseconds: expiryMilliseconds)
+    public static func value(_ value: Value, expiry: WallClockTime? = nil) -> Sibling {
+        Sibling(.value(value), expiry: expiry)
     }
 
     /// A tombstone sibling (a delete).
     public static var tombstone: Sibling { Sibling(.tombstone) }
 
-    /// Whether the sibling has expired at `nowMilliseconds` (expiry is inclusive: a sibling
-    /// with expiry `t` is gone at `t`).
-    public func isExpired(atMilliseconds nowMilliseconds: UInt64) -> Bool {
-        expiryMilliseconds != 0 && nowMilliseconds >= expiryMilliseconds
+    /// Whether the sibling has expired at `now` (expiry is inclusive: a sibling with expiry
+    /// `t` is gone at `t`).
+    public func isExpired(at now: WallClockTime) -> Bool {
+        expiry.map { now >= $0 } ?? false
     }
 
-    /// What a read at `nowMilliseconds` sees: the content, or a tombstone once expired.
-    public func read(atMilliseconds nowMilliseconds: UInt64) -> Content {
-        isExpired(atMilliseconds: nowMilliseconds) ? .tombstone : content
+    /// What a read at `now` sees: the content, or a tombstone once expired.
+    public func read(at now: WallClockTime) -> Content {
+        isExpired(at: now) ? .tombstone : content
     }
 
     /// Whether the sibling is a tombstone, either written as one or expired.
-    public func isTombstone(atMilliseconds nowMilliseconds: UInt64) -> Bool {
-        read(atMilliseconds: nowMilliseconds) == .tombstone
+    public func isTombstone(at now: WallClockTime) -> Bool {
+        read(at: now) == .tombstone
     }
 }

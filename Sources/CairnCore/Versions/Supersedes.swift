@@ -46,15 +46,15 @@ public enum Supersedes: Hashable, Sendable {
     }
 
     /// The context the write carries once its read has found `object` (`nil`: no replica
-    /// answering holds the key), judged at wall-clock time `nowMilliseconds`; `nil` when the
+    /// answering holds the key), judged at wall-clock time `now`; `nil` when the
     /// write's condition does not hold, so nothing may be written.
     ///
     /// Pure, so the node core and any stand-in for it decide a condition the same way.
-    public func context<Value: Hashable & Sendable>(after object: DVVSet<Value>?, atMilliseconds nowMilliseconds: UInt64)
+    public func context<Value: Hashable & Sendable>(after object: DVVSet<Value>?, at now: WallClockTime)
         -> CausalContext?
     {
         let read = object?.join() ?? CausalContext()
-        let isLive = object.map { !$0.values(atMilliseconds: nowMilliseconds).isEmpty } ?? false
+        let isLive = object.map { !$0.values(at: now).isEmpty } ?? false
         switch self {
         case .context(let context): return context
         case .nothing: return CausalContext()
