@@ -97,6 +97,8 @@ extension Node {
                 clientScans.removeValue(forKey: client)?.resume(with: result.mapError { Self.serviceError($0) as any Error })
             case .replyCAS(let client, let result):
                 clientCAS.removeValue(forKey: client)?.resume(with: result.mapError { Self.serviceError($0) as any Error })
+            case .publishCluster:
+                continue  // issued only to the other instances of a node that runs several; this one runs one
             case .notice(let notice):
                 observe(notice)
             }

@@ -21,7 +21,7 @@ extension Node {
 
     func currentRing() throws -> Ring {
         guard !isStopping else { throw KeyValueServiceError(.unavailable, "the node is shutting down", retryAfterSeconds: 1) }
-        guard !core.membership.myself.status.isTombstone else {
+        guard !core.hasLeft else {
             throw KeyValueServiceError(.unavailable, "this node has left the cluster")
         }
         guard let ring else {

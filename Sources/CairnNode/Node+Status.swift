@@ -9,18 +9,17 @@ extension Node {
     func statusJSON() -> JSONValue {
         let now = clockNow()
         let ring = self.ring
-        let membership = core.membership
         var members: [JSONValue] = []
-        for member in membership.members {
+        for member in core.members {
             var entry: [String: JSONValue] = [
                 "node": .string(member.id.description),
                 "address": .string(member.address),
                 "status": .string("\(member.status)"),
-                "reachable": .bool(member.id == id || membership.isReachable(member.id, now: now)),
+                "reachable": .bool(core.isReachable(member.id, now: now)),
                 "self": .bool(member.id == id),
             ]
             if let ring { entry["partitions"] = .integer(Int64(ring.partitions(ownedBy: member.id).count)) }
-            if let phi = membership.phi(member.id, now: now), phi.isFinite { entry["phi"] = .number(phi) }
+            if let phi = core.phi(member.id, now: now), phi.isFinite { entry["phi"] = .number(phi) }
             members.append(.object(entry))
         }
         var status: [String: JSONValue] = [
@@ -47,7 +46,7 @@ extension Node {
             "r": .integer(Int64(configuration.readQuorum)),
             "w": .integer(Int64(configuration.writeQuorum)),
         ]
-        if let versioned = membership.ring {
+        if let versioned = core.cluster.ring {
             ringJSON["version"] = .integer(Int64(versioned.version))
             ringJSON["members"] = .integer(Int64(versioned.ring.members.count))
             ringJSON["replicated_here"] = .integer(Int64((0..<versioned.ring.partitionCount).filter {
@@ -59,22 +58,21 @@ extension Node {
     }
 
     func healthReport() -> HealthReport {
-        let membership = core.membership
         let joined = ring != nil
-        let reachable = membership.members.filter { $0.id == id || membership.isReachable($0.id, now: clockNow()) }.count
+        let now = clockNow()
+        let reachable = core.members.filter { core.isReachable($0.id, now: now) }.count
         return HealthReport(isHealthy: joined && !isStopping, details: [
             "joined": .bool(joined),
             "stopping": .bool(isStopping),
-            "members": .integer(Int64(membership.members.count)),
+            "members": .integer(Int64(core.members.count)),
             "reachable": .integer(Int64(reachable)),
         ])
     }
 
     func updateGauges() {
         let now = clockNow()
-        let membership = core.membership
-        metrics.members.record(membership.members.count)
-        metrics.membersReachable.record(membership.members.filter { $0.id == id || membership.isReachable($0.id, now: now) }.count)
+        metrics.members.record(core.members.count)
+        metrics.membersReachable.record(core.members.filter { core.isReachable($0.id, now: now) }.count)
         metrics.partitionsHeld.record(store.partitions.count)
         metrics.hintsHeld.record(core.hintsHeld)
         let storage = store.totals()

@@ -155,7 +155,7 @@ public actor Node {
         wireServer = try await WireServer.start(
             host: configuration.listenHost, port: configuration.listenPort, identity: identity, group: group,
             handler: handler, logger: logger)
-        try files.saveMembership(core.membership.state, me: id, address: configuration.listenAddress)
+        if let state = core.membership?.state { try files.saveMembership(state, me: id, address: configuration.listenAddress) }
         drive { core, now, wall in core.start(now: now, wallNow: wall) }
         logger.info("node listening", metadata: [
             "cairn.listen": "\(configuration.listenAddress)", "cairn.cluster": "\(configuration.clusterName)",
@@ -233,7 +233,7 @@ public actor Node {
 
     var ring: Ring? { core.ring }
 
-    func address(of node: NodeID) -> String? { core.membership.state.members[node]?.address }
+    func address(of node: NodeID) -> String? { core.cluster.members[node]?.address }
 
 }
 

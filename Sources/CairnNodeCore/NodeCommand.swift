@@ -15,8 +15,16 @@ import CairnCore
 ///    or with `nil` when it failed, could not be sent, or `timeoutMilliseconds` passed.
 /// 5. A `.schedule` fires `NodeCore.onTimer` at or after its instant, once.
 ///
+/// 6. A node that runs several instances (`Shard`) hands every `.publishCluster` of the home
+///    instance to each other instance (`NodeCore.onCluster`), in the order published, and after
+///    each event of any instance hands what `NodeCore.statusIfChanged(now:)` returns to every
+///    other instance (`NodeCore.onShardStatus`). Peer messages, client requests and operator
+///    actions go to the instance `ShardRouter` names; answers, storage completions and timers
+///    go back to the instance that issued them.
+///
 /// The core never issues two storage operations on one key at a time, so the executor may run
-/// storage operations of different keys concurrently (and share fsyncs between them).
+/// storage operations of different keys concurrently (and share fsyncs between them); the
+/// instances of one node own disjoint partitions, so this holds across them too.
 public enum NodeCommand: Sendable {
     /// A one-way message to a peer (lost if the peer is unreachable).
     case send(to: NodeID, WireMessage)
@@ -46,6 +54,9 @@ public enum NodeCommand: Sendable {
     case replyScan(client: UInt64, Result<ScanPageResult, RequestFailure>)
     /// The answer to a CAS started with `onClientCAS(client:…)`.
     case replyCAS(client: UInt64, Result<CAS.Proposer.Outcome, RequestFailure>)
+    /// The home instance's view of the cluster changed: hand it to every other instance of the
+    /// node (`onCluster`), in order. Issued only when the node runs several instances.
+    case publishCluster(ClusterSnapshot)
     /// Something the shell may count, log or act on; carrying it out is optional.
     case notice(NodeNotice)
 }

@@ -38,7 +38,7 @@ extension NodeCore {
         if plannedRing != ring {
             plannedRing = ring
             exchangePlan = []
-            for partition in 0..<ring.partitionCount {
+            for partition in 0..<ring.partitionCount where shard.owns(partition) {
                 let replicas = ring.preferenceList(for: partition, n: settings.replicas)
                 guard replicas.contains(id) else { continue }
                 for peer in replicas where peer != id { exchangePlan.append(ExchangeTarget(partition: partition, peer: peer)) }

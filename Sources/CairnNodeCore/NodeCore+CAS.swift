@@ -279,7 +279,8 @@ extension NodeCore {
 /// in its object; only the Paxos bookkeeping goes.
 extension NodeCore {
     mutating func collectAcceptorsTick(wallNow: WallClockTime) -> [NodeCommand] {
-        guard settings.acceptorGraceMilliseconds > 0, !acceptorCollecting,
+        // One collector per node, over the whole Paxos store: the home instance.
+        guard shard.isHome, settings.acceptorGraceMilliseconds > 0, !acceptorCollecting,
               wallNow.millisecondsSince1970 > settings.acceptorGraceMilliseconds else { return [] }
         acceptorCollecting = true
         return [.storage(operation: newOperation(.acceptorsCollected), .collectAcceptors(

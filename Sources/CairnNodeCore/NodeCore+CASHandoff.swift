@@ -52,8 +52,8 @@ extension NodeCore {
     mutating func planCASStates(from old: Ring, to new: Ring, now: MonotonicTime) {
         guard !settings.brokenCASWithoutStateHandoff else { return }
         let n = settings.replicas
-        let others = Set(membership.state.members.values.filter { !$0.status.isTombstone && $0.id != id }.map(\.id))
-        for change in RingDiff(from: old, to: new).replicaChanges(n: n) {
+        let others = Set(cluster.members.values.filter { !$0.status.isTombstone && $0.id != id }.map(\.id))
+        for change in RingDiff(from: old, to: new).replicaChanges(n: n) where shard.owns(change.partition) {
             let partition = change.partition
             let replicas = Set(new.preferenceList(for: partition, n: n))
             if !replicas.contains(id) {
@@ -87,7 +87,7 @@ extension NodeCore {
 
     /// Whether an operator removed `node` (or it is unknown): its acceptor states are lost.
     func isRemoved(_ node: NodeID) -> Bool {
-        guard let member = membership.state.members[node] else { return true }
+        guard let member = cluster.members[node] else { return true }
         return member.status == .removed
     }
 

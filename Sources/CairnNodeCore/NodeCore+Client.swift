@@ -125,7 +125,7 @@ extension NodeCore {
         case .cas(let proposer, let timer):
             return feedProposer(proposer, view: view, now: now, wallNow: wallNow) { $0.onTimer(timer, now: now) }
         case .membership:
-            return membershipTick(random: random, view: view, now: now, wallNow: wallNow)
+            return membershipTick(random: random, now: now, wallNow: wallNow)
         case .maintenance:
             return maintenance(view: view, now: now, wallNow: wallNow)
                 + [.schedule(.maintenance, at: now + settings.maintenanceIntervalMilliseconds)]

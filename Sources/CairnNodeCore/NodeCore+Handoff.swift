@@ -109,7 +109,7 @@ extension NodeCore {
         // Finished transfers of earlier ring changes are history; keep the status short.
         transfers = transfers.filter { $0.value.state.isActive }
         var requests: [NodeCommand] = []
-        for change in RingDiff(from: old, to: new).replicaChanges(n: n) {
+        for change in RingDiff(from: old, to: new).replicaChanges(n: n) where shard.owns(change.partition) {
             let oldReplicas = old.preferenceList(for: change.partition, n: n)
             if oldReplicas.contains(id) {
                 for target in change.gained where target != id {
@@ -133,7 +133,7 @@ extension NodeCore {
         finishedEarly = [:]
         planCASStates(from: old, to: new, now: now)
         if settings.brokenDropBeforeHandoff {
-            for change in RingDiff(from: old, to: new).replicaChanges(n: n) where change.lost.contains(id) {
+            for change in RingDiff(from: old, to: new).replicaChanges(n: n) where change.lost.contains(id) && shard.owns(change.partition) {
                 requests.append(.storage(operation: newOperation(.orphanTree(partition: change.partition)), .readTree(partition: change.partition)))
             }
         }
@@ -203,7 +203,7 @@ extension NodeCore {
                 continue
             }
             let waiting = sources.filter { source in
-                (membership.state.members[source].map { !$0.status.isTombstone } ?? false) && view.isReachable(source)
+                (cluster.members[source].map { !$0.status.isTombstone } ?? false) && view.isReachable(source)
             }
             if waiting != sources {
                 commands += settle(partition, waitingFor: waiting, reason: "sources unreachable or gone")
@@ -373,12 +373,12 @@ extension NodeCore {
         return commands
     }
 
-    func isGone(_ node: NodeID) -> Bool { membership.state.members[node]?.status.isTombstone ?? true }
+    func isGone(_ node: NodeID) -> Bool { cluster.members[node]?.status.isTombstone ?? true }
 
     /// Queues transfers of `partition` to each of its current primaries (but this node), for
     /// a copy whose intended target is gone.
     mutating func sendToPrimaries(_ partition: Int) {
-        guard let ring = membership.ring?.ring, partition >= 0, partition < ring.partitionCount else { return }
+        guard let ring = cluster.ring?.ring, partition >= 0, partition < ring.partitionCount else { return }
         for primary in ring.preferenceList(for: partition, n: settings.replicas) where primary != id && !isGone(primary) {
             let transfer = Handoff.Transfer(partition: partition, source: id, target: primary)
             if let progress = transfers[transfer], progress.state.isActive { continue }
@@ -471,5 +471,30 @@ extension NodeCore {
         if !replicas.contains(id) { targets.formUnion(replicas) }
         targets.remove(id)
         return targets.sorted().map { .send(to: $0, .readRepair(Replicate(key: key, partition: partition, object: object))) }
+    }
+}
+
+extension NodeCore.HandoffState {
+    /// The part of a node's handoff state that the instance `shard` owns: what an executor
+    /// gives each instance after a restart.
+    public func restricted(to shard: Shard) -> NodeCore.HandoffState {
+        NodeCore.HandoffState(
+            transfers: transfers.filter { shard.owns($0.transfer.partition) }, pending: pending.filter { shard.owns($0.key) },
+            casAwaiting: casAwaiting.filter { shard.owns($0.key) }, casStrict: casStrict.filter { shard.owns($0) },
+            casOwed: casOwed.filter { shard.owns($0.key) })
+    }
+
+    /// The handoff states of a node's instances as one (instances own disjoint partitions), so
+    /// that a node restarted with another number of instances can restrict it anew.
+    public static func merged(_ parts: [NodeCore.HandoffState]) -> NodeCore.HandoffState {
+        var merged = NodeCore.HandoffState(transfers: [], pending: [:])
+        for part in parts {
+            merged.transfers += part.transfers
+            merged.pending.merge(part.pending) { $0.union($1) }
+            merged.casAwaiting.merge(part.casAwaiting) { $0.union($1) }
+            merged.casStrict.formUnion(part.casStrict)
+            merged.casOwed.merge(part.casOwed) { $0.union($1) }
+        }
+        return merged
     }
 }

@@ -74,10 +74,13 @@ extension NodeCore {
             if case .failed(let failure) = read { return [.notice(.storageFailed(context: "reading hints to deliver", failure))] }
             return []
         }
-        var byTarget: [NodeID: [HintItem]] = [:]
+        // One request per target and partition: the receiver hands each to the instance that
+        // owns the partition (`ShardRouter`).
+        var byTarget: [HintDestination: [HintItem]] = [:]
         for entry in entries {
             let item = HintItem(partition: entry.hint.partition, key: entry.key, object: entry.object)
-            byTarget[hintTarget(owner: owner, partition: entry.hint.partition, view: view), default: []].append(item)
+            let target = hintTarget(owner: owner, partition: entry.hint.partition, view: view)
+            byTarget[HintDestination(target: target, partition: entry.hint.partition), default: []].append(item)
         }
         guard !byTarget.isEmpty else {
             // None of the batch is on disk any more: nothing to hand back.
@@ -85,7 +88,8 @@ extension NodeCore {
         }
         let delivery = newDelivery(owner: owner, parts: byTarget.count)
         var commands: [NodeCommand] = []
-        for (target, items) in byTarget.sorted(by: { $0.key < $1.key }) {
+        for (destination, items) in byTarget.sorted(by: { ($0.key.target, $0.key.partition) < ($1.key.target, $1.key.partition) }) {
+            let target = destination.target
             if target == id {
                 // This node replicates the partition now: merge the hints here.
                 let group = newNumber()
@@ -138,4 +142,10 @@ extension NodeCore {
         let effects = ledger.delivered(owner: delivery.owner, now: wallNow)
         return [.notice(.hintsDelivered(count: ledger.deliveredCount - before))] + performHints(effects, view: view)
     }
+}
+
+/// Where a part of a hint delivery goes: a node, and the partition its items belong to.
+struct HintDestination: Hashable {
+    var target: NodeID
+    var partition: Int
 }

@@ -11,7 +11,7 @@ extension NodeCore {
     /// reaping, so sending them again (or joining anti-entropy) could bring back a key they
     /// reaped since.
     mutating func maintenance(view: ClusterView, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
-        let gone = membership.myself.status.isTombstone
+        let gone = isGone(id)
         var commands = reviewPending(view: view, now: now)
         commands += pullCASStates(view: view, now: now)
         commands += finishLeavingIfDone(now: now, wallNow: wallNow)

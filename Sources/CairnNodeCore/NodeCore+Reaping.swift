@@ -50,7 +50,8 @@ extension NodeCore {
         guard settings.reapGraceMilliseconds > 0, reapRound == nil, !reapScanning, let ring = view.ring else { return [] }
         for step in 0..<ring.partitionCount {
             let partition = (reapPartition + step) % ring.partitionCount
-            guard ring.preferenceList(for: partition, n: settings.replicas).contains(id), !view.isPending(partition) else { continue }
+            guard shard.owns(partition), ring.preferenceList(for: partition, n: settings.replicas).contains(id), !view.isPending(partition)
+            else { continue }
             if partition != reapPartition {
                 reapPartition = partition
                 reapAfter = nil
@@ -83,7 +84,7 @@ extension NodeCore {
         let candidates = noteDead(dead, partition: partition, after: after, through: next, now: now)
             .filter { hintIDs($0.key).isEmpty && !writing.contains($0.key) }
         guard !candidates.isEmpty else { return [] }
-        let others = membership.members.filter { !$0.status.isTombstone && $0.id != id }.map(\.id)
+        let others = cluster.members.values.filter { !$0.status.isTombstone && $0.id != id }.map(\.id).sorted()
         guard others.allSatisfy(view.isReachable) else { return [] }  // a member down: not now
         if settings.brokenReapWithoutConfirmation || others.isEmpty {
             // (Broken: the round as if every member had confirmed.)
@@ -165,7 +166,7 @@ extension NodeCore {
     mutating func reapOrdered(partition: Int, _ items: [KeyedObject], from peer: NodeID, view: ClusterView, now: MonotonicTime, wallNow: WallClockTime)
         -> [NodeCommand]
     {
-        guard membership.state.members[peer].map({ !$0.status.isTombstone }) == true, partitionProblem(partition, view: view) == nil,
+        guard cluster.members[peer].map({ !$0.status.isTombstone }) == true, partitionProblem(partition, view: view) == nil,
               items.allSatisfy({ partitionProblem(partition, key: $0.key, view: view) == nil })
         else { return [] }
         return reap(items, partition: partition, view: view, now: now, wallNow: wallNow)

@@ -95,7 +95,7 @@ extension NodeCore {
         if case .cas(let key, let commit) = message {
             return enterAcceptor(key, AcceptorJob(message: commit, replyTo: .none), view: view, now: now, wallNow: wallNow)
         }
-        if case .leaveRequest = message, membership.state.members[peer].map({ !$0.status.isTombstone }) == true {
+        if case .leaveRequest = message, cluster.members[peer].map({ !$0.status.isTombstone }) == true {
             return (try? onLeave(now: now, wallNow: wallNow)) ?? []
         }
         if case .reapNow(let partition, let items) = message {
@@ -105,7 +105,7 @@ extension NodeCore {
             return handoffRequested(partition: partition, by: peer, view: view, now: now, wallNow: wallNow)
         }
         if case .membership(let gossip) = message {
-            return performMembership(membership.onMessage(gossip, now: now), now: now, wallNow: wallNow)
+            return performMembership(membership?.onMessage(gossip, now: now) ?? [], now: now, wallNow: wallNow)
         }
         guard case .readRepair(let repair) = message, partitionProblem(repair.partition, key: repair.key, view: view) == nil else {
             return []
@@ -150,8 +150,15 @@ extension NodeCore {
         case .handoffBatch(let transfer):
             return handoffBatchAnswered(transfer, message, now: now, wallNow: wallNow)
         case .cas(let proposer, let from):
-            guard case .cas(_, let reply)? = message else { return [] }  // the proposer's timers decide
-            return feedProposer(proposer, view: view, now: now, wallNow: wallNow) { $0.onMessage(reply, from: from, now: now) }
+            switch message {
+            case .cas(_, let reply)?:
+                return feedProposer(proposer, view: view, now: now, wallNow: wallNow) { $0.onMessage(reply, from: from, now: now) }
+            case .nack?:
+                // The acceptor refused (not ready for the partition): a rejection, not a silence.
+                return feedProposer(proposer, view: view, now: now, wallNow: wallNow) { $0.onRefused(from: from, now: now) }
+            default:
+                return []  // lost or timed out: the proposer's timers decide
+            }
         case .casStates(let partition, let from, let after):
             return casStatesAnswered(partition: partition, from: from, after: after, message, view: view, now: now, wallNow: wallNow)
         case .reapCheck:
@@ -180,6 +187,9 @@ extension NodeCore {
         guard partition >= 0, partition < ring.partitionCount else {
             return "partition \(partition) is not in this node's ring (Q = \(ring.partitionCount))"
         }
+        // The executor routes by partition (`ShardRouter`); anything else would run storage
+        // work on a key outside this instance's key gate.
+        guard shard.owns(partition) else { return "partition \(partition) belongs to another \(shard)" }
         return nil
     }
 
@@ -372,7 +382,7 @@ extension NodeCore {
         case .orphanScan:
             guard case .partitions(let held) = result, let ring = view.ring else { return [] }
             var commands: [NodeCommand] = []
-            for partition in held.sorted() where partition >= 0 && partition < ring.partitionCount
+            for partition in held.sorted() where shard.owns(partition) && partition < ring.partitionCount
                 && !ring.preferenceList(for: partition, n: settings.replicas).contains(id) && pendingIn[partition] == nil
                 && !transfers.values.contains(where: { $0.transfer.partition == partition && $0.state.isActive }) {
                 commands.append(.storage(operation: newOperation(.orphanTree(partition: partition)), .readTree(partition: partition)))

@@ -15,8 +15,9 @@ import CairnCore
 /// deadlines); `wallNow` is wall-clock milliseconds since 1970 (hint ages), which survives
 /// restarts and may be skewed per node.
 ///
-/// One instance owns what it is given; nothing in it is shared, so a node may run one
-/// instance per set of partitions, each on its own executor.
+/// One instance owns the partitions of its `Shard`; nothing in it is shared, so a node may run
+/// one instance per set of partitions, each on its own executor, the home instance running
+/// membership for all (see `Shard`).
 public struct NodeCore: Sendable {
     public struct Settings: Sendable, Equatable {
         /// Replicas per key (N).
@@ -123,6 +124,23 @@ public struct NodeCore: Sendable {
         /// so the simulator can show its checker catches it. Never set in a node.
         public var brokenPlainWritesBlind = false
 
+        /// The settings of one of `count` instances of a node: requests in flight, hint bytes,
+        /// the handoff throttle and concurrency, acceptor-state pulls and the reaper's memory
+        /// bound are budgets of the node, so each instance gets its share (at least 1).
+        public func divided(among count: Int) -> Settings {
+            guard count > 1 else { return self }
+            var share = self
+            share.maxRequestsInFlight = max(1, maxRequestsInFlight / count)
+            share.hintLimits = HintLedger.Limits(
+                maxBytes: max(1, hintLimits.maxBytes / count), maxAgeMilliseconds: hintLimits.maxAgeMilliseconds,
+                batchSize: hintLimits.batchSize)
+            share.handoffBytesPerSecond = max(1, handoffBytesPerSecond / count)
+            share.handoffConcurrency = max(1, handoffConcurrency / count)
+            share.casStatesPullConcurrency = max(1, casStatesPullConcurrency / count)
+            share.reapTrackedKeysLimit = max(1, reapTrackedKeysLimit / count)
+            return share
+        }
+
         public init(
             replicas: Int = 3, readQuorum: Int = 2, writeQuorum: Int = 2, requestTimeoutMilliseconds: UInt64 = 5_000,
             replicaTimeoutMilliseconds: UInt64? = nil, readRepairWindowMilliseconds: UInt64 = 500, siblingLimit: Int = 64,
@@ -170,6 +188,11 @@ public struct NodeCore: Sendable {
     }
 
     public let id: NodeID
+    /// The partitions this instance owns.
+    public let shard: Shard
+    /// The settings of this instance: the node's, with its node-wide budgets (requests in
+    /// flight, hint bytes, handoff throttle and concurrency, acceptor-state pulls) divided
+    /// among the node's instances.
     public let settings: Settings
     let keyHash: @Sendable ([UInt8]) -> KeyHash
 
@@ -236,8 +259,13 @@ public struct NodeCore: Sendable {
     var casStatesOwedSince: MonotonicTime?
     /// When a member last asked this node for acceptor states (monotonic ms).
     var lastCASStatesRequestAt: MonotonicTime?
-    /// Membership (gossip, failure detection, the ring) and what ring changes set off.
-    public internal(set) var membership: Membership.Instance
+    /// Membership (gossip, failure detection, the ring): run by the home instance only.
+    public internal(set) var membership: Membership.Instance?
+    /// The cluster as this instance acts on it: the home instance's membership, as published.
+    public internal(set) var cluster: ClusterSnapshot
+    /// What the node's other instances last said of themselves, by index.
+    var peerShards: [Int: ShardStatus] = [:]
+    var publishedStatus: ShardStatus?
     var previousRing: Ring?
     var transfers: [Handoff.Transfer: TransferProgress] = [:]
     var transferQueue: [Handoff.Transfer] = []
@@ -260,30 +288,38 @@ public struct NodeCore: Sendable {
     let incarnation: UInt32
 
     /// A core after (re)start from what the executor's disk holds: `membership` (restored,
-    /// bootstrapped or joining), `persistedLease` (the last mint lease stored), `hints` and
-    /// `handoff` (transfers owed, partitions pending). `incarnation` differs between two starts
-    /// of one node (the executor draws it at random), so ids this core sends (forwards) never
-    /// repeat across restarts. Then call `start(now:wallNow:)` once.
+    /// bootstrapped or joining; every instance is given it, the home instance runs it, the
+    /// others start from its view), `persistedLease` (the highest mint lease any instance of
+    /// the node stored), `hints` and `handoff` (this instance's part: hints of its partitions,
+    /// transfers owed and partitions pending of its partitions, `HandoffState.restricted(to:)`)
+    /// and `hintIDFloor` (above every hint id in the node's store). `incarnation` differs between
+    /// two starts, and between the instances, of one node (the executor draws it at random), so
+    /// ids this core sends (forwards) never repeat. Then call `start(now:wallNow:)` once.
     public init(
-        id: NodeID, settings: Settings, membership: Membership.Instance, persistedLease: UInt64, hints: [HintEntry],
-        handoff: HandoffState?, now: MonotonicTime, wallNow: WallClockTime, incarnation: UInt32,
-        keyHash: @escaping @Sendable ([UInt8]) -> KeyHash
+        id: NodeID, shard: Shard = .whole, settings: Settings, membership: Membership.Instance, persistedLease: UInt64,
+        hints: [HintEntry], hintIDFloor: UInt64 = 0, handoff: HandoffState?, now: MonotonicTime, wallNow: WallClockTime,
+        incarnation: UInt32, keyHash: @escaping @Sendable ([UInt8]) -> KeyHash
     ) {
         self.id = id
-        self.membership = membership
+        self.shard = shard
+        self.membership = shard.isHome ? membership : nil
+        self.cluster = ClusterSnapshot(membership)
         self.previousRing = membership.ring?.ring
         self.incarnation = incarnation
+        let settings = settings.divided(among: shard.count)
         self.settings = settings
         self.keyHash = keyHash
-        mint = MintEpochs(node: id, persistedLease: persistedLease)
+        let stride = UInt64(shard.count)
+        let offset = UInt64(shard.index)
+        mint = MintEpochs(node: id, persistedLease: persistedLease, stride: stride, offset: offset)
         persistedMintLease = persistedLease
-        ledger = HintLedger(limits: settings.hintLimits)
+        ledger = HintLedger(limits: settings.hintLimits, idStride: stride, idOffset: offset)
         recentForwards = RecentSet(capacity: settings.rememberedForwards)
         for entry in hints {
             hintKeys[entry.key, default: []].insert(entry.hint.id)
             hintKeyOf[entry.hint.id] = entry.key
         }
-        startupEffects = ledger.restore(hints.map(\.hint), now: wallNow)
+        startupEffects = ledger.restore(hints.map(\.hint), now: wallNow, idFloor: hintIDFloor)
         if let handoff { restore(handoff, now: now) }
     }
 
@@ -295,10 +331,8 @@ public struct NodeCore: Sendable {
         let view = clusterView(now: now)
         let effects = startupEffects
         startupEffects = []
-        var commands: [NodeCommand] = [
-            .persistMembership(membership.state), .schedule(.membership, at: now),
-            .schedule(.maintenance, at: now + settings.maintenanceIntervalMilliseconds),
-        ]
+        var commands: [NodeCommand] = [.schedule(.maintenance, at: now + settings.maintenanceIntervalMilliseconds)]
+        if let membership { commands = [.persistMembership(membership.state), .schedule(.membership, at: now)] + commands }
         commands += performHints(effects, view: view)
         commands += startNextTransfer(now: now, wallNow: wallNow)
         return commands
@@ -318,7 +352,9 @@ public struct NodeCore: Sendable {
     /// The executor could not store a `.persistMintLease`, and completed the storage writes
     /// that followed it as failed: epochs of that lease were never stored, so allocation
     /// starts again from the last durable lease and asks for it to be persisted anew.
-    public mutating func onMintLeaseFailed() { mint = MintEpochs(node: id, persistedLease: persistedMintLease) }
+    public mutating func onMintLeaseFailed() {
+        mint = MintEpochs(node: id, persistedLease: persistedMintLease, stride: mint.stride, offset: mint.offset)
+    }
 
     // MARK: what the shell may ask
 

@@ -32,8 +32,11 @@ struct SimNode {
     /// The highest ballot counter of every acceptor state collected (read states are raised to it).
     var acceptorFloor: UInt64 = 0
     var membershipState: Membership.State?
-    var handoffState: NodeCore.HandoffState?
-    var mintLease: UInt64 = 0
+    /// Core instances this node runs (`Shard`); what each persisted of its handoff and its mint
+    /// lease, by instance.
+    let shardCount: Int
+    var handoffStates: [Int: NodeCore.HandoffState] = [:]
+    var mintLeases: [Int: UInt64] = [:]
     var disksLost = 0
     /// Whether the node is a member the simulation uses, one that has not joined yet, or one
     /// an operator removed (down for good).
@@ -48,22 +51,38 @@ struct SimNode {
     var isUp = true
     /// Bumped by every crash: timers of an earlier life are void.
     var generation: UInt64 = 0
-    /// The node's data path (rebuilt from the disk at every boot).
-    var core: NodeCore?
+    /// The node's core instances, by shard index (rebuilt from the disk at every boot; empty
+    /// while down).
+    var cores: [NodeCore] = []
     /// Client requests handed to the core, by ticket: who gets the answer.
     var clientTickets: [UInt64: (client: Int, operation: UInt64)] = [:]
     /// Peer requests handed to the core, by reply ticket: where the answer goes.
-    var replyRoutes: [UInt64: (node: Int, call: UInt64)] = [:]
-    /// The core's requests still waiting for an answer.
-    var openCalls: Set<UInt64> = []
+    var replyRoutes: [UInt64: (node: Int, call: UInt64, shard: Int)] = [:]
+    /// The cores' requests still waiting for an answer, by instance.
+    var openCalls: Set<ShardCall> = []
     var nextTicket: UInt64 = 1
     var trees: [Int: MerkleTree] = [:]
 
-    init(index: Int, id: NodeID) {
+    init(index: Int, id: NodeID, shardCount: Int) {
         self.index = index
         self.id = id
         self.address = SimNode.address(index)
+        self.shardCount = shardCount
     }
+
+    /// The home instance (membership, the ring), while up.
+    var core: NodeCore? { cores.first }
+
+    /// Partitions still arriving on any instance.
+    var pendingPartitions: [Int] { cores.flatMap(\.pendingPartitions).sorted() }
+
+    /// Transfers still to be sent by any instance.
+    var activeTransfers: [NodeCore.TransferProgress] { cores.flatMap(\.transferProgress).filter { $0.state.isActive } }
+
+    /// Partitions whose acceptor states some instance is still gathering.
+    var partitionsGatheringCASStates: [Int] { cores.flatMap(\.partitionsGatheringCASStates).sorted() }
+
+    func casStatesAwaited(_ partition: Int) -> [NodeID] { cores.flatMap { $0.casStatesAwaited(partition) } }
 
     mutating func newTicket() -> UInt64 {
         defer { nextTicket += 1 }
@@ -87,4 +106,10 @@ struct SimNode {
         }
         return tree
     }
+}
+
+/// A core request in flight: the instance that made it and its call number there.
+struct ShardCall: Hashable {
+    var shard: Int
+    var call: UInt64
 }

@@ -60,6 +60,9 @@ public struct SimOptions: Sendable, Hashable {
     /// Each node's wall clock runs off by up to ±1 s, and the nemesis moves one by up to ±5 s
     /// (hint ages, ballots; monotonic time is never skewed).
     public var clockSkew = true
+    /// Node core instances per node (`Shard`); nil: each node runs 1 to 3, drawn per node, so
+    /// instances of one node hand each other the cluster and their status as `cairnd`'s would.
+    public var shards: Int?
     public var broken: Broken?
 
     public init(workload: Workload) { self.workload = workload }
@@ -110,17 +113,26 @@ enum ClientReply: Sendable {
 /// responses and one-way messages (the framing the real transport gives them), and the
 /// shell's messages not yet moved into the core.
 enum SimMessage: Sendable {
-    case request(call: UInt64, WireMessage)
-    case response(call: UInt64, WireMessage)
+    /// A request of instance `shard` of the sender; the answer goes back to that instance.
+    case request(call: UInt64, shard: Int, WireMessage)
+    case response(call: UInt64, shard: Int, WireMessage)
     case oneWay(WireMessage)
+}
+
+/// What one core instance of a node hands another, through the node's executor.
+enum ShardEvent: Sendable {
+    case cluster(ClusterSnapshot)
+    case status(from: Int, ShardStatus)
 }
 
 /// Everything that happens in a run, in virtual time.
 enum SimEvent: Sendable {
     case deliver(to: Int, from: Int, SimMessage)
-    case coreTimer(node: Int, generation: UInt64, NodeTimer)
+    case coreTimer(node: Int, generation: UInt64, shard: Int, NodeTimer)
     /// A request of the core went unanswered for its timeout.
-    case callTimeout(node: Int, generation: UInt64, call: UInt64)
+    case callTimeout(node: Int, generation: UInt64, shard: Int, call: UInt64)
+    /// What one instance of a node hands another (the home instance's cluster view, a status).
+    case shardEvent(node: Int, generation: UInt64, shard: Int, ShardEvent)
     case clientRequest(node: Int, client: Int, operation: UInt64, ClientRequest)
     case clientReply(client: Int, operation: UInt64, ClientReply)
     case clientTimeout(client: Int, operation: UInt64)

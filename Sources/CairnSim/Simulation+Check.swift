@@ -60,11 +60,12 @@ extension Simulation {
     /// Which nodes are still gathering acceptor states, of which partitions, from whom.
     var gatheringNote: String {
         let lines = serving.compactMap { node -> String? in
-            guard let core = nodes[node].core, !core.partitionsGatheringCASStates.isEmpty else { return nil }
-            let waits = core.partitionsGatheringCASStates.map { partition in
-                "\(partition) from \(core.casStatesAwaited(partition).compactMap { id in nodes.firstIndex { $0.id == id } }) [" + serving.map { other in
+            let gathering = nodes[node].partitionsGatheringCASStates
+            guard !gathering.isEmpty else { return nil }
+            let waits = gathering.map { partition in
+                "\(partition) from \(nodes[node].casStatesAwaited(partition).compactMap { id in nodes.firstIndex { $0.id == id } }) [" + serving.map { other in
                     let list = nodes[other].core?.ring?.preferenceList(for: partition, n: options.n).compactMap { id in nodes.firstIndex { $0.id == id } }
-                    return "\(other): v\(nodes[other].core?.membership.ring?.version ?? 0) \(list ?? [])"
+                    return "\(other): v\(nodes[other].core?.cluster.ring?.version ?? 0) \(list ?? [])"
                 }.joined(separator: " ") + "]"
             }
             return "node \(node) gathers \(waits.joined(separator: ", "))"
@@ -96,11 +97,11 @@ extension Simulation {
         guard let ring = serving.first.flatMap({ nodes[$0].core?.ring }) else { return ["no ring"] }
         guard serving.allSatisfy({ nodes[$0].core?.ring == ring }), ring.members == serving.map({ nodes[$0].id }).sorted() else {
             return ["members disagree on the ring: serving \(serving) rings " + serving.map { n in
-                "\(n): v\(nodes[n].core?.membership.ring?.version ?? 0) \(nodes[n].core?.ring?.members.map(\.low) ?? []) statuses \(nodes[n].core?.membership.members.map { "\($0.id.low)=\($0.status)" } ?? [])"
+                "\(n): v\(nodes[n].core?.cluster.ring?.version ?? 0) \(nodes[n].core?.ring?.members.map(\.low) ?? []) statuses \(nodes[n].core?.cluster.members.values.sorted { $0.id < $1.id }.map { "\($0.id.low)=\($0.status)" } ?? [])"
             }.joined(separator: "; ")]
         }
         guard handoffSettled else {
-            return ["handoff still under way: " + serving.map { n in "node \(n) pending \(nodes[n].core?.pendingPartitions ?? []) sending \(nodes[n].core?.transferProgress.filter { $0.state.isActive }.map { "\($0.transfer.partition)->\($0.transfer.target.low)" } ?? [])" }.joined(separator: "; ")]
+            return ["handoff still under way: " + serving.map { n in "node \(n) pending \(nodes[n].pendingPartitions) sending \(nodes[n].activeTransfers.map { "\($0.transfer.partition)->\($0.transfer.target.low)" })" }.joined(separator: "; ")]
         }
         var problems: [String] = []
         let keys = Set(nodes.flatMap { $0.store.keys })

@@ -44,21 +44,39 @@ extension Simulation {
             guard let record = nodes[index].hintRecords[hint.id] else { return nil }
             return HintEntry(hint: hint, key: SimKeys.bytes(record.key), object: record.object)
         }
-        nodes[index].core = NodeCore(
-            id: nodes[index].id, settings: settings, membership: membership, persistedLease: nodes[index].mintLease, hints: hints,
-            handoff: nodes[index].handoffState, now: MonotonicTime(milliseconds: queue.now),
-            wallNow: wallClock(at: index),
-            incarnation: UInt32(truncatingIfNeeded: nodeRandom.next()), keyHash: { SimKeys.hash(bytes: $0) })
+        // Each instance gets its part of what the node's disk holds; leases and hint ids start
+        // above the highest any instance used.
+        let lease = nodes[index].mintLeases.values.max() ?? 0
+        let hintIDFloor = (nodes[index].hintLog.keys.max() ?? 0) + 1
+        let handoff = NodeCore.HandoffState.merged(nodes[index].handoffStates.keys.sorted().compactMap { nodes[index].handoffStates[$0] })
+        let shards = Shard.all(count: nodes[index].shardCount)
+        nodes[index].cores = shards.map { shard in
+            NodeCore(
+                id: nodes[index].id, shard: shard, settings: settings, membership: membership, persistedLease: lease,
+                hints: hints.filter { shard.owns($0.hint.partition) }, hintIDFloor: hintIDFloor, handoff: handoff.restricted(to: shard),
+                now: MonotonicTime(milliseconds: queue.now), wallNow: wallClock(at: index),
+                incarnation: UInt32(truncatingIfNeeded: nodeRandom.next()), keyHash: { SimKeys.hash(bytes: $0) })
+        }
         nodes[index].clientTickets = [:]
         nodes[index].replyRoutes = [:]
         nodes[index].openCalls = []
-        drive(index) { core, now, wall in core.start(now: now, wallNow: wall) }
+        for shard in shards { drive(index, shard: shard.index) { core, now, wall in core.start(now: now, wallNow: wall) } }
     }
 
-    /// Feeds one event to node `node`'s core and carries out the commands, storage completions
-    /// included (the simulated disk completes at once).
-    func drive(_ node: Int, _ event: (inout NodeCore, MonotonicTime, WallClockTime) -> [NodeCommand]) {
-        guard nodes[node].isUp, var core = nodes[node].core else { return }
+    /// Where node `node`'s executor hands each event (`ShardRouter`).
+    func router(at node: Int) -> ShardRouter {
+        ShardRouter(shardCount: nodes[node].shardCount, partitionCount: nodes[node].core?.ring?.partitionCount,
+                    keyHash: { SimKeys.hash(bytes: $0) })
+    }
+
+    /// Feeds one event to core instance `shard` of node `node` and carries out the commands,
+    /// storage completions included (the simulated disk completes at once); what the instance
+    /// hands the node's other instances goes to them through the event queue, in order.
+    func drive(_ node: Int, shard: Int = 0, _ event: (inout NodeCore, MonotonicTime, WallClockTime) -> [NodeCommand]) {
+        guard nodes[node].isUp, shard < nodes[node].cores.count else { return }
+        var core = nodes[node].cores[shard]
+        let generation = nodes[node].generation
+        let others = nodes[node].cores.indices.filter { $0 != shard }
         let now = MonotonicTime(milliseconds: queue.now)
         let wall = wallClock(at: node)
         var pending = event(&core, now, wall)[...]
@@ -75,16 +93,18 @@ extension Simulation {
             case .persistMembership(let state):
                 nodes[node].membershipState = state
             case .persistHandoff(let state):
-                nodes[node].handoffState = state
+                nodes[node].handoffStates[shard] = state
             case .request(let call, let to, let message, let timeout):
-                nodes[node].openCalls.insert(call)
-                send(.request(call: call, message), from: node, to: nodeIndex(to))
-                queue.schedule(.callTimeout(node: node, generation: nodes[node].generation, call: call), after: timeout)
+                nodes[node].openCalls.insert(ShardCall(shard: shard, call: call))
+                send(.request(call: call, shard: shard, message), from: node, to: nodeIndex(to))
+                queue.schedule(.callTimeout(node: node, generation: generation, shard: shard, call: call), after: timeout)
             case .respond(let reply, let message):
                 guard let route = nodes[node].replyRoutes.removeValue(forKey: reply) else { continue }
-                send(.response(call: route.call, message), from: node, to: route.node)
+                send(.response(call: route.call, shard: route.shard, message), from: node, to: route.node)
             case .schedule(let timer, let at):
-                queue.schedule(.coreTimer(node: node, generation: nodes[node].generation, timer), at: max(at.milliseconds, now.milliseconds))
+                queue.schedule(.coreTimer(node: node, generation: generation, shard: shard, timer), at: max(at.milliseconds, now.milliseconds))
+            case .publishCluster(let snapshot):
+                for other in others { queue.schedule(.shardEvent(node: node, generation: generation, shard: other, .cluster(snapshot)), after: 0) }
             case .storage(let operation, let storage):
                 let result = perform(storage, at: node)
                 pending.append(contentsOf: core.onStorage(operation: operation, result, now: now, wallNow: wall))
@@ -92,7 +112,7 @@ extension Simulation {
                 nodes[node].hintRecords[hint] = nil
                 nodes[node].hintLog[hint] = nil
             case .persistMintLease(let lease):
-                nodes[node].mintLease = lease
+                nodes[node].mintLeases[shard] = lease
                 core.onMintLeasePersisted(lease)
             case .replyRead(let ticket, let result):
                 guard let (client, operation) = nodes[node].clientTickets.removeValue(forKey: ticket) else { continue }
@@ -124,7 +144,10 @@ extension Simulation {
                 observe(notice, at: node)
             }
         }
-        nodes[node].core = core
+        if let status = core.statusIfChanged(now: now) {
+            for other in others { queue.schedule(.shardEvent(node: node, generation: generation, shard: other, .status(from: shard, status)), after: 0) }
+        }
+        nodes[node].cores[shard] = core
     }
 
     func observe(_ notice: NodeNotice, at node: Int) {
@@ -347,38 +370,31 @@ extension Simulation {
     // MARK: events
 
     func clientRequest(_ request: ClientRequest, at node: Int, client: Int, operation: UInt64) {
+        let ticket = nodes[node].newTicket()
+        nodes[node].clientTickets[ticket] = (client, operation)
+        let router = router(at: node)
         switch request {
         case .get(let key, let r):
-            let ticket = nodes[node].newTicket()
-            nodes[node].clientTickets[ticket] = (client, operation)
-            drive(node) { core, now, wall in
+            drive(node, shard: router.shard(forKey: SimKeys.bytes(key))) { core, now, wall in
                 core.onClientRead(client: ticket, key: SimKeys.bytes(key), r: r, now: now, wallNow: wall)
             }
         case .put(let key, let value, let expiry, let supersedes, let w):
-            let ticket = nodes[node].newTicket()
-            nodes[node].clientTickets[ticket] = (client, operation)
-            drive(node) { core, now, wall in
+            drive(node, shard: router.shard(forKey: SimKeys.bytes(key))) { core, now, wall in
                 core.onClientWrite(client: ticket, key: SimKeys.bytes(key), sibling: .value(value, expiry: expiry),
                                    supersedes: supersedes, w: w, now: now, wallNow: wall)
             }
         case .delete(let key, let supersedes, let w):
-            let ticket = nodes[node].newTicket()
-            nodes[node].clientTickets[ticket] = (client, operation)
-            drive(node) { core, now, wall in
+            drive(node, shard: router.shard(forKey: SimKeys.bytes(key))) { core, now, wall in
                 core.onClientWrite(client: ticket, key: SimKeys.bytes(key), sibling: .tombstone, supersedes: supersedes, w: w,
                                    now: now, wallNow: wall)
             }
         case .scan(let prefix, let after, let limit, let values):
-            let ticket = nodes[node].newTicket()
-            nodes[node].clientTickets[ticket] = (client, operation)
             drive(node) { core, now, wall in
                 core.onClientScan(client: ticket, prefix: prefix, after: after, limit: limit, values: values, now: now, wallNow: wall)
             }
         case .cas(let key, let casOperation):
-            let ticket = nodes[node].newTicket()
-            nodes[node].clientTickets[ticket] = (client, operation)
             let random = nodeRandom.next()
-            drive(node) { core, now, wall in
+            drive(node, shard: router.shard(forKey: SimKeys.bytes(key))) { core, now, wall in
                 core.onClientCAS(client: ticket, key: SimKeys.bytes(key), operation: casOperation, random: random,
                                  now: now, wallNow: wall)
             }
@@ -386,24 +402,28 @@ extension Simulation {
     }
 
     /// A core request unanswered for its timeout: answered with nothing, once.
-    func callTimedOut(_ node: Int, call: UInt64) {
-        guard nodes[node].openCalls.remove(call) != nil else { return }
-        drive(node) { core, now, wall in core.onResponse(call: call, nil, now: now, wallNow: wall) }
+    func callTimedOut(_ node: Int, shard: Int, call: UInt64) {
+        guard nodes[node].openCalls.remove(ShardCall(shard: shard, call: call)) != nil else { return }
+        drive(node, shard: shard) { core, now, wall in core.onResponse(call: call, nil, now: now, wallNow: wall) }
     }
 
     func receive(_ message: SimMessage, at node: Int, from: Int) {
         switch message {
-        case .request(let call, let wire):
+        case .request(let call, let callerShard, let wire):
             let reply = nodes[node].newTicket()
-            nodes[node].replyRoutes[reply] = (from, call)
+            nodes[node].replyRoutes[reply] = (from, call, callerShard)
             let peer = nodes[from].id
-            drive(node) { core, now, wall in core.onPeerRequest(from: peer, reply: reply, wire, now: now, wallNow: wall) }
-        case .response(let call, let wire):
-            guard nodes[node].openCalls.remove(call) != nil else { return }
-            drive(node) { core, now, wall in core.onResponse(call: call, wire, now: now, wallNow: wall) }
+            drive(node, shard: router(at: node).shard(for: wire)) { core, now, wall in
+                core.onPeerRequest(from: peer, reply: reply, wire, now: now, wallNow: wall)
+            }
+        case .response(let call, let shard, let wire):
+            guard nodes[node].openCalls.remove(ShardCall(shard: shard, call: call)) != nil else { return }
+            drive(node, shard: shard) { core, now, wall in core.onResponse(call: call, wire, now: now, wallNow: wall) }
         case .oneWay(let wire):
             let peer = nodes[from].id
-            drive(node) { core, now, wall in core.onPeerMessage(from: peer, wire, now: now, wallNow: wall) }
+            drive(node, shard: router(at: node).shard(for: wire)) { core, now, wall in
+                core.onPeerMessage(from: peer, wire, now: now, wallNow: wall)
+            }
         }
     }
 }

@@ -134,13 +134,22 @@ public final class Simulation {
         case .deliver(let to, let from, let message):
             guard nodes[to].isUp else { return }
             receive(message, at: to, from: from)
-        case .coreTimer(let node, let generation, let timer):
+        case .coreTimer(let node, let generation, let shard, let timer):
             guard isCurrent(node, generation) else { return }
             let random = nodeRandom.next()
-            drive(node) { core, now, wall in core.onTimer(timer, random: random, now: now, wallNow: wall) }
-        case .callTimeout(let node, let generation, let call):
+            drive(node, shard: shard) { core, now, wall in core.onTimer(timer, random: random, now: now, wallNow: wall) }
+        case .callTimeout(let node, let generation, let shard, let call):
             guard isCurrent(node, generation) else { return }
-            callTimedOut(node, call: call)
+            callTimedOut(node, shard: shard, call: call)
+        case .shardEvent(let node, let generation, let shard, let shardEvent):
+            guard isCurrent(node, generation) else { return }
+            stats.shardMessages += 1
+            switch shardEvent {
+            case .cluster(let snapshot):
+                drive(node, shard: shard) { core, now, wall in core.onCluster(snapshot, now: now, wallNow: wall) }
+            case .status(let from, let status):
+                drive(node, shard: shard) { core, now, wall in core.onShardStatus(from: from, status, now: now, wallNow: wall) }
+            }
         case .clientRequest(let node, let client, let operation, let request):
             guard nodes[node].isUp else {
                 // Connection refused: nothing reached the node.
@@ -212,7 +221,9 @@ public final class Simulation {
         for index in 0..<options.nodes {
             let id = SimNode.nodeID(index)
             if index >= initial {
-                nodes.append(SimNode(index: index, id: id))
+                let shards = options.shards ?? Int(nodeRandom.between(1...3))
+                nodes.append(SimNode(index: index, id: id, shardCount: shards))
+                if shards > 1 { stats.shardedNodes += 1 }
                 nodes[index].role = .outsider
                 nodes[index].isUp = false
                 continue
@@ -228,7 +239,9 @@ public final class Simulation {
                     joining: id, address: SimNode.address(index), clusterName: clusterName,
                     seeds: [SimNode.address(seedNode)], settings: membershipSettings)
             }
-            nodes.append(SimNode(index: index, id: id))
+            let shards = options.shards ?? Int(nodeRandom.between(1...3))
+            nodes.append(SimNode(index: index, id: id, shardCount: shards))
+            if shards > 1 { stats.shardedNodes += 1 }
             if options.clockSkew {
                 nodes[index].skewMilliseconds = Int64(nodeRandom.between(0...2_000)) - 1_000
                 maxClockSkewMilliseconds = max(maxClockSkewMilliseconds, nodes[index].skewMilliseconds.magnitude)
@@ -241,8 +254,8 @@ public final class Simulation {
     /// No node waits for a partition or owes a transfer.
     var handoffSettled: Bool {
         serving.map { nodes[$0] }.allSatisfy { node in
-            guard let core = node.core else { return false }
-            return core.pendingPartitions.isEmpty && !core.transferProgress.contains { $0.state.isActive }
+            guard node.core != nil else { return false }
+            return node.pendingPartitions.isEmpty && node.activeTransfers.isEmpty
         }
     }
 
@@ -279,7 +292,7 @@ public final class Simulation {
         nodes[index].isUp = false
         nodes[index].generation += 1
         // Memory is gone: machines in flight, trees, the ledger's in-flight state, timers.
-        nodes[index].core = nil
+        nodes[index].cores = []
         nodes[index].clientTickets = [:]
         nodes[index].replyRoutes = [:]
         nodes[index].openCalls = []
@@ -300,7 +313,7 @@ public final class Simulation {
             node.disksLost += 1
             // The mint counter went with the disk. The real node comes back under a new
             // identity; the simulator keeps the member and moves its epochs out of reach.
-            node.mintLease = UInt64(node.disksLost) << 40
+            node.mintLeases = [0: UInt64(node.disksLost) << 40]
         }
         node.isUp = true
         let membership = Membership.Instance(
@@ -316,7 +329,7 @@ public final class Simulation {
 
     /// Members that have not left (up or down).
     var members: [Int] {
-        nodes.indices.filter { nodes[$0].role == .member && !(nodes[$0].core?.membership.myself.status.isTombstone ?? false) }
+        nodes.indices.filter { nodes[$0].role == .member && !(nodes[$0].core?.cluster.members[nodes[$0].id]?.status.isTombstone ?? false) }
     }
 
     /// Members up and serving: where clients and probes go.
@@ -346,7 +359,7 @@ public final class Simulation {
     /// partitions off, then stops serving.
     func leaveMember() {
         guard membershipChangesOn, stats.leaves == 0, members.count > options.n + 1 else { return }
-        let candidates = serving.filter { nodes[$0].core?.membership.myself.status == .valid }
+        let candidates = serving.filter { nodes[$0].core?.cluster.members[nodes[$0].id]?.status == .valid }
         guard !candidates.isEmpty else { return }
         let node = candidates[Int(nemesisRandom.between(0...UInt64(candidates.count - 1)))]
         stats.leaves += 1
@@ -466,6 +479,9 @@ public struct SimStats: Sendable, Hashable {
     /// Membership changes the nemesis made (joins, leaves, removes) and handoff transfers.
     public var joins = 0
     public var leaves = 0
+    /// Nodes that ran more than one core instance, and messages between a node's instances.
+    public var shardedNodes = 0
+    public var shardMessages = 0
     public var removes = 0
     public var transfers = 0
     public var transfersFailed = 0

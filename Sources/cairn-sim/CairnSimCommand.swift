@@ -38,6 +38,9 @@ struct CairnSimCommand: ParsableCommand {
         discussion: "One of: " + SimOptions.Broken.allCases.map(\.rawValue).joined(separator: ", ") + "."))
     var broken: String?
 
+    @Option(help: "Node core instances per node (1...8); without it each node runs 1 to 3, drawn per node.")
+    var shards: Int?
+
     @Option(help: "With --seed: print every step that touches this key.")
     var traceKey: Int?
 
@@ -47,6 +50,7 @@ struct CairnSimCommand: ParsableCommand {
     func validate() throws {
         guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
         guard jobs >= 1 && jobs <= 64 else { throw ValidationError("--jobs must be in 1...64") }
+        if let shards, !(1...8).contains(shards) { throw ValidationError("--shards must be in 1...8") }
         guard workload == "all" || SimOptions.Workload(rawValue: workload) != nil else {
             throw ValidationError("--workload must be set, cas, plain or all")
         }
@@ -62,6 +66,7 @@ struct CairnSimCommand: ParsableCommand {
         for workload in workloads {
             var options = SimOptions(workload: workload)
             options.broken = broken.flatMap(SimOptions.Broken.init(rawValue:))
+            options.shards = shards
             let started = ContinuousClock.now
             let results = runSeeds(seedList, options: options)
             let elapsed = ContinuousClock.now - started
@@ -87,12 +92,15 @@ struct CairnSimCommand: ParsableCommand {
             let removes = results.reduce(0) { $0 + $1.stats.removes }
             let transfers = results.reduce(0) { $0 + $1.stats.transfers }
             let clockSteps = results.reduce(0) { $0 + $1.stats.clockSteps }
+            let sharded = results.reduce(0) { $0 + $1.stats.shardedNodes }
+            let shardMessages = results.reduce(0) { $0 + $1.stats.shardMessages }
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             print("""
                 \(workload.rawValue): \(results.count - failed.count) passed, \(failed.count) failed \
                 in \((seconds * 10).rounded() / 10) s (\(events) events, \(operations) client operations, \
                 \(acknowledged) acknowledged, \(crashes) crashes, \(disks) disks lost, \(partitions) partitions, \
                 \(joins) joins, \(leaves) leaves, \(removes) removes, \(transfers) transfers, \(clockSteps) clock steps, \
+                \(sharded) nodes with several core instances, \(shardMessages) messages between instances, \
                 \(hintsStored) hints stored, \(hintsDelivered) delivered, \(readRepairs) read repairs, \
                 \(exchangeRepairs) objects repaired by anti-entropy, \(scanned) keys scanned, \(reaped) dead keys reaped, \(dropped) former replicas' copies dropped, \(collected) acceptor states collected, \(handedOver) partitions' acceptor states gathered)
                 """)

@@ -91,6 +91,28 @@ import Testing
         #expect(bench.acceptorIDs.allSatisfy { bench.committed($0) == nil && bench.acceptors[$0]!.state.accepted == nil })
     }
 
+    /// An acceptor that refuses outright (it is still gathering the partition's states) counts
+    /// as a rejection: once a majority has refused, the proposer backs off and tries again at
+    /// once instead of waiting out the phase and giving up as unavailable.
+    @Test func refusalsCountAsRejections() {
+        var bench = CASBench()
+        let (a, c) = (bench.acceptorIDs[0], bench.acceptorIDs[2])
+        bench.reachable = []  // every answer is lost; the refusals come by hand
+        var p = bench.proposer(1, .read)
+        let started = bench.pump(&p, p.start(now: .zero))
+        #expect(started.map(\.kind) == [.phaseTimeout])
+        #expect(p.onRefused(from: c, now: 10).isEmpty, "one refusal: a majority may still promise")
+        #expect(p.onRefused(from: c, now: 15).isEmpty, "a repeated refusal counts once")
+        let effects = p.onRefused(from: a, now: 20)
+        guard case .schedule(let timer, let at)? = effects.first, timer.kind == .backoff else {
+            Issue.record("no backoff after a majority refused: \(effects)")
+            return
+        }
+        #expect(at >= 20)
+        #expect(p.outcome == nil, "not given up")
+        #expect(p.onRefused(from: NodeID(high: 9, low: 9), now: 30).isEmpty, "a stranger's refusal is ignored")
+    }
+
     @Test func timeoutAfterProposeIsUnknown() {
         var bench = CASBench()
         var p = bench.proposer(1, .compareAndSet(expected: nil, new: x))

@@ -60,6 +60,11 @@ struct CoreHarness {
     @discardableResult
     mutating func start() -> [NodeCommand] { feed { core, now, wall in core.start(now: now, wallNow: wall) } }
 
+    /// Hands the home instance's published view of the cluster to this instance.
+    mutating func cluster(_ snapshot: ClusterSnapshot) -> [NodeCommand] {
+        feed { core, now, wall in core.onCluster(snapshot, now: now, wallNow: wall) }
+    }
+
     mutating func write(_ client: UInt64, key: [UInt8], value: [UInt8], supersedes: Supersedes = .nothing)
         -> [NodeCommand]
     {
@@ -153,7 +158,7 @@ struct CoreHarness {
                 disk.hints[hint] = nil
             case .request, .respond, .send, .sendTo:
                 outbox.append(command)
-            case .persistMembership, .persistHandoff, .replyRead, .replyWrite, .replyCAS, .replyScan, .notice:
+            case .persistMembership, .persistHandoff, .replyRead, .replyWrite, .replyCAS, .replyScan, .notice, .publishCluster:
                 break
             }
         }

@@ -37,6 +37,23 @@ extension CAS.Proposer {
         }
     }
 
+    /// An acceptor refused to take part in the current phase without naming a ballot (it does
+    /// not replicate the key's partition in its own ring yet, or is still gathering its Paxos
+    /// states): counted as a rejection, so that once a majority can no longer be reached the
+    /// proposer backs off and tries again rather than wait out the phase and give up.
+    public mutating func onRefused(from sender: NodeID, now: MonotonicTime) -> [Effect] {
+        guard configuration.acceptors.contains(sender) else { return [] }
+        self.now = now
+        switch phase {
+        case .preparing, .repairing, .proposing:
+            guard replied.insert(sender).inserted else { return [] }
+            let rejected = replied.count - positive
+            return rejected > configuration.acceptors.count - configuration.majority ? contended() : []
+        default:
+            return []
+        }
+    }
+
     mutating func see(_ ballot: CAS.Ballot?) {
         if let ballot { highestCounterSeen = max(highestCounterSeen, ballot.counter) }
     }

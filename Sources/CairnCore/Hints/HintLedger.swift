@@ -67,7 +67,11 @@ public struct HintLedger: Sendable {
     }
 
     public let limits: Limits
-    private var nextId: UInt64 = 1
+    /// Ids are `offset` modulo `stride`: a node running several ledgers (one per core
+    /// instance, `NodeCore`'s shards) over one hint store gives each its own residue.
+    public let idStride: UInt64
+    public let idOffset: UInt64
+    private var nextId: UInt64
     /// Pending hints per owner, oldest first.
     private var pending: [NodeID: [Hint]] = [:]
     /// Hints sent and not yet answered, per owner.
@@ -76,7 +80,20 @@ public struct HintLedger: Sendable {
     public private(set) var droppedCount = 0
     public private(set) var deliveredCount = 0
 
-    public init(limits: Limits = Limits()) { self.limits = limits }
+    public init(limits: Limits = Limits(), idStride: UInt64 = 1, idOffset: UInt64 = 0) {
+        precondition(idStride >= 1 && idOffset < idStride, "hint ids \(idOffset) mod \(idStride)")
+        self.limits = limits
+        self.idStride = idStride
+        self.idOffset = idOffset
+        nextId = 0
+        nextId = firstId(atLeast: 1)
+    }
+
+    /// The first id of this ledger's residue at or above `floor`.
+    private func firstId(atLeast floor: UInt64) -> UInt64 {
+        let remainder = floor % idStride
+        return remainder <= idOffset ? floor - remainder + idOffset : floor - remainder + idStride + idOffset
+    }
 
     /// Owners with hints waiting to be delivered (none in flight), in id order.
     public var pendingOwners: [NodeID] { pending.keys.filter { inFlight[$0]?.isEmpty ?? true }.sorted() }
@@ -90,7 +107,7 @@ public struct HintLedger: Sendable {
     public mutating func store(owner: NodeID, partition: Int, keyHash: KeyHash, bytes: Int, now: WallClockTime) -> [Effect] {
         precondition(bytes >= 0, "hint of \(bytes) bytes")
         let hint = Hint(id: nextId, owner: owner, partition: partition, keyHash: keyHash, bytes: bytes, storedAt: now)
-        nextId += 1
+        nextId += idStride
         pending[owner, default: []].append(hint)
         totalBytes += bytes
         var effects: [Effect] = [.persist(hint)]
@@ -132,13 +149,16 @@ public struct HintLedger: Sendable {
     public mutating func tick(now: WallClockTime) -> [Effect] { expire(now: now) }
 
     /// After a restart: the hints found in durable storage (ids as persisted). Nothing was in
-    /// flight across a restart; every hint is pending again.
-    public mutating func restore(_ hints: [Hint], now: WallClockTime) -> [Effect] {
+    /// flight across a restart; every hint is pending again. New ids start above `idFloor` too
+    /// (the highest id in the store, whichever ledger kept it).
+    public mutating func restore(_ hints: [Hint], now: WallClockTime, idFloor: UInt64 = 0) -> [Effect] {
+        var floor = max(idFloor, nextId)
         for hint in hints.sorted(by: { $0.id < $1.id }) {
             pending[hint.owner, default: []].append(hint)
             totalBytes += hint.bytes
-            nextId = max(nextId, hint.id + 1)
+            floor = max(floor, hint.id + 1)
         }
+        nextId = firstId(atLeast: floor)
         return expire(now: now) + enforceBytes()
     }
 

@@ -89,6 +89,13 @@ extension Membership {
             node == me || detector.isReachable(node, now: now)
         }
 
+        /// The nodes this instance last reported reachable (through `reachabilityChanged`
+        /// effects, or reachable since monitoring began), itself included: the opinion a node
+        /// acts on between ticks, and what its other core instances are told.
+        public var reportedReachable: Set<NodeID> {
+            Set(reported.compactMap { $0.value ? $0.key : nil }).union([me])
+        }
+
         /// φ of `node` now, `nil` if it is not monitored.
         public func phi(_ node: NodeID, now: MonotonicTime) -> Double? {
             detector.phi(node, now: now)

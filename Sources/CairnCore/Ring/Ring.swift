@@ -92,8 +92,14 @@ public struct Ring: Hashable, Sendable {
     /// into its two halves instead of scattering every key. xxHash3's top bits are as well
     /// mixed as its low bits, so nothing is lost in spread.
     public func partition(for hash: KeyHash) -> Int {
+        Self.partition(for: hash, partitionCount: partitionCount)
+    }
+
+    /// The partition a key hash falls in on any ring of `partitionCount` (a power of two)
+    /// partitions: what routes a key before the ring itself is at hand.
+    public static func partition(for hash: KeyHash, partitionCount: Int) -> Int {
         // Smart shift: for Q = 1 the shift is 64 and the result is 0, the only partition.
-        Int(truncatingIfNeeded: hash.value >> UInt64(64 - partitionBits))
+        Int(truncatingIfNeeded: hash.value >> UInt64(64 - partitionCount.trailingZeroBitCount))
     }
 
     /// The member that owns `partition`.

@@ -33,26 +33,37 @@ public struct MintEpochs: Sendable, Hashable {
     /// Epochs below this are covered by the persisted lease.
     public private(set) var leasedThrough: UInt64
 
-    /// - Parameter persistedLease: the bound last persisted (0 for a new node).
-    public init(node: NodeID, persistedLease: UInt64, leaseSize: UInt64 = 4_096) {
+    /// Epochs handed out are `offset` modulo `stride`: a node running several allocators (one
+    /// per core instance, `NodeCore`'s shards) gives each its own residue, and after a restart
+    /// every allocator starts above the highest lease any of them persisted.
+    public let stride: UInt64
+    public let offset: UInt64
+
+    /// - Parameter persistedLease: the bound last persisted (0 for a new node); with several
+    ///   allocators, the highest any of them persisted.
+    public init(node: NodeID, persistedLease: UInt64, leaseSize: UInt64 = 4_096, stride: UInt64 = 1, offset: UInt64 = 0) {
         precondition(leaseSize >= 1, "lease size \(leaseSize) must be at least 1")
+        precondition(stride >= 1 && offset < stride, "mint epochs \(offset) mod \(stride)")
         self.node = node
         self.leaseSize = leaseSize
-        self.next = persistedLease
+        self.stride = stride
+        self.offset = offset
+        let remainder = persistedLease % stride
+        self.next = remainder <= offset ? persistedLease - remainder + offset : persistedLease - remainder + stride + offset
         self.leasedThrough = persistedLease
     }
 
     /// A fresh actor for a key this node starts minting for. When `persistLease` is set, the
     /// shell must make it durable before any dot minted under `actor` is stored.
     public mutating func allocate() -> (actor: ReplicaActor, persistLease: UInt64?) {
-        precondition(next < UInt64.max - leaseSize, "mint epochs exhausted for node \(node)")
+        precondition(next < UInt64.max - leaseSize * stride, "mint epochs exhausted for node \(node)")
         var lease: UInt64?
         if next >= leasedThrough {
-            leasedThrough = next + leaseSize
+            leasedThrough = next + leaseSize * stride
             lease = leasedThrough
         }
         let actor = ReplicaActor(node: node, epoch: next)
-        next += 1
+        next += stride
         return (actor, lease)
     }
 }
