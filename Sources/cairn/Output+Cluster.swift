@@ -64,6 +64,12 @@ extension Output {
         return lines.joined(separator: "\n")
     }
 
+    /// `cluster leave` and `cluster remove` with `--json`: the API's `{"ok": true}`, the node as
+    /// the command named it, and the status the change gives it.
+    static func membershipJSON(node: String, status: String) -> String {
+        render(["ok": true, "node": .string(node), "status": .string(status)])
+    }
+
     /// `name=value` pairs, the names in `first` first (in that order), then the rest by name;
     /// strings bare, anything else as compact JSON.
     static func pairs(_ members: [String: JSONValue], first: [String] = []) -> String {

@@ -23,16 +23,16 @@ struct ScanCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Continue after this key (the last one of the previous page).", valueName: "key"))
     var after: String?
 
-    @Flag(help: "Print JSON: {\"keys\": [{\"key\"|\"key_base64\"}], \"next\": key | null}.")
-    var json = false
-
     @Flag(help: "Also print each key's value (or its number of siblings).")
     var values = false
 
     @Flag(help: "Follow every page to the end of the listing.")
     var all = false
 
-    @OptionGroup var options: NodeOptions
+    @OptionGroup(title: "Global options") var options: NodeOptions
+
+    /// `--json`: `{"keys": [{"key"|"key_base64"}], "next": key | null}`, one line per page.
+    @OptionGroup(title: "Global options") var output: OutputOptions
 
     func validate() throws {
         if let limit, !(1...1000).contains(limit) { throw ValidationError("--limit must be in 1...1000") }
@@ -46,13 +46,13 @@ struct ScanCommand: AsyncParsableCommand {
             let page = try await options.withClient { client in
                 try await client.scan(prefix: prefix, limit: limit, after: after, values: values)
             }
-            if json {
+            if output.json {
                 print(Output.keysJSON(page))
             } else if !page.keys.isEmpty {
                 print(Output.keys(page))
             }
             after = page.next
-            if !all, !json, let more = Output.moreKeys(page) { printError(more) }
+            if !all, !output.json, let more = Output.moreKeys(page) { printError(more) }
         } while all && after != nil
     }
 }
