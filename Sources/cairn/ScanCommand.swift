@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// `cairn scan --prefix P`: keys across the whole cluster, through any node.
+/// `cairn scan [PREFIX]`: keys across the whole cluster, through any node.
 struct ScanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan",
@@ -14,8 +14,11 @@ struct ScanCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Keys starting with this text (default: all keys).")
-    var prefix: String = ""
+    @Argument(help: ArgumentHelp("List the keys starting with this text (default: all keys).", valueName: "prefix"))
+    var prefixArgument: String?
+
+    @Option(name: .customLong("prefix"), help: ArgumentHelp("The same as the PREFIX argument.", valueName: "prefix"))
+    var prefixOption: String?
 
     @Option(help: "Keys per page, 1...1000 (default: the node's, 100).")
     var limit: Int?
@@ -34,7 +37,14 @@ struct ScanCommand: AsyncParsableCommand {
     /// `--json`: `{"keys": [{"key"|"key_base64"}], "next": key | null}`, one line per page.
     @OptionGroup(title: "Global options") var output: OutputOptions
 
+    /// The prefix, given as the argument (`cairn scan user/`) or with `--prefix` (both, if
+    /// they agree); empty lists every key.
+    var prefix: String { prefixArgument ?? prefixOption ?? "" }
+
     func validate() throws {
+        if let prefixArgument, let prefixOption, prefixArgument != prefixOption {
+            throw ValidationError("give the prefix once: as the PREFIX argument or with --prefix")
+        }
         if let limit, !(1...1000).contains(limit) { throw ValidationError("--limit must be in 1...1000") }
         if let after { _ = try keyBytes(after) }
     }

@@ -67,6 +67,8 @@ import Testing
         ["get", "k", "-r", "two"],
         ["scan", "--limit", "0"],
         ["scan", "--limit", "1001"],
+        ["scan", "user/", "--prefix", "admin/"],
+        ["scan", "a", "b"],
         ["--node", "no-port", "get", "k"],
         ["--timeout", "0", "cluster", "status"],
         ["get", "k", "--json", "--raw"],
@@ -107,7 +109,7 @@ import Testing
         ["--node=10.0.0.2:7080", "--json", "cluster", "status", "--timeout", "2.5"],
         ["cluster", "--node", "10.0.0.2:7080", "--timeout", "2.5", "--json", "status"],
         ["cluster", "status", "--node", "10.0.0.2:7080", "--timeout", "2.5", "--json"],
-        ["--timeout", "2.5", "--node", "10.0.0.2:7080", "--json", "scan", "--prefix", "user:"],
+        ["--timeout", "2.5", "--node", "10.0.0.2:7080", "--json", "scan", "user:"],
         ["--node", "10.0.0.2:7080", "--json", "--timeout", "2.5", "put", "k", "v", "-w", "1"],
         ["--json", "--node", "10.0.0.2:7080", "--timeout", "2.5", "cas", "k", "--absent", "v"],
         ["--node", "10.0.0.2:7080", "--timeout", "2.5", "--json", "cluster", "leave", "n2"],
@@ -149,6 +151,14 @@ import Testing
         let leave = try #require(try CairnCommand.parseAsRoot(["--node", "h:1", "cluster", "leave", "n2"]) as? ClusterLeaveCommand)
         #expect(leave.options.node == "h:1")
         #expect(leave.node == "n2")
+    }
+
+    @Test func scanTakesThePrefixAsAnArgumentOrAnOption() throws {
+        #expect((try CairnCommand.parseAsRoot(["scan", "user:"]) as? ScanCommand)?.prefix == "user:")
+        #expect((try CairnCommand.parseAsRoot(["scan", "user:", "--limit", "5"]) as? ScanCommand)?.prefix == "user:")
+        #expect((try CairnCommand.parseAsRoot(["scan", "--prefix", "user:"]) as? ScanCommand)?.prefix == "user:")
+        #expect((try CairnCommand.parseAsRoot(["scan", "user:", "--prefix", "user:"]) as? ScanCommand)?.prefix == "user:")
+        #expect((try CairnCommand.parseAsRoot(["--node", "h:1", "scan", "user:"]) as? ScanCommand)?.prefix == "user:")
     }
 
     /// Every command that prints something takes `--json`, after its name or before it.
