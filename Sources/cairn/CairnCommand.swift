@@ -18,7 +18,8 @@ struct CairnCommand: AsyncParsableCommand {
             CAIRN_NODE environment variable, or 127.0.0.1:7080. The global options (--node, \
             --timeout, --json) go before or after the command name: 'cairn --node H:P get k' and \
             'cairn get k --node H:P' are the same. Exit codes: 0 success, 1 error, 2 usage, \
-            3 key not found, 4 compare-and-set not applied.
+            3 key not found, 4 compare-and-set not applied. Shell completions: \
+            'cairn --generate-completion-script bash|zsh|fish' (docs/cli.md).
             """,
         subcommands: [
             PutCommand.self, GetCommand.self, DeleteCommand.self, ResolveCommand.self, ScanCommand.self,

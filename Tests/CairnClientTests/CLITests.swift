@@ -179,6 +179,23 @@ import Testing
         #expect(!plain.output.json)
     }
 
+    /// `cairn --generate-completion-script SHELL` prints the script and exits 0 through the
+    /// CLI's own `main` (which maps errors to exit statuses).
+    @Test(arguments: ["bash", "zsh", "fish"])
+    func completionScriptsAreGenerated(_ shell: String) {
+        do {
+            let command = try CairnCommand.parseAsRoot(["--generate-completion-script", shell])
+            Issue.record("parsed as \(command)")
+        } catch {
+            #expect(CairnCommand.exitStatus(for: error) == 0)
+            let script = CairnCommand.fullMessage(for: error)
+            // fish names options without their dashes (`-l 'node'`).
+            for word in ["cairn", "node", "timeout", "json", "scan", "cluster", "status"] {
+                #expect(script.contains(word), "\(shell) script lacks \(word)")
+            }
+        }
+    }
+
     @Test func theNodeComesFromTheFlagThenTheEnvironmentThenTheDefault() throws {
         let flagged = try #require(try CairnCommand.parseAsRoot(["get", "k", "--node", "a:1"]) as? GetCommand)
         #expect(flagged.options.resolvedNode(environment: ["CAIRN_NODE": "b:2"]) == "a:1")
