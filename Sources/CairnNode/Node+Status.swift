@@ -55,6 +55,7 @@ extension Node {
             }.count))
         }
         status["ring"] = .object(ringJSON)
+        status["warnings"] = .array(warnings.map(JSONValue.string))
         return .object(status)
     }
 

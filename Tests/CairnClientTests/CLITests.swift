@@ -286,6 +286,26 @@ import Testing
         #expect(Output.membershipJSON(node: "127.0.0.1:7082", status: "leaving") == #"{"node":"127.0.0.1:7082","ok":true,"status":"leaving"}"#)
     }
 
+    @Test func clusterStatusShowsTheNodesWarningsUnderTheRing() throws {
+        let body = #"""
+            {"node":"n1","ring":{"version":1,"partitions":64,"n":3,"members":1},
+             "members":[{"node":"n1","address":"127.0.0.1:7070","status":"valid","reachable":true,"partitions":64}],
+             "transfers":[],
+             "warnings":["replication is below N: the ring has 1 member but N=3"]}
+            """#
+        let status = try ClusterStatus(raw: Array(body.utf8))
+        #expect(Output.clusterStatus(status, via: "127.0.0.1:7080") == """
+            cluster as seen by n1 (127.0.0.1:7080)
+            ring: version=1 partitions=64 n=3 members=1
+            warning: replication is below N: the ring has 1 member but N=3
+
+            NODE  ADDRESS         STATUS  REACHABLE  PARTITIONS
+            n1 *  127.0.0.1:7070  valid   yes        64
+
+            transfers: none
+            """)
+    }
+
     @Test func shellQuotingSurvivesQuotes() {
         #expect(shellQuoted("plain") == "'plain'")
         #expect(shellQuoted("it's") == #"'it'\''s'"#)
