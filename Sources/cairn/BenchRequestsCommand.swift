@@ -88,7 +88,7 @@ struct BenchRequestsCommand: AsyncParsableCommand {
                 }
             }
         }
-        let seconds = Double((ContinuousClock.now - started).components.seconds)
+        let seconds = BenchScanCommand.seconds(ContinuousClock.now - started)
         let node = options.resolvedNode(environment: ProcessInfo.processInfo.environment)
         if output.json {
             print(Output.render([

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnBench
 import CairnClient
 import CairnHTTP
 import CairnHTTPTestSupport
@@ -284,6 +285,19 @@ import Testing
         #expect(try parsed(Output.casJSON(key: "lock".bytes, .siblings(["a".bytes, [0xFF]])))
                 == ["key": "lock", "applied": false, "current": nil, "siblings": [["value": "a"], ["value_base64": "/w=="]]])
         #expect(Output.membershipJSON(node: "127.0.0.1:7082", status: "leaving") == #"{"node":"127.0.0.1:7082","ok":true,"status":"leaving"}"#)
+    }
+
+    @Test func benchLatenciesPrintAsMillisecondsToTheMicrosecond() throws {
+        var recorder = LatencyRecorder()
+        for nanoseconds: UInt64 in [1_234_567, 2_000_000, 3_500_100] { recorder.record(nanoseconds: nanoseconds) }
+        let json = Output.latencyJSON(recorder, adding: ["kind": "GET"])
+        #expect(json["count"] == 3)
+        #expect(json["kind"] == "GET")
+        for name in ["p50_ms", "p90_ms", "p99_ms", "max_ms"] {
+            guard case .number(let milliseconds)? = json[name] else { Issue.record("\(name) missing: \(json)"); continue }
+            #expect(milliseconds > 1 && milliseconds < 3.6, "\(name) \(milliseconds)")
+            #expect(abs((milliseconds * 1000).rounded() - milliseconds * 1000) < 1e-6, "\(name) \(milliseconds) is not whole microseconds")
+        }
     }
 
     @Test func clusterStatusShowsTheNodesWarningsUnderTheRing() throws {
