@@ -54,6 +54,7 @@ extension Node {
             }.count))
         }
         status["ring"] = .object(ringJSON)
+        status["warnings"] = .array(warnings.map(JSONValue.string))
         return .object(status)
     }
 

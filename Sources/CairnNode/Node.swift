@@ -47,6 +47,8 @@ public actor Node {
     var wireServer: WireServer?
     var isStopping = false
     let metrics = NodeMetrics()
+    /// The ring's member count when replication was last logged (`noteReplication`).
+    var loggedRingMembers: Int?
 
     /// Opens the data directory (creating the identity on first start) and restores the
     /// membership state, hints and mint lease. `start()` then listens and joins.
@@ -161,6 +163,7 @@ public actor Node {
             "cairn.listen": "\(configuration.listenAddress)", "cairn.cluster": "\(configuration.clusterName)",
             "cairn.seeds": "\(configuration.seeds.joined(separator: ","))",
         ])
+        noteReplication()
     }
 
     /// Stops taking requests, fails those in flight, closes the transport and flushes and
@@ -211,6 +214,7 @@ public actor Node {
             let random = UInt64.random(in: 0...UInt64.max)
             drive { core, now, wall in core.onTimer(timer, random: random, now: now, wallNow: wall) }
         }
+        noteReplication()
         armTimer()
     }
 

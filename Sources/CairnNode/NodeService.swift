@@ -14,7 +14,7 @@ public struct NodeService: KeyValueService {
     public var replicationFactor: Int { node.configuration.replicas }
 
     public func get(key: [UInt8], r: Int?) async throws -> ReadResult {
-        guard let object = try await node.read(key: key, r: r) else { return .absent }
+        guard let object = try await explainingQuorum(.read, { try await node.read(key: key, r: r) }) else { return .absent }
         var values = object.values(at: Node.wallClock())
         // Unsafe on purpose (checker sanity only): a last-writer-wins store shows one value.
         if node.configuration.unsafeLastWriterWins, let last = values.last { values = [last] }
@@ -23,11 +23,15 @@ public struct NodeService: KeyValueService {
 
     public func put(key: [UInt8], value: [UInt8], ttlSeconds: Int64?, supersedes: Supersedes, w: Int?) async throws -> CausalContext {
         let expiry = ttlSeconds.map { Node.wallClock() + UInt64($0) * 1_000 }
-        return try await node.write(key: key, sibling: .value(value, expiry: expiry), supersedes: supersedes, w: w)
+        return try await explainingQuorum(writeQuorum(supersedes, w: w)) {
+            try await node.write(key: key, sibling: .value(value, expiry: expiry), supersedes: supersedes, w: w)
+        }
     }
 
     public func delete(key: [UInt8], supersedes: Supersedes, w: Int?) async throws -> CausalContext {
-        try await node.write(key: key, sibling: .tombstone, supersedes: supersedes, w: w)
+        try await explainingQuorum(writeQuorum(supersedes, w: w)) {
+            try await node.write(key: key, sibling: .tombstone, supersedes: supersedes, w: w)
+        }
     }
 
     public func scan(prefix: [UInt8], limit: Int, after: [UInt8]?, values: Bool) async throws -> ScanPage {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CairnBench
 import CairnClient
+import CairnHTTP
 import Foundation
 
 /// `cairn bench cas`: compare-and-set under contention — clients raising one counter.
@@ -26,7 +27,11 @@ struct BenchCASCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Nodes to spread the clients over, comma-separated host:port (default: --node).", valueName: "nodes"))
     var nodes: String?
 
-    @OptionGroup var options: NodeOptions
+    @OptionGroup(title: "Global options") var options: NodeOptions
+
+    /// `--json`: `{"clients", "nodes", "target", "seconds", "increments_per_second", "attempts",
+    /// "applied", "not_applied", "errors", "latency": {"every_attempt", "applied"}}`.
+    @OptionGroup(title: "Global options") var output: OutputOptions
 
     func validate() throws {
         guard (1...1000).contains(clients) else { throw ValidationError("--clients must be in 1...1000") }
@@ -86,6 +91,17 @@ struct BenchCASCommand: AsyncParsableCommand {
             return total
         }
         let seconds = BenchScanCommand.seconds(ContinuousClock.now - started)
+        if output.json {
+            print(Output.render([
+                "clients": .integer(Int64(clients)), "nodes": .integer(Int64(pool.count)), "target": .integer(Int64(target)),
+                "seconds": .number(seconds), "increments_per_second": .number(Double(target) / seconds),
+                "attempts": .integer(Int64(clamping: total.all.count) + Int64(total.errors)),
+                "applied": .integer(Int64(clamping: total.applied.count)),
+                "not_applied": .integer(Int64(total.notApplied)), "errors": .integer(Int64(total.errors)),
+                "latency": ["every_attempt": Output.latencyJSON(total.all), "applied": Output.latencyJSON(total.applied)],
+            ]))
+            return
+        }
         print(String(format: "cairn bench cas: %d clients over %d node(s) counted to %d in %.2f s (%.0f increments/s)",
                      clients, pool.count, target, seconds, Double(target) / seconds))
         print(String(format: "attempts %llu: applied %llu, not applied %d, errors (503/504) %d",

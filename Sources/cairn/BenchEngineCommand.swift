@@ -18,8 +18,8 @@ struct BenchEngineCommand: ParsableCommand {
     @Flag(help: "Smaller stores and shorter phases (same rows; well under two minutes).")
     var quick = false
 
-    @Flag(help: "Print a JSON array of rows instead of a table.")
-    var json = false
+    /// `--json`: a JSON array of rows instead of the table.
+    @OptionGroup(title: "Global options") var output: OutputOptions
 
     @Option(help: "Directory under which a scratch directory is created (default: the system temp dir).")
     var dir: String?
@@ -51,7 +51,7 @@ struct BenchEngineCommand: ParsableCommand {
         let header = environment.map { "\($0.0): \($0.1)" }.joined(separator: ", ")
         FileHandle.standardError.write(Data((header + "\n").utf8))
         let rows = try benchmark.run()
-        if json {
+        if output.json {
             print(try Report.json(rows))
         } else {
             print(header)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CairnBench
 import CairnClient
+import CairnHTTP
 import Foundation
 
 /// `cairn bench requests`: the latency of single requests through one node, one at a time on
@@ -29,7 +30,11 @@ struct BenchRequestsCommand: AsyncParsableCommand {
     @Option(help: "Value size in bytes.")
     var valueBytes = 100
 
-    @OptionGroup var options: NodeOptions
+    @OptionGroup(title: "Global options") var options: NodeOptions
+
+    /// `--json`: `{"node", "keys", "rounds", "value_bytes", "seconds", "kinds": [{"kind", "count",
+    /// "p50_ms", …}]}`.
+    @OptionGroup(title: "Global options") var output: OutputOptions
 
     func validate() throws {
         guard (1...100_000).contains(keys) else { throw ValidationError("--keys must be in 1...100000") }
@@ -83,9 +88,18 @@ struct BenchRequestsCommand: AsyncParsableCommand {
                 }
             }
         }
-        let seconds = Double((ContinuousClock.now - started).components.seconds)
+        let seconds = BenchScanCommand.seconds(ContinuousClock.now - started)
+        let node = options.resolvedNode(environment: ProcessInfo.processInfo.environment)
+        if output.json {
+            print(Output.render([
+                "node": .string(node), "keys": .integer(Int64(keys)), "rounds": .integer(Int64(rounds)),
+                "value_bytes": .integer(Int64(valueBytes)), "seconds": .number(seconds),
+                "kinds": .array(Kind.allCases.map { Output.latencyJSON(recorders[$0]!, adding: ["kind": .string($0.rawValue)]) }),
+            ]))
+            return
+        }
         print("cairn bench requests: \(keys) keys × \(rounds) rounds, \(valueBytes)-byte values, one connection to "
-              + "\(options.resolvedNode(environment: ProcessInfo.processInfo.environment)) (\(Int(seconds)) s)")
+              + "\(node) (\(Int(seconds)) s)")
         print("kind                                count   p50 ms   p90 ms   p99 ms   max ms")
         for kind in Kind.allCases {
             let recorder = recorders[kind]!

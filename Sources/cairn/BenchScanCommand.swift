@@ -1,6 +1,7 @@
 import ArgumentParser
 import CairnBench
 import CairnClient
+import CairnHTTP
 import Foundation
 
 /// `cairn bench scan`: how fast a cluster-wide scan lists keys, page by page through one node.
@@ -34,7 +35,11 @@ struct BenchScanCommand: AsyncParsableCommand {
     @Flag(help: "Ask for values too (values=true).")
     var values = false
 
-    @OptionGroup var options: NodeOptions
+    @OptionGroup(title: "Global options") var options: NodeOptions
+
+    /// `--json`: `{"loaded"?, "keys", "pages", "limit", "values", "scans", "keys_per_second":
+    /// {"median", "min", "max"}, "page": {"count", "p50_ms", …}}`.
+    @OptionGroup(title: "Global options") var output: OutputOptions
 
     func validate() throws {
         guard (0...10_000_000).contains(load) else { throw ValidationError("--load must be in 0...10000000") }
@@ -46,6 +51,7 @@ struct BenchScanCommand: AsyncParsableCommand {
         let client = try options.client()
         defer { client.close() }
         let value = [UInt8](repeating: UInt8(ascii: "v"), count: valueBytes)
+        var loaded: JSONValue?
         if load > 0 {
             let started = ContinuousClock.now
             let total = load
@@ -61,7 +67,10 @@ struct BenchScanCommand: AsyncParsableCommand {
                 try await group.waitForAll()
             }
             let seconds = Self.seconds(ContinuousClock.now - started)
-            print(String(format: "loaded %d keys in %.1f s (%.0f writes/s, 16 in flight)", load, seconds, Double(load) / seconds))
+            loaded = ["keys": .integer(Int64(load)), "seconds": .number(seconds), "writes_per_second": .number(Double(load) / seconds)]
+            if !output.json {
+                print(String(format: "loaded %d keys in %.1f s (%.0f writes/s, 16 in flight)", load, seconds, Double(load) / seconds))
+            }
         }
         var pageLatency = LatencyRecorder()
         var rates: [Double] = []
@@ -83,6 +92,17 @@ struct BenchScanCommand: AsyncParsableCommand {
             rates.append(Double(listed) / Self.seconds(ContinuousClock.now - started))
         }
         rates.sort()
+        if output.json {
+            var document: [String: JSONValue] = [
+                "keys": .integer(Int64(listed)), "pages": .integer(Int64(pages)), "limit": .integer(Int64(limit)),
+                "values": .bool(values), "scans": .integer(Int64(rates.count)),
+                "keys_per_second": ["median": .number(rates[rates.count / 2]), "min": .number(rates.first!), "max": .number(rates.last!)],
+                "page": Output.latencyJSON(pageLatency),
+            ]
+            if let loaded { document["loaded"] = loaded }
+            print(Output.render(.object(document)))
+            return
+        }
         print(String(format: "scan of %d keys in %d pages of %d%@: median %.0f keys/s (min %.0f, max %.0f over %d scans); "
                      + "page p50 %.2f ms, p99 %.2f ms", listed, pages, limit, values ? " with values" : "", rates[rates.count / 2],
                      rates.first!, rates.last!, rates.count, pageLatency.microseconds(atPercentile: 50) / 1000,

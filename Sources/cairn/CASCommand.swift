@@ -34,7 +34,10 @@ struct CASCommand: AsyncParsableCommand {
     @Flag(help: "Set the key to no value (delete it) instead of a new value.")
     var delete = false
 
-    @OptionGroup var options: NodeOptions
+    @OptionGroup(title: "Global options") var options: NodeOptions
+
+    /// `--json`: `{"key", "applied"}`, with `"current"` (and `"siblings"`) when not applied.
+    @OptionGroup(title: "Global options") var output: OutputOptions
 
     func validate() throws {
         _ = try keyBytes(key)
@@ -57,7 +60,7 @@ struct CASCommand: AsyncParsableCommand {
         let result = try await options.withClient { client in
             force ? try await client.casForce(key: key, new: newBytes) : try await client.cas(key: key, expected: expectedBytes, new: newBytes)
         }
-        print(Output.cas(result))
+        print(output.json ? Output.casJSON(key: key, result) : Output.cas(result))
         if case .failed = result { throw ExitCode(ExitStatus.notApplied) }
         if case .siblings = result { throw ExitCode(ExitStatus.notApplied) }
     }

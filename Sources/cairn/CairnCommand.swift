@@ -15,14 +15,27 @@ struct CairnCommand: AsyncParsableCommand {
         abstract: "Command-line tool for the Cairn key-value store.",
         discussion: """
             Data and cluster commands talk to one node over HTTP: --node HOST:PORT, or the \
-            CAIRN_NODE environment variable, or 127.0.0.1:7080. Exit codes: 0 success, 1 error, \
-            2 usage, 3 key not found, 4 compare-and-set not applied.
+            CAIRN_NODE environment variable, or 127.0.0.1:7080. The global options (--node, \
+            --timeout, --json) go before or after the command name: 'cairn --node H:P get k' and \
+            'cairn get k --node H:P' are the same. Exit codes: 0 success, 1 error, 2 usage, \
+            3 key not found, 4 compare-and-set not applied. Shell completions: \
+            'cairn --generate-completion-script bash|zsh|fish' (docs/cli.md).
             """,
         subcommands: [
             PutCommand.self, GetCommand.self, DeleteCommand.self, ResolveCommand.self, ScanCommand.self,
             CASCommand.self, ClusterCommand.self, BenchCommand.self,
         ]
     )
+
+    /// The global options, accepted before the command name as well as after it.
+    ///
+    /// ArgumentParser lets the root command take its options anywhere on the line, and hands
+    /// the value it decoded to every subcommand that declares the same `@OptionGroup` type, so
+    /// `cairn --node H:P get k`, `cairn get k --node H:P` and `cairn cluster --node H:P status`
+    /// all reach the command with the same `NodeOptions`, as users of `redis-cli -h`, `kubectl`
+    /// or `git` expect.
+    @OptionGroup(title: "Global options") var node: NodeOptions
+    @OptionGroup(title: "Global options") var output: OutputOptions
 
     /// Runs the command the arguments name, and exits with the documented status: usage errors
     /// exit 2 (ArgumentParser's own default is 64), help and version 0.

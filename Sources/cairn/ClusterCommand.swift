@@ -22,14 +22,14 @@ struct ClusterStatusCommand: AsyncParsableCommand {
             """
     )
 
-    @Flag(help: "Print the node's JSON as it sent it.")
-    var json = false
+    @OptionGroup(title: "Global options") var options: NodeOptions
 
-    @OptionGroup var options: NodeOptions
+    /// `--json`: the node's document as it sent it.
+    @OptionGroup(title: "Global options") var output: OutputOptions
 
     func run() async throws {
         let (status, node) = try await options.withClient { client in (try await client.clusterStatus(), client.node) }
-        if json {
+        if output.json {
             print(String(decoding: status.raw, as: UTF8.self))
         } else {
             print(Output.clusterStatus(status, via: node))
@@ -52,14 +52,21 @@ struct ClusterLeaveCommand: AsyncParsableCommand {
     @Argument(help: "The node that leaves (id or host:port; default: the node talked to).")
     var node: String?
 
-    @OptionGroup var options: NodeOptions
+    @OptionGroup(title: "Global options") var options: NodeOptions
+
+    /// `--json`: `{"ok": true, "node", "status": "leaving"}`.
+    @OptionGroup(title: "Global options") var output: OutputOptions
 
     func run() async throws {
         let via = try await options.withClient { client in
             try await client.leave(node: node)
             return client.node
         }
-        print("\(node ?? via) is leaving; its partitions are being handed off (see 'cairn cluster status')")
+        if output.json {
+            print(Output.membershipJSON(node: node ?? via, status: "leaving"))
+        } else {
+            print("\(node ?? via) is leaving; its partitions are being handed off (see 'cairn cluster status')")
+        }
     }
 }
 
@@ -78,10 +85,13 @@ struct ClusterRemoveCommand: AsyncParsableCommand {
     @Argument(help: "The node to remove (id or host:port).")
     var node: String
 
-    @OptionGroup var options: NodeOptions
+    @OptionGroup(title: "Global options") var options: NodeOptions
+
+    /// `--json`: `{"ok": true, "node", "status": "removed"}`.
+    @OptionGroup(title: "Global options") var output: OutputOptions
 
     func run() async throws {
         try await options.withClient { client in try await client.remove(node: node) }
-        print("\(node) removed")
+        print(output.json ? Output.membershipJSON(node: node, status: "removed") : "\(node) removed")
     }
 }

@@ -22,7 +22,10 @@ struct DeleteCommand: AsyncParsableCommand {
     @Option(name: [.customShort("w"), .long], help: "Replicas that must acknowledge (default: the cluster's W).")
     var w: Int?
 
-    @OptionGroup var options: NodeOptions
+    @OptionGroup(title: "Global options") var options: NodeOptions
+
+    /// `--json`: `{"key", "ok", "context"}`; `"ok": false` (exit 3) when the key had no value.
+    @OptionGroup(title: "Global options") var output: OutputOptions
 
     func validate() throws {
         _ = try keyBytes(key)
@@ -31,17 +34,22 @@ struct DeleteCommand: AsyncParsableCommand {
 
     func run() async throws {
         let key = try keyBytes(key)
-        let deleted: Bool = try await options.withClient { client in
+        // `found` false: the key had no value, nothing was written; else the tombstone's context.
+        let (found, stored): (Bool, String?) = try await options.withClient { client in
             var context = self.context
             if context == nil {
                 let read = try await client.get(key: key)
-                guard !read.isAbsent else { return false }
+                guard !read.isAbsent else { return (false, nil) }
                 context = read.context
             }
-            try await client.delete(key: key, context: context, w: w)
-            return true
+            return (true, try await client.delete(key: key, context: context, w: w))
         }
-        guard deleted else {
+        if output.json {
+            print(Output.writeJSON(key: key, ok: found, context: stored))
+            if !found { throw ExitCode(ExitStatus.notFound) }
+            return
+        }
+        guard found else {
             printError("cairn: \(Output.oneLine(key)): not found")
             throw ExitCode(ExitStatus.notFound)
         }

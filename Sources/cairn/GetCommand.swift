@@ -20,21 +20,21 @@ struct GetCommand: AsyncParsableCommand {
     @Option(name: [.customShort("r"), .long], help: "Replicas that must answer (default: the cluster's R).")
     var r: Int?
 
-    @Flag(help: "Print JSON: {\"key\", \"siblings\": [{\"value\"|\"value_base64\"}], \"context\"}.")
-    var json = false
-
     @Flag(help: "Write the value's bytes to stdout exactly, nothing else (fails on siblings).")
     var raw = false
 
     @Flag(help: "A linearizable read through Paxos (sees every CAS applied before it); not with -r.")
     var serial = false
 
-    @OptionGroup var options: NodeOptions
+    @OptionGroup(title: "Global options") var options: NodeOptions
+
+    /// `--json`: `{"key", "siblings": [{"value"|"value_base64"}], "context"}`.
+    @OptionGroup(title: "Global options") var output: OutputOptions
 
     func validate() throws {
         _ = try keyBytes(key)
         if let r, r < 1 { throw ValidationError("-r must be at least 1") }
-        if json && raw { throw ValidationError("--json and --raw exclude each other") }
+        if output.json && raw { throw ValidationError("--json and --raw exclude each other") }
         if serial && r != nil { throw ValidationError("--serial takes no -r") }
     }
 
@@ -43,7 +43,7 @@ struct GetCommand: AsyncParsableCommand {
         let read = try await options.withClient { client in
             serial ? try await client.serialGet(key: key) : try await client.get(key: key, r: r)
         }
-        if json {
+        if output.json {
             print(Output.readJSON(key: key, read))
             if read.isAbsent { throw ExitCode(ExitStatus.notFound) }
             return

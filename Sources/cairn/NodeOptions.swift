@@ -3,6 +3,7 @@ import CairnClient
 import Foundation
 
 /// The options every command that talks to a node takes: which node, and how long to wait.
+/// Global: `CairnCommand` declares them too, so they may come before the command name.
 struct NodeOptions: ParsableArguments {
     /// Where the CLI looks when neither `--node` nor `CAIRN_NODE` says.
     static let defaultNode = "127.0.0.1:7080"

@@ -2,13 +2,15 @@ import CairnClient
 import CairnHTTP
 
 extension Output {
-    /// `cairn cluster status`: the answering node, the ring summary, a table of members (status,
-    /// reachability as that node sees it, partitions owned), the transfers, and any other
-    /// member of the document as `name: json`, so nothing the node reports is hidden.
+    /// `cairn cluster status`: the answering node, the ring summary, the node's warnings (such
+    /// as replication below N, with what to do), a table of members (status, reachability as
+    /// that node sees it, partitions owned), the transfers, and any other member of the
+    /// document as `name: json`, so nothing the node reports is hidden.
     ///
     /// ```
     /// cluster as seen by n1 (127.0.0.1:7080)
     /// ring: version=7 partitions=64 n=3
+    /// warning: replication is below N: …
     ///
     /// NODE  ADDRESS         STATUS  REACHABLE  PARTITIONS
     /// n1 *  127.0.0.1:7080  valid   yes        22
@@ -20,6 +22,15 @@ extension Output {
         var lines = ["cluster as seen by \(status.node ?? "the node") (\(node))"]
         if !status.ring.isEmpty {
             lines.append("ring: " + pairs(status.ring, first: ["version", "partitions", "n"]))
+        }
+        if case .array(let warnings)? = status.json["warnings"] {
+            for warning in warnings {
+                if case .string(let text) = warning {
+                    lines.append("warning: " + oneLine(Array(text.utf8)))
+                } else {
+                    lines.append("warning: " + render(warning))
+                }
+            }
         }
         lines.append("")
         if status.members.isEmpty {
@@ -56,12 +67,18 @@ extension Output {
             }
         }
         if case .object(let top) = status.json {
-            let known: Set<String> = ["node", "members", "ring", "transfers"]
+            let known: Set<String> = ["node", "members", "ring", "transfers", "warnings"]
             for name in top.keys.sorted() where !known.contains(name) {
                 lines.append("\(name): \(render(top[name]!))")
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `cluster leave` and `cluster remove` with `--json`: the API's `{"ok": true}`, the node as
+    /// the command named it, and the status the change gives it.
+    static func membershipJSON(node: String, status: String) -> String {
+        render(["ok": true, "node": .string(node), "status": .string(status)])
     }
 
     /// `name=value` pairs, the names in `first` first (in that order), then the rest by name;

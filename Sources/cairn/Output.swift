@@ -94,6 +94,36 @@ enum Output {
         }
     }
 
+    /// `put`, `delete`, `resolve` with `--json`: the API's answer to a write
+    /// (`{"ok": true, "context"}`) with the key, and `extra` members (`superseded` for resolve).
+    /// A delete of a key with no value prints `"ok": false` and a null context.
+    static func writeJSON(key: [UInt8], ok: Bool = true, context: String?, extra: [String: JSONValue] = [:]) -> String {
+        var document = bytesMembers(key, text: "key", base64: "key_base64")
+        document["ok"] = .bool(ok)
+        document["context"] = context.map(JSONValue.string) ?? .null
+        document.merge(extra) { current, _ in current }
+        return render(.object(document))
+    }
+
+    /// `cairn cas --json`: the API's answer (`{"applied": true}`, or `"applied": false` with
+    /// `"current": {"value"|"value_base64"} | null` and, when the key holds several values,
+    /// `"siblings"`), with the key.
+    static func casJSON(key: [UInt8], _ result: CairnClient.CASResult) -> String {
+        var document = bytesMembers(key, text: "key", base64: "key_base64")
+        switch result {
+        case .applied:
+            document["applied"] = true
+        case .failed(let current):
+            document["applied"] = false
+            document["current"] = current.map { .object(bytesMembers($0, text: "value", base64: "value_base64")) } ?? .null
+        case .siblings(let values):
+            document["applied"] = false
+            document["current"] = .null
+            document["siblings"] = .array(values.map { .object(bytesMembers($0, text: "value", base64: "value_base64")) })
+        }
+        return render(.object(document))
+    }
+
     static func bytesMembers(_ bytes: [UInt8], text: String, base64: String) -> [String: JSONValue] {
         if let string = String(validating: bytes, as: UTF8.self) { return [text: .string(string)] }
         return [base64: .string(Base64.encode(bytes, .standard))]

@@ -27,7 +27,10 @@ struct PutCommand: AsyncParsableCommand {
     @Flag(help: "Supersede nothing: add the value as a sibling beside whatever the key holds.")
     var blind = false
 
-    @OptionGroup var options: NodeOptions
+    @OptionGroup(title: "Global options") var options: NodeOptions
+
+    /// `--json`: `{"key", "ok": true, "context"}`.
+    @OptionGroup(title: "Global options") var output: OutputOptions
 
     func validate() throws {
         _ = try keyBytes(key)
@@ -39,6 +42,10 @@ struct PutCommand: AsyncParsableCommand {
         let bytes = try value.bytes()
         let stored = try await options.withClient { client in
             try await client.put(key: key, value: bytes, ttlSeconds: write.ttl, context: context, blind: blind, w: write.w)
+        }
+        if output.json {
+            print(Output.writeJSON(key: key, context: stored))
+            return
         }
         print("ok")
         if let stored { print("context: \(stored)") }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnHTTP
 
 /// `cairn resolve KEY VALUE`: replaces every sibling with one value.
 struct ResolveCommand: AsyncParsableCommand {
@@ -19,7 +20,10 @@ struct ResolveCommand: AsyncParsableCommand {
 
     @OptionGroup var write: WriteOptions
 
-    @OptionGroup var options: NodeOptions
+    @OptionGroup(title: "Global options") var options: NodeOptions
+
+    /// `--json`: `{"key", "ok": true, "context", "superseded": siblings replaced}`.
+    @OptionGroup(title: "Global options") var output: OutputOptions
 
     func validate() throws {
         _ = try keyBytes(key)
@@ -28,12 +32,16 @@ struct ResolveCommand: AsyncParsableCommand {
     func run() async throws {
         let key = try keyBytes(key)
         let bytes = try value.bytes()
-        let superseded = try await options.withClient { client in
+        let (superseded, stored) = try await options.withClient { client in
             let read = try await client.get(key: key)
-            try await client.put(key: key, value: bytes, ttlSeconds: write.ttl, context: read.context, w: write.w)
-            return read.siblings.count
+            let stored = try await client.put(key: key, value: bytes, ttlSeconds: write.ttl, context: read.context, w: write.w)
+            return (read.siblings.count, stored)
         }
-        print(Self.summary(superseded: superseded))
+        if output.json {
+            print(Output.writeJSON(key: key, context: stored, extra: ["superseded": .integer(Int64(superseded))]))
+        } else {
+            print(Self.summary(superseded: superseded))
+        }
     }
 
     static func summary(superseded: Int) -> String {

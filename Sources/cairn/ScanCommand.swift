@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// `cairn scan --prefix P`: keys across the whole cluster, through any node.
+/// `cairn scan [PREFIX]`: keys across the whole cluster, through any node.
 struct ScanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan",
@@ -14,8 +14,11 @@ struct ScanCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Keys starting with this text (default: all keys).")
-    var prefix: String = ""
+    @Argument(help: ArgumentHelp("List the keys starting with this text (default: all keys).", valueName: "prefix"))
+    var prefixArgument: String?
+
+    @Option(name: .customLong("prefix"), help: ArgumentHelp("The same as the PREFIX argument.", valueName: "prefix"))
+    var prefixOption: String?
 
     @Option(help: "Keys per page, 1...1000 (default: the node's, 100).")
     var limit: Int?
@@ -23,18 +26,25 @@ struct ScanCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Continue after this key (the last one of the previous page).", valueName: "key"))
     var after: String?
 
-    @Flag(help: "Print JSON: {\"keys\": [{\"key\"|\"key_base64\"}], \"next\": key | null}.")
-    var json = false
-
     @Flag(help: "Also print each key's value (or its number of siblings).")
     var values = false
 
     @Flag(help: "Follow every page to the end of the listing.")
     var all = false
 
-    @OptionGroup var options: NodeOptions
+    @OptionGroup(title: "Global options") var options: NodeOptions
+
+    /// `--json`: `{"keys": [{"key"|"key_base64"}], "next": key | null}`, one line per page.
+    @OptionGroup(title: "Global options") var output: OutputOptions
+
+    /// The prefix, given as the argument (`cairn scan user/`) or with `--prefix` (both, if
+    /// they agree); empty lists every key.
+    var prefix: String { prefixArgument ?? prefixOption ?? "" }
 
     func validate() throws {
+        if let prefixArgument, let prefixOption, prefixArgument != prefixOption {
+            throw ValidationError("give the prefix once: as the PREFIX argument or with --prefix")
+        }
         if let limit, !(1...1000).contains(limit) { throw ValidationError("--limit must be in 1...1000") }
         if let after { _ = try keyBytes(after) }
     }
@@ -46,13 +56,13 @@ struct ScanCommand: AsyncParsableCommand {
             let page = try await options.withClient { client in
                 try await client.scan(prefix: prefix, limit: limit, after: after, values: values)
             }
-            if json {
+            if output.json {
                 print(Output.keysJSON(page))
             } else if !page.keys.isEmpty {
                 print(Output.keys(page))
             }
             after = page.next
-            if !all, !json, let more = Output.moreKeys(page) { printError(more) }
+            if !all, !output.json, let more = Output.moreKeys(page) { printError(more) }
         } while all && after != nil
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnBench
 import CairnClient
 import CairnHTTP
 import CairnHTTPTestSupport
@@ -24,12 +25,13 @@ import Testing
 
         let get = try #require(try CairnCommand.parseAsRoot(["get", "k", "-r", "1", "--json", "--node", "10.0.0.2:7080", "--timeout", "2.5"]) as? GetCommand)
         #expect(get.r == 1)
-        #expect(get.json)
+        #expect(get.output.json)
         #expect(get.options.node == "10.0.0.2:7080")
         #expect(get.options.timeout == 2.5)
 
         let scan = try #require(try CairnCommand.parseAsRoot(["scan", "--prefix", "user/", "--limit", "10", "--after", "user/5"]) as? ScanCommand)
         #expect(scan.prefix == "user/")
+        #expect((try CairnCommand.parseAsRoot(["scan"]) as? ScanCommand)?.prefix == "")
         #expect(scan.limit == 10)
         #expect(scan.after == "user/5")
 
@@ -46,7 +48,7 @@ import Testing
     }
 
     @Test func clusterCommandsParse() throws {
-        #expect((try CairnCommand.parseAsRoot(["cluster", "status", "--json"]) as? ClusterStatusCommand)?.json == true)
+        #expect((try CairnCommand.parseAsRoot(["cluster", "status", "--json"]) as? ClusterStatusCommand)?.output.json == true)
         #expect(try #require(try CairnCommand.parseAsRoot(["cluster", "leave"]) as? ClusterLeaveCommand).node == nil)
         #expect((try CairnCommand.parseAsRoot(["cluster", "leave", "127.0.0.1:7081"]) as? ClusterLeaveCommand)?.node == "127.0.0.1:7081")
         #expect((try CairnCommand.parseAsRoot(["cluster", "remove", "n3"]) as? ClusterRemoveCommand)?.node == "n3")
@@ -66,6 +68,12 @@ import Testing
         ["get", "k", "-r", "two"],
         ["scan", "--limit", "0"],
         ["scan", "--limit", "1001"],
+        ["scan", "user/", "--prefix", "admin/"],
+        ["scan", "a", "b"],
+        ["--node", "no-port", "get", "k"],
+        ["--timeout", "0", "cluster", "status"],
+        ["get", "k", "--json", "--raw"],
+        ["--json", "get", "k", "--raw"],
         ["cas", "k", "new"],
         ["cas", "k", "--absent", "--expected", "x", "new"],
         ["cas", "k", "--absent"],
@@ -91,6 +99,102 @@ import Testing
         #expect(CairnCommand.exitStatus(for: ExitCode(ExitStatus.error)) == 1)
         #expect(CairnCommand.exitStatus(for: CleanExit.helpRequest()) == 0)
         #expect(CairnCommand.exitStatus(for: ValidationError("bad")) == 2)
+    }
+
+    /// The global options go before the command name as well as after it (`cairn --node H:P get
+    /// k`, as `redis-cli -h` users type it), also between `cluster` and `status`.
+    static let globalOptionPlacements: [[String]] = [
+        ["--node", "10.0.0.2:7080", "--timeout", "2.5", "--json", "get", "k"],
+        ["get", "k", "--node", "10.0.0.2:7080", "--timeout", "2.5", "--json"],
+        ["--node", "10.0.0.2:7080", "get", "--json", "k", "--timeout", "2.5"],
+        ["--node=10.0.0.2:7080", "--json", "cluster", "status", "--timeout", "2.5"],
+        ["cluster", "--node", "10.0.0.2:7080", "--timeout", "2.5", "--json", "status"],
+        ["cluster", "status", "--node", "10.0.0.2:7080", "--timeout", "2.5", "--json"],
+        ["--timeout", "2.5", "--node", "10.0.0.2:7080", "--json", "scan", "user:"],
+        ["--node", "10.0.0.2:7080", "--json", "--timeout", "2.5", "put", "k", "v", "-w", "1"],
+        ["--json", "--node", "10.0.0.2:7080", "--timeout", "2.5", "cas", "k", "--absent", "v"],
+        ["--node", "10.0.0.2:7080", "--timeout", "2.5", "--json", "cluster", "leave", "n2"],
+        ["--node", "10.0.0.2:7080", "--timeout", "2.5", "--json", "bench", "requests", "--keys", "5"],
+    ]
+
+    @Test(arguments: globalOptionPlacements)
+    func globalOptionsGoBeforeOrAfterTheCommand(_ arguments: [String]) throws {
+        let command = try CairnCommand.parseAsRoot(arguments)
+        let options = try #require(Self.nodeOptions(of: command), "\(type(of: command))")
+        #expect(options.node == "10.0.0.2:7080")
+        #expect(options.timeout == 2.5)
+        let printing = try #require(command as? any PrintingCommand, "\(type(of: command)) takes no --json")
+        #expect(printing.output.json)
+    }
+
+    static func nodeOptions(of command: any ParsableCommand) -> NodeOptions? {
+        switch command {
+        case let command as GetCommand: command.options
+        case let command as PutCommand: command.options
+        case let command as ScanCommand: command.options
+        case let command as CASCommand: command.options
+        case let command as ClusterStatusCommand: command.options
+        case let command as ClusterLeaveCommand: command.options
+        case let command as BenchRequestsCommand: command.options
+        default: nil
+        }
+    }
+
+    @Test func theParsedGlobalOptionsReachTheCommand() throws {
+        let get = try #require(try CairnCommand.parseAsRoot(["--node", "10.0.0.2:7080", "--timeout", "2.5", "get", "k", "-r", "1"]) as? GetCommand)
+        #expect(get.options.node == "10.0.0.2:7080")
+        #expect(get.options.timeout == 2.5)
+        #expect(get.key == "k")
+        #expect(get.r == 1)
+        let status = try #require(try CairnCommand.parseAsRoot(["cluster", "--node", "h:1", "status"]) as? ClusterStatusCommand)
+        #expect(status.options.node == "h:1")
+        #expect(!status.output.json)
+        let leave = try #require(try CairnCommand.parseAsRoot(["--node", "h:1", "cluster", "leave", "n2"]) as? ClusterLeaveCommand)
+        #expect(leave.options.node == "h:1")
+        #expect(leave.node == "n2")
+    }
+
+    @Test func scanTakesThePrefixAsAnArgumentOrAnOption() throws {
+        #expect((try CairnCommand.parseAsRoot(["scan", "user:"]) as? ScanCommand)?.prefix == "user:")
+        #expect((try CairnCommand.parseAsRoot(["scan", "user:", "--limit", "5"]) as? ScanCommand)?.prefix == "user:")
+        #expect((try CairnCommand.parseAsRoot(["scan", "--prefix", "user:"]) as? ScanCommand)?.prefix == "user:")
+        #expect((try CairnCommand.parseAsRoot(["scan", "user:", "--prefix", "user:"]) as? ScanCommand)?.prefix == "user:")
+        #expect((try CairnCommand.parseAsRoot(["--node", "h:1", "scan", "user:"]) as? ScanCommand)?.prefix == "user:")
+    }
+
+    /// Every command that prints something takes `--json`, after its name or before it.
+    static let printingCommands: [[String]] = [
+        ["put", "k", "v"], ["get", "k"], ["delete", "k"], ["resolve", "k", "v"], ["scan"], ["cas", "k", "--absent", "v"],
+        ["cluster", "status"], ["cluster", "leave"], ["cluster", "remove", "n2"],
+        ["bench", "engine"], ["bench", "requests"], ["bench", "scan"], ["bench", "cas"],
+    ]
+
+    @Test(arguments: printingCommands)
+    func everyPrintingCommandTakesJSON(_ arguments: [String]) throws {
+        for line in [arguments + ["--json"], ["--json"] + arguments] {
+            let command = try CairnCommand.parseAsRoot(line)
+            let printing = try #require(command as? any PrintingCommand, "\(type(of: command)) takes no --json")
+            #expect(printing.output.json, "\(line)")
+        }
+        let plain = try #require(try CairnCommand.parseAsRoot(arguments) as? any PrintingCommand)
+        #expect(!plain.output.json)
+    }
+
+    /// `cairn --generate-completion-script SHELL` prints the script and exits 0 through the
+    /// CLI's own `main` (which maps errors to exit statuses).
+    @Test(arguments: ["bash", "zsh", "fish"])
+    func completionScriptsAreGenerated(_ shell: String) {
+        do {
+            let command = try CairnCommand.parseAsRoot(["--generate-completion-script", shell])
+            Issue.record("parsed as \(command)")
+        } catch {
+            #expect(CairnCommand.exitStatus(for: error) == 0)
+            let script = CairnCommand.fullMessage(for: error)
+            // fish names options without their dashes (`-l 'node'`).
+            for word in ["cairn", "node", "timeout", "json", "scan", "cluster", "status"] {
+                #expect(script.contains(word), "\(shell) script lacks \(word)")
+            }
+        }
     }
 
     @Test func theNodeComesFromTheFlagThenTheEnvironmentThenTheDefault() throws {
@@ -166,6 +270,54 @@ import Testing
             """)
         let bare = try ClusterStatus(raw: Array("{}".utf8))
         #expect(Output.clusterStatus(bare, via: "h:1") == "cluster as seen by the node (h:1)\n\nmembers: none reported\n\ntransfers: none")
+    }
+
+    @Test func writesCASAndMembershipChangesPrintJSON() throws {
+        func parsed(_ text: String) throws -> JSONValue { try JSONParser.parse(Array(text.utf8)) }
+        #expect(try parsed(Output.writeJSON(key: "k".bytes, context: "CTX")) == ["key": "k", "ok": true, "context": "CTX"])
+        #expect(try parsed(Output.writeJSON(key: [0xFF], ok: false, context: nil)) == ["key_base64": "/w==", "ok": false, "context": nil])
+        #expect(try parsed(Output.writeJSON(key: "k".bytes, context: "CTX", extra: ["superseded": 2]))
+                == ["key": "k", "ok": true, "context": "CTX", "superseded": 2])
+        #expect(Output.casJSON(key: "lock".bytes, .applied) == #"{"applied":true,"key":"lock"}"#)
+        #expect(try parsed(Output.casJSON(key: "lock".bytes, .failed(current: "owner-1".bytes)))
+                == ["key": "lock", "applied": false, "current": ["value": "owner-1"]])
+        #expect(try parsed(Output.casJSON(key: "lock".bytes, .failed(current: nil))) == ["key": "lock", "applied": false, "current": nil])
+        #expect(try parsed(Output.casJSON(key: "lock".bytes, .siblings(["a".bytes, [0xFF]])))
+                == ["key": "lock", "applied": false, "current": nil, "siblings": [["value": "a"], ["value_base64": "/w=="]]])
+        #expect(Output.membershipJSON(node: "127.0.0.1:7082", status: "leaving") == #"{"node":"127.0.0.1:7082","ok":true,"status":"leaving"}"#)
+    }
+
+    @Test func benchLatenciesPrintAsMillisecondsToTheMicrosecond() throws {
+        var recorder = LatencyRecorder()
+        for nanoseconds: UInt64 in [1_234_567, 2_000_000, 3_500_100] { recorder.record(nanoseconds: nanoseconds) }
+        let json = Output.latencyJSON(recorder, adding: ["kind": "GET"])
+        #expect(json["count"] == 3)
+        #expect(json["kind"] == "GET")
+        for name in ["p50_ms", "p90_ms", "p99_ms", "max_ms"] {
+            guard case .number(let milliseconds)? = json[name] else { Issue.record("\(name) missing: \(json)"); continue }
+            #expect(milliseconds > 1 && milliseconds < 3.6, "\(name) \(milliseconds)")
+            #expect(abs((milliseconds * 1000).rounded() - milliseconds * 1000) < 1e-6, "\(name) \(milliseconds) is not whole microseconds")
+        }
+    }
+
+    @Test func clusterStatusShowsTheNodesWarningsUnderTheRing() throws {
+        let body = #"""
+            {"node":"n1","ring":{"version":1,"partitions":64,"n":3,"members":1},
+             "members":[{"node":"n1","address":"127.0.0.1:7070","status":"valid","reachable":true,"partitions":64}],
+             "transfers":[],
+             "warnings":["replication is below N: the ring has 1 member but N=3"]}
+            """#
+        let status = try ClusterStatus(raw: Array(body.utf8))
+        #expect(Output.clusterStatus(status, via: "127.0.0.1:7080") == """
+            cluster as seen by n1 (127.0.0.1:7080)
+            ring: version=1 partitions=64 n=3 members=1
+            warning: replication is below N: the ring has 1 member but N=3
+
+            NODE  ADDRESS         STATUS  REACHABLE  PARTITIONS
+            n1 *  127.0.0.1:7070  valid   yes        64
+
+            transfers: none
+            """)
     }
 
     @Test func shellQuotingSurvivesQuotes() {

@@ -16,12 +16,17 @@ final class LocalCluster: @unchecked Sendable {
     /// The source address of every test request.
     static let clientAddress = "127.0.0.100"
 
-    init(name: String, portOffset: Int, cluster: String = "test") throws {
+    convenience init(name: String, portOffset: Int, cluster: String = "test") throws {
+        try self.init(name: name, internodePort: 27_000 + portOffset, httpPort: 28_000 + portOffset, cluster: cluster)
+    }
+
+    /// A cluster on ports outside the 27000/28000 ranges of the offsets.
+    init(name: String, internodePort: Int, httpPort: Int, cluster: String = "test") throws {
         directory = NSTemporaryDirectory() + "cairn-node-tests-\(name)-\(getpid())"
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        internodePort = 27_000 + portOffset
-        httpPort = 28_000 + portOffset
+        self.internodePort = internodePort
+        self.httpPort = httpPort
         self.cluster = cluster
     }
 
