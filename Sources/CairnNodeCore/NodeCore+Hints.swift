@@ -108,12 +108,27 @@ extension NodeCore {
     }
 
     /// Where a hint goes: its owner while the owner replicates the partition, else the
-    /// partition's first reachable primary (this node included).
+    /// partition's first reachable primary (this node included). A node that is leaving or has
+    /// left hands a hint whose owner is unreachable to a reachable primary as well: once it is
+    /// gone no reaper asks it for its copies, so a hint kept there could bring back a key the
+    /// primaries reaped in the meantime.
     func hintTarget(owner: NodeID, partition: Int, view: ClusterView) -> NodeID {
         guard let ring = view.ring, partition >= 0, partition < ring.partitionCount else { return owner }
         let primaries = ring.preferenceList(for: partition, n: settings.replicas)
+        if isDeparting {
+            // Never itself: its own copies are on their way out. With no other primary
+            // reachable the hint waits for the next attempt.
+            if primaries.contains(owner), !isGone(owner), view.isReachable(owner) { return owner }
+            return primaries.first { $0 != id && view.isReachable($0) } ?? owner
+        }
         if primaries.contains(owner), !isGone(owner) { return owner }
         return primaries.first { view.isReachable($0) } ?? primaries.first ?? owner
+    }
+
+    /// Whether this node is leaving the cluster or has left it.
+    var isDeparting: Bool {
+        guard let status = cluster.members[id]?.status else { return false }
+        return status == .leaving || status.isTombstone
     }
 
     mutating func newDelivery(owner: NodeID, parts: Int) -> UInt64 {

@@ -22,8 +22,10 @@ extension NodeCore {
         }
         commands += performHints(ledger.tick(now: wallNow), view: view)
         // Owners that are reachable, and owners that are gone (their hints go to the current
-        // primaries instead).
-        for owner in ledger.pendingOwners where owner != id && (view.isReachable(owner) || isGone(owner)) {
+        // primaries instead); on a node that is leaving or has left, every owner: what it
+        // cannot hand to its owner goes to a reachable primary of the partition.
+        let departing = isDeparting
+        for owner in ledger.pendingOwners where owner != id && (departing || view.isReachable(owner) || isGone(owner)) {
             commands += deliverHints(to: owner, view: view, wallNow: wallNow)
         }
         guard !gone else { return commands }

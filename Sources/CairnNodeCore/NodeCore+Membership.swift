@@ -119,9 +119,15 @@ extension NodeCore {
         return status
     }
 
-    /// Whether this instance owes no transfer and no acceptor states any more.
+    /// Whether this instance owes no transfer, no acceptor states and no hints any more (hints
+    /// are handed to their owners or to reachable primaries first: a node that has left is
+    /// asked for no copies before a key is reaped). Hints that find no reachable primary for
+    /// `pendingSafetyValveMilliseconds` do not hold the node back for good.
     mutating func leaveDone(now: MonotonicTime) -> Bool {
-        transferQueue.isEmpty && runningTransfers.isEmpty && casStatesPaid(now: now)
+        let since = leavingSince ?? now
+        leavingSince = since
+        let hintsHandedOver = ledger.count == 0 || now >= since + settings.pendingSafetyValveMilliseconds
+        return transferQueue.isEmpty && runningTransfers.isEmpty && hintsHandedOver && casStatesPaid(now: now)
     }
 
     /// `cairn cluster leave`: this node becomes `leaving`, the next ring leaves it out, it hands

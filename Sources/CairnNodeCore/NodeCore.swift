@@ -266,6 +266,8 @@ public struct NodeCore: Sendable {
     /// What the node's other instances last said of themselves, by index.
     var peerShards: [Int: ShardStatus] = [:]
     var publishedStatus: ShardStatus?
+    /// When this instance first saw its node leaving (the hints' safety valve counts from it).
+    var leavingSince: MonotonicTime?
     var previousRing: Ring?
     var transfers: [Handoff.Transfer: TransferProgress] = [:]
     var transferQueue: [Handoff.Transfer] = []
