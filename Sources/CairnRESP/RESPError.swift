@@ -1,0 +1,75 @@
+import CairnHTTP
+
+/// A failure a Redis client is told about: `-CODE message` on the wire.
+///
+/// The code is the first word, which client libraries read to choose an exception (`ERR` for a
+/// request the server refuses, as Redis answers every syntax, arity and limit error); the
+/// message is for people and may change. Cairn's own failures of the service get codes of their
+/// own (`NOQUORUM`, `TIMEOUT`, `UNKNOWN`, …, docs/resp.md lists them), mirroring the HTTP API's
+/// error codes, so a client can tell "try again later" from "the write may have happened".
+/// Messages never echo stored values.
+public struct RESPError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The first word of the error line, upper case without spaces.
+    public var code: String
+    public var message: String
+
+    public init(code: String = "ERR", _ message: String) {
+        precondition(
+            !code.isEmpty && code.utf8.allSatisfy { (65...90).contains($0) || $0 == UInt8(ascii: "_") },
+            "a RESP error code is upper-case letters, got \(code)")
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code) \(message)" }
+
+    // MARK: Requests the server refuses (`ERR`)
+
+    static func syntax(_ detail: String? = nil) -> RESPError {
+        RESPError("syntax error" + (detail.map { ": " + $0 } ?? ""))
+    }
+
+    static func wrongArguments(_ command: String) -> RESPError {
+        RESPError("wrong number of arguments for '\(command.lowercased())' command")
+    }
+
+    static func notInteger(_ what: String = "value") -> RESPError {
+        RESPError("\(what) is not an integer or out of range")
+    }
+
+    /// Names the command (its first 64 printable bytes) but none of its arguments, which may
+    /// be values.
+    static func unknownCommand(_ name: [UInt8]) -> RESPError {
+        let printable = String(decoding: name.prefix(64).map { (32...126).contains($0) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
+        return RESPError("unknown command '\(printable)' (Cairn answers a subset of Redis's commands: docs/resp.md)")
+    }
+
+    // MARK: Failures of the service
+
+    /// The client's view of a service failure, code by code as docs/resp.md lists them.
+    init(_ error: KeyValueServiceError) {
+        switch error.code {
+        case .quorumUnavailable: self.init(code: "NOQUORUM", error.message)
+        case .timeout: self.init(code: "TIMEOUT", error.message)
+        case .outcomeUnknown: self.init(code: "UNKNOWN", error.message)
+        case .siblingLimitExceeded: self.init(code: "SIBLINGLIMIT", error.message)
+        case .overloaded: self.init(code: "OVERLOADED", error.message)
+        case .unavailable: self.init(code: "UNAVAILABLE", error.message)
+        case .nodeNotFound: self.init(code: "ERR", error.message)
+        case .membershipConflict: self.init(code: "ERR", error.message)
+        case .casManaged:
+            self.init(code: "CASMANAGED", "compare-and-set manages this key; write it with CAIRN.CAS or a SET or DEL without options")
+        case .preconditionFailed: self.init(code: "CHANGED", "the key changed while the command ran; nothing was written, try again")
+        }
+    }
+
+    /// The answer for any error a service call threw.
+    static func from(_ error: any Error) -> RESPError {
+        switch error {
+        case let error as RESPError: error
+        case let error as KeyValueServiceError: RESPError(error)
+        case is CancellationError: RESPError(code: "UNAVAILABLE", "the command was cancelled")
+        default: RESPError("the node failed to serve the command (\(type(of: error)))")
+        }
+    }
+}
