@@ -16,7 +16,7 @@ struct Settings {
 
     static let names = [
         "data", "listen", "http", "seeds", "cluster", "partitions", "n", "r", "w", "secret-file", "durability", "log-level",
-        "max-in-flight", "tombstone-grace", "cas-state-grace", "data-file-size", "unsafe-mode",
+        "max-in-flight", "tombstone-grace", "cas-state-grace", "data-file-size", "unsafe-mode", "resp",
     ]
 
     init(command: CairndCommand) throws {
@@ -28,6 +28,7 @@ struct Settings {
             "max-in-flight": command.maxInFlight.map(String.init),
             "tombstone-grace": command.tombstoneGrace.map(String.init), "data-file-size": command.dataFileSize.map(String.init),
             "cas-state-grace": command.casStateGrace.map(String.init), "unsafe-mode": command.unsafeMode,
+            "resp": command.resp,
         ]
         var file: [String: String] = [:]
         if let path = command.config ?? Self.environment("CAIRN_CONFIG") { file = try Self.readConfigFile(path) }
@@ -105,6 +106,12 @@ struct Settings {
             throw ValidationError(error.message)
         }
         return configuration
+    }
+
+    /// The Redis protocol's address (`--resp`), or `nil`: no RESP listener unless asked for.
+    func respAddress() throws -> (host: String, port: Int)? {
+        guard let text = values["resp"] else { return nil }
+        return try Self.hostPort(text, name: "--resp")
     }
 
     static func hostPort(_ text: String, name: String) throws -> (String, Int) {
