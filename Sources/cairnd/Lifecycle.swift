@@ -77,7 +77,7 @@ struct RESPLifecycle: Service, CustomStringConvertible {
         }
         guard nodeIsUp else { return }
         let address = try await server.start()
-        logger.info("RESP listening", metadata: ["cairn.resp": "\(address)"])
+        logger.info("RESP listening", metadata: ["cairn.resp": "\(address.ipAddress ?? "?"):\(address.port ?? 0)"])
         try? await gracefulShutdown()
         await server.stop(gracePeriod: gracePeriod)
     }
