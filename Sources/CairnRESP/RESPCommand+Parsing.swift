@@ -116,7 +116,7 @@ extension RESPCommand {
         guard !reader.isAtEnd else { return .hello(version: nil, clientName: nil) }
         let number = try reader.integer(error: RESPError("Protocol version is not an integer or out of range"))
         guard let version = RESPVersion(rawValue: Int(clamping: number)) else {
-            throw RESPError(code: "NOPROTO", "unsupported protocol version")
+            throw RESPError(code: .noProtocol, "unsupported protocol version")
         }
         var name: [UInt8]? = nil
         while !reader.isAtEnd {

@@ -9,19 +9,43 @@ import CairnHTTP
 /// error codes, so a client can tell "try again later" from "the write may have happened".
 /// Messages never echo stored values.
 public struct RESPError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// The first word of the error line, upper case without spaces.
-    public var code: String
+    /// The first word of an error answer. A closed set, each listed with its meaning in
+    /// docs/resp.md ("Errors"), which a test keeps in step with this enum.
+    public enum Code: String, Hashable, Sendable, CaseIterable {
+        /// A request the server refuses: unknown command, wrong arguments, syntax, a limit,
+        /// broken framing, the connection cap.
+        case err = "ERR"
+        /// `HELLO` with a protocol version other than 2 or 3.
+        case noProtocol = "NOPROTO"
+        /// Fewer replicas answered than the request needed.
+        case noQuorum = "NOQUORUM"
+        /// The request did not complete in time.
+        case timeout = "TIMEOUT"
+        /// A compare-and-set proposed its value and its outcome is not known.
+        case unknown = "UNKNOWN"
+        /// A write would leave more siblings than the cap.
+        case siblingLimit = "SIBLINGLIMIT"
+        /// A command that rewrites one value found several.
+        case siblings = "SIBLINGS"
+        /// A conditional command found the key changed under it too often.
+        case changed = "CHANGED"
+        /// A write compare-and-set refuses on a key it manages.
+        case casManaged = "CASMANAGED"
+        /// The node sheds load.
+        case overloaded = "OVERLOADED"
+        /// The node cannot serve now, or the command was cancelled.
+        case unavailable = "UNAVAILABLE"
+    }
+
+    public var code: Code
     public var message: String
 
-    public init(code: String = "ERR", _ message: String) {
-        precondition(
-            !code.isEmpty && code.utf8.allSatisfy { (65...90).contains($0) || $0 == UInt8(ascii: "_") },
-            "a RESP error code is upper-case letters, got \(code)")
+    public init(code: Code = .err, _ message: String) {
         self.code = code
         self.message = message
     }
 
-    public var description: String { "\(code) \(message)" }
+    public var description: String { "\(code.rawValue) \(message)" }
 
     // MARK: Requests the server refuses (`ERR`)
 
@@ -49,17 +73,16 @@ public struct RESPError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The client's view of a service failure, code by code as docs/resp.md lists them.
     init(_ error: KeyValueServiceError) {
         switch error.code {
-        case .quorumUnavailable: self.init(code: "NOQUORUM", error.message)
-        case .timeout: self.init(code: "TIMEOUT", error.message)
-        case .outcomeUnknown: self.init(code: "UNKNOWN", error.message)
-        case .siblingLimitExceeded: self.init(code: "SIBLINGLIMIT", error.message)
-        case .overloaded: self.init(code: "OVERLOADED", error.message)
-        case .unavailable: self.init(code: "UNAVAILABLE", error.message)
-        case .nodeNotFound: self.init(code: "ERR", error.message)
-        case .membershipConflict: self.init(code: "ERR", error.message)
+        case .quorumUnavailable: self.init(code: .noQuorum, error.message)
+        case .timeout: self.init(code: .timeout, error.message)
+        case .outcomeUnknown: self.init(code: .unknown, error.message)
+        case .siblingLimitExceeded: self.init(code: .siblingLimit, error.message)
+        case .overloaded: self.init(code: .overloaded, error.message)
+        case .unavailable: self.init(code: .unavailable, error.message)
+        case .nodeNotFound, .membershipConflict: self.init(code: .err, error.message)
         case .casManaged:
-            self.init(code: "CASMANAGED", "compare-and-set manages this key; write it with CAIRN.CAS or a SET or DEL without options")
-        case .preconditionFailed: self.init(code: "CHANGED", "the key changed while the command ran; nothing was written, try again")
+            self.init(code: .casManaged, "compare-and-set manages this key; write it with CAIRN.CAS or a SET or DEL without options")
+        case .preconditionFailed: self.init(code: .changed, "the key changed while the command ran; nothing was written, try again")
         }
     }
 
@@ -68,7 +91,7 @@ public struct RESPError: Error, Hashable, Sendable, CustomStringConvertible {
         switch error {
         case let error as RESPError: error
         case let error as KeyValueServiceError: RESPError(error)
-        case is CancellationError: RESPError(code: "UNAVAILABLE", "the command was cancelled")
+        case is CancellationError: RESPError(code: .unavailable, "the command was cancelled")
         default: RESPError("the node failed to serve the command (\(type(of: error)))")
         }
     }

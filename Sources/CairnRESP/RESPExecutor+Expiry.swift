@@ -63,10 +63,10 @@ extension RESPExecutor {
                 continue
             } catch let error as KeyValueServiceError where error.code == .casManaged {
                 throw RESPError(
-                    code: "CASMANAGED", "compare-and-set manages this key, and its values carry no time to live")
+                    code: .casManaged, "compare-and-set manages this key, and its values carry no time to live")
             }
         }
-        throw RESPError(code: "CHANGED", "the key changed \(Self.conditionalAttempts) times while its TTL was set; try again")
+        throw RESPError(code: .changed, "the key changed \(Self.conditionalAttempts) times while its TTL was set; try again")
     }
 
     /// A time to live in whole milliseconds, rounded up (a live sibling has at least one left).

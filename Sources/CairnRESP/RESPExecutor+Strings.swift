@@ -53,7 +53,7 @@ extension RESPExecutor {
                 }
             }
             throw RESPError(
-                code: "CHANGED", "the value changed under SET XX \(Self.conditionalAttempts) times; nothing was written, try again")
+                code: .changed, "the value changed under SET XX \(Self.conditionalAttempts) times; nothing was written, try again")
         }
     }
 
@@ -125,7 +125,7 @@ extension RESPExecutor {
 
     static func siblingsError(count: Int) -> RESPError {
         RESPError(
-            code: "SIBLINGS",
+            code: .siblings,
             "the key holds \(count) values written concurrently; read them with CAIRN.GETALL and resolve with CAIRN.PUT or a SET without options")
     }
 }

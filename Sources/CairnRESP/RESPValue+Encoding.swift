@@ -13,7 +13,7 @@ extension RESPValue {
             Self.writeLine(text, into: &buffer)
         case .error(let error):
             buffer.writeInteger(UInt8(ascii: "-"))
-            Self.writeLine(error.code + " " + error.message, into: &buffer)
+            Self.writeLine(error.code.rawValue + " " + error.message, into: &buffer)
         case .integer(let value):
             buffer.writeInteger(UInt8(ascii: ":"))
             buffer.writeString(String(value))

@@ -107,7 +107,7 @@ import Testing
 
     @Test func connectionCommandsAndRefusals() {
         #expect(Self.parse("SELECT", "1").failureMessage?.hasPrefix("DB index is out of range") == true)
-        #expect(Self.parse("HELLO", "4") == .failure(RESPError(code: "NOPROTO", "unsupported protocol version")))
+        #expect(Self.parse("HELLO", "4") == .failure(RESPError(code: .noProtocol, "unsupported protocol version")))
         #expect(Self.parse("AUTH", "secret").failureMessage?.hasPrefix("Cairn's Redis port takes no password") == true)
         #expect(Self.parse("CLIENT", "SETNAME", "has space").failureMessage?.hasPrefix("Client names cannot contain spaces") == true)
         #expect(Self.parse("CLIENT", "KILL", "x").failureMessage?.hasPrefix("unknown subcommand 'KILL'") == true)

@@ -191,9 +191,9 @@ import Testing
     @Test func serviceFailuresBecomeTheirOwnCodes() async {
         let f = Fixture()
         await f.service.failNext("get", with: KeyValueServiceError.quorumUnavailable(required: 2, acknowledged: 1))
-        #expect(await f.run("GET", "k") == .error(RESPError(code: "NOQUORUM", "1 of 2 required replicas answered")))
+        #expect(await f.run("GET", "k") == .error(RESPError(code: .noQuorum, "1 of 2 required replicas answered")))
         await f.service.failNext("cas", with: KeyValueServiceError(.outcomeUnknown, "may have been applied"))
-        #expect(await f.run("SET", "k", "v", "NX") == .error(RESPError(code: "UNKNOWN", "may have been applied")))
+        #expect(await f.run("SET", "k", "v", "NX") == .error(RESPError(code: .unknown, "may have been applied")))
         struct Secret: Error {}
         await f.service.failNext("get", with: Secret())
         #expect(await f.run("GET", "k") == .error(RESPError("the node failed to serve the command (Secret)")))
@@ -202,7 +202,7 @@ import Testing
         #expect(await f.run("SET", "k", "v") == .ok)
         #expect(await f.service.calls.last == "casWrite")
         await f.service.failNext("put", with: KeyValueServiceError(.casManaged, "managed"))
-        #expect(await f.run("SET", "k", "v", "EX", "5").errorCode == "CASMANAGED")
+        #expect(await f.run("SET", "k", "v", "EX", "5").errorCode == .casManaged)
         await f.service.failNext("delete", with: KeyValueServiceError(.casManaged, "managed"))
         #expect(await f.run("DEL", "k") == .integer(1))
         #expect(await f.service.calls.last == "casWrite")
@@ -250,7 +250,7 @@ import Testing
 }
 
 extension RESPValue {
-    var errorCode: String? {
+    var errorCode: RESPError.Code? {
         if case .error(let error) = self { return error.code }
         return nil
     }

@@ -11,7 +11,7 @@ import Testing
     @Test func resp2() {
         #expect(Self.text(.ok) == "+OK\r\n")
         #expect(Self.text(.error(RESPError("bad"))) == "-ERR bad\r\n")
-        #expect(Self.text(.error(RESPError(code: "NOQUORUM", "1 of 2\r\nreplicas"))) == "-NOQUORUM 1 of 2  replicas\r\n")
+        #expect(Self.text(.error(RESPError(code: .noQuorum, "1 of 2\r\nreplicas"))) == "-NOQUORUM 1 of 2  replicas\r\n")
         #expect(Self.text(.integer(-42)) == ":-42\r\n")
         #expect(Self.text(.bulk([0, 13, 10])) == "$3\r\n\u{0}\r\n\r\n")
         #expect(Self.text(.bulk([])) == "$0\r\n\r\n")
