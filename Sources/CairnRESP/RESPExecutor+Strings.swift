@@ -102,12 +102,17 @@ extension RESPExecutor {
         .simpleString(try await service.get(key: key, r: nil).siblings.isEmpty ? "none" : "string")
     }
 
+    /// The values are counted as they arrive, so an answer over `maxReplyBytes` is refused
+    /// before more than that (and the reads in flight) is held.
     func mget(_ keys: [[UInt8]]) async throws -> RESPValue {
-        let values = try await concurrently(keys) { key in try await service.get(key: key, r: nil).siblings.last }
-        let bytes = values.reduce(0) { $0 + ($1?.count ?? 0) }
-        guard bytes <= limits.maxReplyBytes else {
-            throw RESPError("the values add up to more than the answer limit of \(limits.maxReplyBytes) bytes; ask for fewer keys")
-        }
+        var bytes = 0
+        let limit = limits.maxReplyBytes
+        let values = try await concurrently(keys, admit: { (value: [UInt8]?) throws(RESPError) in
+            bytes += value?.count ?? 0
+            guard bytes <= limit else {
+                throw RESPError("the values add up to more than the answer limit of \(limit) bytes; ask for fewer keys")
+            }
+        }) { key in try await service.get(key: key, r: nil).siblings.last }
         return .array(values.map { $0.map(RESPValue.bulk) ?? .null })
     }
 

@@ -129,26 +129,26 @@ public struct RESPExecutor: Sendable {
     }
 
     /// `body` of every element of `items`, at most `keyConcurrency` at a time, results in the
-    /// order of `items`. The first error ends the work and is thrown (what was done stays done).
+    /// order of `items`. `admit` sees each result as it arrives and may throw to stop early. The
+    /// first error ends the work (the calls still running are cancelled) and is thrown; what was
+    /// done stays done.
     func concurrently<Item: Sendable, Result: Sendable>(
-        _ items: [Item], _ body: @escaping @Sendable (Item) async throws -> Result
+        _ items: [Item], admit: (Result) throws -> Void = { _ in },
+        _ body: @escaping @Sendable (Item) async throws -> Result
     ) async throws -> [Result] {
-        if items.count == 1 { return [try await body(items[0])] }
-        return try await withThrowingTaskGroup(of: (Int, Result).self) { group in
+        try await withThrowingTaskGroup(of: (Int, Result).self) { group in
             var results = [Result?](repeating: nil, count: items.count)
             var next = 0
-            while next < min(keyConcurrency, items.count) {
+            func startNext() {
                 let index = next
                 group.addTask { (index, try await body(items[index])) }
                 next += 1
             }
+            while next < min(keyConcurrency, items.count) { startNext() }
             while let (index, result) = try await group.next() {
+                try admit(result)
                 results[index] = result
-                if next < items.count {
-                    let index = next
-                    group.addTask { (index, try await body(items[index])) }
-                    next += 1
-                }
+                if next < items.count { startNext() }
             }
             return results.map { $0! }
         }

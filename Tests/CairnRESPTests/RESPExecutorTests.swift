@@ -12,10 +12,11 @@ import Testing
         let service: InMemoryKeyValueService
         let executor: RESPExecutor
 
-        init(service: InMemoryKeyValueService = InMemoryKeyValueService(), cursors: Int = 16) {
+        init(service: InMemoryKeyValueService = InMemoryKeyValueService(), cursors: Int = 16, maxReplyBytes: Int? = nil) {
             self.service = service
             self.executor = RESPExecutor(
-                service: service, limits: RESPLimits(api: APILimits(maxScanLimit: 50, defaultScanLimit: 10)),
+                service: service,
+                limits: RESPLimits(api: APILimits(maxScanLimit: 50, defaultScanLimit: 10), maxReplyBytes: maxReplyBytes),
                 server: RESPServerState(maxConnections: 4, cursors: RESPScanCursors(capacity: cursors)), address: "127.0.0.1:6379")
         }
 
@@ -159,6 +160,14 @@ import Testing
         #expect(await f.run("CAIRN.GETALL", "a") != .null)
         guard case .array(let parts) = await f.run("CAIRN.GETALL", "a") else { return }
         #expect(parts[0] == .bulks([Array("3".utf8)]))
+    }
+
+    @Test func mgetRefusesAnAnswerOverItsLimit() async {
+        let f = Fixture(maxReplyBytes: 10)
+        #expect(await f.run("MSET", "a", "123456", "b", "123456") == .ok)
+        #expect(await f.run("MGET", "a") == .array([Self.bulk("123456")]))
+        #expect(await f.run("MGET", "a", "b") == .error(RESPError(
+            "the values add up to more than the answer limit of 10 bytes; ask for fewer keys")))
     }
 
     @Test func scanPagesThroughPrefixesWithNumericCursors() async {
