@@ -27,8 +27,10 @@ public struct RESPLimits: Hashable, Sendable {
     public var maxReplyBytes: Int
 
     /// The defaults: the HTTP API's key and value limits, 4,096 arguments, bulk strings up to
-    /// the larger of a value and a maximal context token, 64 MiB per command and per `MGET`
-    /// answer, 64 KiB inline commands (as Redis), 1,000 keys per multi-key command.
+    /// the larger of a value and a maximal context token, 8 MiB per command (two maximal
+    /// values) and 16 MiB per `MGET` answer, 64 KiB inline commands (as Redis), 1,000 keys per
+    /// multi-key command. A connection holds at most one command and one answer of these sizes
+    /// at a time, and the server at most `maxConnections` connections.
     public init(
         api: APILimits = APILimits(),
         maxArguments: Int = 4096,
@@ -46,10 +48,10 @@ public struct RESPLimits: Hashable, Sendable {
         self.api = api
         self.maxArguments = maxArguments
         self.maxBulkBytes = bulk
-        self.maxCommandBytes = maxCommandBytes ?? max(64 << 20, bulk * 2)
+        self.maxCommandBytes = maxCommandBytes ?? max(8 << 20, bulk * 2)
         self.maxInlineBytes = maxInlineBytes
         self.maxKeysPerCommand = maxKeysPerCommand
-        self.maxReplyBytes = maxReplyBytes ?? max(64 << 20, api.maxValueBytes * 2)
+        self.maxReplyBytes = maxReplyBytes ?? max(16 << 20, api.maxValueBytes * 4)
         precondition(self.maxCommandBytes >= bulk, "maxCommandBytes must hold one bulk string of \(bulk) bytes")
     }
 }
