@@ -31,6 +31,8 @@ struct CairndCommand: AsyncParsableCommand {
     var http: String?
     @Option(help: "Redis protocol (RESP) address HOST:PORT (default: none, no Redis listener; docs/resp.md).")
     var resp: String?
+    @Option(help: "Most Redis protocol connections open at once; one more is refused (default 1024).")
+    var respMaxConnections: Int?
     @Option(help: "Internode addresses of nodes to join through, comma-separated.")
     var seeds: String?
     @Option(help: "Cluster name; nodes of other clusters are refused (default cairn).")
@@ -67,6 +69,7 @@ struct CairndCommand: AsyncParsableCommand {
         let settings = try Settings(command: self)
         let configuration = try settings.nodeConfiguration()
         let respAddress = try settings.respAddress()
+        let respMaxConnections = try settings.respMaxConnections()
         let level = settings.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -102,7 +105,8 @@ struct CairndCommand: AsyncParsableCommand {
         if let respAddress {
             let respServer = RESPServer(
                 service: service,
-                configuration: RESPServer.Configuration(host: respAddress.host, port: respAddress.port),
+                configuration: RESPServer.Configuration(
+                    host: respAddress.host, port: respAddress.port, maxConnections: respMaxConnections),
                 logger: logger)
             services.append(RESPLifecycle(server: respServer, nodeStarted: respNodeStarted, gracePeriod: .seconds(5), logger: logger))
         } else {
