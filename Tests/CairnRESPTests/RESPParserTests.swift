@@ -151,6 +151,23 @@ import Testing
         #expect(get == [.command([Array("GET".utf8), Array("/".utf8), Array("HTTP/1.1".utf8)]), .foreignProtocol])
     }
 
+    /// Random commands of random bytes, encoded as clients do and fed in random pieces, come
+    /// back exactly (the parser against the simplest model: the commands themselves).
+    @Test func randomCommandsRoundTripThroughAnySplit() {
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<300 {
+            let commands: [[[UInt8]]] = (0..<Int.random(in: 1...6, using: &random)).map { _ in
+                (0..<Int.random(in: 1...5, using: &random)).map { _ in
+                    (0..<Int.random(in: 0...12, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+                }
+            }
+            let bytes = commands.flatMap(command)
+            let (outcomes, midCommand) = Self.outcomes(bytes, chunk: Int.random(in: 0...9, using: &random))
+            #expect(outcomes == commands.map(RESPParser.Outcome.command))
+            #expect(!midCommand)
+        }
+    }
+
     /// Random byte strings, fed in random pieces, never trap the parser, and a well-formed
     /// command after a garbage line is still read.
     @Test func randomGarbageNeverTraps() {
