@@ -16,8 +16,9 @@ import NIOCore
 /// one read's worth of bytes. Output: it stops taking commands when the channel stops being
 /// writable (the outbound buffer passed its high-water mark) and goes on when it drains, so a
 /// client that sends commands and never reads the answers fills its own socket buffers and
-/// then waits; after `stallTimeout` without any input while in that state, or in the middle
-/// of a command, the connection is closed.
+/// then waits. A connection that makes no progress (no input, no answer leaving) for
+/// `stallTimeout` while in that state, or in the middle of a command, is closed; a client that
+/// reads its answers slowly keeps making progress and is not.
 final class RESPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -41,13 +42,17 @@ final class RESPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The server is stopping: close once the command in progress is answered.
     private var isQuiescing = false
     private var isActive = true
+    /// The last input, answer or drained output: what a stalled connection lacks.
+    private var lastProgress = NIODeadline.now()
+    private let stallTimeout: TimeAmount
 
     /// Answers are handed to the channel in pieces of at most this many bytes, so writability
     /// is checked between them.
     static let outboundChunkBytes = 64 << 10
 
-    init(executor: RESPExecutor, session: RESPSession, allocator: ByteBufferAllocator) {
+    init(executor: RESPExecutor, session: RESPSession, stallTimeout: TimeAmount, allocator: ByteBufferAllocator) {
         self.executor = executor
+        self.stallTimeout = stallTimeout
         self.parser = RESPParser(limits: executor.limits)
         self.session = session
         self.inbound = allocator.buffer(capacity: 0)
@@ -58,6 +63,7 @@ final class RESPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !isClosing else { return }
+        lastProgress = .now()
         var bytes = unwrapInboundIn(data)
         inbound.writeBuffer(&bytes)
         process(context: context)
@@ -72,7 +78,10 @@ final class RESPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { process(context: context) }
+        if context.channel.isWritable {
+            lastProgress = .now()
+            process(context: context)
+        }
         context.fireChannelWritabilityChanged()
     }
 
@@ -80,9 +89,10 @@ final class RESPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
             // No input for the stall timeout. A connection idle between commands stays open (as
             // with Redis's default `timeout 0`); one stalled mid-command, or whose client stopped
-            // reading its answers, is closed. A command in progress is bounded by the service.
-            let stalled = parser.isMidCommand || inbound.readableBytes > 0 || !context.channel.isWritable
-            if inFlight == nil, stalled { context.close(promise: nil) }
+            // reading its answers, with no progress either way for as long, is closed. A command
+            // in progress is bounded by the service.
+            let waiting = parser.isMidCommand || inbound.readableBytes > 0 || !context.channel.isWritable
+            if inFlight == nil, waiting, NIODeadline.now() - lastProgress >= stallTimeout { context.close(promise: nil) }
             return
         }
         if event is ChannelShouldQuiesceEvent {
@@ -189,6 +199,7 @@ final class RESPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Encodes `answer` into the outbound buffer, handing the buffer to the channel once it is
     /// large enough for writability to matter.
     private func emit(_ answer: RESPValue, context: ChannelHandlerContext) {
+        lastProgress = .now()
         if case .error = answer {
             executor.server.countCommand(failed: true)
         } else {

@@ -11,9 +11,10 @@ extension RESPServer {
         /// reached` and closed, as Redis does past `maxclients`. Each connection serves one
         /// command at a time, so this also bounds the commands in flight.
         public var maxConnections: Int
-        /// A connection that sends nothing for this long while it is in the middle of a
-        /// command, or while it does not read its answers, is closed. A connection idle
-        /// between commands is kept (as Redis's default `timeout 0`).
+        /// A connection that makes no progress for this long (no input, no answer leaving) while
+        /// it is in the middle of a command, or while it does not read its answers, is closed,
+        /// at most twice this long after it stalled. A connection idle between commands is kept
+        /// (as Redis's default `timeout 0`).
         public var stallTimeout: Duration
         /// The listen backlog.
         public var backlog: Int32

@@ -142,7 +142,10 @@ public final class RESPServer: Sendable {
                     let session = RESPSession(id: id, peer: Self.text(channel.remoteAddress) ?? "")
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(configuration.stallTimeout)))
-                    try pipeline.addHandler(RESPChannelHandler(executor: executor, session: session, allocator: channel.allocator))
+                    try pipeline.addHandler(
+                        RESPChannelHandler(
+                            executor: executor, session: session, stallTimeout: TimeAmount(configuration.stallTimeout),
+                            allocator: channel.allocator))
                 }
             }
     }
