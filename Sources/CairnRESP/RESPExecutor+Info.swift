@@ -2,6 +2,8 @@ import CairnHTTP
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// INFO: Cairn's own particulars in Redis's `# Section` / `field:value` text (docs/resp.md,
