@@ -83,6 +83,19 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // The node's Redis protocol (RESP2/RESP3) listener: a strict incremental parser, the
+        // translation of Redis commands to the same `KeyValueService` the HTTP API serves, and
+        // a NIO server with backpressure (docs/resp.md).
+        .target(
+            name: "CairnRESP",
+            dependencies: [
+                "CairnHTTP", "CairnCore",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // HTTP/1.1 client of one node's API, for the CLI, the benchmark and the chaos workload.
         // Reuses CairnHTTP's JSON, base64 and percent-encoding so both sides read the same bytes.
         .target(
@@ -123,7 +136,7 @@ let package = Package(
         .executableTarget(
             name: "cairnd",
             dependencies: [
-                "CairnNode", "CairnHTTP", "CairnStorage", "CairnTransport",
+                "CairnNode", "CairnHTTP", "CairnRESP", "CairnStorage", "CairnTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -206,6 +219,18 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        // The Redis protocol: parser and commands (pure), the handler on EmbeddedChannel, and the
+        // server on real sockets, against the in-memory service.
+        .testTarget(
+            name: "CairnRESPTests",
+            dependencies: [
+                "CairnRESP", "CairnHTTP", "CairnCore", "CairnHTTPTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),

@@ -5,11 +5,13 @@
 #   liblmdb-dev, librocksdb-dev the engines `cairn bench engine` compares against
 #   pkg-config                  how SwiftPM finds the four above
 #   curl                        Scripts/cluster.sh waits on each node's HTTP API with it
-#   python3, python3-venv       Scripts/schemathesis.sh installs Schemathesis (PyPI) into a venv
+#   python3, python3-venv       Scripts/schemathesis.sh installs Schemathesis (PyPI) into a venv,
+#                               Scripts/resp-clients.sh the redis client (redis-py)
+#   redis-tools                 redis-cli, which the Redis protocol's multi-process test drives
 # Packages named as arguments are installed too (Chaos/setup.sh names what the chaos scripts need).
 set -euo pipefail
 
-packages=(pkg-config libxxhash-dev liblz4-dev liblmdb-dev librocksdb-dev curl python3 python3-venv "$@")
+packages=(pkg-config libxxhash-dev liblz4-dev liblmdb-dev librocksdb-dev curl python3 python3-venv redis-tools "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

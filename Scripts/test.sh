@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: system packages first, then `swift test`, then
-# Schemathesis against one node.
+# Schemathesis and the redis-py client against one node.
 # Extra arguments go to `swift test` (for example: ./Scripts/test.sh --filter KeydirTests).
 #
 # Without arguments the suite runs in three phases, so that tests with socket deadlines never
 # compete for the few threads of Swift's cooperative pool with CPU-bound tests (simulations,
 # property tests, storage) or with process waits:
 #   1. everything in-process that needs no sockets,
-#   2. the socket tests (internode transport, HTTP server, client and CLI),
-#   3. the multi-process tests (real cairnd processes on 127.0.0.1–9, Tests/CairnNodeTests),
+#   2. the socket tests (internode transport, HTTP and Redis servers, client and CLI),
+#   3. the multi-process tests (real cairnd processes on 127.0.0.1–9, Tests/CairnNodeTests,
+#      redis-cli against three nodes among them),
 # then a fourth: Schemathesis checks one real cairnd against docs/openapi.yaml
-# (Scripts/schemathesis.sh, a short run of about 15 s), and a fifth: the chaos tier
+# (Scripts/schemathesis.sh, a short run of about 15 s) and the PyPI redis client checks one
+# node's Redis port (Scripts/resp-clients.sh, a few seconds), and a fifth: the chaos tier
 # (Chaos/run-all.sh --short: three fault scenarios against real 5-node clusters with nft
 # partitions, and one unsafe last-writer-wins run whose checks must fail; about 5 minutes;
 # needs root, as CI has). CHAOS_SKIP=1 leaves the fifth out on a machine without root.
@@ -21,11 +23,12 @@ swift build --build-tests
 if [ $# -gt 0 ]; then
   swift test --skip-build "$@"
 else
-  sockets='CairnWireTests|CairnHTTPTests|CairnClientTests'
+  sockets='CairnWireTests|CairnHTTPTests|CairnClientTests|CairnRESPTests'
   swift test --skip-build --skip "$sockets|CairnNodeTests"
   swift test --skip-build --filter "$sockets"
   swift test --skip-build --filter CairnNodeTests
   ./Scripts/schemathesis.sh
+  ./Scripts/resp-clients.sh
   if [ "${CHAOS_SKIP:-}" = 1 ]; then
     echo "test.sh: CHAOS_SKIP=1: the chaos tier (Chaos/run-all.sh --short) was not run" >&2
   else

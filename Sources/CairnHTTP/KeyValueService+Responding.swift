@@ -9,7 +9,7 @@ extension KeyValueService {
             case .get(let key, let r, let format):
                 return .read(try await get(key: key, r: r), format: format)
             case .put(let key, let value, let ttlSeconds, let supersedes, let w):
-                return .written(try await put(key: key, value: value, ttlSeconds: ttlSeconds, supersedes: supersedes, w: w))
+                return .written(try await put(key: key, value: value, ttl: ttlSeconds.map { .seconds($0) }, supersedes: supersedes, w: w))
             case .delete(let key, let supersedes, let w):
                 return .written(try await delete(key: key, supersedes: supersedes, w: w))
             case .scan(let prefix, let limit, let after, let values):

@@ -24,7 +24,11 @@ public protocol KeyValueService: Sendable {
     /// client's context; what a read quorum holds, for a plain write; nothing, for a blind
     /// one), acknowledged by `w` replicas (`nil`: default W). Returns the stored object's
     /// context.
-    func put(key: [UInt8], value: [UInt8], ttlSeconds: Int64?, supersedes: Supersedes, w: Int?) async throws -> CausalContext
+    ///
+    /// `ttl` is positive and at most the API's `maxTTLSeconds`; the value expires that long
+    /// after the coordinating node's wall clock when it mints the write, to the millisecond
+    /// (HTTP sends whole seconds, the Redis protocol's `PX` milliseconds).
+    func put(key: [UInt8], value: [UInt8], ttl: Duration?, supersedes: Supersedes, w: Int?) async throws -> CausalContext
 
     /// Writes a tombstone superseding what `supersedes` says, acknowledged by `w` replicas.
     /// Returns the stored object's context (a plain delete of an absent key writes nothing).
@@ -94,14 +98,49 @@ public struct ReplicaReadResult: Hashable, Sendable {
 /// What a read found: the live siblings and the causal context that covers them.
 public struct ReadResult: Hashable, Sendable {
     /// The values of the live siblings; empty when the key is absent, deleted or expired.
+    ///
+    /// In the object's sibling order (`DVVSet.siblings`: by actor, then by dot counter within
+    /// an actor), so every node that reads the same object lists the same siblings in the same
+    /// order. The last one is the sibling with the greatest dot: the one a reader that can show
+    /// only one value shows (the Redis protocol's GET, docs/resp.md).
     public var siblings: [[UInt8]]
     /// The context to send with the next write of the key, which then supersedes every
     /// sibling read here. Meaningful even when `siblings` is empty (it covers the tombstones).
     public var context: CausalContext
+    /// How long each live sibling has left before it expires, counted from the reading node's
+    /// wall clock when it judged the siblings live, in `siblings` order; `nil` for a sibling
+    /// without a time to live. Empty, or as long as `siblings`. The HTTP API does not show it;
+    /// the Redis protocol's TTL and PTTL do.
+    public var timesToLive: [Duration?]
 
-    public init(siblings: [[UInt8]], context: CausalContext) {
+    public init(siblings: [[UInt8]], context: CausalContext, timesToLive: [Duration?]? = nil) {
+        precondition(
+            timesToLive.map { $0.count == siblings.count } ?? true,
+            "\(timesToLive?.count ?? 0) times to live for \(siblings.count) siblings")
         self.siblings = siblings
         self.context = context
+        self.timesToLive = timesToLive ?? Array(repeating: nil, count: siblings.count)
+    }
+
+    /// What a read of `object` at `now` shows: its live siblings, each one's time to live from
+    /// `now`, and the object's context. The node and the in-memory double both build their
+    /// results here, so they agree on order and expiry.
+    public init(object: DVVSet<[UInt8]>, at now: WallClockTime) {
+        var values: [[UInt8]] = []
+        var timesToLive: [Duration?] = []
+        for dotted in object.siblings {
+            guard case .value(let value) = dotted.sibling.read(at: now) else { continue }
+            values.append(value)
+            timesToLive.append(dotted.sibling.expiry.map { .milliseconds($0.milliseconds(since: now)) })
+        }
+        self.init(siblings: values, context: object.join(), timesToLive: timesToLive)
+    }
+
+    /// The result with only its last sibling (the one with the greatest dot), for a reader
+    /// that shows one value; unchanged when it has none.
+    public var lastSiblingOnly: ReadResult {
+        guard let last = siblings.last else { return self }
+        return ReadResult(siblings: [last], context: context, timesToLive: [timesToLive.last ?? nil])
     }
 
     /// The result for a key no replica has heard of.

@@ -42,8 +42,7 @@ extension NodeService {
     public func replicaGet(key: [UInt8]) async throws -> ReplicaReadResult {
         let (object, isPrimary) = try await node.replicaRead(key: key)
         guard let object else { return ReplicaReadResult(read: .absent, isPrimary: isPrimary) }
-        return ReplicaReadResult(read: ReadResult(siblings: object.values(at: Node.wallClock()), context: object.join()),
-                                 isPrimary: isPrimary)
+        return ReplicaReadResult(read: ReadResult(object: object, at: Node.wallClock()), isPrimary: isPrimary)
     }
 
     func outcome(_ outcome: CAS.Proposer.Outcome) throws -> CASOutcome {

@@ -15,14 +15,13 @@ public struct NodeService: KeyValueService {
 
     public func get(key: [UInt8], r: Int?) async throws -> ReadResult {
         guard let object = try await explainingQuorum(.read, { try await node.read(key: key, r: r) }) else { return .absent }
-        var values = object.values(at: Node.wallClock())
+        let result = ReadResult(object: object, at: Node.wallClock())
         // Unsafe on purpose (checker sanity only): a last-writer-wins store shows one value.
-        if node.configuration.unsafeLastWriterWins, let last = values.last { values = [last] }
-        return ReadResult(siblings: values, context: object.join())
+        return node.configuration.unsafeLastWriterWins ? result.lastSiblingOnly : result
     }
 
-    public func put(key: [UInt8], value: [UInt8], ttlSeconds: Int64?, supersedes: Supersedes, w: Int?) async throws -> CausalContext {
-        let expiry = ttlSeconds.map { Node.wallClock() + UInt64($0) * 1_000 }
+    public func put(key: [UInt8], value: [UInt8], ttl: Duration?, supersedes: Supersedes, w: Int?) async throws -> CausalContext {
+        let expiry = ttl.map { Node.wallClock() + Self.milliseconds($0) }
         return try await explainingQuorum(writeQuorum(supersedes, w: w)) {
             try await node.write(key: key, sibling: .value(value, expiry: expiry), supersedes: supersedes, w: w)
         }
@@ -38,11 +37,21 @@ public struct NodeService: KeyValueService {
         let page = try await node.scan(prefix: prefix, limit: limit, after: after, values: values)
         let now = Node.wallClock()
         return ScanPage(entries: page.items.map { item in
-            ScanPage.Entry(key: item.key, read: item.object.map { ReadResult(siblings: $0.values(at: now), context: $0.join()) })
+            ScanPage.Entry(key: item.key, read: item.object.map { ReadResult(object: $0, at: now) })
         }, nextAfter: page.next)
     }
 
     public func clusterStatus() async throws -> JSONValue { await node.statusJSON() }
+
+    /// `ttl` in whole milliseconds, rounded up so that no write expires sooner than asked; the
+    /// API bounds it to years, far from overflow.
+    static func milliseconds(_ ttl: Duration) -> UInt64 {
+        let (seconds, attoseconds) = ttl.components
+        let fraction = UInt64(clamping: (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+        let (whole, overflow) = UInt64(clamping: seconds).multipliedReportingOverflow(by: 1_000)
+        let (sum, carry) = whole.addingReportingOverflow(fraction)
+        return overflow || carry ? .max : sum
+    }
 
     public func leave(node name: String?) async throws { try await node.leave(node: name) }
 

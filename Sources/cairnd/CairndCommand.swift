@@ -1,6 +1,7 @@
 import ArgumentParser
 import CairnHTTP
 import CairnNode
+import CairnRESP
 import CairnStorage
 import Logging
 import Metrics
@@ -17,7 +18,7 @@ struct CairndCommand: AsyncParsableCommand {
         discussion: """
             Settings come from flags, then the environment (CAIRN_DATA, CAIRN_LISTEN, CAIRN_HTTP, \
             CAIRN_SEEDS, CAIRN_CLUSTER, CAIRN_PARTITIONS, CAIRN_N, CAIRN_R, CAIRN_W, CAIRN_SECRET_FILE, \
-            CAIRN_DURABILITY, CAIRN_LOG_LEVEL, CAIRN_MAX_IN_FLIGHT), then a config file of `name = value` lines (--config; \
+            CAIRN_DURABILITY, CAIRN_LOG_LEVEL, CAIRN_MAX_IN_FLIGHT, CAIRN_RESP, …), then a config file of `name = value` lines (--config; \
             the same names in lower case: data, listen, http, seeds, …, max_in_flight), then defaults. \
             SIGTERM or SIGINT stops the node cleanly. See docs/operations.md.
             """)
@@ -28,6 +29,10 @@ struct CairndCommand: AsyncParsableCommand {
     var listen: String?
     @Option(help: "HTTP address HOST:PORT (default: the listen host, port 7080).")
     var http: String?
+    @Option(help: "Redis protocol (RESP) address HOST:PORT (default: none, no Redis listener; docs/resp.md).")
+    var resp: String?
+    @Option(help: "Most Redis protocol connections open at once; one more is refused (default 1024).")
+    var respMaxConnections: Int?
     @Option(help: "Internode addresses of nodes to join through, comma-separated.")
     var seeds: String?
     @Option(help: "Cluster name; nodes of other clusters are refused (default cairn).")
@@ -63,6 +68,8 @@ struct CairndCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try Settings(command: self)
         let configuration = try settings.nodeConfiguration()
+        let respAddress = try settings.respAddress()
+        let respMaxConnections = try settings.respMaxConnections()
         let level = settings.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -74,23 +81,37 @@ struct CairndCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
         let node = try Node(configuration: configuration, logger: logger)
+        let service = NodeService(node: node, metrics: { registry.emitToString() })
         let server = HTTPServer(
-            service: NodeService(node: node, metrics: { registry.emitToString() }),
+            service: service,
             configuration: HTTPServer.Configuration(
                 host: configuration.httpHost, port: configuration.httpPort, maxInFlight: configuration.maxInFlight))
         let (nodeStarted, nodeStartedContinuation) = AsyncThrowingStream<Void, any Error>.makeStream()
-        // Started in this order; on SIGTERM or SIGINT shut down in the reverse one (the HTTP
-        // server with its grace period, then the node). If either fails, the other is shut down
-        // gracefully too and the error ends the command.
-        let services: [any Service] = [
-            NodeLifecycle(node: node, started: nodeStartedContinuation),
+        let (respNodeStarted, respNodeStartedContinuation) = AsyncThrowingStream<Void, any Error>.makeStream()
+        var readyMetadata: Logger.Metadata = [
+            "cairn.node": "\(node.id)", "cairn.listen": "\(configuration.listenAddress)",
+            "cairn.http": "\(configuration.httpAddress)",
+        ]
+        if let respAddress { readyMetadata["cairn.resp"] = "\(respAddress.host):\(respAddress.port)" }
+        // Started in this order; on SIGTERM or SIGINT shut down in the reverse one (the Redis
+        // and HTTP servers with their grace periods, then the node). If any fails, the others
+        // are shut down gracefully too and the error ends the command.
+        var services: [any Service] = [
+            NodeLifecycle(node: node, started: [nodeStartedContinuation] + (respAddress == nil ? [] : [respNodeStartedContinuation])),
             HTTPLifecycle(
                 server: server, nodeStarted: nodeStarted, gracePeriod: .seconds(5), logger: logger,
-                readyMetadata: [
-                    "cairn.node": "\(node.id)", "cairn.listen": "\(configuration.listenAddress)",
-                    "cairn.http": "\(configuration.httpAddress)",
-                ]),
+                readyMetadata: readyMetadata),
         ]
+        if let respAddress {
+            let respServer = RESPServer(
+                service: service,
+                configuration: RESPServer.Configuration(
+                    host: respAddress.host, port: respAddress.port, maxConnections: respMaxConnections),
+                logger: logger)
+            services.append(RESPLifecycle(server: respServer, nodeStarted: respNodeStarted, gracePeriod: .seconds(5), logger: logger))
+        } else {
+            respNodeStartedContinuation.finish()
+        }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services.map {

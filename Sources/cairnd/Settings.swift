@@ -16,7 +16,8 @@ struct Settings {
 
     static let names = [
         "data", "listen", "http", "seeds", "cluster", "partitions", "n", "r", "w", "secret-file", "durability", "log-level",
-        "max-in-flight", "tombstone-grace", "cas-state-grace", "data-file-size", "unsafe-mode",
+        "max-in-flight", "tombstone-grace", "cas-state-grace", "data-file-size", "unsafe-mode", "resp",
+        "resp-max-connections",
     ]
 
     init(command: CairndCommand) throws {
@@ -28,6 +29,7 @@ struct Settings {
             "max-in-flight": command.maxInFlight.map(String.init),
             "tombstone-grace": command.tombstoneGrace.map(String.init), "data-file-size": command.dataFileSize.map(String.init),
             "cas-state-grace": command.casStateGrace.map(String.init), "unsafe-mode": command.unsafeMode,
+            "resp": command.resp, "resp-max-connections": command.respMaxConnections.map(String.init),
         ]
         var file: [String: String] = [:]
         if let path = command.config ?? Self.environment("CAIRN_CONFIG") { file = try Self.readConfigFile(path) }
@@ -105,6 +107,19 @@ struct Settings {
             throw ValidationError(error.message)
         }
         return configuration
+    }
+
+    /// The Redis protocol's address (`--resp`), or `nil`: no RESP listener unless asked for.
+    func respAddress() throws -> (host: String, port: Int)? {
+        guard let text = values["resp"] else { return nil }
+        return try Self.hostPort(text, name: "--resp")
+    }
+
+    /// The most Redis connections open at once (`--resp-max-connections`, default 1024).
+    func respMaxConnections() throws -> Int {
+        let value = try Self.integer(values["resp-max-connections"], name: "--resp-max-connections") ?? 1024
+        guard (1...65_536).contains(value) else { throw ValidationError("--resp-max-connections must be in 1...65536") }
+        return value
     }
 
     static func hostPort(_ text: String, name: String) throws -> (String, Int) {

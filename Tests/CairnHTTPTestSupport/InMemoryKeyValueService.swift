@@ -87,12 +87,14 @@ public actor InMemoryKeyValueService: KeyValueService {
             await withCheckedContinuation { heldReads.append($0) }
         }
         guard let object = objects[key] else { return .absent }
-        return ReadResult(siblings: object.values(at: now), context: object.join())
+        return ReadResult(object: object, at: now)
     }
 
-    public func put(key: [UInt8], value: [UInt8], ttlSeconds: Int64?, supersedes: Supersedes, w: Int?) async throws -> CausalContext {
-        try record("put", "ttl=\(ttlSeconds.map(String.init) ?? "-") w=\(w.map(String.init) ?? "-")")
-        let expiry = ttlSeconds.map { now + UInt64($0) * 1000 }
+    /// Records the TTL in whole seconds when it is one (as HTTP sends it), else in milliseconds
+    /// (`ttl=1500ms`); the expiry is exact to the millisecond.
+    public func put(key: [UInt8], value: [UInt8], ttl: Duration?, supersedes: Supersedes, w: Int?) async throws -> CausalContext {
+        try record("put", "ttl=\(ttl.map(Self.describe) ?? "-") w=\(w.map(String.init) ?? "-")")
+        let expiry = ttl.map { now + Self.milliseconds($0) }
         return try write(key: key, .value(value, expiry: expiry), supersedes: supersedes)
     }
 
@@ -126,8 +128,7 @@ public actor InMemoryKeyValueService: KeyValueService {
             .sorted { $0.lexicographicallyPrecedes($1) }
         let page = Array(keys.prefix(limit))
         return ScanPage(entries: page.map { key in
-            ScanPage.Entry(key: key, read: values ? ReadResult(
-                siblings: objects[key]!.values(at: now), context: objects[key]!.join()) : nil)
+            ScanPage.Entry(key: key, read: values ? ReadResult(object: objects[key]!, at: now) : nil)
         }, nextAfter: keys.count > limit ? page.last : nil)
     }
 
@@ -158,7 +159,18 @@ public actor InMemoryKeyValueService: KeyValueService {
     public func replicaGet(key: [UInt8]) async throws -> ReplicaReadResult {
         try record("replicaGet")
         guard let object = objects[key] else { return ReplicaReadResult(read: .absent, isPrimary: true) }
-        return ReplicaReadResult(read: ReadResult(siblings: object.values(at: now), context: object.join()), isPrimary: true)
+        return ReplicaReadResult(read: ReadResult(object: object, at: now), isPrimary: true)
+    }
+
+    /// A positive TTL in whole milliseconds, rounded up.
+    static func milliseconds(_ ttl: Duration) -> UInt64 {
+        let (seconds, attoseconds) = ttl.components
+        return UInt64(seconds) * 1_000 + UInt64((attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+    }
+
+    static func describe(_ ttl: Duration) -> String {
+        let milliseconds = milliseconds(ttl)
+        return milliseconds % 1_000 == 0 ? String(milliseconds / 1_000) : "\(milliseconds)ms"
     }
 
     private func memberIndex(_ node: String) throws -> Int {
