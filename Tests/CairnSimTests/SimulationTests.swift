@@ -109,11 +109,15 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
     }
 
     /// The Riak KV679 mistake: counting a key's dots from 1 again after the node dropped its
-    /// copy (a delivered hint) reissues dots, and the writes they name are silently lost.
+    /// copy (a delivered hint) reissues dots, and the writes they name are silently lost — or,
+    /// when the key was reaped in between, a reissued dot that the reaped history covers turns
+    /// up again (seeds 38 and 84 of these, with several core instances per node).
     @Test func reusingDotsAfterDroppingAKeyIsCaughtAsLostWrites() async {
         let failed = await Self.failures(.set, seeds: 1...100, broken: .fixedMintEpoch)
         #expect(!failed.isEmpty, "no seed caught dots minted twice")
-        #expect(failed.allSatisfy { $0.failures.contains { $0.contains("LOST") } })
+        #expect(failed.contains { $0.failures.contains { $0.contains("LOST") } })
+        #expect(failed.allSatisfy { $0.failures.contains { $0.contains("LOST") || $0.contains("was reaped, yet") } },
+                "\(failed.map(\.failures))")
     }
 
     @Test(arguments: SimOptions.Workload.allCases) func aSeedReplaysExactly(workload: SimOptions.Workload) async {
