@@ -1,3 +1,4 @@
+import CairnClient
 import CairnCore
 import Testing
 
@@ -48,5 +49,18 @@ import Testing
                 #expect(schedule.operationsDue(atNanoseconds: t) == UInt64(offsets.filter { $0 <= t }.count), "rate \(rate), t \(t)")
             }
         }
+    }
+
+    @Test func aPlanSendsWhatItsDurationAndCountAllow() {
+        let workload = Workload(kind: .get, keyCount: 10)
+        let node = NodeAddress(host: "127.0.0.1", port: 7480)
+        func plan(duration: Duration?, operations: UInt64?, rate: UInt64?) -> LoadPlan {
+            LoadPlan(workload: workload, nodes: [node], concurrency: 4, duration: duration, operations: operations, rate: rate, seed: 1)
+        }
+        #expect(plan(duration: .seconds(10), operations: nil, rate: 1000).operationLimit == 10_000)
+        #expect(plan(duration: .milliseconds(2500), operations: nil, rate: 3).operationLimit == 8)  // due at 0, 1/3, …, 7/3 s
+        #expect(plan(duration: .seconds(10), operations: 500, rate: 1000).operationLimit == 500)
+        #expect(plan(duration: .seconds(10), operations: nil, rate: nil).operationLimit == .max)
+        #expect(plan(duration: nil, operations: 42, rate: nil).operationLimit == 42)
     }
 }
