@@ -25,7 +25,7 @@ public enum LoadReport {
             how += "closed loop (latency from each send)"
         }
         lines.append(how + String(format: ", %.1f s", result.elapsed.seconds))
-        if let preload, workload.preloadsByDefault || preload > .zero {
+        if let preload {
             lines.append(String(format: "preloaded %@ keys in %.1f s", grouped(Double(workload.keyCount)), preload.seconds))
         }
         var rows: [[String]] = [["op", "count", "ops/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "errors"]]

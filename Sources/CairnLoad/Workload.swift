@@ -73,7 +73,7 @@ public struct Workload: Sendable, Hashable {
     /// Key `index` of the CAS keys.
     public func casKey(_ index: Int) -> [UInt8] { Array((keyPrefix + "cas/").utf8) + Self.padded(index, width: indexWidth) }
 
-    /// `one line`: what the report's first line says about the mix.
+    /// What the report's first line says about the mix.
     public var summary: String {
         switch kind {
         case .mixed: "mixed (\(getPercent)% get, \(100 - getPercent)% put)"
