@@ -114,10 +114,22 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
+        // The cluster load generator behind `cairn bench load`: workloads, key distributions,
+        // the open-loop schedule, transports (HTTP through CairnClient, a small RESP2 client),
+        // and the reports (table, JSON, .hgrm percentile file, SVG plot).
+        .target(
+            name: "CairnLoad",
+            dependencies: [
+                "CairnBench", "CairnClient", "CairnHTTP", "CairnCore",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "CairnBench", "CairnClient", "CairnHTTP",
+                "CairnBench", "CairnClient", "CairnHTTP", "CairnLoad",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -242,6 +254,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // The load generator's pure parts (Zipf sampling, open-loop schedule, percentile file,
+        // plot, RESP reply decoding): no sockets, no timing.
+        .testTarget(
+            name: "CairnLoadTests",
+            dependencies: [
+                "CairnLoad", "CairnBench",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
     ],

@@ -23,6 +23,9 @@ public struct LatencyRecorder: Sendable {
 
     public var count: UInt64 { histogram.totalCount }
 
+    /// Forgets every recorded latency, keeping the configuration (a progress line's interval).
+    public mutating func reset() { histogram.reset() }
+
     /// The latency at `percentile` (0...100) in microseconds.
     public func microseconds(atPercentile percentile: Double) -> Double {
         Double(histogram.valueAtPercentile(percentile)) / 1000

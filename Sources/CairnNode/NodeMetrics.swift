@@ -3,7 +3,7 @@ import CoreMetrics
 /// Every metric the node reports, declared in one place (swift-cluster-membership's
 /// `Metrics.swift` pattern). `cairnd` bootstraps the Prometheus backend; names and meanings are
 /// listed in docs/operations.md.
-struct NodeMetrics: Sendable {
+public struct NodeMetrics: Sendable {
     enum Operation: String { case get, put, delete }
     enum QuorumOutcome: String { case success, failure }
 
@@ -39,7 +39,7 @@ struct NodeMetrics: Sendable {
         var timers: [Operation: CoreMetrics.Timer] = [:]
         for operation in [Operation.get, .put, .delete] {
             counters[operation] = Counter(label: "cairn_requests_total", dimensions: [("op", operation.rawValue)])
-            timers[operation] = CoreMetrics.Timer(label: "cairn_request_duration_seconds", dimensions: [("op", operation.rawValue)],
+            timers[operation] = CoreMetrics.Timer(label: Self.requestDurationLabel, dimensions: [("op", operation.rawValue)],
                                                  preferredDisplayUnit: .seconds)
         }
         requestCounters = counters
@@ -59,4 +59,28 @@ struct NodeMetrics: Sendable {
     }
 
     func quorum(_ outcome: QuorumOutcome) { quorumOutcomes[outcome]?.increment() }
+}
+
+extension NodeMetrics {
+    static let requestDurationLabel = "cairn_request_duration_seconds"
+
+    /// The upper bounds of the request latency histogram's buckets: 100 µs to 10 s, three per
+    /// decade (1, 2.5, 5).
+    ///
+    /// swift-prometheus's default timer buckets start at 5 ms, made for web requests. A GET on
+    /// loopback takes about 0.5 ms and a fsynced PUT 1–2 ms (docs/benchmarks.md), so with those
+    /// defaults nearly every request fell in the first bucket and the histogram could not tell
+    /// a 0.3 ms p50 from a 4 ms one. The top stays at 10 s, the CLI's default timeout.
+    public static let requestDurationBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500),
+        .milliseconds(1), .microseconds(2500), .milliseconds(5),
+        .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+    ]
+
+    /// The buckets of each duration histogram the node reports, by metric name: what `cairnd`
+    /// gives the Prometheus backend (`PrometheusMetricsFactory.durationHistogramBuckets`), since
+    /// swift-metrics' `Timer` has no way to say.
+    public static let durationHistogramBuckets: [String: [Duration]] = [requestDurationLabel: requestDurationBuckets]
 }

@@ -27,3 +27,4 @@ extension BenchEngineCommand: PrintingCommand {}
 extension BenchRequestsCommand: PrintingCommand {}
 extension BenchScanCommand: PrintingCommand {}
 extension BenchCASCommand: PrintingCommand {}
+extension BenchLoadCommand: PrintingCommand {}

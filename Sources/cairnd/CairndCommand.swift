@@ -78,7 +78,9 @@ struct CairndCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "cairnd")
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var metricsFactory = PrometheusMetricsFactory(registry: registry)
+        metricsFactory.durationHistogramBuckets = NodeMetrics.durationHistogramBuckets
+        MetricsSystem.bootstrap(metricsFactory)
 
         let node = try Node(configuration: configuration, logger: logger)
         let service = NodeService(node: node, metrics: { registry.emitToString() })

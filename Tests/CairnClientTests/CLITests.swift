@@ -166,7 +166,7 @@ import Testing
     static let printingCommands: [[String]] = [
         ["put", "k", "v"], ["get", "k"], ["delete", "k"], ["resolve", "k", "v"], ["scan"], ["cas", "k", "--absent", "v"],
         ["cluster", "status"], ["cluster", "leave"], ["cluster", "remove", "n2"],
-        ["bench", "engine"], ["bench", "requests"], ["bench", "scan"], ["bench", "cas"],
+        ["bench", "engine"], ["bench", "requests"], ["bench", "scan"], ["bench", "cas"], ["bench", "load"],
     ]
 
     @Test(arguments: printingCommands)
@@ -285,6 +285,29 @@ import Testing
         #expect(try parsed(Output.casJSON(key: "lock".bytes, .siblings(["a".bytes, [0xFF]])))
                 == ["key": "lock", "applied": false, "current": nil, "siblings": [["value": "a"], ["value_base64": "/w=="]]])
         #expect(Output.membershipJSON(node: "127.0.0.1:7082", status: "leaving") == #"{"node":"127.0.0.1:7082","ok":true,"status":"leaving"}"#)
+    }
+
+    @Test func benchLoadParsesItsOptionsAndRefusesWhatCannotRun() throws {
+        let load = try #require(try CairnCommand.parseAsRoot([
+            "bench", "load", "--workload", "get", "--keys", "500", "--distribution", "zipfian", "--zipf-exponent", "1.2",
+            "--rate", "2000", "--duration", "5", "--concurrency", "32", "--nodes", "127.0.0.1:7080,127.0.0.2:7080",
+            "--source-address", "127.0.0.100", "--no-preload", "--hgrm", "out.hgrm", "--plot", "out.svg", "--seed", "7",
+        ]) as? BenchLoadCommand)
+        #expect(load.workload == "get" && load.keys == 500 && load.rate == 2000 && load.duration == 5 && load.concurrency == 32)
+        #expect(load.preload == false && load.hgrm == "out.hgrm" && load.plot == "out.svg" && load.seed == 7)
+        #expect(try CairnCommand.parseAsRoot(["bench", "load"]) is BenchLoadCommand)
+        #expect((try CairnCommand.parseAsRoot(["bench", "load", "--preload"]) as? BenchLoadCommand)?.preload == true)
+        for refused in [
+            ["--workload", "delete"], ["--distribution", "pareto"], ["--transport", "grpc"], ["--concurrency", "0"],
+            ["--keys", "0"], ["--rate", "0"], ["--duration", "0"], ["--operations", "0"], ["--get-percent", "101"],
+            ["--transport", "resp", "--workload", "cas"], ["--transport", "resp", "--workload", "scan"], ["--nodes", "nohost"],
+            ["--seed", "9007199254740992"], ["--zipf-exponent", "0"],
+        ] {
+            #expect(throws: (any Error).self, "\(refused)") { try CairnCommand.parseAsRoot(["bench", "load"] + refused) }
+        }
+        let plot = try #require(try CairnCommand.parseAsRoot(["bench", "plot", "a.hgrm", "b.hgrm", "-o", "x.svg", "--names", "A,B"]) as? BenchPlotCommand)
+        #expect(plot.files == ["a.hgrm", "b.hgrm"] && plot.output == "x.svg")
+        #expect(throws: (any Error).self) { try CairnCommand.parseAsRoot(["bench", "plot", "a.hgrm", "-o", "x.svg", "--names", "A,B"]) }
     }
 
     @Test func benchLatenciesPrintAsMillisecondsToTheMicrosecond() throws {

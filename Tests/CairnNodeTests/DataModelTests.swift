@@ -20,6 +20,12 @@ import Testing
             #expect(read.status == 200 && NodeClusterTests.value(read) == "blue", "node \(node): \(read.status) \(read.body)")
         }
 
+        // The latency histogram's buckets start at 100 µs (requests on loopback take about a
+        // millisecond; the library's default first bucket, 5 ms, would hold nearly all of them).
+        let metrics = cluster.request("GET", 1, "/metrics").body
+        #expect(metrics.contains(#"cairn_request_duration_seconds_bucket{op="put",le="0.0001"}"#), "\(metrics.prefix(2000))")
+        #expect(metrics.contains(#"cairn_request_duration_seconds_bucket{op="get",le="0.00025"}"#))
+
         // Far more plain PUTs than the sibling limit (64): still one value, never a 409.
         for round in 0..<80 {
             let put = cluster.put(1 + round % 3, "counter", "\(round)")
