@@ -2,7 +2,6 @@ import CairnHTTP
 import Logging
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// The node's Redis protocol server: a NIOPosix listener, one `RESPChannelHandler` per
 /// connection, answering from the same `KeyValueService` as the HTTP API (docs/resp.md).
@@ -13,29 +12,14 @@ import Synchronization
 /// it stops accepting, lets each connection finish the command in progress, and closes
 /// whatever is left after the grace period.
 public final class RESPServer: Sendable {
-    private enum State {
-        case idle
-        case starting
-        case running(serverChannel: any Channel)
-        case stopped
-    }
-
-    private struct Shared {
-        var state: State = .idle
-        /// Open connections, to quiesce on `stop`.
-        var connections: [ObjectIdentifier: any Channel] = [:]
-    }
-
     /// Why `start` failed, besides errors from binding.
-    public struct StateError: Error, Hashable, Sendable, CustomStringConvertible {
-        public var description: String
-    }
+    public typealias StateError = ListenerLifecycle.StateError
 
     private let service: any KeyValueService
     private let configuration: Configuration
     private let group: any EventLoopGroup
     private let logger: Logger
-    private let shared = Mutex(Shared())
+    private let listener = ListenerLifecycle()
     /// Connection counts, ids and scan cursors, shared by the connections.
     public let state: RESPServerState
 
@@ -54,58 +38,19 @@ public final class RESPServer: Sendable {
 
     /// The address the server listens on while it runs (with the actual port when the
     /// configuration asked for port 0).
-    public var localAddress: SocketAddress? {
-        shared.withLock { shared in
-            if case .running(let channel) = shared.state { return channel.localAddress }
-            return nil
-        }
-    }
+    public var localAddress: SocketAddress? { listener.localAddress }
 
     /// Binds and starts accepting connections; returns the bound address. A server starts once.
     @discardableResult
     public func start() async throws -> SocketAddress {
-        try shared.withLock { shared throws(StateError) in
-            guard case .idle = shared.state else { throw StateError(description: "the server was already started") }
-            shared.state = .starting
-        }
-        let channel: any Channel
-        do {
-            channel = try await bootstrap().bind(host: configuration.host, port: configuration.port).get()
-        } catch {
-            shared.withLock { $0.state = .stopped }
-            throw error
-        }
-        shared.withLock { $0.state = .running(serverChannel: channel) }
-        guard let address = channel.localAddress else {
-            await stop()
-            throw StateError(description: "the listening socket has no local address")
-        }
-        return address
+        try await listener.start { try await bootstrap().bind(host: configuration.host, port: configuration.port).get() }
     }
 
     /// Stops accepting, asks every connection to close once its current command is answered
     /// (`ChannelShouldQuiesceEvent`), and closes the ones still open after `gracePeriod`.
     /// Returns when every connection is closed. Calling it again, or before `start`, does nothing.
     public func stop(gracePeriod: Duration = .seconds(5)) async {
-        let serverChannel: (any Channel)? = shared.withLock { shared in
-            defer { shared.state = .stopped }
-            if case .running(let channel) = shared.state { return channel }
-            return nil
-        }
-        guard let serverChannel else { return }
-        try? await serverChannel.close()
-        let connections = shared.withLock { Array($0.connections.values) }
-        guard !connections.isEmpty else { return }
-        for connection in connections {
-            connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
-        }
-        let eventLoop = group.any()
-        let forceClose = eventLoop.scheduleTask(in: TimeAmount(gracePeriod)) {
-            for connection in connections { connection.close(promise: nil) }
-        }
-        let allClosed = EventLoopFuture.andAllComplete(connections.map(\.closeFuture), on: eventLoop)
-        try? await allClosed.get()
-        forceClose.cancel()
+        await listener.stop(gracePeriod: gracePeriod, on: group.any())
     }
 
     private func bootstrap() -> ServerBootstrap {
@@ -124,7 +69,7 @@ public final class RESPServer: Sendable {
                 value: ChannelOptions.Types.WriteBufferWaterMark(
                     low: configuration.outboundHighWaterBytes / 2, high: configuration.outboundHighWaterBytes))
             .childChannelInitializer { [weak self] channel in
-                guard let self, self.register(channel) else {
+                guard let self, self.listener.register(channel) else {
                     return channel.close()
                 }
                 guard let id = state.openConnection() else {
@@ -154,25 +99,6 @@ public final class RESPServer: Sendable {
     static func text(_ address: SocketAddress?) -> String? {
         guard let address, let ip = address.ipAddress, let port = address.port else { return nil }
         return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
-    }
-
-    /// Tracks `channel` until it closes; refuses it once the server is stopping.
-    private func register(_ channel: any Channel) -> Bool {
-        let id = ObjectIdentifier(channel)
-        let accepted = shared.withLock { shared in
-            switch shared.state {
-            case .starting, .running:
-                shared.connections[id] = channel
-                return true
-            case .idle, .stopped:
-                return false
-            }
-        }
-        guard accepted else { return false }
-        channel.closeFuture.whenComplete { [weak self] _ in
-            _ = self?.shared.withLock { $0.connections.removeValue(forKey: id) }
-        }
-        return true
     }
 }
 
