@@ -174,6 +174,7 @@ import Testing
         var applied = [String: Int](uniqueKeysWithValues: counters.map { ($0, 0) })
         var unknown = [String: Int](uniqueKeysWithValues: counters.map { ($0, 0) })
         var casTurn = 0
+        var casAttempts = 0
         func serialRead(_ node: Int, _ key: String) -> Int? {
             let read = cluster.get(node, key, query: "?consistency=serial")
             if read.status == 404 { return 0 }
@@ -182,6 +183,7 @@ import Testing
         func increment(through nodes: [Int]) {
             for key in counters {
                 casTurn += 1
+                casAttempts += 1
                 let node = nodes[casTurn % nodes.count]
                 guard let current = serialRead(node, key) else { continue }
                 let expected = current == 0 ? "null" : "\"\(current)\""
@@ -248,7 +250,11 @@ import Testing
         try cluster.waitUntil("every primary's own copy holds the acknowledged value", timeout: 60) { divergentCopies().isEmpty }
         increment(through: [4, 1])
         #expect(countersOutOfBounds(through: [1, 2, 3, 4]).isEmpty, "CAS counters after the join: \(countersOutOfBounds(through: [1, 2, 3, 4]))")
-        #expect(applied.values.reduce(0, +) >= counters.count * 3, "CAS kept succeeding during the join: \(applied)")
+        // Judged against the attempts: the join's loop runs until handoff has finished, so a
+        // quick handoff leaves few rounds, and one CAS refused while a partition's states were
+        // gathered must not fail the test when it had only three tries per counter.
+        #expect(Double(applied.values.reduce(0, +)) >= Double(casAttempts) * 2 / 3,
+                "CAS kept succeeding during the join: \(applied) of \(casAttempts) attempts")
         let gathered = (1...4).compactMap { cluster.metric($0, "cairn_cas_partitions_gathered_total") }.reduce(0, +)
         #expect(gathered >= 3, "node 4 gathered the acceptor states of the partitions it took: \(gathered)")
 
