@@ -24,6 +24,8 @@ final class APIChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let inFlightLimit: InFlightLimit
     private var assembler: RequestAssembler
     private var inFlight: Task<Void, Never>?
+    /// Where the service tasks of this connection run: its own event loop.
+    private var taskExecutor: EventLoopTaskExecutor?
     private var isActive = true
     private var lingerTimer: Scheduled<Void>?
     /// A slot held by a response that is sent but not yet written out: the first of its write
@@ -111,7 +113,9 @@ final class APIChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             let promise = context.eventLoop.makePromise(of: APIResponse.self)
             let service = self.service
-            inFlight = Task {
+            let executor = taskExecutor ?? EventLoopTaskExecutor(context.eventLoop)
+            taskExecutor = executor
+            inFlight = Task(executorPreference: executor) {
                 promise.succeed(await service.respond(to: request))
             }
             promise.futureResult.assumeIsolated().whenSuccess { response in

@@ -17,9 +17,9 @@ extension Node {
             switch command {
             case .send(let to, let message):
                 guard let address = address(of: to) else { continue }
-                Task { try? await pool.send(message, to: address) }
+                pool.post(message, to: address)
             case .sendTo(let address, let message):
-                Task { try? await pool.send(message, to: address) }
+                pool.post(message, to: address)
             case .persistMembership(let state):
                 do { try files.saveMembership(state, me: id, address: configuration.listenAddress) } catch {
                     logger.error("persisting membership failed", metadata: ["error": "\(error)"])
@@ -31,12 +31,12 @@ extension Node {
                     pending.append(contentsOf: core.onResponse(call: call, nil, now: clockNow(), wallNow: wallTime()))
                     continue
                 }
-                Task {
-                    let reply = try? await pool.request(message, to: address, timeout: .milliseconds(Int64(timeout)))
-                    self.drive { $0.onResponse(call: call, reply, now: $1, wallNow: $2) }
+                pool.request(message, to: address, timeout: .milliseconds(Int64(timeout))) { result in
+                    let reply = try? result.get()
+                    self.onLoop { $0.drive { $0.onResponse(call: call, reply, now: $1, wallNow: $2) } }
                 }
             case .respond(let reply, let message):
-                peerReplies.removeValue(forKey: reply)?.resume(returning: message)
+                peerReplies.removeValue(forKey: reply)?(message)
             case .schedule(let timer, let at):
                 timers.schedule(timer, at: at.milliseconds)
             case .storage(let operation, let storage):
@@ -307,12 +307,17 @@ extension Node {
         return nextTicket
     }
 
-    /// A peer's request of the data path, answered once the core has done its work.
+    /// A peer's request of the data path: `reply` is called once the core has done its work.
+    func answer(_ message: WireMessage, from peer: NodeID, reply: @escaping @Sendable (WireMessage) -> Void) {
+        let ticket = newTicket()
+        peerReplies[ticket] = reply
+        drive { $0.onPeerRequest(from: peer, reply: ticket, message, now: $1, wallNow: $2) }
+    }
+
+    /// `answer` for a caller that waits.
     func answer(_ message: WireMessage, from peer: NodeID) async -> WireMessage {
-        let reply = newTicket()
-        return await withCheckedContinuation { continuation in
-            peerReplies[reply] = continuation
-            drive { $0.onPeerRequest(from: peer, reply: reply, message, now: $1, wallNow: $2) }
+        await withCheckedContinuation { continuation in
+            answer(message, from: peer) { continuation.resume(returning: $0) }
         }
     }
 

@@ -17,6 +17,11 @@ import NIOPosix
 /// `PaxosStore`) and the internode transport (`WirePool`, `WireServer`); `Node+Core.swift` is
 /// the executor. The simulator runs the same core over a simulated network and disk.
 ///
+/// The actor runs on one NIO event loop (`eventLoop`, its executor): the internode transport
+/// and, in `cairnd`, the client listeners use the same loop, so a request, the messages it
+/// sends and their answers are steps in one loop's queue rather than wake-ups of other threads.
+/// Transport callbacks enter the actor with `onLoop`.
+///
 /// Two clocks: `clockNow()` (milliseconds since start) drives timers, coordinators and the
 /// failure detector; `wallTime()` (milliseconds since 1970) is what TTL expiries and hint ages
 /// are measured in, because those survive restarts and travel between nodes.
@@ -28,7 +33,9 @@ public actor Node {
     let store: ReplicaStore
     let hintStore: HintStore
     let pool: WirePool
-    let group: any EventLoopGroup
+    /// The loop the actor runs on (its executor), and the transport's.
+    public nonisolated let eventLoop: any EventLoop
+    nonisolated let executor: any SerialExecutor
     let started = ContinuousClock.now
     /// Every decision the node makes (the data path, hints, anti-entropy, CAS, membership,
     /// handoff); this actor only executes its commands (`Node+Core.swift`).
@@ -37,12 +44,12 @@ public actor Node {
     var clientWrites: [UInt64: WaitingWrite] = [:]
     var clientCAS: [UInt64: CheckedContinuation<CAS.Proposer.Outcome, any Error>] = [:]
     var clientScans: [UInt64: CheckedContinuation<ScanPageResult, any Error>] = [:]
-    var peerReplies: [UInt64: CheckedContinuation<WireMessage, Never>] = [:]
+    var peerReplies: [UInt64: @Sendable (WireMessage) -> Void] = [:]
     var nextTicket: UInt64 = 1
     /// The core's timers, and the one task that sleeps until the earliest of them.
     var timers = EventQueue<NodeTimer>()
     var wakeAt: UInt64?
-    var wakeTask: Task<Void, Never>?
+    var wakeTask: Scheduled<Void>?
     let paxos: PaxosStore
     var wireServer: WireServer?
     var isStopping = false
@@ -56,7 +63,8 @@ public actor Node {
                 logger: Logger) throws {
         try configuration.validate()
         self.configuration = configuration
-        self.group = group
+        eventLoop = group.next()
+        executor = eventLoop.executor
         self.logger = logger
         files = NodeFiles(directory: configuration.dataDirectory)
         try DurableFiles.makeDirectory(configuration.dataDirectory)
@@ -107,7 +115,7 @@ public actor Node {
         }
         let identity = WireIdentity(
             clusterName: configuration.clusterName, node: id, secret: configuration.secret.map(ClusterSecret.init))
-        pool = try WirePool(identity: identity, listenAddress: address, group: group, logger: logger)
+        pool = try WirePool(identity: identity, listenAddress: address, group: eventLoop, logger: logger)
         let restoredHints = try hintStore.all(logger: logger).map { HintEntry(hint: $0.hint, key: $0.key, object: $0.object) }
         let handoff = try Self.loadHandoffState(
             path: configuration.dataDirectory + "/handoff.state", partitions: Ring.maximumPartitionCount, me: id)
@@ -127,6 +135,18 @@ public actor Node {
             "cairn.node": "\(id)", "cairn.new_identity": "\(created)", "cairn.data": "\(configuration.dataDirectory)",
             "cairn.hints": "\(restoredHints.count)", "cairn.partitions_on_disk": "\(partitionsOnDisk)",
         ])
+    }
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    /// Runs `body` on the actor from a callback of the transport or a timer: at once when
+    /// already on the actor's loop, else in the loop's next turn.
+    nonisolated func onLoop(_ body: @escaping @Sendable (isolated Node) -> Void) {
+        if eventLoop.inEventLoop {
+            assumeIsolated { body($0) }
+        } else {
+            eventLoop.execute { self.assumeIsolated { body($0) } }
+        }
     }
 
     // MARK: clocks
@@ -155,7 +175,7 @@ public actor Node {
         let identity = WireIdentity(
             clusterName: configuration.clusterName, node: id, secret: configuration.secret.map(ClusterSecret.init))
         wireServer = try await WireServer.start(
-            host: configuration.listenHost, port: configuration.listenPort, identity: identity, group: group,
+            host: configuration.listenHost, port: configuration.listenPort, identity: identity, group: eventLoop,
             handler: handler, logger: logger)
         if let state = core.membership?.state { try files.saveMembership(state, me: id, address: configuration.listenAddress) }
         drive { core, now, wall in core.start(now: now, wallNow: wall) }
@@ -226,10 +246,8 @@ public actor Node {
         wakeAt = next
         let now = clockNow().milliseconds
         let delay = next > now ? next - now : 0
-        wakeTask = Task { [weak self] in
-            if delay > 0 { try? await Task.sleep(for: .milliseconds(Int64(delay))) }
-            guard !Task.isCancelled else { return }
-            await self?.fireTimers()
+        wakeTask = eventLoop.scheduleTask(in: .milliseconds(Int64(delay))) { [weak self] in
+            self?.assumeIsolated { $0.fireTimers() }
         }
     }
 

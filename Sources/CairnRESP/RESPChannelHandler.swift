@@ -1,3 +1,4 @@
+import CairnHTTP
 import NIOCore
 
 /// One client connection: reads commands with a `RESPParser`, answers them in order, and reads
@@ -33,6 +34,8 @@ final class RESPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var outbound: ByteBuffer
     /// A data command is being served.
     private var inFlight: Task<Void, Never>?
+    /// Where the command tasks of this connection run: its own event loop.
+    private var taskExecutor: EventLoopTaskExecutor?
     /// The parser has consumed everything it could: more bytes are needed to go on.
     private var needsInput = true
     /// A `read` held back, to pass on once there is room.
@@ -183,7 +186,9 @@ final class RESPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let promise = context.eventLoop.makePromise(of: RESPValue.self)
         let executor = self.executor
         let session = self.session
-        inFlight = Task { promise.succeed(await executor.execute(command, session: session)) }
+        let taskExecutor = self.taskExecutor ?? EventLoopTaskExecutor(context.eventLoop)
+        self.taskExecutor = taskExecutor
+        inFlight = Task(executorPreference: taskExecutor) { promise.succeed(await executor.execute(command, session: session)) }
         promise.futureResult.assumeIsolated().whenSuccess { answer in
             guard self.isActive else { return }
             self.inFlight = nil

@@ -30,6 +30,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// read their answers).
     private var tasks: [UInt64: Task<Void, Never>] = [:]
     private var nextTaskID: UInt64 = 0
+    private var flushScheduled = false
 
     init(handler: any WireRequestHandler, settings: WireSettings, peerLabel: String, logger: Logger) {
         self.handler = handler
@@ -102,7 +103,20 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 reply(ErrorReply(code, "\(error)").frame(requestID: frame.requestID), context: context)
                 return
             }
-            run(requestID: frame.requestID, context: context) { [handler, limits = settings.limits] in
+            inFlight += 1
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let eventLoop = context.eventLoop
+            let limits = settings.limits
+            let requestID = frame.requestID
+            let started = handler.start(request: message, from: peer) { result in
+                let answer = Self.frame(answering: result, requestID: requestID, limits: limits)
+                // Always a later turn of the loop, even when answered at once: `finished` may
+                // start backlogged requests and read more.
+                eventLoop.execute { bound.value.finished(answer, taskID: nil) }
+            }
+            guard !started else { return }
+            inFlight -= 1
+            run(requestID: frame.requestID, context: context) { [handler] in
                 await Self.answer(message, requestID: frame.requestID, from: peer, handler: handler, limits: limits)
             }
         case .oneWay:
@@ -113,6 +127,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 logger.info("dropped a one-way message that does not decode", metadata: ["cairn.peer": "\(peerLabel)", "cairn.error": "\(error)"])
                 return
             }
+            guard !handler.start(oneWay: message, from: peer) else { return }
             run(requestID: 0, context: context) { [handler] in
                 await handler.handle(oneWay: message, from: peer)
                 return nil
@@ -138,12 +153,24 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private static func answer(
         _ message: WireMessage, requestID: UInt64, from peer: Handshake.Peer, handler: any WireRequestHandler, limits: WireLimits
     ) async -> Frame {
-        let response: WireMessage
+        let result: Result<WireMessage, any Error>
         do {
-            response = try await handler.handle(request: message, from: peer)
-        } catch let error as ErrorReply {
-            return error.frame(requestID: requestID)
+            result = .success(try await handler.handle(request: message, from: peer))
         } catch {
+            result = .failure(error)
+        }
+        return frame(answering: result, requestID: requestID, limits: limits)
+    }
+
+    /// The frame that carries a handler's answer (or its failure) back.
+    private static func frame(answering result: Result<WireMessage, any Error>, requestID: UInt64, limits: WireLimits) -> Frame {
+        let response: WireMessage
+        switch result {
+        case .success(let message):
+            response = message
+        case .failure(let error as ErrorReply):
+            return error.frame(requestID: requestID)
+        case .failure(let error):
             return ErrorReply(.handlerFailed, "\(error)").frame(requestID: requestID)
         }
         guard response.role == .response else {
@@ -157,9 +184,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         return frame
     }
 
-    private func finished(_ frame: Frame?, taskID: UInt64) {
+    private func finished(_ frame: Frame?, taskID: UInt64?) {
         inFlight -= 1
-        tasks[taskID] = nil
+        if let taskID { tasks[taskID] = nil }
         guard let context else { return }  // the connection closed meanwhile
         if let frame { reply(frame, context: context) }
         while inFlight < settings.maxConcurrentRequestsPerConnection, let next = backlog.popFirst(), let peer {
@@ -168,8 +195,18 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         resumeReadingIfAllowed(context: context)
     }
 
+    /// Writes an answer; the flush waits for the loop's next turn, so the answers finished in
+    /// one turn leave in one write.
     private func reply(_ frame: Frame, context: ChannelHandlerContext) {
-        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        context.write(wrapOutboundOut(frame), promise: nil)
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let handler = bound.value
+            handler.flushScheduled = false
+            handler.context?.flush()
+        }
     }
 
     // MARK: back-pressure

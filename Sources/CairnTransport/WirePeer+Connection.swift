@@ -40,13 +40,19 @@ extension WirePeer {
         append(outgoing)
     }
 
-    /// Queues a frame and gets it moving: write now, or connect first.
+    /// Queues a frame and gets it moving: written once the loop has taken the other messages
+    /// queued with it (one write for all of them), or connect first.
     func append(_ outgoing: Outgoing) {
         queue.append(outgoing)
         unwrittenBytes += outgoing.bytes
         switch state {
-        case .connected(let channel, _):
-            flush(channel)
+        case .connected:
+            guard !flushScheduled else { return }
+            flushScheduled = true
+            eventLoop.execute {
+                self.flushScheduled = false
+                if case .connected(let channel, _) = self.state { self.flush(channel) }
+            }
         case .idle, .waitingToRetry:
             connect()
         case .connecting, .shutDown:

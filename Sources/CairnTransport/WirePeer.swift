@@ -68,6 +68,9 @@ public final class WirePeer: @unchecked Sendable {
     var consecutiveFailures = 0
     /// Answers that arrived after their request timed out or was cancelled.
     var lateAnswers = 0
+    /// A flush of the connection is queued on the loop (`append`), so frames queued in one
+    /// turn of the loop leave in one write.
+    var flushScheduled = false
 
     init(
         address: String, remote: SocketAddress, localBind: SocketAddress?, eventLoop: any EventLoop,
@@ -89,24 +92,11 @@ public final class WirePeer: @unchecked Sendable {
     /// Sends `message` (a request) and waits for its answer, at most `timeout` (default
     /// `settings.defaultRequestTimeout`). An error frame from the peer is `.remote`.
     public func request(_ message: WireMessage, timeout: Duration? = nil) async throws(TransportError) -> WireMessage {
-        precondition(message.role == .request, "request() needs a request message, got \(message.messageType)")
-        let id = requestIDs.withLockedValue { id in
-            id += 1
-            return id
-        }
-        let frame = message.frame(requestID: id)
-        guard frame.lengthFieldValue <= settings.limits.maxFrameBytes else {
-            throw TransportError(.tooLarge, peer: address, "request of \(frame.lengthFieldValue) bytes exceeds the frame limit \(settings.limits.maxFrameBytes)")
-        }
-        let promise = eventLoop.makePromise(of: Frame.self)
-        let timeAmount = TimeAmount(timeout ?? settings.defaultRequestTimeout)
-        eventLoop.execute {
-            self.enqueue(Outgoing(requestID: id, frame: frame, bytes: frame.wireBytes), promise: promise, timeout: timeAmount)
-        }
-        let answer: Frame
+        let (id, answer) = begin(message, timeout: timeout)
+        let frame: Frame
         do {
-            answer = try await withTaskCancellationHandler {
-                try await promise.futureResult.get()
+            frame = try await withTaskCancellationHandler {
+                try await answer.get()
             } onCancel: {
                 self.eventLoop.execute {
                     self.complete(id, with: .failure(TransportError(.cancelled, peer: self.address, "request \(id) cancelled")))
@@ -117,7 +107,47 @@ public final class WirePeer: @unchecked Sendable {
         } catch {
             throw TransportError(.connectionClosed, peer: address, "\(error)")
         }
-        return try decode(answer)
+        return try decode(frame)
+    }
+
+    /// `request` without a task, for callers on an event loop: `completion` runs once, on this
+    /// peer's event loop, with the answer or the failure; never before this call returns.
+    public func request(
+        _ message: WireMessage, timeout: Duration? = nil,
+        completion: @escaping @Sendable (Result<WireMessage, TransportError>) -> Void
+    ) {
+        begin(message, timeout: timeout).answer.whenComplete { result in
+            switch result {
+            case .success(let frame):
+                completion(Result { () throws(TransportError) in try self.decode(frame) })
+            case .failure(let error as TransportError):
+                completion(.failure(error))
+            case .failure(let error):
+                completion(.failure(TransportError(.connectionClosed, peer: self.address, "\(error)")))
+            }
+        }
+    }
+
+    /// Queues a request on the loop; the future completes there (never inline in this call).
+    private func begin(_ message: WireMessage, timeout: Duration?) -> (id: UInt64, answer: EventLoopFuture<Frame>) {
+        precondition(message.role == .request, "request() needs a request message, got \(message.messageType)")
+        let id = requestIDs.withLockedValue { id in
+            id += 1
+            return id
+        }
+        let frame = message.frame(requestID: id)
+        let promise = eventLoop.makePromise(of: Frame.self)
+        let timeAmount = TimeAmount(timeout ?? settings.defaultRequestTimeout)
+        let maxFrameBytes = settings.limits.maxFrameBytes
+        eventLoop.execute {
+            guard frame.lengthFieldValue <= maxFrameBytes else {
+                promise.fail(TransportError(
+                    .tooLarge, peer: self.address, "request of \(frame.lengthFieldValue) bytes exceeds the frame limit \(maxFrameBytes)"))
+                return
+            }
+            self.enqueue(Outgoing(requestID: id, frame: frame, bytes: frame.wireBytes), promise: promise, timeout: timeAmount)
+        }
+        return (id, promise.futureResult)
     }
 
     /// Queues a one-way message. Returns once it is queued (not written); fails at once when
@@ -144,6 +174,20 @@ public final class WirePeer: @unchecked Sendable {
             throw error
         } catch {
             throw TransportError(.connectionClosed, peer: address, "\(error)")
+        }
+    }
+
+    /// Queues a one-way message without waiting to learn whether it was taken: for callers
+    /// that would ignore the refusal anyway (gossip, read repair; a lost one is covered by the
+    /// next round or by anti-entropy).
+    public func post(_ message: WireMessage) {
+        precondition(message.role == .oneWay, "post() needs a one-way message, got \(message.messageType)")
+        let frame = message.frame(requestID: 0)
+        guard frame.lengthFieldValue <= settings.limits.maxFrameBytes else { return }
+        eventLoop.execute {
+            guard self.refusal(forBytes: frame.wireBytes) == nil else { return }
+            self.queuedOneWays += 1
+            self.append(Outgoing(requestID: 0, frame: frame, bytes: frame.wireBytes))
         }
     }
 

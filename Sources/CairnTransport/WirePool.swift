@@ -71,6 +71,24 @@ public final class WirePool: Sendable {
         try await peer(address).send(message)
     }
 
+    /// `request` without a task (see `WirePeer.request(_:timeout:completion:)`); an address
+    /// that does not parse or a pool shut down completes with the failure, on the pool's loop.
+    public func request(
+        _ message: WireMessage, to address: String, timeout: Duration? = nil,
+        completion: @escaping @Sendable (Result<WireMessage, TransportError>) -> Void
+    ) {
+        do {
+            try peer(address).request(message, timeout: timeout, completion: completion)
+        } catch {
+            group.any().execute { completion(.failure(error)) }
+        }
+    }
+
+    /// Queues a one-way message to the peer at `address`, ignoring a refusal (`WirePeer.post`).
+    public func post(_ message: WireMessage, to address: String) {
+        try? peer(address).post(message)
+    }
+
     /// Shuts every peer down; later calls fail with `.shutdown`.
     public func shutdown() async {
         let all = peers.withLockedValue { peers in

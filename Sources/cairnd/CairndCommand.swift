@@ -87,7 +87,9 @@ struct CairndCommand: AsyncParsableCommand {
         let server = HTTPServer(
             service: service,
             configuration: HTTPServer.Configuration(
-                host: configuration.httpHost, port: configuration.httpPort, maxInFlight: configuration.maxInFlight))
+                host: configuration.httpHost, port: configuration.httpPort, maxInFlight: configuration.maxInFlight),
+            // The node's own loop: a request is served without waking another thread (`Node`).
+            group: node.eventLoop)
         let (nodeStarted, nodeStartedContinuation) = AsyncThrowingStream<Void, any Error>.makeStream()
         let (respNodeStarted, respNodeStartedContinuation) = AsyncThrowingStream<Void, any Error>.makeStream()
         var readyMetadata: Logger.Metadata = [
@@ -109,7 +111,7 @@ struct CairndCommand: AsyncParsableCommand {
                 service: service,
                 configuration: RESPServer.Configuration(
                     host: respAddress.host, port: respAddress.port, maxConnections: respMaxConnections),
-                logger: logger)
+                logger: logger, group: node.eventLoop)
             services.append(RESPLifecycle(server: respServer, nodeStarted: respNodeStarted, gracePeriod: .seconds(5), logger: logger))
         } else {
             respNodeStartedContinuation.finish()
