@@ -19,7 +19,10 @@
 ///   every older value beside it.
 ///
 /// Times are event indices (strictly increasing); expiry is compared in virtual milliseconds
-/// with the read's return time, as the client filters expired values at that moment.
+/// with the read's return time, as the client filters expired values at that moment. Nodes
+/// judge expiry by their own wall clocks, so a value within the clocks' skew of its expiry
+/// (`clockToleranceMilliseconds`) may rightly be gone: a node whose clock runs ahead expires
+/// it early, and may reap it once every replica's clock says it is dead.
 public struct OverwriteChecker: Sendable {
     public struct Write: Sendable {
         /// The value written; `nil` for a delete.
@@ -70,7 +73,7 @@ public struct OverwriteChecker: Sendable {
 
     /// Every violation of the two rules above; `finalReads` are the values each key held at
     /// quiescence, read at `finalRead`.
-    public func check(finalReads: [Int: Read]) -> [String] {
+    public func check(finalReads: [Int: Read], clockToleranceMilliseconds: UInt64 = 0) -> [String] {
         var problems: [String] = []
         for key in Set(writes.keys).union(reads.keys).sorted() {
             let keyWrites = writes[key] ?? []
@@ -85,7 +88,9 @@ public struct OverwriteChecker: Sendable {
                 for (index, write) in keyWrites.enumerated() {
                     guard write.acknowledged, let value = write.value, let ret = write.ret, ret < read.call else { continue }
                     if read.values.contains(value) { continue }
-                    if write.expiryMilliseconds != 0 && write.expiryMilliseconds <= read.retMilliseconds { continue }
+                    if write.expiryMilliseconds != 0 && write.expiryMilliseconds <= read.retMilliseconds &+ clockToleranceMilliseconds {
+                        continue
+                    }
                     let couldSupersede = keyWrites.indices.contains { other in
                         other != index && (keyWrites[other].ret ?? Int.max) > write.call
                     }

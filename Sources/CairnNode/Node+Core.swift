@@ -26,6 +26,9 @@ extension Node {
                 }
             case .persistHandoff(let state):
                 saveHandoffState(state)
+            case .request(let call, _, .replicate, _) where leaseFailed:
+                // Minted under a lease that is not durable: it must not leave this node.
+                pending.append(contentsOf: core.onResponse(call: call, nil, now: clockNow(), wallNow: wallTime()))
             case .request(let call, let to, let message, let timeout):
                 guard let address = address(of: to) else {
                     pending.append(contentsOf: core.onResponse(call: call, nil, now: clockNow(), wallNow: wallTime()))

@@ -91,6 +91,8 @@ public actor Node {
         paxosOptions.maxValueBytes = 2 * configuration.maxValueBytes + 256
         paxos = try PaxosStore(directory: files.paxos, options: paxosOptions, limits: WireLimits(), logger: logger)
         let persistedLease = try files.loadMintLease()
+        // A new data directory has nothing to distrust; otherwise only a clean stop is trusted.
+        let afterUncleanStop = try !files.takeCleanStopMark() && !created
 
         let membershipSettings = Membership.Settings(
             gossipIntervalMilliseconds: configuration.gossipIntervalMilliseconds,
@@ -129,11 +131,13 @@ public actor Node {
             id: id,
             settings: coreSettings,
             membership: membership, persistedLease: persistedLease, hints: restoredHints, handoff: handoff, now: .zero,
-            wallNow: Self.wallClock(), incarnation: .random(in: 0...UInt32.max), keyHash: { ReplicaStore.keyHash($0) })
+            wallNow: Self.wallClock(), incarnation: .random(in: 0...UInt32.max), afterUncleanStop: afterUncleanStop,
+            keyHash: { ReplicaStore.keyHash($0) })
         let partitionsOnDisk = store.partitions.count
         logger.info("node opened", metadata: [
             "cairn.node": "\(id)", "cairn.new_identity": "\(created)", "cairn.data": "\(configuration.dataDirectory)",
             "cairn.hints": "\(restoredHints.count)", "cairn.partitions_on_disk": "\(partitionsOnDisk)",
+            "cairn.clean_stop": "\(!afterUncleanStop)",
         ])
     }
 
@@ -205,12 +209,19 @@ public actor Node {
         await wireServer?.shutdown()
         await pool.shutdown()
         await drainStorage()
-        store.close()
+        var closedCleanly = store.close()
         do { try hintStore.close() } catch {
+            closedCleanly = false
             logger.error("closing the hint store failed", metadata: ["error": "\(error)"])
         }
         do { try paxos.close() } catch {
+            closedCleanly = false
             logger.error("closing the Paxos store failed", metadata: ["error": "\(error)"])
+        }
+        if closedCleanly && core.isIdle {
+            do { try files.markCleanStop() } catch {
+                logger.error("recording the clean stop failed", metadata: ["error": "\(error)"])
+            }
         }
         logger.info("node stopped", metadata: ["cairn.node": "\(id)"])
     }

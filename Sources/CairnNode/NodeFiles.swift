@@ -34,6 +34,22 @@ struct NodeFiles {
         return (id, true)
     }
 
+    /// Whether the node stopped cleanly last time (`markCleanStop`), and from now on counts as
+    /// not stopped cleanly until it does again: the mark is removed durably before the node
+    /// mints anything (`MintEpochs.trustedFrom`).
+    func takeCleanStopMark() throws -> Bool {
+        let path = directory + "/clean.stop"
+        guard DurableFiles.exists(path) else { return false }
+        try DurableFiles.removeDurably(path)
+        return true
+    }
+
+    /// Records that every store was flushed and closed: the next start may trust the mint
+    /// epochs recorded with the stored objects.
+    func markCleanStop() throws {
+        try DurableFiles.writeAtomically(Array("clean\n".utf8), to: directory + "/clean.stop")
+    }
+
     func loadMintLease() throws -> UInt64 {
         let path = directory + "/mint.lease"
         guard let bytes = try DurableFiles.read(path) else { return 0 }

@@ -180,13 +180,20 @@ final class ReplicaStore {
         return result
     }
 
-    func close() {
+    /// Closes every partition's engine (flushing it); false when any failed, now or earlier
+    /// (a failed fsync: what it covered may not be on disk).
+    @discardableResult
+    func close() -> Bool {
+        var closed = true
         for (partition, engine) in engines {
+            if engine.hasFailed { closed = false }
             do { try engine.close() } catch {
+                closed = false
                 logger.error("closing partition failed", metadata: ["cairn.partition": "\(partition)", "error": "\(error)"])
             }
         }
         engines = [:]
+        return closed
     }
 
     // MARK: record encoding

@@ -453,8 +453,10 @@ extension NodeCore {
     }
 
     /// The coordinating replica mints the dot (Dotted Version Vectors, §5): its own object,
-    /// updated with the client's context under this node's mint epoch for the key, stored
-    /// durably (as a hint when standing in for a primary); the machine then replicates it.
+    /// updated with the client's context under this node's mint epoch for the key, and stores
+    /// it durably. As a primary it sends the object to the other replicas at once, in parallel
+    /// with its own store; standing in for a primary (a hint), it replicates once the hint is
+    /// stored.
     mutating func coordinate(request: UInt64, key: [UInt8], read: StorageResult, view: ClusterView, now: MonotonicTime, wallNow: WallClockTime)
         -> [NodeCommand]
     {
@@ -471,10 +473,10 @@ extension NodeCore {
         var epoch: UInt64?
         if coordination.hintFor == nil {
             object = record?.object ?? DVVSet()
-            epoch = record?.mintEpoch
+            epoch = mint.usable(record?.mintEpoch)
         } else {
             object = Self.merged(record?.object, hintObjects) ?? DVVSet()
-            epoch = hintMintEpoch[key]
+            epoch = mint.usable(hintMintEpoch[key])
         }
         if epoch == nil {
             let (actor, lease) = mint.allocate()
@@ -506,6 +508,9 @@ extension NodeCore {
         let operation = newOperation(.coordinationWrite(request: request, key: key, object: object))
         commands.append(.storage(operation: operation, .write(
             key: key, partition: state.partition, record: ReplicaRecord(object: object, mintEpoch: epoch), previous: record)))
+        // The other replicas store it while this one waits for its fsync (the local ack follows
+        // with the storage completion). Safe for the dot: `MintEpochs.trustedFrom`.
+        commands += feedWrite(request, view: view, now: now, wallNow: wallNow) { $0.onMinted(object: object, now: now) }
         return commands
     }
 }

@@ -296,11 +296,13 @@ public struct NodeCore: Sendable {
     /// transfers owed and partitions pending of its partitions, `HandoffState.restricted(to:)`)
     /// and `hintIDFloor` (above every hint id in the node's store). `incarnation` differs between
     /// two starts, and between the instances, of one node (the executor draws it at random), so
-    /// ids this core sends (forwards) never repeat. Then call `start(now:wallNow:)` once.
+    /// ids this core sends (forwards) never repeat. `afterUncleanStop`: the node did not stop
+    /// cleanly last time, so no mint epoch recorded before is trusted (`MintEpochs`). Then call
+    /// `start(now:wallNow:)` once.
     public init(
         id: NodeID, shard: Shard = .whole, settings: Settings, membership: Membership.Instance, persistedLease: UInt64,
         hints: [HintEntry], hintIDFloor: UInt64 = 0, handoff: HandoffState?, now: MonotonicTime, wallNow: WallClockTime,
-        incarnation: UInt32, keyHash: @escaping @Sendable ([UInt8]) -> KeyHash
+        incarnation: UInt32, afterUncleanStop: Bool = false, keyHash: @escaping @Sendable ([UInt8]) -> KeyHash
     ) {
         self.id = id
         self.shard = shard
@@ -313,7 +315,7 @@ public struct NodeCore: Sendable {
         self.keyHash = keyHash
         let stride = UInt64(shard.count)
         let offset = UInt64(shard.index)
-        mint = MintEpochs(node: id, persistedLease: persistedLease, stride: stride, offset: offset)
+        mint = MintEpochs(node: id, persistedLease: persistedLease, stride: stride, offset: offset, afterUncleanStop: afterUncleanStop)
         persistedMintLease = persistedLease
         ledger = HintLedger(limits: settings.hintLimits, idStride: stride, idOffset: offset)
         recentForwards = RecentSet(capacity: settings.rememberedForwards)
@@ -355,7 +357,7 @@ public struct NodeCore: Sendable {
     /// that followed it as failed: epochs of that lease were never stored, so allocation
     /// starts again from the last durable lease and asks for it to be persisted anew.
     public mutating func onMintLeaseFailed() {
-        mint = MintEpochs(node: id, persistedLease: persistedMintLease, stride: mint.stride, offset: mint.offset)
+        mint = mint.restarted(persistedLease: persistedMintLease)
     }
 
     // MARK: what the shell may ask

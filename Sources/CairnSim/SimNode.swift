@@ -49,6 +49,9 @@ struct SimNode {
     // MARK: volatile (lost on a crash)
 
     var isUp = true
+    /// Coordinators' writes applied but not yet durable, oldest first, with the record each
+    /// replaced: a crash undoes them, newest first (the disk lost what it had not synced).
+    var unsynced: [(key: Int, previous: Record?)] = []
     /// Bumped by every crash: timers of an earlier life are void.
     var generation: UInt64 = 0
     /// The node's core instances, by shard index (rebuilt from the disk at every boot; empty

@@ -38,6 +38,11 @@ public struct SimOptions: Sendable, Hashable {
         /// A node that gains a partition promises and accepts for it at once, without the
         /// acceptor states of the nodes that were its acceptors before.
         case casWithoutStateHandoff
+        /// A node restarted after a crash keeps minting under the epochs it recorded before,
+        /// although a write it sent to the other replicas may not have reached its own disk
+        /// (coordinators replicate while their own store waits for its fsync), so it can mint
+        /// a dot the others already hold.
+        case trustEpochsAfterCrash
     }
 
     public var workload: Workload
@@ -139,6 +144,10 @@ enum SimEvent: Sendable {
     case clientWake(client: Int)
     case nemesis
     case restart(node: Int, loseDisk: Bool)
+    /// The nemesis crashes the node now (if it is still in the same life).
+    case crash(node: Int, generation: UInt64)
+    /// A coordinator's write reached the simulated disk durably (`SimNode.unsynced`).
+    case storageDone(node: Int, generation: UInt64, shard: Int, operation: UInt64, key: Int, StorageResult)
 }
 
 /// The simulated key space: small integers, stored as the bytes `key-N`, hashed

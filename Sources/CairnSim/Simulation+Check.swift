@@ -340,7 +340,7 @@ extension Simulation {
         case .plain:
             failures += overwriteChecker.check(finalReads: finalElements.mapValues {
                 OverwriteChecker.Read(values: $0, call: finalReadCall, ret: finalReadCall, retMilliseconds: finalReadTime)
-            })
+            }, clockToleranceMilliseconds: maxClockSkewMilliseconds)
             checked = "\(overwriteChecker.operationCount) plain operations, no write lost"
         }
         return SimResult(seed: seed, options: options, failures: failures, summary: checked, stats: stats,

@@ -29,7 +29,7 @@ extension Simulation {
     }
 
     /// A fresh core from what the node's disk holds (at boot).
-    func bootCore(_ index: Int, membership: Membership.Instance) {
+    func bootCore(_ index: Int, membership: Membership.Instance, afterUncleanStop: Bool) {
         var settings = coreSettings
         if options.broken == .fixedMintEpoch { settings.brokenFixedMintEpoch = UInt64(nodes[index].disksLost) << 40 }
         settings.brokenLocalCASRead = options.broken == .localCASRead
@@ -55,7 +55,8 @@ extension Simulation {
                 id: nodes[index].id, shard: shard, settings: settings, membership: membership, persistedLease: lease,
                 hints: hints.filter { shard.owns($0.hint.partition) }, hintIDFloor: hintIDFloor, handoff: handoff.restricted(to: shard),
                 now: MonotonicTime(milliseconds: queue.now), wallNow: wallClock(at: index),
-                incarnation: UInt32(truncatingIfNeeded: nodeRandom.next()), keyHash: { SimKeys.hash(bytes: $0) })
+                incarnation: UInt32(truncatingIfNeeded: nodeRandom.next()), afterUncleanStop: afterUncleanStop,
+                keyHash: { SimKeys.hash(bytes: $0) })
         }
         nodes[index].clientTickets = [:]
         nodes[index].replyRoutes = [:]
@@ -105,6 +106,22 @@ extension Simulation {
                 queue.schedule(.coreTimer(node: node, generation: generation, shard: shard, timer), at: max(at.milliseconds, now.milliseconds))
             case .publishCluster(let snapshot):
                 for other in others { queue.schedule(.shardEvent(node: node, generation: generation, shard: other, .cluster(snapshot)), after: 0) }
+            case .storage(let operation, .write(let keyBytes, let partition, let record, let previous)):
+                // A coordinator's write is applied at once (reads see it) but is durable only a
+                // little later, as a real fsync: a crash before then undoes it.
+                let storage = StorageCommand.write(key: keyBytes, partition: partition, record: record, previous: previous)
+                guard let key = SimKeys.key(keyBytes) else {
+                    pending.append(contentsOf: core.onStorage(operation: operation, perform(storage, at: node), now: now, wallNow: wall))
+                    continue
+                }
+                nodes[node].unsynced.append((key, nodes[node].store[key]))
+                let result = perform(storage, at: node)
+                queue.schedule(.storageDone(node: node, generation: generation, shard: shard, operation: operation, key: key, result),
+                               after: diskRandom.between(1...4))
+                if crashAtNextWrite {
+                    crashAtNextWrite = false
+                    queue.schedule(.crash(node: node, generation: generation), after: 0)
+                }
             case .storage(let operation, let storage):
                 let result = perform(storage, at: node)
                 pending.append(contentsOf: core.onStorage(operation: operation, result, now: now, wallNow: wall))
@@ -300,6 +317,7 @@ extension Simulation {
             for key in nodes[node].store.keys where ring.partition(for: SimKeys.hash(key)) == partition {
                 trace(key, "node \(node) drops its copy of partition \(partition): \(Simulation.show(nodes[node].store[key]!.object))")
                 nodes[node].store[key] = nil
+                nodes[node].unsynced.removeAll { $0.key == key }
             }
             nodes[node].trees[partition] = nil
             stats.orphansDropped += 1

@@ -29,6 +29,9 @@ public final class Simulation {
     var nemesisRandom: SimRandom
     var clientRandom: SimRandom
     var nodeRandom: SimRandom
+    var diskRandom: SimRandom
+    /// Set by the nemesis: crash the next node that applies a coordinated write, before it syncs.
+    var crashAtNextWrite = false
     let membershipSettings = Membership.Settings(
         gossipIntervalMilliseconds: 100, heartbeatIntervalMilliseconds: 100,
         detector: PhiAccrualDetector.Settings(
@@ -74,6 +77,7 @@ public final class Simulation {
         nemesisRandom = root.fork(2)
         clientRandom = root.fork(3)
         nodeRandom = root.fork(4)
+        diskRandom = root.fork(5)
         var scenario = root.fork(5)
         var faults = SimNetwork.Faults.calm
         if options.faults {
@@ -141,6 +145,13 @@ public final class Simulation {
         case .callTimeout(let node, let generation, let shard, let call):
             guard isCurrent(node, generation) else { return }
             callTimedOut(node, shard: shard, call: call)
+        case .crash(let node, let generation):
+            guard isCurrent(node, generation), faultsActive, nodes.indices.filter({ !nodes[$0].isUp }).count < 2 else { return }
+            crashAndRestartLater(node)
+        case .storageDone(let node, let generation, let shard, let operation, let key, let result):
+            guard isCurrent(node, generation) else { return }
+            if let index = nodes[node].unsynced.firstIndex(where: { $0.key == key }) { nodes[node].unsynced.remove(at: index) }
+            drive(node, shard: shard) { core, now, wall in core.onStorage(operation: operation, result, now: now, wallNow: wall) }
         case .shardEvent(let node, let generation, let shard, let shardEvent):
             guard isCurrent(node, generation) else { return }
             stats.shardMessages += 1
@@ -268,9 +279,9 @@ public final class Simulation {
     }
 
     /// Rebuilds a node's volatile state from its disk and starts its core (and its timers).
-    func boot(_ index: Int, membership: Membership.Instance) {
+    func boot(_ index: Int, membership: Membership.Instance, afterUncleanStop: Bool = false) {
         nodes[index].trees = [:]
-        bootCore(index, membership: membership)
+        bootCore(index, membership: membership, afterUncleanStop: afterUncleanStop)
     }
 
     var hintLimits: HintLedger.Limits { HintLedger.Limits(maxBytes: 1 << 20, maxAgeMilliseconds: 60_000, batchSize: 8) }
@@ -291,6 +302,13 @@ public final class Simulation {
         traceCluster("node \(index) crashes")
         nodes[index].isUp = false
         nodes[index].generation += 1
+        // The disk loses the writes it had not synced yet.
+        for (key, previous) in nodes[index].unsynced.reversed() {
+            stats.unsyncedWritesLost += 1
+            trace(key, "node \(index) loses its unsynced write; back to \(Simulation.show(previous?.object))")
+            nodes[index].store[key] = previous
+        }
+        nodes[index].unsynced = []
         // Memory is gone: machines in flight, trees, the ledger's in-flight state, timers.
         nodes[index].cores = []
         nodes[index].clientTickets = [:]
@@ -320,7 +338,8 @@ public final class Simulation {
             restoring: node.membershipState!, me: node.id, address: node.address,
             seeds: members.filter { $0 != index }.map { SimNode.address($0) }, settings: membershipSettings)
         nodes[index] = node
-        boot(index, membership: membership)
+        // Every simulated stop is a crash: no epoch recorded before it is trusted.
+        boot(index, membership: membership, afterUncleanStop: options.broken != .trustEpochsAfterCrash)
     }
 
     // MARK: membership changes
@@ -400,11 +419,12 @@ public final class Simulation {
             // Crash a node, at most two down at once; restart it later, maybe without its disk.
             if down.count < 2 {
                 let victim = Int(nemesisRandom.between(0...UInt64(options.nodes - 1)))
-                if nodes[victim].isUp {
-                    crash(victim)
-                    let loseDisk = options.diskLoss && options.workload != .cas && !diskLossUsed && nemesisRandom.chance(0.3)
-                    if loseDisk { diskLossUsed = true }
-                    queue.schedule(.restart(node: victim, loseDisk: loseDisk), after: nemesisRandom.between(200...2_000))
+                if nemesisRandom.chance(0.4) {
+                    // The next coordinator to store a write crashes before the write is
+                    // synced, its dot already on its way to the other replicas.
+                    crashAtNextWrite = true
+                } else if nodes[victim].isUp {
+                    crashAndRestartLater(victim)
                 }
             }
         case 2, 3:
@@ -450,6 +470,13 @@ public final class Simulation {
         queue.schedule(.nemesis, after: nemesisRandom.between(200...1_200))
     }
 
+    func crashAndRestartLater(_ victim: Int) {
+        crash(victim)
+        let loseDisk = options.diskLoss && options.workload != .cas && !diskLossUsed && nemesisRandom.chance(0.3)
+        if loseDisk { diskLossUsed = true }
+        queue.schedule(.restart(node: victim, loseDisk: loseDisk), after: nemesisRandom.between(200...2_000))
+    }
+
     /// Ends every fault: all links back, no drops or duplicates, every node up with its disk.
     func heal() {
         network.heal()
@@ -465,6 +492,8 @@ public final class Simulation {
 public struct SimStats: Sendable, Hashable {
     public var messages = 0
     public var crashes = 0
+    /// Coordinators' writes a crash undid (applied, replicated, not yet synced).
+    public var unsyncedWritesLost = 0
     public var disksLost = 0
     public var partitions = 0
     public var operations = 0

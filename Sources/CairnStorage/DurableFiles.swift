@@ -22,6 +22,13 @@ public enum DurableFiles {
 
     public static func remove(_ path: String) throws { try FileIO.remove(path) }
 
+    /// Removes the file `path` and syncs its directory, so the removal survives a crash.
+    public static func removeDurably(_ path: String) throws {
+        let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        try FileIO.remove(path)
+        try FileIO.syncDirectory(directory.isEmpty ? "." : directory)
+    }
+
     /// Removes the directory `path` (of plain files) durably: it is first renamed to
     /// `path + suffix` (atomic, and made durable), so a crash while its files are removed
     /// leaves a name `removeLeftovers` recognises, never a half-emptied directory under its

@@ -323,6 +323,10 @@ public final class StorageEngine: @unchecked Sendable {
     }
 
     /// Syncs, releases the directory lock and stops accepting operations. Idempotent.
+    /// Whether a write failed for good (an fsync error): later writes fail, and what was
+    /// written since the last successful sync may not be on disk.
+    public var hasFailed: Bool { lock.withLock { failure != nil } }
+
     public func close() throws {
         let file: DataFile? = lock.withLock {
             guard !isClosed else { return nil }

@@ -76,6 +76,7 @@ struct CairnSimCommand: ParsableCommand {
             let operations = results.reduce(0) { $0 + $1.stats.operations }
             let acknowledged = results.reduce(0) { $0 + $1.stats.acknowledged }
             let crashes = results.reduce(0) { $0 + $1.stats.crashes }
+            let unsyncedLost = results.reduce(0) { $0 + $1.stats.unsyncedWritesLost }
             let partitions = results.reduce(0) { $0 + $1.stats.partitions }
             let disks = results.reduce(0) { $0 + $1.stats.disksLost }
             let hintsStored = results.reduce(0) { $0 + $1.stats.hintsStored }
@@ -98,7 +99,7 @@ struct CairnSimCommand: ParsableCommand {
             print("""
                 \(workload.rawValue): \(results.count - failed.count) passed, \(failed.count) failed \
                 in \((seconds * 10).rounded() / 10) s (\(events) events, \(operations) client operations, \
-                \(acknowledged) acknowledged, \(crashes) crashes, \(disks) disks lost, \(partitions) partitions, \
+                \(acknowledged) acknowledged, \(crashes) crashes, \(unsyncedLost) unsynced writes lost to them, \(disks) disks lost, \(partitions) partitions, \
                 \(joins) joins, \(leaves) leaves, \(removes) removes, \(transfers) transfers, \(clockSteps) clock steps, \
                 \(sharded) nodes with several core instances, \(shardMessages) messages between instances, \
                 \(hintsStored) hints stored, \(hintsDelivered) delivered, \(readRepairs) read repairs, \

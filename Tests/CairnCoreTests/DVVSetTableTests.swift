@@ -160,6 +160,23 @@ import Testing
         #expect(fourth.actor.epoch == 3 && fourth.persistLease == 6)
     }
 
+    /// After an unclean stop, a recorded epoch from before it is not minted under again (the
+    /// write minted under it last may have reached the other replicas but not this disk); a
+    /// clean stop keeps it, and so does starting the allocator again after a failed lease.
+    @Test func anUncleanStopDistrustsTheEpochsRecordedBeforeIt() {
+        var before = MintEpochs(node: node, persistedLease: 0, leaseSize: 10)
+        let recorded = before.allocate().actor.epoch
+        let clean = MintEpochs(node: node, persistedLease: 10, leaseSize: 10)
+        #expect(clean.usable(recorded) == recorded)
+        var unclean = MintEpochs(node: node, persistedLease: 10, leaseSize: 10, afterUncleanStop: true)
+        #expect(unclean.usable(recorded) == nil)
+        #expect(unclean.usable(nil) == nil)
+        let fresh = unclean.allocate().actor.epoch
+        #expect(fresh == 10 && unclean.usable(fresh) == fresh)
+        let again = unclean.restarted(persistedLease: 20)
+        #expect(again.usable(recorded) == nil && again.usable(fresh) == fresh && again.trustedFrom == 10)
+    }
+
     @Test func aRestartSkipsTheRestOfTheLease() {
         var before = MintEpochs(node: node, persistedLease: 0, leaseSize: 100)
         var used: Set<UInt64> = []

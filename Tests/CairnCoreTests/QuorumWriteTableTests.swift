@@ -66,6 +66,40 @@ import Testing
         #expect(machine.acked.count == c.w)
     }
 
+    /// Replicating while the local store waits for its fsync (`onMinted`): the other replicas'
+    /// acks may decide before the local one, which still counts when it comes; a local store
+    /// that fails counts as a refusal, deciding failure only once W is out of reach.
+    @Test func mintedObjectsReplicateBeforeTheLocalAck() {
+        let object = F.Object.new(F.value("v"), by: F.actor(F.node(1)))
+        var machine = F.Write(request: F.writeRequest(extended: F.nodes(5), w: 2), local: F.node(1))
+        _ = machine.start(now: 0, isReachable: F.reachable(except: []))
+        let sent = machine.onMinted(object: object, now: 1)
+        #expect(sent.compactMap { effect -> UInt64? in if case .replicate(let to, _, _) = effect { to.low } else { nil } } == [2, 3])
+        #expect(machine.acked.isEmpty && !machine.isDecided)
+        #expect(machine.onAck(from: F.node(2), now: 2).isEmpty)
+        #expect(machine.onAck(from: F.node(3), now: 3) == [.reply(.stored(context: object.join()))])
+        // After the decision the local ack changes nothing (as any late ack).
+        #expect(machine.onCoordinated(object: object, now: 4).isEmpty)
+        #expect(machine.acked == Set([F.node(2), F.node(3)]))
+
+        // The local ack completes W.
+        var second = F.Write(request: F.writeRequest(extended: F.nodes(5), w: 2), local: F.node(1))
+        _ = second.start(now: 0, isReachable: F.reachable(except: []))
+        _ = second.onMinted(object: object, now: 1)
+        #expect(second.onAck(from: F.node(3), now: 2).isEmpty)
+        #expect(second.onCoordinated(object: object, now: 3) == [.reply(.stored(context: object.join()))])
+
+        // A failed local store is one refusal: W=2 of 3 is still in reach, then not.
+        var third = F.Write(request: F.writeRequest(extended: F.nodes(5), w: 2), local: F.node(1))
+        _ = third.start(now: 0, isReachable: F.reachable(except: []))
+        _ = third.onMinted(object: object, now: 1)
+        #expect(third.onLocalStoreFailed(message: "EIO", now: 2).isEmpty)
+        #expect(!third.isDecided && third.refused == [F.node(1)])
+        let failed = third.onNack(from: F.node(2), now: 3)
+        #expect(failed.last == .reply(.failed(Quorum.Failure(
+            keyHash: F.key, reason: .tooFewSucceeded(succeeded: 0, failed: 2, required: 2)))))
+    }
+
     /// In a cluster of N nodes a down primary has no fallback: the coordinator keeps the hint
     /// itself, and only where no fallback stands in (Cassandra's hinted handoff).
     static let hintCases: [(members: Int, down: Set<UInt64>, hinted: [UInt64])] = [

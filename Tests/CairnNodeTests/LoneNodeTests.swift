@@ -52,4 +52,37 @@ import Testing
         #expect(stored.status == 200, "\(stored.body)\n\(cluster.logs())")
         #expect(cluster.json("GET", 9, "/v1/cluster")?["warnings"] as? [String] == [])
     }
+
+    /// A node that was killed distrusts the mint epochs it recorded before (a coordinator
+    /// replicates while its own fsync is pending, so its disk may lack a dot the others hold);
+    /// one stopped cleanly keeps them. Either way a plain PUT still overwrites.
+    @Test func aKilledNodeStartsUncleanAndAStoppedOneClean() throws {
+        let cluster = try LocalCluster(name: "unclean", internodePort: 7470, httpPort: 7480)
+        defer { cluster.stopAll() }
+        let mark = cluster.directory + "/node9/clean.stop"
+        func starts(clean: Bool) -> Int {
+            let log = (try? String(contentsOfFile: cluster.logPath(9), encoding: .utf8)) ?? ""
+            return log.components(separatedBy: "\n").count { $0.contains("node opened") && $0.contains("cairn.clean_stop=\(clean)") }
+        }
+        try cluster.start(9, seed: nil, environment: ["CAIRN_N": "1"])
+        #expect(starts(clean: true) == 1, "a new data directory has nothing to distrust\n\(cluster.logs())")
+        #expect(cluster.put(9, "k", "one").status == 200)
+
+        cluster.kill(9, signal: SIGKILL)
+        #expect(!FileManager.default.fileExists(atPath: mark))
+        try cluster.start(9, seed: nil)
+        #expect(starts(clean: false) == 1, "\(cluster.logs())")
+        #expect(cluster.put(9, "k", "two").status == 200)
+        let afterKill = cluster.get(9, "k")
+        #expect(afterKill.status == 200 && NodeClusterTests.value(afterKill) == "two",
+                "a fresh epoch still supersedes what it read: \(afterKill.body)")
+
+        cluster.kill(9, signal: SIGTERM)
+        #expect(FileManager.default.fileExists(atPath: mark), "a clean stop leaves its mark")
+        try cluster.start(9, seed: nil)
+        #expect(starts(clean: true) == 2, "\(cluster.logs())")
+        #expect(!FileManager.default.fileExists(atPath: mark), "the mark is taken back before the node serves")
+        #expect(cluster.put(9, "k", "three").status == 200)
+        #expect(NodeClusterTests.value(cluster.get(9, "k")) == "three")
+    }
 }

@@ -9,7 +9,12 @@ extension Quorum {
     ///    first target (a primary whenever one is reachable) and relays that node's outcome.
     /// 2. It coordinates: `.coordinateLocally` asks the shell to apply `DVVSet.update` (or
     ///    `delete`) with the client's context to its own stored object and store the result
-    ///    durably, then report `onCoordinated(object:)`. That counts as the first ack.
+    ///    durably, then report `onCoordinated(object:)`. That counts as the first ack. The
+    ///    shell may instead report `onMinted(object:)` as soon as the object is minted, before
+    ///    it is durable, so the replicas store it while the local store waits for its fsync;
+    ///    `onCoordinated` (or `onLocalStoreFailed`) then only reports the local ack. (A dot sent
+    ///    before it was stored here must never be minted again: the shell's duty, see
+    ///    `MintEpochs.trustedFrom`.)
     /// 3. `.replicate` sends the object to every other target; each fallback's copy names the
     ///    primary it stands for, so the receiver keeps it as a hint. A primary that is down with
     ///    no fallback left to stand in for it (a cluster of N nodes) gets `.storeHint`: the
@@ -121,6 +126,8 @@ extension Quorum {
         private var coordinatedContext: CausalContext?
         /// The coordinator's object, kept to hint replicas that fail to store it.
         private var coordinatedObject: DVVSet<Value>?
+        /// Minted and sent (`onMinted`), while the local store has not reported.
+        private var localPending = false
 
         public init(request: Request, local: NodeID) {
             Quorum.checkLists(preferenceList: request.preferenceList, extendedList: request.extendedList, n: request.n)
@@ -161,13 +168,31 @@ extension Quorum {
         }
 
         /// The local replica minted the dot and stored `object` durably: it is the first ack;
-        /// send the object to the other targets.
+        /// send the object to the other targets. After `onMinted`, only the local ack.
         public mutating func onCoordinated(object: DVVSet<Value>, now: MonotonicTime) -> [Effect] {
+            if localPending {
+                localPending = false
+                guard phase == .replicating, isUnanswered(local) else { return [] }
+                acked.insert(local)
+                return acked.count >= request.w ? decide(.stored(context: coordinatedContext ?? CausalContext())) : []
+            }
             guard phase == .coordinating else { return [] }
+            acked.insert(local)
+            return replicate(object)
+        }
+
+        /// The local replica minted `object` and is storing it: send it to the other targets
+        /// now; the local ack follows with `onCoordinated` (or a refusal, `onLocalStoreFailed`).
+        public mutating func onMinted(object: DVVSet<Value>, now: MonotonicTime) -> [Effect] {
+            guard phase == .coordinating else { return [] }
+            localPending = true
+            return replicate(object)
+        }
+
+        private mutating func replicate(_ object: DVVSet<Value>) -> [Effect] {
             phase = .replicating
             coordinatedContext = object.join()
             coordinatedObject = object
-            acked.insert(local)
             var effects: [Effect] = targets.filter { $0.node != local }.map {
                 .replicate(to: $0.node, object: object, hintFor: $0.hintFor)
             }
@@ -189,8 +214,16 @@ extension Quorum {
             return decide(.failed(failure(.rejected(error))))
         }
 
-        /// The local store failed (I/O). Nothing was replicated.
+        /// The local store failed (I/O). Before `onMinted` nothing was replicated and the write
+        /// fails; after it, the local replica counts as refused and the others may still reach W.
         public mutating func onLocalStoreFailed(message: String, now: MonotonicTime) -> [Effect] {
+            if localPending {
+                localPending = false
+                guard phase == .replicating, isUnanswered(local) else { return [] }
+                refused.insert(local)
+                guard targets.count - refused.count < request.w else { return [] }
+                return decide(.failed(failure(.localStoreFailed(message: message))))
+            }
             guard phase == .coordinating else { return [] }
             return decide(.failed(failure(.localStoreFailed(message: message))))
         }

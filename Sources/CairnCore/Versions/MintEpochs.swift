@@ -24,6 +24,14 @@
 /// persisted bound, skipping whatever of the old lease was unused. A node that loses its disk
 /// loses the counter too, so it must come back under a new identity (its `NodeID` lives in the
 /// data directory), never reuse the old one's epochs.
+///
+/// A coordinator may send a freshly minted object to the other replicas before its own copy is
+/// durable (`Quorum.WriteCoordinator.onMinted`). If the node then stops uncleanly, its disk may
+/// hold the key's previous object while the others hold the new dot, and counting from the
+/// previous object would mint that dot again. So after an unclean stop no recorded epoch from
+/// before it is trusted (`trustedFrom`): each key's first write takes a fresh epoch, which
+/// costs one more entry in the key's history per unclean stop (riak_kv changes its vnode id
+/// after an unclean shutdown for the same reason).
 public struct MintEpochs: Sendable, Hashable {
     public let node: NodeID
     /// How many epochs one persisted lease covers.
@@ -38,10 +46,18 @@ public struct MintEpochs: Sendable, Hashable {
     /// every allocator starts above the highest lease any of them persisted.
     public let stride: UInt64
     public let offset: UInt64
+    /// Recorded epochs below this are not minted under again (an unclean stop came between):
+    /// the key takes a fresh epoch instead. 0 after a clean stop.
+    public private(set) var trustedFrom: UInt64
 
-    /// - Parameter persistedLease: the bound last persisted (0 for a new node); with several
-    ///   allocators, the highest any of them persisted.
-    public init(node: NodeID, persistedLease: UInt64, leaseSize: UInt64 = 4_096, stride: UInt64 = 1, offset: UInt64 = 0) {
+    /// - Parameters:
+    ///   - persistedLease: the bound last persisted (0 for a new node); with several
+    ///     allocators, the highest any of them persisted.
+    ///   - afterUncleanStop: the node did not stop cleanly last time (a crash, a kill, a power
+    ///     loss), so writes it sent before may not be on its disk: every epoch it recorded
+    ///     before is distrusted (`trustedFrom`).
+    public init(node: NodeID, persistedLease: UInt64, leaseSize: UInt64 = 4_096, stride: UInt64 = 1, offset: UInt64 = 0,
+                afterUncleanStop: Bool = false) {
         precondition(leaseSize >= 1, "lease size \(leaseSize) must be at least 1")
         precondition(stride >= 1 && offset < stride, "mint epochs \(offset) mod \(stride)")
         self.node = node
@@ -51,6 +67,22 @@ public struct MintEpochs: Sendable, Hashable {
         let remainder = persistedLease % stride
         self.next = remainder <= offset ? persistedLease - remainder + offset : persistedLease - remainder + stride + offset
         self.leasedThrough = persistedLease
+        self.trustedFrom = afterUncleanStop ? persistedLease : 0
+    }
+
+    /// The allocator started again from `persistedLease` (a lease could not be persisted), with
+    /// the same stride, offset and distrust.
+    public func restarted(persistedLease: UInt64) -> MintEpochs {
+        var restarted = MintEpochs(node: node, persistedLease: persistedLease, leaseSize: leaseSize, stride: stride, offset: offset)
+        restarted.trustedFrom = trustedFrom
+        return restarted
+    }
+
+    /// The epoch to mint under for a key recorded under `recorded`: the record when it is
+    /// trusted, else nil (take a fresh one).
+    public func usable(_ recorded: UInt64?) -> UInt64? {
+        guard let recorded, recorded >= trustedFrom else { return nil }
+        return recorded
     }
 
     /// A fresh actor for a key this node starts minting for. When `persistLease` is set, the
