@@ -285,6 +285,21 @@ run() {  # run ID OP: one run; prints requests ops p50 p99 errors
   esac
 }
 
+# Idle: every system started and loaded, nothing asked of it; CPU over the same window for all.
+idle_seconds=$([ "$quick" = 1 ] && echo 3 || echo 20)
+log "measuring idle CPU for $idle_seconds s…"
+declare -A idle_before idle_percent
+idle_targets=(etcd3 redis cairn1-http cairn3-http)
+# shellcheck disable=SC2046
+for target in "${idle_targets[@]}"; do idle_before[$target]=$(cpu_ticks $(pids_of "$target")); done
+sleep "$idle_seconds"
+for target in "${idle_targets[@]}"; do
+  # shellcheck disable=SC2046
+  idle_percent[$target]=$(awk -v t=$(($(cpu_ticks $(pids_of "$target")) - idle_before[$target])) -v hz="$clock_ticks" -v s="$idle_seconds" \
+    'BEGIN { printf "%.2f", t / hz / s * 100 }')
+  log "idle $(label_of "$target"): ${idle_percent[$target]}% of one core"
+done
+
 results=$work/results.tsv
 : >"$results"
 started=$(date +%s)
@@ -333,6 +348,7 @@ table() {
   echo "| ratio (medians) | op | ops/s | p50 | p99 | CPU per request |"
   echo "|---|---|--:|--:|--:|--:|"
   local pairs=("cairn3-http etcd3" "cairn1-http redis")
+  local idle_etcd=${idle_percent[etcd3]} idle_cairn=${idle_percent[cairn3-http]}
   [ "$resp" = 1 ] && pairs+=("cairn1-resp redis" "cairn3-resp redis")
   local pair a b
   for pair in "${pairs[@]}"; do
@@ -343,6 +359,14 @@ table() {
         "$(ratio "$(field "$a" "$op" 6)" "$(field "$b" "$op" 6)") |"
     done
   done
+  echo
+  echo "Idle (started and loaded, no requests; $idle_seconds s, the same window for all): CPU in % of one core, summed over each system's processes."
+  echo
+  echo "| system | idle CPU |"
+  echo "|---|--:|"
+  local target
+  for target in "${idle_targets[@]}"; do echo "| $(label_of "$target" | sed 's/, HTTP//; s/ (JSON gateway)//') | ${idle_percent[$target]}% |"; done
+  echo "| Cairn, 3 nodes ÷ etcd, 3 members | $(ratio "$idle_cairn" "$idle_etcd") |"
 }
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)

@@ -1,0 +1,52 @@
+# Three release cairnd nodes on 127.0.0.2-4 for the measuring scripts (profile-write.sh,
+# capacity.sh); sourced, not run. The caller sets:
+#   name          what messages start with
+#   listen_port   internode port; http_port: HTTP port; resp_port: Redis port, or empty
+#   durability    the nodes' --durability
+# then calls three_nodes_up. It builds cairnd (release), starts the nodes with their data and
+# logs in $work (removed on exit, with the nodes stopped), and returns once every node sees
+# three valid members. Their process ids are in ${pids[@]} (nodes 2, 3, 4).
+
+three_nodes_up() {
+  swift build -c release --product cairnd >/dev/null
+  local cairnd=$PWD/.build/release/cairnd i seeds resp
+  work=$(mktemp -d "${TMPDIR:-/tmp}/cairn-$name.XXXXXX")
+  pids=()
+  trap three_nodes_down EXIT
+  for i in 2 3 4; do
+    if (exec 3<>"/dev/tcp/127.0.0.$i/$http_port") 2>/dev/null; then
+      echo "$name: something already listens on 127.0.0.$i:$http_port; stop it first" >&2
+      exit 1
+    fi
+  done
+  for i in 2 3 4; do
+    seeds="" resp=""
+    [ "$i" -gt 2 ] && seeds="--seeds 127.0.0.2:$listen_port"
+    [ -n "${resp_port:-}" ] && resp="--resp 127.0.0.$i:$resp_port"
+    # shellcheck disable=SC2086
+    "$cairnd" --data "$work/node$i" --listen "127.0.0.$i:$listen_port" --http "127.0.0.$i:$http_port" $resp $seeds \
+      --durability "$durability" --log-level warning >"$work/node$i.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 1 200); do curl -fsS "http://127.0.0.$i:$http_port/health" >/dev/null 2>&1 && break; sleep 0.1; done
+  done
+  for _ in $(seq 1 300); do three_nodes_settled && return 0; sleep 0.2; done
+  echo "$name: the ring did not settle; logs in $work" >&2
+  exit 1
+}
+
+three_nodes_settled() {
+  local i
+  for i in 2 3 4; do
+    [ "$(curl -fsS "http://127.0.0.$i:$http_port/v1/cluster" | grep -o '"status":"valid"' | wc -l)" -eq 3 ] || return 1
+  done
+}
+
+three_nodes_down() {
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  rm -rf "$work"
+}
