@@ -9,6 +9,7 @@
 #   ./Scripts/capacity.sh                        # 1,000,000 keys of 100 bytes
 #   ./Scripts/capacity.sh --keys 10000000        # 10 million (about 35 min on 2 vCPUs)
 #
+# With few keys the disk figure is mostly the active files each partition preallocates.
 # --durability interval:1000 while loading (memory does not depend on it; loading is faster).
 # redis-cli cannot bind a source address: it connects from 127.0.0.1 (loopback only).
 # Figures and the sizing built on them: docs/capacity.md.
