@@ -2,13 +2,14 @@
 # Cairn against etcd and Redis under the same load, on loopback (docs/benchmarks.md, "Against
 # etcd and Redis").
 #
-#   ./Scripts/bench-compare.sh [--quick] [--write-docs] [--reps N] [--duration S]
+#   ./Scripts/bench-compare.sh [--quick] [--write-docs] [--reps N] [--duration S] [--connections C]
 #
 #   --quick        1 repetition of 2 s runs on 1,000 keys: a smoke test of the whole script
 #   --write-docs   also write the tables and the commands into docs/benchmarks.md, between
 #                  the markers <!-- bench-compare:begin --> and <!-- bench-compare:end -->
 #   --reps N       repetitions (default 3; medians are reported)
 #   --duration S   seconds per run (default 10)
+#   --connections C  connections per run (default 16; 1 compares one request at a time)
 #
 # It installs what is missing (redis-server, redis-tools, etcd-server, etcd-client, wrk, from
 # Debian through Scripts/setup.sh), builds cairnd (release), and starts, with their data in a
@@ -21,7 +22,7 @@
 #           has --resp
 # Every key is written first; then, repetition by repetition and system by system (interleaved,
 # so a change in the machine's load touches every system alike), a run of random puts and a run
-# of random gets of 100-byte values over 10,000 keys from 16 connections:
+# of random gets of 100-byte values over 10,000 keys from 16 connections (--connections):
 #   wrk (2 threads, --latency) against Cairn's HTTP API (Scripts/wrk/cairn.lua) and etcd's JSON
 #   gateway (Scripts/wrk/etcd.lua); redis-benchmark against Redis and Cairn's Redis port.
 # Server CPU per 1,000 requests comes from utime + stime in /proc/PID/stat of every server
@@ -35,13 +36,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-quick=0 write_docs=0 reps='' duration=''
+quick=0 write_docs=0 reps='' duration='' connections=16
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --write-docs) write_docs=1 ;;
     --reps) reps=$2; shift ;;
     --duration) duration=$2; shift ;;
+    --connections) connections=$2; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "bench-compare: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -54,9 +56,9 @@ else
 fi
 [[ $reps =~ ^[1-9][0-9]?$ ]] || { echo "bench-compare: --reps must be 1…99" >&2; exit 2; }
 [[ $duration =~ ^[1-9][0-9]{0,2}$ ]] || { echo "bench-compare: --duration must be 1…999 seconds" >&2; exit 2; }
+[[ $connections =~ ^[1-9][0-9]{0,3}$ ]] || { echo "bench-compare: --connections must be 1…9999" >&2; exit 2; }
 value_bytes=100
-connections=16
-wrk_threads=2
+wrk_threads=$(( connections < 2 ? 1 : 2 ))
 mode=$([ "$quick" = 1 ] && echo quick || echo full)
 
 log() { echo "bench-compare: $*" >&2; }
@@ -185,7 +187,7 @@ fill() {  # fill WHAT METHOD URL_PREFIX BODY_KIND
   local what=$1; shift
   fill_requests "$@" >"$work/fill.curl"
   local bad
-  bad=$(curl --parallel --parallel-max "$connections" -K "$work/fill.curl" 2>/dev/null | grep -cv '^20[0-9]$' || true)
+  bad=$(curl --parallel --parallel-max 16 -K "$work/fill.curl" 2>/dev/null | grep -cv '^20[0-9]$' || true)
   [ "$bad" -eq 0 ] || die "preloading $what: $bad of $keys writes failed"
 }
 fill_redis() {  # SET of every key, pipelined in the Redis protocol
@@ -384,7 +386,7 @@ $(table)
 Commands (\`OP\` is \`put\` or \`get\`; redis-benchmark's \`-t\` is \`set\` or \`get\`, and its \`-n\` about ${duration} s of the target's rate, measured first):
 
 \`\`\`
-./Scripts/bench-compare.sh$([ "$quick" = 1 ] && echo " --quick")$([ "$reps" != 3 ] && [ "$quick" = 0 ] && echo " --reps $reps")$([ "$duration" != 10 ] && [ "$quick" = 0 ] && echo " --duration $duration") --write-docs
+./Scripts/bench-compare.sh$([ "$quick" = 1 ] && echo " --quick")$([ "$reps" != 3 ] && [ "$quick" = 0 ] && echo " --reps $reps")$([ "$duration" != 10 ] && [ "$quick" = 0 ] && echo " --duration $duration")$([ "$connections" != 16 ] && echo " --connections $connections") --write-docs
 wrk -t$wrk_threads -c$connections -d${duration}s --latency -s Scripts/wrk/etcd.lua http://127.0.0.20:2379 -- OP $keys $value_bytes
 wrk -t$wrk_threads -c$connections -d${duration}s --latency -s Scripts/wrk/cairn.lua http://127.0.0.1:7180 -- OP $keys $value_bytes   # and 127.0.0.2
 redis-benchmark -h 127.0.0.23 -p 6379 -t set -n N -c $connections -d $value_bytes -r $keys --csv
