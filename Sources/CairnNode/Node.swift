@@ -46,7 +46,7 @@ public actor Node {
     var clientScans: [UInt64: CheckedContinuation<ScanPageResult, any Error>] = [:]
     var peerReplies: [UInt64: @Sendable (WireMessage) -> Void] = [:]
     var nextTicket: UInt64 = 1
-    /// The core's timers, and the one task that sleeps until the earliest of them.
+    /// The core's timers, and the one task scheduled on the loop for the earliest of them.
     var timers = EventQueue<NodeTimer>()
     var wakeAt: UInt64?
     var wakeTask: Scheduled<Void>?
