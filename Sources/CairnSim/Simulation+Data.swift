@@ -106,11 +106,11 @@ extension Simulation {
                 queue.schedule(.coreTimer(node: node, generation: generation, shard: shard, timer), at: max(at.milliseconds, now.milliseconds))
             case .publishCluster(let snapshot):
                 for other in others { queue.schedule(.shardEvent(node: node, generation: generation, shard: other, .cluster(snapshot)), after: 0) }
-            case .storage(let operation, .write(let keyBytes, let partition, let record, let previous)):
+            case .storage(let operation, let storage):
                 // A coordinator's write is applied at once (reads see it) but is durable only a
-                // little later, as a real fsync: a crash before then undoes it.
-                let storage = StorageCommand.write(key: keyBytes, partition: partition, record: record, previous: previous)
-                guard let key = SimKeys.key(keyBytes) else {
+                // little later, as a real fsync: a crash before then undoes it. Everything else
+                // completes at once.
+                guard case .write(let keyBytes, _, _, _) = storage, let key = SimKeys.key(keyBytes) else {
                     pending.append(contentsOf: core.onStorage(operation: operation, perform(storage, at: node), now: now, wallNow: wall))
                     continue
                 }
@@ -122,9 +122,6 @@ extension Simulation {
                     crashAtNextWrite = false
                     queue.schedule(.crash(node: node, generation: generation), after: 0)
                 }
-            case .storage(let operation, let storage):
-                let result = perform(storage, at: node)
-                pending.append(contentsOf: core.onStorage(operation: operation, result, now: now, wallNow: wall))
             case .deleteHint(let hint):
                 nodes[node].hintRecords[hint] = nil
                 nodes[node].hintLog[hint] = nil

@@ -172,9 +172,7 @@ extension Quorum {
         public mutating func onCoordinated(object: DVVSet<Value>, now: MonotonicTime) -> [Effect] {
             if localPending {
                 localPending = false
-                guard phase == .replicating, isUnanswered(local) else { return [] }
-                acked.insert(local)
-                return acked.count >= request.w ? decide(.stored(context: coordinatedContext ?? CausalContext())) : []
+                return onAck(from: local, now: now)
             }
             guard phase == .coordinating else { return [] }
             acked.insert(local)
