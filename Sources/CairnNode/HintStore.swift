@@ -14,8 +14,9 @@ import Logging
 ///   +--------+-------------+-------------------+-----------+----------------+-----+-----------------+
 /// ```
 ///
-/// Used only from the node's actor.
-final class HintStore {
+/// Shared by the node's core instances: each reads, stores and deletes the hints of its own
+/// partitions (the engine is safe to use from many threads).
+final class HintStore: Sendable {
     struct Entry {
         var hint: HintLedger.Hint
         var key: [UInt8]

@@ -5,7 +5,13 @@ import CairnNodeCore
 /// Compare-and-set through the node core (`NodeCore+CAS.swift`): Paxos over the key's
 /// primaries, one proposer per key on this node, acceptor state durable before each answer.
 extension Node {
-    /// Runs one CAS on `key`.
+    /// Runs one CAS on `key`, in the instance that owns it.
+    func compareAndSet(key: [UInt8], operation: CAS.Proposer.Operation) async throws -> CAS.Proposer.Outcome {
+        try await instance(forKey: key).compareAndSet(key: key, operation: operation)
+    }
+}
+
+extension NodeInstance {
     func compareAndSet(key: [UInt8], operation: CAS.Proposer.Operation) async throws -> CAS.Proposer.Outcome {
         _ = try currentRing()
         let client = newTicket()

@@ -4,9 +4,33 @@ import CairnNodeCore
 import CairnTransport
 import CairnWire
 
-/// The data path's entry points: client reads and writes handed to the node core, and the
-/// edge's view of their failures.
+/// The data path's entry points: client requests, each handed to the instance that owns its
+/// key (scans to the home instance).
 extension Node {
+    /// A GET: the merged object of R replicas (`nil`: no replica has the key).
+    func read(key: [UInt8], r: Int?) async throws -> DVVSet<[UInt8]>? {
+        try await instance(forKey: key).read(key: key, r: r)
+    }
+
+    /// This node's own copy of `key` and whether it is one of the key's primaries.
+    func replicaRead(key: [UInt8]) async throws -> (object: DVVSet<[UInt8]>?, isPrimary: Bool) {
+        try await instance(forKey: key).replicaRead(key: key)
+    }
+
+    /// A PUT or DELETE: the context of the stored object once W replicas acknowledged.
+    func write(key: [UInt8], sibling: Sibling<[UInt8]>, supersedes: Supersedes, w: Int?) async throws -> CausalContext {
+        try await instance(forKey: key).write(key: key, sibling: sibling, supersedes: supersedes, w: w)
+    }
+
+    /// A page of a cluster-wide scan, coordinated by the home instance over every partition.
+    func scan(prefix: [UInt8], limit: Int, after: [UInt8]?, values: Bool) async throws -> ScanPageResult {
+        try await home.scan(prefix: prefix, limit: limit, after: after, values: values)
+    }
+}
+
+/// The data path in one instance: client requests handed to its core, and the edge's view of
+/// their failures.
+extension NodeInstance {
     /// A client request waiting for the core's answer.
     struct WaitingRead {
         var continuation: CheckedContinuation<DVVSet<[UInt8]>?, any Error>
@@ -20,7 +44,7 @@ extension Node {
     }
 
     func currentRing() throws -> Ring {
-        guard !isStopping else { throw KeyValueServiceError(.unavailable, "the node is shutting down", retryAfterSeconds: 1) }
+        guard !isStopping && !shared.isStopping else { throw KeyValueServiceError(.unavailable, "the node is shutting down", retryAfterSeconds: 1) }
         guard !core.hasLeft else {
             throw KeyValueServiceError(.unavailable, "this node has left the cluster")
         }

@@ -5,6 +5,13 @@ import CairnNodeCore
 /// The operator's leave and remove, carried out by the node core (`NodeCore+Membership`,
 /// `NodeCore+Handoff`).
 extension Node {
+    func leave(node: String?) async throws { try await home.leave(node: node) }
+
+    func remove(node: String) async throws { try await home.remove(node: node) }
+}
+
+/// On the home instance, which runs membership.
+extension NodeInstance {
     /// `cairn cluster leave`: this node becomes `leaving`, the next ring excludes it, it hands
     /// its partitions to their new replicas, then becomes `left` and stops serving.
     func leave(node: String?) throws {

@@ -6,7 +6,8 @@ import CairnStorage
 /// cursor acknowledged so far, so a restarted transfer resumes after it) and the partitions it
 /// is still receiving (so it keeps refusing their reads).
 ///
-/// `DATA/handoff.state`, one line per item, rewritten atomically on every change:
+/// `DATA/handoff.state` (core instance 0; instance `i` > 0 has `DATA/handoff-i.state`), one
+/// line per item, rewritten atomically on every change:
 ///
 /// ```
 ///   out <partition> <target id> <cursor hex or ->     a transfer to send (resume after cursor)
@@ -18,8 +19,18 @@ import CairnStorage
 ///   owed <partition> <node id> [<node id> ...]       a lost partition whose acceptor states
 ///                                                    these gaining nodes have not gathered yet
 /// ```
-extension Node {
+extension NodeInstance {
     func saveHandoffState(_ state: NodeCore.HandoffState) {
+        do {
+            try Node.saveHandoffState(state, path: files.handoffPath(instance: shard.index))
+        } catch {
+            logger.error("persisting handoff state failed", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+extension Node {
+    static func saveHandoffState(_ state: NodeCore.HandoffState, path: String) throws {
         var lines: [String] = []
         for (transfer, cursor) in state.transfers {
             let hex = cursor.map { $0.map { byte in String(byte, radix: 16).leftPadded(to: 2) }.joined() } ?? "-"
@@ -34,11 +45,7 @@ extension Node {
         for (partition, nodes) in state.casOwed.sorted(by: { $0.key < $1.key }) where !nodes.isEmpty {
             lines.append("owed \(partition) " + nodes.sorted().map(\.description).joined(separator: " "))
         }
-        do {
-            try DurableFiles.writeAtomically(Array((lines.joined(separator: "\n") + "\n").utf8), to: configuration.dataDirectory + "/handoff.state")
-        } catch {
-            logger.error("persisting handoff state failed", metadata: ["error": "\(error)"])
-        }
+        try DurableFiles.writeAtomically(Array((lines.joined(separator: "\n") + "\n").utf8), to: path)
     }
 
     /// After a restart: the owed transfers (this node is their source) and the pending partitions.

@@ -6,6 +6,12 @@ import Logging
 /// `GET /v1/cluster`, and a `quorum_unavailable` message that names the fix
 /// (`ReplicationAdvice`).
 extension Node {
+    func explained(_ error: KeyValueServiceError, quorum: ReplicationAdvice.Quorum) async -> KeyValueServiceError {
+        await home.explained(error, quorum: quorum)
+    }
+}
+
+extension NodeInstance {
     /// The advice for the ring as this node has it now; `nil` before it has a ring.
     var replicationAdvice: ReplicationAdvice? {
         guard let ring else { return nil }

@@ -2,11 +2,60 @@ import CairnCore
 import CairnHTTP
 import CairnNodeCore
 
-/// What the node reports: cluster status, health, a local scan.
+/// What the node reports: cluster status, health, gauges; membership from the home instance,
+/// the rest summed over every instance.
 extension Node {
     /// `GET /v1/cluster` (docs/api.md): members with this node's view of their liveness, the
     /// ring, and the handoff transfers this node is sending.
-    func statusJSON() -> JSONValue {
+    func statusJSON() async -> JSONValue {
+        var reports: [NodeInstance.Report] = []
+        for instance in instances { reports.append(await instance.report()) }
+        return await home.statusJSON(NodeInstance.Report(summing: reports))
+    }
+
+    func healthReport() async -> HealthReport { await home.healthReport() }
+
+    func updateGauges() async {
+        var reports: [NodeInstance.Report] = []
+        for instance in instances { reports.append(await instance.report()) }
+        await home.updateGauges(NodeInstance.Report(summing: reports))
+    }
+}
+
+extension NodeInstance {
+    /// What one instance adds to the node's status.
+    struct Report: Sendable {
+        var hintsHeld = 0
+        var requestsInFlight = 0
+        var pendingPartitions: [Int] = []
+        var transfers: [NodeCore.TransferProgress] = []
+
+        init(summing reports: [Report]) {
+            for report in reports {
+                hintsHeld += report.hintsHeld
+                requestsInFlight += report.requestsInFlight
+                pendingPartitions += report.pendingPartitions
+                transfers += report.transfers
+            }
+            pendingPartitions.sort()
+            transfers.sort { ($0.transfer.partition, $0.transfer.target) < ($1.transfer.partition, $1.transfer.target) }
+        }
+
+        init(hintsHeld: Int, requestsInFlight: Int, pendingPartitions: [Int], transfers: [NodeCore.TransferProgress]) {
+            self.hintsHeld = hintsHeld
+            self.requestsInFlight = requestsInFlight
+            self.pendingPartitions = pendingPartitions
+            self.transfers = transfers
+        }
+    }
+
+    func report() -> Report {
+        Report(hintsHeld: core.hintsHeld, requestsInFlight: core.requestsInFlight, pendingPartitions: core.pendingPartitions,
+               transfers: core.transferProgress)
+    }
+
+    /// The status as the home instance sees membership, with `report` for the whole node.
+    func statusJSON(_ report: Report) -> JSONValue {
         let now = clockNow()
         let ring = self.ring
         var members: [JSONValue] = []
@@ -28,11 +77,12 @@ extension Node {
             "listen": .string(configuration.listenAddress),
             "http": .string(configuration.httpAddress),
             "members": .array(members),
-            "hints_held": .integer(Int64(core.hintsHeld)),
-            "requests_in_flight": .integer(Int64(core.requestsInFlight)),
-            "pending_partitions": .array(core.pendingPartitions.map { .integer(Int64($0)) }),
-            "transfers_done": .integer(Int64(core.transferProgress.filter { $0.state == .done }.count)),
-            "transfers": .array(core.transferProgress.filter { $0.state != .done }.map {
+            "cores": .integer(Int64(shard.count)),
+            "hints_held": .integer(Int64(report.hintsHeld)),
+            "requests_in_flight": .integer(Int64(report.requestsInFlight)),
+            "pending_partitions": .array(report.pendingPartitions.map { .integer(Int64($0)) }),
+            "transfers_done": .integer(Int64(report.transfers.filter { $0.state == .done }.count)),
+            "transfers": .array(report.transfers.filter { $0.state != .done }.map {
                 .object([
                     "partition": .integer(Int64($0.transfer.partition)), "from": .string($0.transfer.source.description),
                     "to": .string($0.transfer.target.description), "state": .string($0.state.rawValue),
@@ -62,20 +112,21 @@ extension Node {
         let joined = ring != nil
         let now = clockNow()
         let reachable = core.members.filter { core.isReachable($0.id, now: now) }.count
-        return HealthReport(isHealthy: joined && !isStopping, details: [
+        let stopping = isStopping || shared.isStopping
+        return HealthReport(isHealthy: joined && !stopping, details: [
             "joined": .bool(joined),
-            "stopping": .bool(isStopping),
+            "stopping": .bool(stopping),
             "members": .integer(Int64(core.members.count)),
             "reachable": .integer(Int64(reachable)),
         ])
     }
 
-    func updateGauges() {
+    func updateGauges(_ report: Report) {
         let now = clockNow()
         metrics.members.record(core.members.count)
         metrics.membersReachable.record(core.members.filter { core.isReachable($0.id, now: now) }.count)
         metrics.partitionsHeld.record(store.partitions.count)
-        metrics.hintsHeld.record(core.hintsHeld)
+        metrics.hintsHeld.record(report.hintsHeld)
         let storage = store.totals()
         metrics.storageKeys.record(storage.keys)
         metrics.storageLiveBytes.record(storage.liveBytes)

@@ -1,4 +1,5 @@
 import CairnStorage
+import NIOCore
 
 /// Everything `cairnd` is started with (flags, a config file, the environment; see
 /// docs/operations.md).
@@ -55,6 +56,10 @@ public struct NodeConfiguration: Sendable {
     /// partitioned writes are lost. The chaos scenarios must report the losses
     /// (docs/reliability.md, "Checking the checkers").
     public var unsafeLastWriterWins = false
+    /// Core instances, each on its own event loop and owning its share of the partitions
+    /// (`Shard`; docs/architecture.md, "The node"); the client listeners run on the same loops.
+    /// Default: one per CPU core.
+    public var cores: Int = min(System.coreCount, 16)
 
     public init(dataDirectory: String, listenHost: String = "127.0.0.1", listenPort: Int = 7070) {
         self.dataDirectory = dataDirectory
@@ -115,6 +120,7 @@ public struct NodeConfiguration: Sendable {
         guard (1...(1 << 16)).contains(maxKeyBytes), (1...(64 << 20)).contains(maxValueBytes) else {
             throw fail("key limit 1...65536 and value limit 1...64 MiB")
         }
+        guard (1...64).contains(cores) else { throw fail("--cores \(cores) outside 1...64") }
         for seed in seeds where seed.split(separator: ":").count < 2 {
             throw fail("seed \(seed) is not host:port")
         }

@@ -8,6 +8,9 @@ import NIOCore
 /// ```
 ///   DATA/node.id            32 hex digits: the NodeID, created on first start
 ///   DATA/mint.lease         decimal: the persisted bound of the mint-epoch counter (MintEpochs)
+///                           of core instance 0; instance i > 0 keeps DATA/mint-i.lease
+///   DATA/handoff.state      owed transfers and pending partitions of instance 0
+///                           (DATA/handoff-i.state: of instance i > 0; Node+HandoffState)
 ///   DATA/membership.state   the gossiped membership state (members + ring), in the wire
 ///                           encoding of a membership update (docs/protocol.md)
 ///   DATA/partitions/P/      one storage engine per partition replicated here
@@ -50,18 +53,51 @@ struct NodeFiles {
         try DurableFiles.writeAtomically(Array("clean\n".utf8), to: directory + "/clean.stop")
     }
 
-    func loadMintLease() throws -> UInt64 {
-        let path = directory + "/mint.lease"
-        guard let bytes = try DurableFiles.read(path) else { return 0 }
-        guard let value = UInt64(String(decoding: bytes, as: UTF8.self).trimmingWhitespace) else {
-            throw NodeError.corruptFile(path, "not a number")
-        }
-        return value
+    /// The file of core instance `index` named `stem.extension` (instance 0: the name a node
+    /// of one instance has always used).
+    private func perInstance(_ stem: String, _ fileExtension: String, instance index: Int) -> String {
+        index == 0 ? "\(directory)/\(stem).\(fileExtension)" : "\(directory)/\(stem)-\(index).\(fileExtension)"
     }
 
-    func saveMintLease(_ lease: UInt64) throws {
-        try DurableFiles.writeAtomically(Array("\(lease)\n".utf8), to: directory + "/mint.lease")
+    /// The per-instance files named `stem[-i].extension` in the directory, by instance index
+    /// (whatever instance count the node ran with before).
+    private func allPerInstance(_ stem: String, _ fileExtension: String) throws -> [Int: String] {
+        var found: [Int: String] = [:]
+        for name in try DurableFiles.list(directory) where name.hasSuffix("." + fileExtension) {
+            let base = name.dropLast(fileExtension.count + 1)
+            if base == stem {
+                found[0] = "\(directory)/\(name)"
+            } else if base.hasPrefix(stem + "-"), let index = Int(base.dropFirst(stem.count + 1)), index > 0 {
+                found[index] = "\(directory)/\(name)"
+            }
+        }
+        return found
     }
+
+    func mintLeasePath(instance index: Int) -> String { perInstance("mint", "lease", instance: index) }
+
+    func handoffPath(instance index: Int) -> String { perInstance("handoff", "state", instance: index) }
+
+    /// The highest mint lease any instance stored (each instance mints from its own residue
+    /// class of epochs, so all start above every lease: `MintEpochs`).
+    func loadMintLease() throws -> UInt64 {
+        var lease: UInt64 = 0
+        for path in try allPerInstance("mint", "lease").values {
+            guard let bytes = try DurableFiles.read(path) else { continue }
+            guard let value = UInt64(String(decoding: bytes, as: UTF8.self).trimmingWhitespace) else {
+                throw NodeError.corruptFile(path, "not a number")
+            }
+            lease = max(lease, value)
+        }
+        return lease
+    }
+
+    func saveMintLease(_ lease: UInt64, instance index: Int) throws {
+        try DurableFiles.writeAtomically(Array("\(lease)\n".utf8), to: mintLeasePath(instance: index))
+    }
+
+    /// The handoff state files of every instance the node ran with before, by index.
+    func handoffStatePaths() throws -> [Int: String] { try allPerInstance("handoff", "state") }
 
     func loadMembership(limits: WireLimits) throws -> Membership.State? {
         let path = directory + "/membership.state"

@@ -4,18 +4,27 @@ import CairnStorage
 import CairnWire
 import Logging
 import NIOCore
+import Synchronization
 
 /// The Paxos acceptor state of every key this node is a CAS acceptor for, durable like data
 /// (DESIGN.md §2, "Compare-and-set"): one storage engine, keyed by the key, each value the
 /// state in the wire encoding of a promise for that key (`docs/protocol.md`: key, promised
-/// ballot, accepted proposal, committed proposal). Used only from the node's actor.
-final class PaxosStore {
+/// ballot, accepted proposal, committed proposal).
+///
+/// Shared by the node's core instances: each reads and saves the states of its own keys (its
+/// key gate orders them), while the home instance collects over every key. `appends` orders
+/// a collection's check-then-remove against the saves of the other instances, so a state saved
+/// meanwhile is never removed unseen.
+final class PaxosStore: Sendable {
     let engine: StorageEngine
     let limits: WireLimits
     /// The highest ballot counter of every state collected, kept in `DIR.floor` (decimal);
     /// every state read is raised to it (`CAS.AcceptorState.raised(toFloor:)`).
-    private(set) var floor: UInt64
+    private let floorValue: Atomic<UInt64>
+    var floor: UInt64 { floorValue.load(ordering: .acquiring) }
     let floorPath: String
+    /// Held for each append of a state (not for its fsync) and for each check-then-remove.
+    private let appends = Mutex<Void>(())
 
     init(directory: String, options: StorageOptions, limits: WireLimits, logger: Logger) throws {
         engine = try StorageEngine(directory: directory, options: options, logger: logger)
@@ -25,9 +34,9 @@ final class PaxosStore {
             guard let value = UInt64(String(decoding: bytes, as: UTF8.self).filter { !$0.isWhitespace }) else {
                 throw NodeError.corruptFile(floorPath, "not a ballot counter")
             }
-            floor = value
+            floorValue = Atomic(value)
         } else {
-            floor = 0
+            floorValue = Atomic(0)
         }
     }
 
@@ -48,7 +57,8 @@ final class PaxosStore {
     /// Makes `state` durable (as the engine's durability defines) before the acceptor answers.
     nonisolated(nonsending) func save(_ key: [UInt8], _ state: CAS.AcceptorState) async throws {
         let message = WireMessage.cas(key: key, .promise(state.promised, accepted: state.accepted, committed: state.committed, object: nil))
-        try await engine.put(key, Array(message.encodedPayload().readableBytesView))
+        let bytes = Array(message.encodedPayload().readableBytesView)
+        try await appends.withLock { _ in try engine.appendPut(key, bytes) }.durable()
     }
 
     /// One page of collection (`StorageCommand.collectAcceptors`): the floor is made durable
@@ -60,15 +70,19 @@ final class PaxosStore {
         let page = try keys.map { (key: $0, state: try storedState($0)) }
         let plan = StorageResult.acceptorCollection(page: page, limit: limit, belowCounter: belowCounter)
         if plan.floor > floor {
+            // Only the home instance collects: no other writer of the floor.
             try DurableFiles.writeAtomically(Array("\(plan.floor)\n".utf8), to: floorPath)
-            floor = plan.floor
+            floorValue.store(plan.floor, ordering: .releasing)
         }
-        var removed = 0
-        for key in plan.remove where try storedState(key).isCollectable(below: belowCounter) {
-            try await engine.delete(key)
-            removed += 1
+        var removals: [StorageEngine.PendingWrite] = []
+        for key in plan.remove {
+            let removal = try appends.withLock { _ -> StorageEngine.PendingWrite? in
+                try storedState(key).isCollectable(below: belowCounter) ? try engine.appendDelete(key) : nil
+            }
+            if let removal { removals.append(removal) }
         }
-        return (removed, plan.next)
+        for removal in removals { try await removal.durable() }
+        return (removals.count, plan.next)
     }
 
     /// One page of states in key order (`StorageCommand.readAcceptorStates`).

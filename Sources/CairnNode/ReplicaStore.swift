@@ -2,6 +2,7 @@ import CXXHash
 import CairnCore
 import CairnStorage
 import Logging
+import Synchronization
 
 /// The objects this node replicates: one storage engine per key-partition (DESIGN.md §2,
 /// "Replicas and storage"), each object stored with this node's mint epoch for the key, and a
@@ -16,8 +17,11 @@ import Logging
 ///   +--------+-------------------------+--------------------------------------+
 /// ```
 ///
-/// Used only from the node's actor, hence not internally synchronised.
-final class ReplicaStore {
+/// Shared by the node's core instances (`Shard`): the table of open partitions is behind a
+/// lock, the engines are safe from any thread, and a partition's Merkle tree is updated only by
+/// the instance that owns the partition (its key gate orders the writes). Another instance
+/// only reads records and lists keys (the home instance's scans).
+final class ReplicaStore: @unchecked Sendable {
     struct Record: Equatable {
         var object: DVVSet<[UInt8]>
         var mintEpoch: UInt64?
@@ -45,14 +49,26 @@ final class ReplicaStore {
     let options: StorageOptions
     let logger: Logger
     /// `NodeConfiguration.unsafeLastWriterWins`: an arriving object replaces the copy.
-    var replacesOnMerge = false
-    private var engines: [Int: StorageEngine] = [:]
-    private var trees: [Int: MerkleTree] = [:]
+    let replacesOnMerge: Bool
 
-    init(directory: String, partitionCount: Int, options: StorageOptions, logger: Logger) throws {
+    /// One open partition: its engine and its tree (the tree touched only by the owning instance).
+    private final class Partition {
+        let engine: StorageEngine
+        var tree: MerkleTree
+
+        init(engine: StorageEngine, tree: MerkleTree) {
+            self.engine = engine
+            self.tree = tree
+        }
+    }
+
+    private let open = Mutex<[Int: Partition]>([:])
+
+    init(directory: String, partitionCount: Int, options: StorageOptions, replacesOnMerge: Bool = false, logger: Logger) throws {
         self.directory = directory
         self.partitionCount = partitionCount
         self.options = options
+        self.replacesOnMerge = replacesOnMerge
         self.logger = logger
         try DurableFiles.makeDirectory(directory)
         try DurableFiles.removeLeftovers(in: directory)
@@ -75,34 +91,36 @@ final class ReplicaStore {
     }
 
     /// The partitions that have an engine open (or on disk).
-    var partitions: [Int] { engines.keys.sorted() }
+    var partitions: [Int] { open.withLock { $0.keys.sorted() } }
 
-    func engine(_ partition: Int) throws -> StorageEngine {
-        if let engine = engines[partition] { return engine }
-        guard partition >= 0, partition < partitionCount else {
-            throw CorruptRecord(partition: partition, reason: "partition outside 0..<\(partitionCount)")
-        }
-        let engine = try StorageEngine(directory: "\(directory)/\(partition)", options: options, logger: logger)
-        var tree = MerkleTree()
-        do {
-            for key in try engine.scan(prefix: [], limit: Int.max) {
-                guard let bytes = try engine.get(key), let record = try? Self.decode(bytes, partition: partition) else { continue }
-                tree.insert(Self.keyHash(key), versionHash: record.storedVersionHash ?? Self.versionHash(record.object))
+    func engine(_ partition: Int) throws -> StorageEngine { try opened(partition).engine }
+
+    /// The open partition, opened (and its tree built) on first use.
+    private func opened(_ partition: Int) throws -> Partition {
+        try open.withLock { open in
+            if let existing = open[partition] { return existing }
+            guard partition >= 0, partition < partitionCount else {
+                throw CorruptRecord(partition: partition, reason: "partition outside 0..<\(partitionCount)")
             }
-        } catch {
-            try? engine.close()
-            throw error
+            let engine = try StorageEngine(directory: "\(directory)/\(partition)", options: options, logger: logger)
+            var tree = MerkleTree()
+            do {
+                for key in try engine.scan(prefix: [], limit: Int.max) {
+                    guard let bytes = try engine.get(key), let record = try? Self.decode(bytes, partition: partition) else { continue }
+                    tree.insert(Self.keyHash(key), versionHash: record.storedVersionHash ?? Self.versionHash(record.object))
+                }
+            } catch {
+                try? engine.close()
+                throw error
+            }
+            // Cached only with its tree, so no caller ever finds an engine without one.
+            let opened = Partition(engine: engine, tree: tree)
+            open[partition] = opened
+            return opened
         }
-        // Cached only with its tree, so no caller ever finds an engine without one.
-        trees[partition] = tree
-        engines[partition] = engine
-        return engine
     }
 
-    func tree(_ partition: Int) throws -> MerkleTree {
-        _ = try engine(partition)
-        return trees[partition]!
-    }
+    func tree(_ partition: Int) throws -> MerkleTree { try opened(partition).tree }
 
     func read(_ key: [UInt8], partition: Int) throws -> Record? {
         guard let bytes = try engine(partition).get(key) else { return nil }
@@ -111,11 +129,11 @@ final class ReplicaStore {
 
     /// Stores `record` durably (as the engine's durability setting defines) and updates the tree.
     nonisolated(nonsending) func write(_ key: [UInt8], partition: Int, record: Record, previous: Record?) async throws {
-        let engine = try engine(partition)
+        let opened = try opened(partition)
         // One encoding serves the stored value and the new version hash.
         let objectBytes = record.object.encode()
-        try await engine.put(key, Self.encode(mintEpoch: record.mintEpoch, objectBytes: objectBytes))
-        trees[partition]!.update(
+        try await opened.engine.put(key, Self.encode(mintEpoch: record.mintEpoch, objectBytes: objectBytes))
+        opened.tree.update(
             Self.keyHash(key), from: previous.map { $0.storedVersionHash ?? Self.versionHash($0.object) },
             to: Self.versionHash(encoding: objectBytes))
     }
@@ -136,9 +154,9 @@ final class ReplicaStore {
     /// every primary confirmed); returns whether it did.
     nonisolated(nonsending) func reap(_ key: [UInt8], partition: Int, expected: DVVSet<[UInt8]>) async throws -> Bool {
         guard let current = try read(key, partition: partition), current.object == expected else { return false }
-        let engine = try engine(partition)
-        try await engine.delete(key)
-        trees[partition]!.update(Self.keyHash(key), from: current.storedVersionHash ?? Self.versionHash(current.object), to: nil)
+        let opened = try opened(partition)
+        try await opened.engine.delete(key)
+        opened.tree.update(Self.keyHash(key), from: current.storedVersionHash ?? Self.versionHash(current.object), to: nil)
         return true
     }
 
@@ -146,10 +164,9 @@ final class ReplicaStore {
     /// is still `root`; returns whether it did. Called between other work of the node's actor,
     /// never while a write to the partition is under way (the core checks its key gate).
     func drop(partition: Int, root: UInt64) throws -> Bool {
-        guard engines[partition] != nil || DurableFiles.exists("\(directory)/\(partition)") else { return false }
+        guard open.withLock({ $0[partition] != nil }) || DurableFiles.exists("\(directory)/\(partition)") else { return false }
         guard try tree(partition).root == root else { return false }
-        try engines.removeValue(forKey: partition)?.close()
-        trees[partition] = nil
+        try open.withLock { $0.removeValue(forKey: partition) }?.engine.close()
         try DurableFiles.removeDirectory("\(directory)/\(partition)")
         return true
     }
@@ -168,8 +185,8 @@ final class ReplicaStore {
     /// The storage statistics of every open partition, summed.
     func totals() -> (keys: Int, liveBytes: Int, deadBytes: Int, keydirBytes: Int, merges: Int, corrupt: Int) {
         var result = (keys: 0, liveBytes: 0, deadBytes: 0, keydirBytes: 0, merges: 0, corrupt: 0)
-        for engine in engines.values {
-            let stats = engine.stats()
+        for partition in open.withLock({ Array($0.values) }) {
+            let stats = partition.engine.stats()
             result.keys += stats.keys
             result.liveBytes += stats.files.reduce(0) { $0 + $1.liveBytes }
             result.deadBytes += stats.files.reduce(0) { $0 + $1.deadBytes }
@@ -185,14 +202,19 @@ final class ReplicaStore {
     @discardableResult
     func close() -> Bool {
         var closed = true
-        for (partition, engine) in engines {
+        let all: [Int: Partition] = open.withLock { open in
+            let all = open
+            open = [:]
+            return all
+        }
+        for (partition, opened) in all {
+            let engine = opened.engine
             if engine.hasFailed { closed = false }
             do { try engine.close() } catch {
                 closed = false
                 logger.error("closing partition failed", metadata: ["cairn.partition": "\(partition)", "error": "\(error)"])
             }
         }
-        engines = [:]
         return closed
     }
 

@@ -128,17 +128,38 @@ public final class StorageEngine: @unchecked Sendable {
     /// `put` for async callers: under `.always` the task suspends until the write is durable,
     /// holding no thread meanwhile (the append itself takes the engine lock briefly).
     public func put(_ key: [UInt8], _ value: [UInt8], expiresAtMilliseconds: UInt64 = 0) async throws {
-        let ticket = try key.withUnsafeBytes { k in
-            try value.withUnsafeBytes { v in try appendValue(key: k, value: v, expiresAtMilliseconds: expiresAtMilliseconds) }
-        }
-        if let ticket { try await commit.waitDurable(ticket: ticket, engine: self) }
+        try await appendPut(key, value, expiresAtMilliseconds: expiresAtMilliseconds).durable()
     }
 
     /// `delete` for async callers (see the async `put`).
     public func delete(_ key: [UInt8]) async throws {
+        try await appendDelete(key).durable()
+    }
+
+    /// A write appended (readers see it) and not yet known durable: `durable()` waits for it
+    /// under `.always` and returns at once otherwise.
+    public struct PendingWrite: Sendable {
+        let ticket: UInt64?
+        let engine: StorageEngine
+
+        public func durable() async throws {
+            if let ticket { try await engine.commit.waitDurable(ticket: ticket, engine: engine) }
+        }
+    }
+
+    /// The first half of the async `put`: appends at once, so a caller can order the append
+    /// under a lock of its own and wait for durability outside it.
+    public func appendPut(_ key: [UInt8], _ value: [UInt8], expiresAtMilliseconds: UInt64 = 0) throws -> PendingWrite {
+        let ticket = try key.withUnsafeBytes { k in
+            try value.withUnsafeBytes { v in try appendValue(key: k, value: v, expiresAtMilliseconds: expiresAtMilliseconds) }
+        }
+        return PendingWrite(ticket: ticket, engine: self)
+    }
+
+    /// The first half of the async `delete` (see `appendPut`).
+    public func appendDelete(_ key: [UInt8]) throws -> PendingWrite {
         try validate(keyCount: key.count)
-        let ticket = try key.withUnsafeBytes { try appendTombstone(key: $0) }
-        if let ticket { try await commit.waitDurable(ticket: ticket, engine: self) }
+        return PendingWrite(ticket: try key.withUnsafeBytes { try appendTombstone(key: $0) }, engine: self)
     }
 
     /// Validates and appends a value record; returns the ticket to wait for under `.always`.

@@ -5,6 +5,7 @@ import CairnRESP
 import CairnStorage
 import Logging
 import Metrics
+import NIOPosix
 import Prometheus
 import ServiceLifecycle
 
@@ -59,6 +60,8 @@ struct CairndCommand: AsyncParsableCommand {
     var casStateGrace: Int?
     @Option(help: "Bytes at which a partition's data file is closed for merging (default 134217728).")
     var dataFileSize: Int?
+    @Option(help: "Core instances, one per event loop, each owning a share of the partitions (default: one per CPU core).")
+    var cores: Int?
     @Option(help: "Testing the chaos checkers only: last-writer-wins (replicas replace instead of merging; loses writes).")
     var unsafeMode: String?
 
@@ -82,14 +85,16 @@ struct CairndCommand: AsyncParsableCommand {
         metricsFactory.durationHistogramBuckets = NodeMetrics.durationHistogramBuckets
         MetricsSystem.bootstrap(metricsFactory)
 
-        let node = try Node(configuration: configuration, logger: logger)
+        // One loop per core instance; the client listeners share them, so a request whose key
+        // the connection's own instance owns is served without waking another thread.
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: configuration.cores)
+        let node = try Node(configuration: configuration, group: loops, logger: logger)
         let service = NodeService(node: node, metrics: { registry.emitToString() })
         let server = HTTPServer(
             service: service,
             configuration: HTTPServer.Configuration(
                 host: configuration.httpHost, port: configuration.httpPort, maxInFlight: configuration.maxInFlight),
-            // The node's own loop: a request is served without waking another thread (`Node`).
-            group: node.eventLoop)
+            group: loops)
         let (nodeStarted, nodeStartedContinuation) = AsyncThrowingStream<Void, any Error>.makeStream()
         let (respNodeStarted, respNodeStartedContinuation) = AsyncThrowingStream<Void, any Error>.makeStream()
         var readyMetadata: Logger.Metadata = [
@@ -111,7 +116,7 @@ struct CairndCommand: AsyncParsableCommand {
                 service: service,
                 configuration: RESPServer.Configuration(
                     host: respAddress.host, port: respAddress.port, maxConnections: respMaxConnections),
-                logger: logger, group: node.eventLoop)
+                logger: logger, group: loops)
             services.append(RESPLifecycle(server: respServer, nodeStarted: respNodeStarted, gracePeriod: .seconds(5), logger: logger))
         } else {
             respNodeStartedContinuation.finish()
@@ -125,5 +130,6 @@ struct CairndCommand: AsyncParsableCommand {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+        try? await loops.shutdownGracefully()
     }
 }

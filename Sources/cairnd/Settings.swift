@@ -17,7 +17,7 @@ struct Settings {
     static let names = [
         "data", "listen", "http", "seeds", "cluster", "partitions", "n", "r", "w", "secret-file", "durability", "log-level",
         "max-in-flight", "tombstone-grace", "cas-state-grace", "data-file-size", "unsafe-mode", "resp",
-        "resp-max-connections",
+        "resp-max-connections", "cores",
     ]
 
     init(command: CairndCommand) throws {
@@ -30,6 +30,7 @@ struct Settings {
             "tombstone-grace": command.tombstoneGrace.map(String.init), "data-file-size": command.dataFileSize.map(String.init),
             "cas-state-grace": command.casStateGrace.map(String.init), "unsafe-mode": command.unsafeMode,
             "resp": command.resp, "resp-max-connections": command.respMaxConnections.map(String.init),
+            "cores": command.cores.map(String.init),
         ]
         var file: [String: String] = [:]
         if let path = command.config ?? Self.environment("CAIRN_CONFIG") { file = try Self.readConfigFile(path) }
@@ -86,6 +87,7 @@ struct Settings {
             ?? configuration.tombstoneGraceSeconds
         configuration.casStateGraceSeconds = try Self.integer(values["cas-state-grace"], name: "--cas-state-grace")
             ?? configuration.casStateGraceSeconds
+        configuration.cores = try Self.integer(values["cores"], name: "--cores") ?? configuration.cores
         configuration.dataFileBytes = try Self.integer(values["data-file-size"], name: "--data-file-size") ?? configuration.dataFileBytes
         if let mode = values["unsafe-mode"] {
             guard mode == "last-writer-wins" else { throw ValidationError("--unsafe-mode knows only last-writer-wins (for testing checkers)") }

@@ -85,4 +85,41 @@ import Testing
         #expect(cluster.put(9, "k", "three").status == 200)
         #expect(NodeClusterTests.value(cluster.get(9, "k")) == "three")
     }
+
+    /// A node keeps its data, its CAS state and its mint leases when restarted with another
+    /// number of core instances: the stores are shared, each instance's lease has its own file,
+    /// and the highest lease is taken at start.
+    @Test func aNodeRestartedWithAnotherCoreCountKeepsItsData() throws {
+        let cluster = try LocalCluster(name: "cores", internodePort: 7490, httpPort: 7495)
+        defer { cluster.stopAll() }
+        let keys = (0..<40).map { "key-\($0)" }
+        let json = ["Content-Type": "application/json"]
+        try cluster.start(9, seed: nil, environment: ["CAIRN_N": "1", "CAIRN_CORES": "3"])
+        #expect(cluster.json("GET", 9, "/v1/cluster")?["cores"] as? Int == 3)
+        for key in keys { #expect(cluster.put(9, key, "first \(key)").status == 200) }
+        let created = cluster.request("POST", 9, "/v1/keys/lock/cas", body: #"{"expected": null, "value": "a"}"#, headers: json)
+        #expect(created.status == 200, "\(created.body)")
+        for index in 1...2 {
+            #expect(FileManager.default.fileExists(atPath: cluster.directory + "/node9/mint-\(index).lease"),
+                    "instance \(index) persisted its own lease")
+        }
+
+        for cores in ["1", "2"] {
+            cluster.kill(9, signal: cores == "1" ? SIGTERM : SIGKILL)
+            try cluster.start(9, seed: nil, environment: ["CAIRN_N": "1", "CAIRN_CORES": cores])
+            #expect(cluster.json("GET", 9, "/v1/cluster")?["cores"] as? Int == Int(cores))
+            for key in keys {
+                let read = cluster.get(9, key)
+                #expect(read.status == 200 && NodeClusterTests.value(read) == "first \(key)", "\(cores) cores: \(key) \(read.body)")
+            }
+            let stale = cluster.request("POST", 9, "/v1/keys/lock/cas", body: #"{"expected": null, "value": "b"}"#, headers: json)
+            #expect(stale.status == 412 && stale.body.contains("\"a\""), "the CAS state survived: \(stale.body)")
+        }
+        // Overwrites after the restarts still overwrite (fresh dots above every earlier lease).
+        for key in keys { #expect(cluster.put(9, key, "second \(key)").status == 200) }
+        for key in keys {
+            let read = cluster.get(9, key)
+            #expect(read.status == 200 && NodeClusterTests.value(read) == "second \(key)", "\(key) \(read.body)")
+        }
+    }
 }

@@ -6,12 +6,21 @@ import CairnWire
 
 /// The executor of the node core: feeds it events and carries out its commands over the
 /// internode transport and the node's stores, under the duties stated on `NodeCommand`.
-extension Node {
+extension NodeInstance {
     /// Feeds one event to the core and carries out every command that results, including
-    /// those of storage operations that complete at once (reads).
+    /// those of storage operations that complete at once (reads); then tells the node's other
+    /// instances of any change in what they need to know of this one.
     func drive(_ event: (inout NodeCore, MonotonicTime, WallClockTime) -> [NodeCommand]) {
         var pending = event(&core, clockNow(), wallTime())[...]
-        defer { armTimer() }
+        defer {
+            armTimer()
+            if let status = core.statusIfChanged(now: clockNow()) {
+                let from = shard.index
+                for other in shared.instances(except: from) {
+                    other.onLoop { $0.drive { $0.onShardStatus(from: from, status, now: $1, wallNow: $2) } }
+                }
+            }
+        }
         var leaseFailed = false
         while let command = pending.popFirst() {
             switch command {
@@ -61,7 +70,7 @@ extension Node {
                 Task { try? await hintStore.delete(hint) }
             case .persistMintLease(let lease):
                 do {
-                    try files.saveMintLease(lease)
+                    try files.saveMintLease(lease, instance: shard.index)
                     core.onMintLeasePersisted(lease)
                 } catch {
                     logger.error("persisting the mint lease failed; refusing writes until it succeeds", metadata: ["error": "\(error)"])
@@ -100,8 +109,11 @@ extension Node {
                 clientScans.removeValue(forKey: client)?.resume(with: result.mapError { Self.serviceError($0) as any Error })
             case .replyCAS(let client, let result):
                 clientCAS.removeValue(forKey: client)?.resume(with: result.mapError { Self.serviceError($0) as any Error })
-            case .publishCluster:
-                continue  // issued only to the other instances of a node that runs several; this one runs one
+            case .publishCluster(let snapshot):
+                if let ring = snapshot.ring { shared.learn(partitionCount: ring.ring.partitionCount) }
+                for other in shared.instances(except: shard.index) {
+                    other.onLoop { $0.drive { $0.onCluster(snapshot, now: $1, wallNow: $2) } }
+                }
             case .notice(let notice):
                 observe(notice)
             }
