@@ -16,15 +16,19 @@
 # temporary directory:
 #   etcd    3 members on 127.0.0.20-22 (client :2379, peer :2380)
 #   Redis   127.0.0.23:6379, AOF with appendfsync everysec, no RDB snapshots
-#   Cairn   1 node on 127.0.0.1 (N=R=W=1, --durability interval:1000, Redis's everysec) and
-#           3 nodes on 127.0.0.2-4 (N=3, R=W=2, --durability always, as etcd fsyncs each
-#           commit); internode :7170, HTTP :7180, and Redis protocol :7179 when cairnd
-#           has --resp
+#   Cairn   1 node on 127.0.0.1 (N=R=W=1, --durability interval:1000, Redis's everysec; one
+#           core instance per CPU, the default) and 3 nodes on 127.0.0.2-4 (N=3, R=W=2,
+#           --durability always, as etcd fsyncs each commit; --cores 1, since the three share
+#           this machine's CPUs, as etcd's three members do); internode :7170, HTTP :7180,
+#           and Redis protocol :7179 when cairnd has --resp
 # Every key is written first; then, repetition by repetition and system by system (interleaved,
 # so a change in the machine's load touches every system alike), a run of random puts and a run
 # of random gets of 100-byte values over 10,000 keys from 16 connections (--connections):
 #   wrk (2 threads, --latency) against Cairn's HTTP API (Scripts/wrk/cairn.lua) and etcd's JSON
-#   gateway (Scripts/wrk/etcd.lua); redis-benchmark against Redis and Cairn's Redis port.
+#   gateway (Scripts/wrk/etcd.lua); redis-benchmark against Redis and Cairn's Redis port, also
+#   pipelined (-P 16) against Redis and the 1-node Cairn.
+# Then the tail: the 3-node Cairn, open loop (`cairn bench load --rate`) at half the peak rate
+# just measured, for puts and gets, with p50, p99.9 and their ratio.
 # Server CPU per 1,000 requests comes from utime + stime in /proc/PID/stat of every server
 # process of the system, before and after each run. Everything started is stopped on exit.
 #
@@ -69,9 +73,11 @@ die() { log "$*"; exit 1; }
 for tool in redis-server redis-cli redis-benchmark etcd etcdctl wrk curl python3; do
   command -v "$tool" >/dev/null || die "$tool is missing after installing its package"
 done
-log "building cairnd (release)…"
+log "building cairnd and cairn (release)…"
 swift build -c release --product cairnd >/dev/null
+swift build -c release --product cairn >/dev/null
 cairnd=$root/.build/release/cairnd
+cairn=$root/.build/release/cairn
 resp=0
 if "$cairnd" --help | grep -q -- --resp; then resp=1; fi
 
@@ -138,7 +144,7 @@ for i in 2 3 4; do
   if [ "$i" -gt 2 ]; then seeds="--seeds 127.0.0.2:7170"; fi
   # shellcheck disable=SC2046,SC2086
   start "cairn$i" "$cairnd" --data "$work/cairn$i" --listen "127.0.0.$i:7170" --http "127.0.0.$i:7180" $(resp_flag "$i") \
-    $seeds --durability always --log-level warning
+    $seeds --durability always --cores 1 --log-level warning
   wait_until "Cairn node 127.0.0.$i" 30 curl -fsS "http://127.0.0.$i:7180/health"
 done
 wait_until "Cairn 1-node" 30 curl -fsS http://127.0.0.1:7180/health
@@ -216,12 +222,14 @@ cpu_ticks() {  # the utime + stime of the given pids, in clock ticks
 }
 
 # The systems: id, label, client, target, server pids.
-targets=(etcd3 redis cairn1-http cairn3-http)
-[ "$resp" = 1 ] && targets+=(cairn1-resp cairn3-resp)
+targets=(etcd3 redis cairn1-http cairn3-http redis-p16)
+[ "$resp" = 1 ] && targets+=(cairn1-resp cairn3-resp cairn1-resp-p16)
 label_of() {
   case "$1" in
     etcd3) echo "etcd, 3 members (JSON gateway)" ;;
     redis) echo "Redis, AOF everysec" ;;
+    redis-p16) echo "Redis, AOF everysec, pipelined 16" ;;
+    cairn1-resp-p16) echo "Cairn, 1 node, Redis protocol, pipelined 16" ;;
     cairn1-http) echo "Cairn, 1 node, HTTP" ;;
     cairn3-http) echo "Cairn, 3 nodes, HTTP" ;;
     cairn1-resp) echo "Cairn, 1 node, Redis protocol" ;;
@@ -231,7 +239,7 @@ label_of() {
 pids_of() {
   case "$1" in
     etcd3) echo "${pid_of_server[etcd1]} ${pid_of_server[etcd2]} ${pid_of_server[etcd3]}" ;;
-    redis) echo "${pid_of_server[redis]}" ;;
+    redis|redis-p16) echo "${pid_of_server[redis]}" ;;
     cairn1-*) echo "${pid_of_server[cairn1]}" ;;
     cairn3-*) echo "${pid_of_server[cairn2]} ${pid_of_server[cairn3]} ${pid_of_server[cairn4]}" ;;
   esac
@@ -254,10 +262,10 @@ run_wrk() {  # run_wrk SCRIPT URL OP
   echo "$requests $ops $p50 $p99 $errors"
 }
 declare -A resp_requests
-run_redis_benchmark() {  # run_redis_benchmark HOST PORT OP REQUESTS
+run_redis_benchmark() {  # run_redis_benchmark HOST PORT OP REQUESTS [PIPELINE]
   local test="get" out
   if [ "$3" = put ]; then test="set"; fi
-  out=$(redis-benchmark -h "$1" -p "$2" -t "$test" -n "$4" -c "$connections" -d "$value_bytes" -r "$keys" --csv 2>"$work/rb.err")
+  out=$(redis-benchmark -h "$1" -p "$2" -t "$test" -n "$4" -c "$connections" -d "$value_bytes" -r "$keys" -P "${5:-1}" --csv 2>"$work/rb.err")
   { echo "$out"; cat "$work/rb.err"; } >>"$work/runs.log"
   local errors
   errors=$(grep -c "Error from server" "$work/rb.err" || true)
@@ -266,20 +274,25 @@ run_redis_benchmark() {  # run_redis_benchmark HOST PORT OP REQUESTS
 }
 # redis-benchmark counts requests, not seconds: one short run measures each target's rate, and
 # its runs then ask for about --duration seconds' worth.
-calibrate() {  # calibrate ID HOST PORT
+calibrate() {  # calibrate ID HOST PORT [PIPELINE]
   local op rate
   for op in put get; do
-    rate=$(run_redis_benchmark "$2" "$3" "$op" 2000 | awk '{ printf "%d", $2 }')
+    rate=$(run_redis_benchmark "$2" "$3" "$op" 2000 "${4:-1}" | awk '{ printf "%d", $2 }')
     resp_requests[$1-$op]=$(( rate * duration > 1000 ? rate * duration : 1000 ))
   done
 }
 calibrate redis 127.0.0.23 6379
-if [ "$resp" = 1 ]; then calibrate cairn1-resp 127.0.0.1 7179; calibrate cairn3-resp 127.0.0.2 7179; fi
+calibrate redis-p16 127.0.0.23 6379 16
+if [ "$resp" = 1 ]; then
+  calibrate cairn1-resp 127.0.0.1 7179; calibrate cairn3-resp 127.0.0.2 7179; calibrate cairn1-resp-p16 127.0.0.1 7179 16
+fi
 
 run() {  # run ID OP: one run; prints requests ops p50 p99 errors
   case "$1" in
     etcd3) run_wrk etcd.lua http://127.0.0.20:2379 "$2" ;;
     redis) run_redis_benchmark 127.0.0.23 6379 "$2" "${resp_requests[redis-$2]}" ;;
+    redis-p16) run_redis_benchmark 127.0.0.23 6379 "$2" "${resp_requests[redis-p16-$2]}" 16 ;;
+    cairn1-resp-p16) run_redis_benchmark 127.0.0.1 7179 "$2" "${resp_requests[cairn1-resp-p16-$2]}" 16 ;;
     cairn1-http) run_wrk cairn.lua http://127.0.0.1:7180 "$2" ;;
     cairn3-http) run_wrk cairn.lua http://127.0.0.2:7180 "$2" ;;
     cairn1-resp) run_redis_benchmark 127.0.0.1 7179 "$2" "${resp_requests[cairn1-resp-$2]}" ;;
@@ -322,6 +335,29 @@ for rep in $(seq 1 "$reps"); do
 done
 elapsed=$(($(date +%s) - started))
 
+# --- Tail: open loop at half the peak -------------------------------------------------------
+# The 3-node Cairn at half the median closed-loop rate just measured, each operation due at
+# its time whether or not earlier ones were answered (so a stall shows in the latency of every
+# operation due during it): p50, p99.9 and their ratio, for puts and gets.
+tails=$work/tails.tsv
+: >"$tails"
+for op in put get; do
+  peak=$(awk -F'\t' -v op="$op" '$2 == "cairn3-http" && $3 == op { print $4 }' "$results" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+  rate=$(awk -v p="$peak" 'BEGIN { r = int(p / 2); print (r < 1 ? 1 : r) }')
+  "$cairn" bench load --workload "$op" --keys "$keys" --value-bytes "$value_bytes" --concurrency 256 --rate "$rate" \
+    --duration "$duration" --nodes 127.0.0.2:7180,127.0.0.3:7180,127.0.0.4:7180 --quiet --json >"$work/tail-$op.json" \
+    2>>"$work/runs.log" || die "the open-loop $op run failed; see $work/runs.log"
+  python3 - "$work/tail-$op.json" "$op" "$rate" >>"$tails" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+latency = report["latency"]
+print("\t".join([sys.argv[2], sys.argv[3], "%.0f" % report["ops_per_second"], "%.3f" % latency["p50_ms"],
+                  "%.3f" % latency["p99_ms"], "%.3f" % latency["p99_9_ms"], "%.3f" % latency["max_ms"],
+                  "%.1f" % (latency["p99_9_ms"] / latency["p50_ms"] if latency["p50_ms"] > 0 else 0)]))
+PY
+  log "tail $op at $rate ops/s: $(tail -1 "$tails")"
+done
+
 # --- Report ---------------------------------------------------------------------------------
 # Medians per system and operation: ID OP OPS P50 P99 CPU ERRORS RUNS
 medians=$(awk -F'\t' '
@@ -351,7 +387,7 @@ table() {
   echo "|---|---|--:|--:|--:|--:|"
   local pairs=("cairn3-http etcd3" "cairn1-http redis")
   local idle_etcd=${idle_percent[etcd3]} idle_cairn=${idle_percent[cairn3-http]}
-  [ "$resp" = 1 ] && pairs+=("cairn1-resp redis" "cairn3-resp redis")
+  [ "$resp" = 1 ] && pairs+=("cairn1-resp redis" "cairn3-resp redis" "cairn1-resp-p16 redis-p16")
   local pair a b
   for pair in "${pairs[@]}"; do
     read -r a b <<<"$pair"
@@ -369,6 +405,15 @@ table() {
   local target
   for target in "${idle_targets[@]}"; do echo "| $(label_of "$target" | sed 's/, HTTP//; s/ (JSON gateway)//') | ${idle_percent[$target]}% |"; done
   echo "| Cairn, 3 nodes ÷ etcd, 3 members | $(ratio "$idle_cairn" "$idle_etcd") |"
+  echo
+  echo "Tail: Cairn, 3 nodes, open loop (\`cairn bench load --rate\`, 256 workers over the three nodes) at half the median closed-loop rate above; latency from each operation's due time."
+  echo
+  echo "| op | target ops/s | achieved ops/s | p50 ms | p99 ms | p99.9 ms | max ms | p99.9 ÷ p50 |"
+  echo "|---|--:|--:|--:|--:|--:|--:|--:|"
+  local rate achieved p50 p99 p999 max factor
+  while IFS=$'\t' read -r op rate achieved p50 p99 p999 max factor; do
+    echo "| $op | $(grouped "$rate") | $(grouped "$achieved") | $p50 | $p99 | $p999 | $max | ${factor}× |"
+  done <"$tails"
 }
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -390,7 +435,8 @@ Commands (\`OP\` is \`put\` or \`get\`; redis-benchmark's \`-t\` is \`set\` or \
 wrk -t$wrk_threads -c$connections -d${duration}s --latency -s Scripts/wrk/etcd.lua http://127.0.0.20:2379 -- OP $keys $value_bytes
 wrk -t$wrk_threads -c$connections -d${duration}s --latency -s Scripts/wrk/cairn.lua http://127.0.0.1:7180 -- OP $keys $value_bytes   # and 127.0.0.2
 redis-benchmark -h 127.0.0.23 -p 6379 -t set -n N -c $connections -d $value_bytes -r $keys --csv
-redis-benchmark -h 127.0.0.1 -p 7179 -t set -n N -c $connections -d $value_bytes -r $keys --csv   # and 127.0.0.2
+redis-benchmark -h 127.0.0.1 -p 7179 -t set -n N -c $connections -d $value_bytes -r $keys --csv   # and 127.0.0.2; and -P 16
+cairn bench load --workload OP --keys $keys --value-bytes $value_bytes --concurrency 256 --rate PEAK/2 --duration $duration --nodes 127.0.0.2:7180,127.0.0.3:7180,127.0.0.4:7180 --json
 \`\`\`
 EOF
 )

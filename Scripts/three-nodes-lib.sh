@@ -3,6 +3,8 @@
 #   name          what messages start with
 #   listen_port   internode port; http_port: HTTP port; resp_port: Redis port, or empty
 #   durability    the nodes' --durability
+#   cores         the nodes' --cores (default 1: three nodes share this machine's CPUs; see
+#                 docs/benchmarks.md, "Core instances")
 # then calls three_nodes_up. It builds cairnd (release), starts the nodes with their data and
 # logs in $work (removed on exit, with the nodes stopped), and returns once every node sees
 # three valid members. Their process ids are in ${pids[@]} (nodes 2, 3, 4).
@@ -25,7 +27,7 @@ three_nodes_up() {
     [ -n "${resp_port:-}" ] && resp="--resp 127.0.0.$i:$resp_port"
     # shellcheck disable=SC2086
     "$cairnd" --data "$work/node$i" --listen "127.0.0.$i:$listen_port" --http "127.0.0.$i:$http_port" $resp $seeds \
-      --durability "$durability" --log-level warning >"$work/node$i.log" 2>&1 &
+      --durability "$durability" --cores "${cores:-1}" --log-level warning >"$work/node$i.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 1 200); do curl -fsS "http://127.0.0.$i:$http_port/health" >/dev/null 2>&1 && break; sleep 0.1; done
   done

@@ -48,7 +48,7 @@ public final class Node: Sendable {
         // A stored object carries its history and siblings around the value.
         storageOptions.maxValueBytes = configuration.maxValueBytes * 2 + (64 << 10)
         let store = try ReplicaStore(
-            directory: files.partitions, partitionCount: Ring.maximumPartitionCount, options: storageOptions,
+            directory: files.partitions, logDirectory: files.commitLog, partitionCount: Ring.maximumPartitionCount, options: storageOptions,
             replacesOnMerge: configuration.unsafeLastWriterWins, logger: logger)
         if configuration.unsafeLastWriterWins {
             logger.warning("UNSAFE MODE last-writer-wins: replicas replace their copies instead of merging; concurrent writes WILL be lost. For testing the chaos checkers only.")

@@ -16,6 +16,7 @@ import NIOCore
 ///   DATA/partitions/P/      one storage engine per partition replicated here
 ///   DATA/hints/             the hint engine
 ///   DATA/paxos/             CAS acceptor states, one per key
+///   DATA/commitlog/N/       the commit log's segments (CommitLog), with --durability always
 /// ```
 struct NodeFiles {
     let directory: String
@@ -23,6 +24,7 @@ struct NodeFiles {
     var partitions: String { directory + "/partitions" }
     var hints: String { directory + "/hints" }
     var paxos: String { directory + "/paxos" }
+    var commitLog: String { directory + "/commitlog" }
 
     func loadOrCreateIdentity() throws -> (id: NodeID, created: Bool) {
         let path = directory + "/node.id"

@@ -186,8 +186,6 @@ extension NodeInstance {
                 return .acceptor(try paxos.state(key), object: try store.read(key, partition: partition)?.object)
             case .heldPartitions:
                 return .partitions(store.partitions)
-            case .dropPartition(let partition, let root):
-                return .merged(changed: try store.drop(partition: partition, root: root), object: DVVSet())
             case .readAcceptorStates(let after, let limit):
                 let (states, next) = try paxos.page(after: after, limit: limit)
                 return .acceptorStates(states, next: next)
@@ -197,7 +195,7 @@ extension NodeInstance {
                     if let entry = try hintStore.get(id) { entries.append(HintEntry(hint: entry.hint, key: entry.key, object: entry.object)) }
                 }
                 return .hints(entries)
-            case .write, .merge, .putHint, .writePaxos, .reap, .collectAcceptors:
+            case .write, .merge, .putHint, .writePaxos, .reap, .collectAcceptors, .dropPartition:
                 return nil
             }
         } catch {
@@ -230,8 +228,10 @@ extension NodeInstance {
                 // A member told to reap (`reapNow`) may hold nothing of the partition: no store is opened for it.
                 guard store.partitions.contains(partition) else { return .merged(changed: false, object: expected) }
                 return .merged(changed: try await store.reap(key, partition: partition, expected: expected), object: expected)
+            case .dropPartition(let partition, let root):
+                return .merged(changed: try await store.drop(partition: partition, root: root), object: DVVSet())
             case .read, .readHints, .readTree, .segmentObjects, .readAcceptor, .readBatch, .heldPartitions, .scan, .reapCandidates,
-                 .readCopies, .dropPartition, .readAcceptorStates:
+                 .readCopies, .readAcceptorStates:
                 return performNow(storage) ?? .failed(StorageFailure("unexpected storage operation"))
             }
         } catch {

@@ -64,18 +64,84 @@ final class ReplicaStore: @unchecked Sendable {
 
     private let open = Mutex<[Int: Partition]>([:])
 
-    init(directory: String, partitionCount: Int, options: StorageOptions, replacesOnMerge: Bool = false, logger: Logger) throws {
+    /// The node's commit log (`CommitLog`) when writes wait for fsync (`Durability.always`):
+    /// the partitions' engines then never make a write wait, and the log's group commit makes
+    /// the writes of every partition durable together. Nil under the other durabilities.
+    let log: CommitLog?
+
+    /// Opens the partitions on disk and applies what the commit log in `logDirectory` held
+    /// after a crash (whatever the durability now), then builds their trees.
+    init(directory: String, logDirectory: String, partitionCount: Int, options: StorageOptions, replacesOnMerge: Bool = false,
+         logger: Logger) throws {
         self.directory = directory
         self.partitionCount = partitionCount
-        self.options = options
         self.replacesOnMerge = replacesOnMerge
         self.logger = logger
+        let logged = options.durability == .always
+        var engineOptions = options
+        // With the log, an engine fsyncs at rollover, at checkpoints and at close only.
+        if logged { engineOptions.durability = .interval(milliseconds: 3_600_000) }
+        self.options = engineOptions
         try DurableFiles.makeDirectory(directory)
         try DurableFiles.removeLeftovers(in: directory)
-        // Open the partitions already on disk, so their trees are ready for anti-entropy.
-        for name in try DurableFiles.list(directory) {
-            guard let partition = Int(name), partition >= 0, partition < partitionCount else { continue }
-            _ = try engine(partition)
+        let log = try CommitLog(
+            directory: logDirectory, maxKeyBytes: options.maxKeyBytes, maxValueBytes: options.maxValueBytes, logger: logger)
+        var engines: [Int: StorageEngine] = [:]
+        do {
+            for name in try DurableFiles.list(directory) {
+                guard let partition = Int(name), partition >= 0, partition < partitionCount else { continue }
+                engines[partition] = try StorageEngine(directory: "\(directory)/\(partition)", options: engineOptions, logger: logger)
+            }
+            try Self.replay(log.recovered, into: &engines, directory: directory, options: engineOptions, partitionCount: partitionCount,
+                            logger: logger)
+            try log.finishRecovery()
+            // Open the partitions on disk with their trees, ready for anti-entropy.
+            for (partition, engine) in engines {
+                try open.withLock { $0[partition] = try Self.withTree(engine, partition: partition) }
+            }
+        } catch {
+            for engine in engines.values { try? engine.close() }
+            try? log.close(removingSegments: false)
+            throw error
+        }
+        if logged {
+            self.log = log
+            log.startCheckpoints { [weak self] in try self?.syncAll() }
+        } else {
+            try log.close(removingSegments: true)
+            self.log = nil
+        }
+    }
+
+    /// Applies the commit log's entries, in order, to the partitions' engines, then syncs them.
+    private static func replay(_ entries: [CommitLog.Entry], into engines: inout [Int: StorageEngine], directory: String,
+                               options: StorageOptions, partitionCount: Int, logger: Logger) throws {
+        guard !entries.isEmpty else { return }
+        func engine(_ partition: Int) throws -> StorageEngine? {
+            guard partition >= 0, partition < partitionCount else { return nil }
+            if let engine = engines[partition] { return engine }
+            let engine = try StorageEngine(directory: "\(directory)/\(partition)", options: options, logger: logger)
+            engines[partition] = engine
+            return engine
+        }
+        for entry in entries {
+            switch entry {
+            case .put(let partition, let key, let value): try engine(partition)?.put(key, value)
+            case .delete(let partition, let key): try engine(partition)?.delete(key)
+            case .dropped(let partition):
+                try engines.removeValue(forKey: partition)?.close()
+                if DurableFiles.exists("\(directory)/\(partition)") { try DurableFiles.removeDirectory("\(directory)/\(partition)") }
+            }
+        }
+        for engine in engines.values { try engine.sync() }
+        logger.notice("applied the commit log left by an unclean stop", metadata: ["cairn.entries": "\(entries.count)"])
+    }
+
+    /// Makes every write applied to an engine so far durable in the engine's own files (a
+    /// commit log checkpoint). An engine closed meanwhile (a dropped partition) is skipped.
+    func syncAll() throws {
+        for partition in open.withLock({ Array($0.values) }) {
+            do { try partition.engine.syncIfDirty() } catch let error as StorageError where error.code == .closed {}
         }
     }
 
@@ -102,22 +168,27 @@ final class ReplicaStore: @unchecked Sendable {
             guard partition >= 0, partition < partitionCount else {
                 throw CorruptRecord(partition: partition, reason: "partition outside 0..<\(partitionCount)")
             }
-            let engine = try StorageEngine(directory: "\(directory)/\(partition)", options: options, logger: logger)
-            var tree = MerkleTree()
-            do {
-                for key in try engine.scan(prefix: [], limit: Int.max) {
-                    guard let bytes = try engine.get(key), let record = try? Self.decode(bytes, partition: partition) else { continue }
-                    tree.insert(Self.keyHash(key), versionHash: record.storedVersionHash ?? Self.versionHash(record.object))
-                }
-            } catch {
-                try? engine.close()
-                throw error
-            }
-            // Cached only with its tree, so no caller ever finds an engine without one.
-            let opened = Partition(engine: engine, tree: tree)
+            let opened = try Self.withTree(
+                StorageEngine(directory: "\(directory)/\(partition)", options: options, logger: logger), partition: partition)
             open[partition] = opened
             return opened
         }
+    }
+
+    /// `engine` with its Merkle tree built from its records (closed if that fails).
+    private static func withTree(_ engine: StorageEngine, partition: Int) throws -> Partition {
+        var tree = MerkleTree()
+        do {
+            for key in try engine.scan(prefix: [], limit: Int.max) {
+                guard let bytes = try engine.get(key), let record = try? Self.decode(bytes, partition: partition) else { continue }
+                tree.insert(Self.keyHash(key), versionHash: record.storedVersionHash ?? Self.versionHash(record.object))
+            }
+        } catch {
+            try? engine.close()
+            throw error
+        }
+        // Cached only with its tree, so no caller ever finds an engine without one.
+        return Partition(engine: engine, tree: tree)
     }
 
     func tree(_ partition: Int) throws -> MerkleTree { try opened(partition).tree }
@@ -132,7 +203,14 @@ final class ReplicaStore: @unchecked Sendable {
         let opened = try opened(partition)
         // One encoding serves the stored value and the new version hash.
         let objectBytes = record.object.encode()
-        try await opened.engine.put(key, Self.encode(mintEpoch: record.mintEpoch, objectBytes: objectBytes))
+        let value = Self.encode(mintEpoch: record.mintEpoch, objectBytes: objectBytes)
+        // Applied first, then logged: a checkpoint that seals the entry has synced the engine with it.
+        let applied = try opened.engine.appendPut(key, value)
+        if let log {
+            try await log.append(.put(store: partition, key: key, value: value)).durable()
+        } else {
+            try await applied.durable()
+        }
         opened.tree.update(
             Self.keyHash(key), from: previous.map { $0.storedVersionHash ?? Self.versionHash($0.object) },
             to: Self.versionHash(encoding: objectBytes))
@@ -155,17 +233,24 @@ final class ReplicaStore: @unchecked Sendable {
     nonisolated(nonsending) func reap(_ key: [UInt8], partition: Int, expected: DVVSet<[UInt8]>) async throws -> Bool {
         guard let current = try read(key, partition: partition), current.object == expected else { return false }
         let opened = try opened(partition)
-        try await opened.engine.delete(key)
+        let applied = try opened.engine.appendDelete(key)
+        if let log {
+            try await log.append(.delete(store: partition, key: key)).durable()
+        } else {
+            try await applied.durable()
+        }
         opened.tree.update(Self.keyHash(key), from: current.storedVersionHash ?? Self.versionHash(current.object), to: nil)
         return true
     }
 
     /// Removes this node's whole copy of `partition` (engine, files, tree) if its tree's root
-    /// is still `root`; returns whether it did. Called between other work of the node's actor,
-    /// never while a write to the partition is under way (the core checks its key gate).
-    func drop(partition: Int, root: UInt64) throws -> Bool {
+    /// is still `root`; returns whether it did. Called by the instance that owns the partition,
+    /// never while a write to the partition is under way (the core checks its key gate). The
+    /// commit log records the drop durably first, so no replay after a crash brings it back.
+    nonisolated(nonsending) func drop(partition: Int, root: UInt64) async throws -> Bool {
         guard open.withLock({ $0[partition] != nil }) || DurableFiles.exists("\(directory)/\(partition)") else { return false }
         guard try tree(partition).root == root else { return false }
+        if let log { try await log.append(.dropped(store: partition)).durable() }
         try open.withLock { $0.removeValue(forKey: partition) }?.engine.close()
         try DurableFiles.removeDirectory("\(directory)/\(partition)")
         return true
@@ -213,6 +298,14 @@ final class ReplicaStore: @unchecked Sendable {
             do { try engine.close() } catch {
                 closed = false
                 logger.error("closing partition failed", metadata: ["cairn.partition": "\(partition)", "error": "\(error)"])
+            }
+        }
+        if let log {
+            // Every engine closed cleanly holds all the log had: the log's segments can go.
+            if log.hasFailed { closed = false }
+            do { try log.close(removingSegments: closed) } catch {
+                closed = false
+                logger.error("closing the commit log failed", metadata: ["error": "\(error)"])
             }
         }
         return closed

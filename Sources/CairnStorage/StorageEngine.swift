@@ -343,6 +343,11 @@ public final class StorageEngine: @unchecked Sendable {
         commit.markDurable(upTo: ticket)
     }
 
+    /// `sync()` when anything was written since the last sync.
+    public func syncIfDirty() throws {
+        if lock.withLock({ writeTicket > syncedTicket }) { try sync() }
+    }
+
     /// Syncs, releases the directory lock and stops accepting operations. Idempotent.
     /// Whether a write failed for good (an fsync error): later writes fail, and what was
     /// written since the last successful sync may not be on disk.

@@ -72,6 +72,8 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: mark))
         try cluster.start(9, seed: nil)
         #expect(starts(clean: false) == 1, "\(cluster.logs())")
+        let replayed = (try? String(contentsOfFile: cluster.logPath(9), encoding: .utf8)) ?? ""
+        #expect(replayed.contains("applied the commit log left by an unclean stop"), "the kill left the commit log to replay")
         #expect(cluster.put(9, "k", "two").status == 200)
         let afterKill = cluster.get(9, "k")
         #expect(afterKill.status == 200 && NodeClusterTests.value(afterKill) == "two",
