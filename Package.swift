@@ -269,3 +269,14 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Release builds specialise generic code across Cairn's own modules (the quorum coordinators,
+// DVVSet and the event queue are generic in CairnCore and used from the node): without it each
+// call goes through runtime generic metadata and value witnesses, 9% of a GET's CPU
+// (docs/benchmarks.md, "Generic code across modules"). An unsafe flag, so another package cannot
+// depend on this one; Cairn is an application, and debug builds (the tests) are unaffected.
+for target in package.targets where target.type == .regular || target.type == .executable {
+    var settings = target.swiftSettings ?? []
+    settings.append(.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)))
+    target.swiftSettings = settings
+}

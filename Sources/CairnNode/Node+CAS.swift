@@ -15,7 +15,7 @@ extension NodeInstance {
     func compareAndSet(key: [UInt8], operation: CAS.Proposer.Operation) async throws -> CAS.Proposer.Outcome {
         _ = try currentRing()
         let client = newTicket()
-        let random = UInt64.random(in: 0...UInt64.max)
+        let random = random.next()
         return try await withCheckedThrowingContinuation { continuation in
             clientCAS[client] = continuation
             drive { core, now, wall in

@@ -27,6 +27,9 @@ actor NodeInstance {
     let shared: NodeShared
     nonisolated let shard: Shard
     let pool: WirePool
+    /// The draws the core asks for with timers and CAS (backoff jitter): a fast generator seeded
+    /// once from the system's, rather than a `getrandom` system call per timer.
+    var random = SplitMix64(seed: UInt64.random(in: 0...UInt64.max))
     /// The loop the actor runs on (its executor), and its transport's.
     nonisolated let eventLoop: any EventLoop
     nonisolated let executor: any SerialExecutor
@@ -41,7 +44,7 @@ actor NodeInstance {
     var peerReplies: [UInt64: @Sendable (WireMessage) -> Void] = [:]
     var nextTicket: UInt64 = 1
     /// The core's timers, and the one task scheduled on the loop for the earliest of them.
-    var timers = EventQueue<NodeTimer>()
+    var timers = NodeTimers()
     var wakeAt: UInt64?
     var wakeTask: Scheduled<Void>?
     var isStopping = false
@@ -135,9 +138,12 @@ actor NodeInstance {
         wakeAt = nil
         wakeTask = nil
         guard !isStopping else { return }
-        while let (_, timer) = timers.next(dueBy: clockNow().milliseconds) {
-            let random = UInt64.random(in: 0...UInt64.max)
-            drive { core, now, wall in core.onTimer(timer, random: random, now: now, wallNow: wall) }
+        // Timers the due ones schedule for now or earlier are taken in the next round.
+        while case let due = timers.takeDue(by: clockNow().milliseconds), !due.isEmpty {
+            for timer in due {
+                let random = random.next()
+                drive { core, now, wall in core.onTimer(timer, random: random, now: now, wallNow: wall) }
+            }
         }
         if shard.isHome { noteReplication() }
         armTimer()
