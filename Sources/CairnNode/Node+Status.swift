@@ -7,18 +7,17 @@ import CairnNodeCore
 extension Node {
     /// `GET /v1/cluster` (docs/api.md): members with this node's view of their liveness, the
     /// ring, and the handoff transfers this node is sending.
-    func statusJSON() async -> JSONValue {
-        var reports: [NodeInstance.Report] = []
-        for instance in instances { reports.append(await instance.report()) }
-        return await home.statusJSON(NodeInstance.Report(summing: reports))
-    }
+    func statusJSON() async -> JSONValue { await home.statusJSON(await report()) }
 
     func healthReport() async -> HealthReport { await home.healthReport() }
 
-    func updateGauges() async {
+    func updateGauges() async { await home.updateGauges(await report()) }
+
+    /// Hints, requests, pending partitions and transfers, summed over the instances.
+    private func report() async -> NodeInstance.Report {
         var reports: [NodeInstance.Report] = []
         for instance in instances { reports.append(await instance.report()) }
-        await home.updateGauges(NodeInstance.Report(summing: reports))
+        return NodeInstance.Report(summing: reports)
     }
 }
 

@@ -84,31 +84,33 @@ final class ReplicaStore: @unchecked Sendable {
         self.options = engineOptions
         try DurableFiles.makeDirectory(directory)
         try DurableFiles.removeLeftovers(in: directory)
-        let log = try CommitLog(
-            directory: logDirectory, maxKeyBytes: options.maxKeyBytes, maxValueBytes: options.maxValueBytes, logger: logger)
+        // Without `always` the log is opened only to apply what an earlier run left.
+        let log = logged || DurableFiles.exists(logDirectory) ? try CommitLog(
+            directory: logDirectory, maxKeyBytes: options.maxKeyBytes, maxValueBytes: options.maxValueBytes, logger: logger) : nil
         var engines: [Int: StorageEngine] = [:]
         do {
             for name in try DurableFiles.list(directory) {
                 guard let partition = Int(name), partition >= 0, partition < partitionCount else { continue }
                 engines[partition] = try StorageEngine(directory: "\(directory)/\(partition)", options: engineOptions, logger: logger)
             }
-            try Self.replay(log.recovered, into: &engines, directory: directory, options: engineOptions, partitionCount: partitionCount,
+            try Self.replay(log?.recovered ?? [], into: &engines, directory: directory, options: engineOptions, partitionCount: partitionCount,
                             logger: logger)
-            try log.finishRecovery()
+            try log?.finishRecovery()
             // Open the partitions on disk with their trees, ready for anti-entropy.
             for (partition, engine) in engines {
                 try open.withLock { $0[partition] = try Self.withTree(engine, partition: partition) }
             }
         } catch {
             for engine in engines.values { try? engine.close() }
-            try? log.close(removingSegments: false)
+            try? log?.close(removingSegments: false)
             throw error
         }
-        if logged {
+        if logged, let log {
             self.log = log
             log.startCheckpoints { [weak self] in try self?.syncAll() }
         } else {
-            try log.close(removingSegments: true)
+            try log?.close(removingSegments: true)
+            if log != nil { try DurableFiles.removeDirectory(logDirectory) }
             self.log = nil
         }
     }
