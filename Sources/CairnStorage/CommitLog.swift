@@ -134,7 +134,9 @@ public final class CommitLog: @unchecked Sendable {
         nextSequence += 1
         activeEntries += 1
         activeBytes += value.count + 40
-        if activeBytes >= segmentBytes { lock.broadcast() }
+        // The checkpointer sleeps without a deadline while the segment is empty: the first entry
+        // starts its clock, a full segment is due at once.
+        if activeEntries == 1 || activeBytes >= segmentBytes { lock.broadcast() }
         return pending
     }
 
@@ -191,13 +193,22 @@ public final class CommitLog: @unchecked Sendable {
     /// Seals the active segment (a new one takes the writes), syncs every engine through
     /// `sync`, and removes the sealed segments.
     public func checkpoint(sync: () throws -> Void) throws {
-        let next = try lock.withLock { () -> StorageEngine? in
-            guard !checkpointRunning, !stopped else { return nil }
+        let claimed = lock.withLock { () -> Bool in
+            guard !checkpointRunning, !stopped else { return false }
             checkpointRunning = true
-            guard activeEntries > 0 else { return nil }
+            return true
+        }
+        guard claimed else { return }
+        defer {
+            lock.withLock {
+                checkpointRunning = false
+                lock.broadcast()
+            }
+        }
+        let next = try lock.withLock { () -> StorageEngine? in
+            guard activeEntries > 0, !stopped else { return nil }
             return try StorageEngine(directory: "\(directory)/\(Self.name(activeNumber + 1))", options: segmentOptions, logger: logger)
         }
-        defer { lock.withLock { checkpointRunning = false } }
         if let next {
             lock.withLock {
                 sealed.append((activeNumber, active))
@@ -227,6 +238,8 @@ public final class CommitLog: @unchecked Sendable {
         let segments = lock.withLock { () -> [(number: UInt64, engine: StorageEngine)] in
             stopped = true
             lock.broadcast()
+            // A checkpoint under way closes and removes sealed segments: let it finish.
+            while checkpointRunning { lock.wait() }
             return sealed + [(activeNumber, active)] + recoveredSegments
         }
         var firstError: (any Error)?

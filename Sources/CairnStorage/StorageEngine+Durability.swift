@@ -17,6 +17,9 @@ extension StorageEngine {
         do {
             try runtime.descriptors.withDescriptor(file) { try FileIO.dataSync($0, file.path) }
         } catch let error as StorageError {
+            // A rollover since the capture fsynced `file` under the lock and published its
+            // ticket; the file may since be merged away (the reopen fails), which is no failure.
+            if lock.withLock({ syncedTicket >= target && !file.isActive }) { return target }
             let failed = StorageError(.syncFailed,
                 "fsync failed; the engine no longer accepts writes (\(error.message))", path: file.path, errno: error.errno)
             lock.withLock { if failure == nil { failure = failed } }
@@ -44,8 +47,10 @@ extension StorageEngine {
             return interval
         }
         if due { lock.withLock { lastSyncMilliseconds = now } }
-        let elapsed = Int(now &- lock.withLock { lastSyncMilliseconds })
-        return max(1, interval - max(0, elapsed))
+        // Another thread's sync may have stamped a time later than `now`.
+        let last = lock.withLock { lastSyncMilliseconds }
+        let elapsed = now > last ? Int(clamping: now - last) : 0
+        return max(1, interval - min(elapsed, interval))
     }
 
     /// Makes room in the active file for a record of `size` bytes: rolls over when the file is

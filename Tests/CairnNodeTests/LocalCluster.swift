@@ -32,7 +32,8 @@ final class LocalCluster: @unchecked Sendable {
 
     deinit {
         for process in processes.values where process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-        try? FileManager.default.removeItem(atPath: directory)
+        // KEEP_NODE_LOGS=1 keeps the nodes' data and logs for a post-mortem.
+        if ProcessInfo.processInfo.environment["KEEP_NODE_LOGS"] == nil { try? FileManager.default.removeItem(atPath: directory) }
     }
 
     /// The `cairnd` built beside the test bundle.
