@@ -23,6 +23,11 @@ public struct WallClockTime: Hashable, Comparable, Sendable, CustomStringConvert
 
     public init(millisecondsSince1970: UInt64) { self.millisecondsSince1970 = millisecondsSince1970 }
 
+    /// The last millisecond of the year 9999: the latest wall-clock instant taken from outside
+    /// (expiries, proposal times). Decoders refuse later ones, so arithmetic on an instant
+    /// (rounding to seconds, adding a grace period) never nears the integer's limit.
+    public static let maxMillisecondsSince1970: UInt64 = 253_402_300_799_999
+
     public static func < (a: WallClockTime, b: WallClockTime) -> Bool { a.millisecondsSince1970 < b.millisecondsSince1970 }
 
     public var description: String { "\(millisecondsSince1970) ms since 1970 (wall clock)" }

@@ -200,7 +200,7 @@ struct RequestParser {
             throw APIError(.invalidContext, "\(name) is not unpadded base64url; send back the value a read returned")
         }
         do {
-            return try CausalContext(decoding: bytes)
+            return try CausalContext(decoding: bytes, maxEntries: DVVSet<[UInt8]>.maxWritersOnWrite)
         } catch {
             throw APIError(.invalidContext, "\(name) is not a causal context (\(error)); send back the value a read returned")
         }

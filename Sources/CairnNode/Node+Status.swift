@@ -96,7 +96,7 @@ extension NodeInstance {
             "w": .integer(Int64(configuration.writeQuorum)),
         ]
         if let versioned = core.cluster.ring {
-            ringJSON["version"] = .integer(Int64(versioned.version))
+            ringJSON["version"] = .integer(Int64(clamping: versioned.version))
             ringJSON["members"] = .integer(Int64(versioned.ring.members.count))
             ringJSON["replicated_here"] = .integer(Int64((0..<versioned.ring.partitionCount).filter {
                 versioned.ring.preferenceList(for: $0, n: configuration.replicas).contains(id)

@@ -16,6 +16,11 @@ extension NodeCore {
     public mutating func onPeerRequest(
         from peer: NodeID, reply: UInt64, _ message: WireMessage, now: MonotonicTime, wallNow: WallClockTime
     ) -> [NodeCommand] {
+        // Only members use the data path: a process that merely connected (it knew the cluster's
+        // name, or its secret but was removed) reads and writes nothing.
+        guard isMember(peer) else {
+            return [.respond(reply: reply, .nack(reason: "node \(peer) is not a member of this cluster"))]
+        }
         let view = clusterView(now: now)
         switch message {
         case .read(let read):
@@ -87,15 +92,25 @@ extension NodeCore {
         }
     }
 
+    /// Whether `peer` is a current member (any status but a tombstone): who may use the data path.
+    func isMember(_ peer: NodeID) -> Bool { cluster.members[peer].map { !$0.status.isTombstone } == true }
+
     /// A peer's one-way message of the data path (read repair); anything else is ignored.
     public mutating func onPeerMessage(from peer: NodeID, _ message: WireMessage, now: MonotonicTime, wallNow: WallClockTime)
         -> [NodeCommand]
     {
+        if case .membership(let gossip) = message {
+            // Gossip is how a node joins, so it is taken from non-members; but a sender speaks only
+            // for itself: the envelope must name the node the connection's handshake proved.
+            guard gossip.envelope.from == peer else { return [] }
+            return performMembership(membership?.onMessage(gossip, now: now) ?? [], now: now, wallNow: wallNow)
+        }
+        guard isMember(peer) else { return [] }
         let view = clusterView(now: now)
         if case .cas(let key, let commit) = message {
             return enterAcceptor(key, AcceptorJob(message: commit, replyTo: .none), view: view, now: now, wallNow: wallNow)
         }
-        if case .leaveRequest = message, cluster.members[peer].map({ !$0.status.isTombstone }) == true {
+        if case .leaveRequest = message {
             return (try? onLeave(now: now, wallNow: wallNow)) ?? []
         }
         if case .reapNow(let partition, let items) = message {
@@ -103,9 +118,6 @@ extension NodeCore {
         }
         if case .handoffRequest(let partition) = message {
             return handoffRequested(partition: partition, by: peer, view: view, now: now, wallNow: wallNow)
-        }
-        if case .membership(let gossip) = message {
-            return performMembership(membership?.onMessage(gossip, now: now) ?? [], now: now, wallNow: wallNow)
         }
         guard case .readRepair(let repair) = message, partitionProblem(repair.partition, key: repair.key, view: view) == nil else {
             return []

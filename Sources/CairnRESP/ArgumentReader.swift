@@ -103,7 +103,7 @@ struct ArgumentReader {
         guard token.count <= limits.api.maxContextHeaderBytes else {
             throw RESPError("context is longer than \(limits.api.maxContextHeaderBytes) characters")
         }
-        guard let encoded = Base64.decode(token, .url), let context = try? CausalContext(decoding: encoded) else {
+        guard let encoded = Base64.decode(token, .url), let context = try? CausalContext(decoding: encoded, maxEntries: DVVSet<[UInt8]>.maxWritersOnWrite) else {
             throw RESPError("context is not a causal context: send back the one CAIRN.GETALL or CAIRN.PUT answered")
         }
         return context

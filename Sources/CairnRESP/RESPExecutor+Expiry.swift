@@ -17,7 +17,7 @@ extension RESPExecutor {
         guard let left = read.timesToLive.last ?? nil else { return .integer(-1) }
         let milliseconds = Self.milliseconds(left)
         // Redis rounds TTL to the nearest second.
-        return .integer(inMilliseconds ? milliseconds : (milliseconds + 500) / 1_000)
+        return .integer(inMilliseconds ? milliseconds : milliseconds / 1_000 + (milliseconds % 1_000 >= 500 ? 1 : 0))
     }
 
     func expire(_ key: [UInt8], milliseconds: Int64) async throws -> RESPValue {

@@ -22,11 +22,14 @@ extension Simulation {
 
     /// After healing, every node must serve requests again within a bound: a write and a read
     /// through each node (set), a linearizable read of each register through each node (CAS).
+    ///
+    /// A node still leaving is not asked: its leave may complete meanwhile, and a node that has
+    /// left serves nothing and is no longer served (its peers refuse non-members' requests).
     func checkLiveness() {
         let bound: UInt64 = 3_000
         var asked: [(UInt64, String)] = []
         var registerCalls: [UInt64: (key: Int, call: Int)] = [:]
-        for node in serving {
+        for node in serving where nodes[node].core?.cluster.members[nodes[node].id]?.status != .leaving {
             switch options.workload {
             case .set, .plain:
                 asked.append((probe(.put(key: 1_000 + node, value: [0], expiry: nil, supersedes: .nothing, w: options.w), at: node),

@@ -11,6 +11,11 @@ public struct WireLimits: Hashable, Sendable {
     /// replicated object with two 4 MiB siblings (DESIGN.md §2: values up to 4 MiB) fits.
     public static let defaultMaxFrameBytes = (8 << 20) + (64 << 10)
 
+    /// The largest logical clock (incarnation, ring version, ballot counter) accepted from a
+    /// peer: 2^62, the bound of a version vector's counters. A clock that advances by one per
+    /// event never gets there; a forged one is refused instead of trapping a later `+ 1`.
+    public static let maxLogicalClock: UInt64 = 1 << 62
+
     /// The largest value of a frame's length field.
     public var maxFrameBytes: Int
     /// A key's bytes (DESIGN.md §2: 1...1024 by default).

@@ -45,7 +45,7 @@ extension ByteBuffer {
 
 extension WireReader {
     mutating func ballot() throws(WireError) -> CAS.Ballot {
-        CAS.Ballot(counter: try u64("ballot counter"), node: try nodeID("ballot node"))
+        CAS.Ballot(counter: try logicalClock("ballot counter"), node: try nodeID("ballot node"))
     }
 
     mutating func proposal() throws(WireError) -> CAS.Proposal {
@@ -53,8 +53,12 @@ extension WireReader {
         let value = try optional("value") { (reader: inout WireReader) throws(WireError) in
             try reader.bytes("value", limit: reader.limits.objectLimits.maxValueBytes)
         }
+        let contextAt = offset
         let context = try context()
-        return CAS.Proposal(ballot: ballot, value: value, context: context, wallTime: WallClockTime(millisecondsSince1970: try u64("proposal wall clock")))
+        guard context[.cas] < Dot.maxCounter else {
+            throw error(.malformed, "proposal context leaves no compare-and-set counter", at: contextAt)
+        }
+        return CAS.Proposal(ballot: ballot, value: value, context: context, wallTime: try wallClock("proposal wall clock"))
     }
 
     mutating func acceptorState() throws(WireError) -> CAS.AcceptorState {

@@ -155,9 +155,9 @@ extension WireReader {
         var expiry: WallClockTime?
         if flags & WireSibling.expiryFlag != 0 {
             let expiryAt = offset
-            let milliseconds = try u64("expiry")
-            guard milliseconds != 0 else { throw error(.malformed, "expiry flag with expiry 0", at: expiryAt) }
-            expiry = WallClockTime(millisecondsSince1970: milliseconds)
+            let instant = try wallClock("expiry")
+            guard instant.millisecondsSince1970 != 0 else { throw error(.malformed, "expiry flag with expiry 0", at: expiryAt) }
+            expiry = instant
         }
         if flags & WireSibling.tombstoneFlag != 0 {
             return Sibling(.tombstone, expiry: expiry)

@@ -83,7 +83,7 @@ extension WireReader {
                 versions[node] = try memberVersion()
             }
             let stamp = try optional("ring stamp") { (reader: inout WireReader) throws(WireError) in
-                Membership.VersionedRing.Stamp(version: try reader.u64("ring version"), fingerprint: try reader.u64("ring fingerprint"))
+                Membership.VersionedRing.Stamp(version: try reader.logicalClock("ring version"), fingerprint: try reader.u64("ring fingerprint"))
             }
             return .digest(envelope, versions: versions, ring: stamp)
         case .membershipDelta:
@@ -121,7 +121,7 @@ extension WireReader {
         let at = offset
         let tombstone = try u8("tombstone rank")
         guard tombstone <= 2 else { throw error(.malformed, "tombstone rank \(tombstone)", at: at) }
-        let incarnation = try u64("incarnation")
+        let incarnation = try logicalClock("incarnation")
         let status = try self.status()
         return Membership.Member.Version(
             tombstone: tombstone, incarnation: incarnation, status: status, addressFingerprint: try u64("address fingerprint"))
@@ -131,7 +131,7 @@ extension WireReader {
         let id = try nodeID("member")
         let address = try string("member address")
         let status = try self.status()
-        return Membership.Member(id: id, address: address, status: status, incarnation: try u64("incarnation"))
+        return Membership.Member(id: id, address: address, status: status, incarnation: try logicalClock("incarnation"))
     }
 
     /// node (16) + address length (2) + status (1) + incarnation (8): at least 27 bytes each.
@@ -142,7 +142,7 @@ extension WireReader {
     }
 
     mutating func versionedRing() throws(WireError) -> Membership.VersionedRing {
-        let version = try u64("ring version")
+        let version = try logicalClock("ring version")
         let replicasAt = offset
         let targetReplicas = Int(try u32("target replicas"))
         guard targetReplicas >= 1 else { throw error(.malformed, "target replicas \(targetReplicas)", at: replicasAt) }

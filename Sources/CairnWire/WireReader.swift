@@ -40,6 +40,28 @@ struct WireReader {
     mutating func u32(_ what: String) throws(WireError) -> UInt32 { try integer(what) }
     mutating func u64(_ what: String) throws(WireError) -> UInt64 { try integer(what) }
 
+    /// A logical clock taken from a peer (an incarnation, a ring version, a ballot counter): at
+    /// most `WireLimits.maxLogicalClock`, so that the next value (`+ 1`) never traps and a forged
+    /// value cannot exhaust a clock that must keep growing.
+    mutating func logicalClock(_ what: String) throws(WireError) -> UInt64 {
+        let at = offset
+        let value = try u64(what)
+        guard value <= WireLimits.maxLogicalClock else {
+            throw error(.malformed, "\(what) \(value) above \(WireLimits.maxLogicalClock)", at: at)
+        }
+        return value
+    }
+
+    /// A wall-clock instant in milliseconds since 1970: at most the end of the year 9999.
+    mutating func wallClock(_ what: String) throws(WireError) -> WallClockTime {
+        let at = offset
+        let value = try u64(what)
+        guard value <= WallClockTime.maxMillisecondsSince1970 else {
+            throw error(.malformed, "\(what) \(value) ms is after the year 9999", at: at)
+        }
+        return WallClockTime(millisecondsSince1970: value)
+    }
+
     /// A signed 64-bit integer as an `Int` (counts and sizes inside failure reasons).
     mutating func int(_ what: String) throws(WireError) -> Int {
         let at = offset

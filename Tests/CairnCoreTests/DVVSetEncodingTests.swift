@@ -20,7 +20,7 @@ import Testing
             let live = Int.random(in: 0...Int(min(counter, 3)), using: &random)
             let siblings = (0..<live).map { _ -> Sibling<[UInt8]> in
                 let expiry: WallClockTime? = Bool.random(using: &random)
-                    ? nil : WallClockTime(millisecondsSince1970: random.next() >> UInt64.random(in: 1...63, using: &random) | 1)
+                    ? nil : WallClockTime(millisecondsSince1970: (random.next() >> UInt64.random(in: 1...63, using: &random) | 1) % WallClockTime.maxMillisecondsSince1970 + 1)
                 return Bool.random(using: &random)
                     ? .value(random.bytes(Int.random(in: 0...300, using: &random)), expiry: expiry)
                     : Sibling(.tombstone, expiry: expiry)

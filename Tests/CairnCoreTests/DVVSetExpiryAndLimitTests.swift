@@ -68,6 +68,31 @@ import Testing
         #expect(F.strings(object) == ["3"])
     }
 
+    /// A context naming writers by the thousand (made up by a client) cannot push an object
+    /// past what every decoder accepts: a write that would leave more than `maxWritersOnWrite`
+    /// writers is refused and the object stays as it was; one that adds no writer passes.
+    @Test func writersAreBoundedOnTheWritePath() throws {
+        let limit = F.Object.maxWritersOnWrite
+        #expect(limit < DVVSetDecodingLimits().maxEntries / 2)
+        let madeUp = CausalContext(Dictionary(uniqueKeysWithValues: (0..<UInt64(limit)).map {
+            (ReplicaActor(node: NodeID(high: 7, low: $0), epoch: 0), UInt64(1))
+        }))
+        var object = F.Object()
+        try object.update(with: CausalContext(), .value(F.v("1")), by: F.a, siblingLimit: 64)
+        let before = object
+        #expect {
+            try object.update(with: madeUp, .value(F.v("2")), by: F.a, siblingLimit: 64)
+        } throws: { ($0 as? VersionError)?.code == .tooLarge }
+        #expect(object == before)
+        let fits = CausalContext(Dictionary(uniqueKeysWithValues: (0..<UInt64(limit - 2)).map {
+            (ReplicaActor(node: NodeID(high: 7, low: $0), epoch: 0), UInt64(1))
+        }))
+        try object.update(with: fits, .value(F.v("3")), by: F.a, siblingLimit: 64)
+        #expect(object.join().entries.count == limit - 1)
+        let encoded = object.encode()
+        #expect(try F.Object(decoding: encoded) == object)
+    }
+
     /// Replication never refuses: concurrent writes accepted by different coordinators, each
     /// within the cap, merge to more siblings than the cap.
     @Test func syncIsNeverCapped() throws {

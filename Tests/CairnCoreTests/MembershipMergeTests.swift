@@ -133,4 +133,27 @@ import Testing
         #expect(Member.merged(b, a) == expected)
         #expect((a.version < b.version) == (c.winner == "b"), "the digest order agrees with the merge")
     }
+
+    /// A ring with another partition count is not this cluster's (Q is fixed at creation): it is
+    /// never adopted, whatever its version. Adopting it once trapped the node's handoff planning.
+    @Test func aRingWithAnotherPartitionCountIsRefused() {
+        let held = Membership.VersionedRing(version: 3, ring: Ring(members: [Self.nodes[0]], partitionCount: 8, targetReplicas: 1))
+        var state = State(clusterName: "c", members: [], ring: held)
+        let forged = Membership.VersionedRing(version: 99, ring: Ring(members: [Self.nodes[1]], partitionCount: 16, targetReplicas: 1))
+        #expect(state.merge(forged) == nil)
+        #expect(state.ring == held)
+    }
+
+    /// New entries past `Membership.maxMembers` are not taken (gossip cannot grow the table
+    /// without bound); entries already held still merge.
+    @Test func theMemberTableIsBounded() {
+        var state = State(clusterName: "c", members: [])
+        for index in 0..<UInt64(Membership.maxMembers) {
+            state.merge(Member(id: NodeID(high: 1, low: index), address: "a", status: .joining, incarnation: 1))
+        }
+        #expect(state.members.count == Membership.maxMembers)
+        #expect(state.merge(Member(id: NodeID(high: 2, low: 0), address: "a", status: .joining, incarnation: 1)) == nil)
+        #expect(state.members.count == Membership.maxMembers)
+        #expect(state.merge(Member(id: NodeID(high: 1, low: 0), address: "b", status: .valid, incarnation: 2)) != nil)
+    }
 }

@@ -94,6 +94,15 @@ struct CoreHarness {
         feed { core, now, wall in core.onPeerRequest(from: peer, reply: reply, message, now: now, wallNow: wall) }
     }
 
+    /// Makes `peer` a member (a `joining` one, which owns no partitions) the way a node joins:
+    /// gossip from it naming itself. Only members use the data path.
+    @discardableResult
+    mutating func admit(_ peer: NodeID, number: UInt64) -> [NodeCommand] {
+        let envelope = Membership.Envelope(clusterName: "test", from: peer, fromAddress: NodeID.address(number))
+        let entry = Membership.Member(id: peer, address: NodeID.address(number), status: .joining, incarnation: 1)
+        return peerMessage(from: peer, .membership(.update(envelope, members: [entry], ring: nil)))
+    }
+
     @discardableResult
     mutating func peerMessage(from peer: NodeID, _ message: WireMessage) -> [NodeCommand] {
         feed { core, now, wall in core.onPeerMessage(from: peer, message, now: now, wallNow: wall) }

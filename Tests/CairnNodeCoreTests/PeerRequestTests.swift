@@ -20,6 +20,8 @@ struct PeerRequestTests {
     func duplicateForward() {
         var node = CoreHarness.single()
         node.start()
+        node.admit(peer, number: 2)
+        node.admit(stranger, number: 3)
 
         let first = node.peerRequest(from: peer, reply: 10, forward(by: peer, id: 42))
         #expect(first.storageKinds == ["read"])
@@ -52,6 +54,8 @@ struct PeerRequestTests {
     func partitionsOutsideTheRing() throws {
         var node = CoreHarness.single()
         node.start()
+        node.admit(peer, number: 2)
+        node.admit(stranger, number: 3)
         let q = try #require(node.core.ring).partitionCount
         let object = DVVSet<[UInt8]>.new([1], by: ReplicaActor(node: peer, epoch: 1))
         let requests: [WireMessage] = [
@@ -80,6 +84,8 @@ struct PeerRequestTests {
     func merkleRequestsOutsideTheTree() throws {
         var node = CoreHarness.single()
         node.start()
+        node.admit(peer, number: 2)
+        node.admit(stranger, number: 3)
         let tree = MerkleTree()  // the shape `FakeDisk` answers with
         let outside: [MerkleExchange.Request] = [
             .init(level: tree.levels + 1, indices: [0]),
@@ -114,6 +120,7 @@ struct PeerRequestTests {
         settings.casStatesPageSize = 2
         var node = CoreHarness(core: CoreHarness.single(settings).core)
         node.start()
+        node.admit(peer, number: 2)
         let keys = (0..<40).map { Array("k\($0)".utf8) }
         for key in keys { node.disk.paxos[key] = CAS.AcceptorState(promised: CAS.Ballot(counter: 9, node: peer)) }
         let partition = node.partition(of: keys[0])
@@ -141,6 +148,8 @@ struct PeerRequestTests {
     func foreignRequests() {
         var node = CoreHarness.single()
         node.start()
+        node.admit(peer, number: 2)
+        node.admit(stranger, number: 3)
         let ack = node.peerRequest(from: peer, reply: 1, .ack)
         #expect(ack.responses.map(\.reply) == [1])
         #expect(ack.responses.first?.message.isNack == true)
@@ -158,5 +167,30 @@ struct PeerRequestTests {
         let repair = node.peerMessage(from: peer, .readRepair(Replicate(key: key, partition: 1 << 20, object: object)))
         #expect(repair.isEmpty)
         #expect(node.core.isQuiescent)
+    }
+
+    @Test("a process that is no member is refused the data path, and gossip naming another sender is ignored")
+    func nonMembersAreRefused() {
+        var node = CoreHarness.single()
+        node.start()
+        let read = WireMessage.read(ReadRequest(key: key, partition: node.partition(of: key)))
+        let refused = node.peerRequest(from: stranger, reply: 1, read)
+        #expect(refused.responses.map(\.reply) == [1])
+        #expect(refused.responses.first?.message.isNack == true)
+        #expect(refused.storage.isEmpty, "a non-member's read touches no storage")
+        let object = DVVSet<[UInt8]>.new([1], by: ReplicaActor(node: stranger, epoch: 1))
+        let repair = node.peerMessage(from: stranger, .readRepair(Replicate(key: key, partition: node.partition(of: key), object: object)))
+        #expect(repair.storage.isEmpty, "a non-member's read repair is dropped")
+
+        // Gossip in which `stranger` speaks for `peer` (marking it a member) changes nothing.
+        let forged = Membership.Envelope(clusterName: "test", from: peer, fromAddress: NodeID.address(2))
+        let entry = Membership.Member(id: peer, address: NodeID.address(2), status: .joining, incarnation: 1)
+        node.peerMessage(from: stranger, .membership(.update(forged, members: [entry], ring: nil)))
+        #expect(node.core.cluster.members[peer] == nil)
+        #expect(node.peerRequest(from: peer, reply: 2, read).responses.first?.message.isNack == true)
+
+        // Its own gossip makes it a member: then its read is served.
+        node.admit(peer, number: 2)
+        #expect(node.peerRequest(from: peer, reply: 3, read).storageKinds == ["read"])
     }
 }

@@ -12,6 +12,7 @@ struct QuiescenceTests {
     func everythingAnsweredLeavesNothing() throws {
         var node = CoreHarness.single()
         node.start()
+        node.admit(peer, number: 2)
         #expect(node.core.isQuiescent)
 
         let object = DVVSet<[UInt8]>.new([7], by: ReplicaActor(node: peer, epoch: 1))

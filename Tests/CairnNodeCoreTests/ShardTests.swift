@@ -24,6 +24,11 @@ struct ShardTests {
     func routing() throws {
         var nodes = Self.instances(count: 3)
         for index in nodes.indices { nodes[index].start() }
+        // The home instance learns of the peer by gossip and tells the others.
+        let published = nodes[0].admit(Self.other, number: 2).compactMap { command -> ClusterSnapshot? in
+            if case .publishCluster(let snapshot) = command { snapshot } else { nil }
+        }
+        for index in nodes.indices.dropFirst() { _ = nodes[index].cluster(published.last!) }
         let router = ShardRouter(shardCount: 3, partitionCount: 64, keyHash: CoreHarness.keyHash)
         var owners: Set<Int> = []
         var random = SplitMix64(seed: 3)

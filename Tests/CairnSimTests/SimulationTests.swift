@@ -122,12 +122,14 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
 
     /// A coordinator replicates a write while its own fsync is pending; crashed in between, it
     /// comes back with the key's older object. Minting under the epoch recorded with it would
-    /// reissue the dot the others hold, and the write that reuses it is lost (seeds 83 and 122
-    /// of these).
+    /// reissue the dot the others hold: the write that reuses it is lost, or the replicas hold
+    /// two values under one dot and never converge (seed 346 of these; the window is narrow, and
+    /// which seeds hit it moves with any change of message flow).
     @Test func trustingEpochsAfterACrashIsCaughtAsLostWrites() async {
-        let failed = await Self.failures(.set, seeds: 1...130, broken: .trustEpochsAfterCrash)
+        let failed = await Self.failures(.set, seeds: 300...400, broken: .trustEpochsAfterCrash)
         #expect(!failed.isEmpty, "no seed caught a dot minted again after a crash")
-        #expect(failed.allSatisfy { $0.failures.contains { $0.contains("LOST") } }, "\(failed.map(\.failures))")
+        #expect(failed.allSatisfy { $0.failures.contains { $0.contains("LOST") || $0.contains("not converged") } },
+                "\(failed.map(\.failures))")
     }
 
     @Test(arguments: SimOptions.Workload.allCases) func aSeedReplaysExactly(workload: SimOptions.Workload) async {

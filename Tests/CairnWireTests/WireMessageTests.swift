@@ -49,6 +49,35 @@ struct WireMessageTests {
         } throws: { ($0 as? WireError)?.code == .unknownMessageType }
     }
 
+    /// Each forged integer that once trapped a node (a `+ 1` past `UInt64.max`, a rounding past
+    /// `Int64.max`) is refused by the decoder; one below the bound still decodes.
+    @Test("logical clocks above 2^62 and instants after the year 9999 are refused when decoded")
+    func forgedIntegersAreRefused() throws {
+        let big = WireLimits.maxLogicalClock + 1
+        let ring = Membership.VersionedRing(version: big, ring: Ring(members: [WireSamples.a], partitionCount: 8, targetReplicas: 1))
+        let member = Membership.Member(id: WireSamples.a, address: "127.0.0.1:7070", status: .valid, incarnation: big)
+        let late = WallClockTime(millisecondsSince1970: WallClockTime.maxMillisecondsSince1970 + 1)
+        let forged: [(String, WireMessage)] = [
+            ("ring version", .membership(.update(WireSamples.envelope, members: [], ring: ring))),
+            ("incarnation", .membership(.update(WireSamples.envelope, members: [member], ring: nil))),
+            ("ballot counter", .cas(key: WireSamples.key, .prepare(CAS.Ballot(counter: .max, node: WireSamples.b)))),
+            ("expiry", .readRepair(Replicate(key: WireSamples.key, partition: 1, object: DVVSet.new(
+                Sibling(.value([1]), expiry: late), by: WireSamples.actorA)))),
+            ("proposal wall clock", .cas(key: WireSamples.key, .propose(CAS.Proposal(
+                ballot: CAS.Ballot(counter: 3, node: WireSamples.b), value: [1], context: CausalContext(), wallTime: late)))),
+            ("compare-and-set counter", .cas(key: WireSamples.key, .commit(CAS.Proposal(
+                ballot: CAS.Ballot(counter: 3, node: WireSamples.b), value: [1],
+                context: CausalContext([ReplicaActor.cas: Dot.maxCounter]), wallTime: WallClockTime(millisecondsSince1970: 1))))),
+        ]
+        for (what, message) in forged {
+            #expect(throws: (any Error).self, "a forged \(what) decodes") { try Self.roundTrip(message) }
+        }
+        var fine = member
+        fine.incarnation = WireLimits.maxLogicalClock
+        let bounded = WireMessage.membership(.update(WireSamples.envelope, members: [fine], ring: nil))
+        #expect(try Self.roundTrip(bounded) == bounded)
+    }
+
     @Test("trailing bytes are refused")
     func trailing() {
         var payload = WireMessage.membership(.heartbeat(WireSamples.envelope, sequence: 1)).encodedPayload()

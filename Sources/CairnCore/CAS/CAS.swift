@@ -45,11 +45,19 @@ public enum CAS {
         /// dot of `ReplicaActor.cas` after `context`'s. Paxos orders chosen values, and each
         /// proposer reads the latest one (or finishes it) before proposing, so successive
         /// commits of a key mint successive dots of that actor and never the same dot twice.
+        ///
+        /// A context whose compare-and-set counter is spent (only a forged one: a key takes one
+        /// dot per commit) yields the context's history alone, without the write; decoders and
+        /// the client path refuse such contexts before they get here (`isMintable`).
         public var object: DVVSet<[UInt8]> {
             var object = DVVSet<[UInt8]>(context: context)
+            guard isMintable else { return object }
             _ = object.mint(value.map { .value($0) } ?? .tombstone(deletedAt: wallTime), by: .cas)
             return object
         }
+
+        /// Whether `context` leaves a compare-and-set counter for this write's dot.
+        public var isMintable: Bool { context[.cas] < Dot.maxCounter }
 
         public var description: String {
             "\(value.map { "\($0.count) bytes" } ?? "absent")@\(ballot)"

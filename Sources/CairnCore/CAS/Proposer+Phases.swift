@@ -62,7 +62,8 @@ extension CAS.Proposer {
     mutating func prepare() -> [Effect] {
         guard attempts < configuration.maxAttempts else { return giveUp() }
         attempts += 1
-        precondition(highestCounterSeen < UInt64.max, "CAS ballot counter exhausted")
+        // Counters from peers are bounded when decoded (2^62); spent, the proposer gives up.
+        guard highestCounterSeen < UInt64.max else { return giveUp() }
         highestCounterSeen += 1
         ballot = CAS.Ballot(counter: highestCounterSeen, node: node)
         return enter(.preparing, sending: .prepare(ballot))

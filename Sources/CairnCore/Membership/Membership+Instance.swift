@@ -52,7 +52,7 @@ extension Membership {
             var state = state
             if let entry = state.members[me] {
                 if !entry.status.isTombstone, entry.address != address {
-                    state.merge(Member(id: me, address: address, status: entry.status, incarnation: entry.incarnation + 1))
+                    state.merge(Member(id: me, address: address, status: entry.status, incarnation: entry.incarnation == .max ? .max : entry.incarnation + 1))
                 }
             } else {
                 state.merge(Member(id: me, address: address, status: .joining, incarnation: 1))
@@ -150,7 +150,8 @@ extension Membership {
             var entry = myself
             entry.status = status
             entry.address = address
-            entry.incarnation += 1
+            // Incarnations from peers are bounded when decoded (2^62); this never saturates.
+            entry.incarnation = entry.incarnation == .max ? .max : entry.incarnation + 1
             state.merge(entry)
             return entry
         }

@@ -26,6 +26,8 @@ extension Membership {
         @discardableResult
         public mutating func merge(_ member: Member) -> Member? {
             guard let held = members[member.id] else {
+                // A bounded table: gossip cannot grow it past what a ring or a file can hold.
+                guard members.count < Membership.maxMembers else { return nil }
                 members[member.id] = member
                 return member
             }
@@ -42,6 +44,9 @@ extension Membership {
                 self.ring = ring
                 return ring
             }
+            // The partition count is fixed when a cluster is created: a ring with another one
+            // is not this cluster's (or is forged) and is never adopted.
+            guard ring.ring.partitionCount == held.ring.partitionCount else { return nil }
             let winner = VersionedRing.merged(held, ring)
             guard winner != held else { return nil }
             self.ring = winner
@@ -76,7 +81,7 @@ extension Membership {
         public func derivedRing() -> VersionedRing? {
             guard let ring else { return nil }
             let owners = self.owners
-            guard !owners.isEmpty, owners != ring.ring.members else { return nil }
+            guard !owners.isEmpty, owners != ring.ring.members, ring.version < UInt64.max else { return nil }
             return VersionedRing(version: ring.version + 1, ring: ring.ring.claiming(members: owners))
         }
     }

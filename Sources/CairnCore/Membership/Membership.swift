@@ -16,4 +16,9 @@
 ///   Reachability never changes the member list or the ring.
 ///
 /// `docs/membership.md` describes states, merge rule, gossip and the detector's parameters.
-public enum Membership {}
+public enum Membership {
+    /// The most members a node keeps (live and tombstones): what a membership file and a
+    /// gossip message can carry (`WireLimits.maxMembers`). Entries for new members past it are
+    /// not taken, so forged gossip cannot grow the table without bound.
+    public static let maxMembers = 4096
+}

@@ -23,10 +23,14 @@ extension CausalContext {
     }
 
     /// Decodes an encoding made by `encode()`; anything else throws a `VersionError`, never traps.
-    public init(decoding bytes: [UInt8], maxEncodedBytes: Int = CausalContext.defaultMaxEncodedBytes) throws(VersionError) {
+    ///
+    /// `maxEntries` bounds the writers: a client's context can name no more than a write may
+    /// leave in an object (`DVVSet.maxWritersOnWrite`).
+    public init(decoding bytes: [UInt8], maxEncodedBytes: Int = CausalContext.defaultMaxEncodedBytes,
+                maxEntries: Int = DVVSetDecodingLimits().maxEntries) throws(VersionError) {
         var reader = try VersionCoding.Reader(framed: bytes, kind: .causalContext, maxEncodedBytes: maxEncodedBytes)
         // Each entry takes at least 18 bytes.
-        let count = try reader.count("entry count", limit: reader.remaining / 18)
+        let count = try reader.count("entry count", limit: min(maxEntries, reader.remaining / 18))
         var entries: [Dot] = []
         entries.reserveCapacity(count)
         for _ in 0..<count {

@@ -113,6 +113,9 @@ extension DVVSet where Value == [UInt8] {
             let expiryOffset = reader.offset
             expiry = try reader.varint()
             guard expiry != 0 else { throw VersionError(.malformed, "expiry flag with expiry 0", offset: expiryOffset) }
+            guard expiry <= WallClockTime.maxMillisecondsSince1970 else {
+                throw VersionError(.malformed, "expiry \(expiry) ms is after the year 9999", offset: expiryOffset)
+            }
         }
         if flags & tombstoneFlag != 0 {
             return Sibling(.tombstone, expiry: expiry == 0 ? nil : WallClockTime(millisecondsSince1970: expiry))
