@@ -81,6 +81,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The node's Redis protocol (RESP2/RESP3) listener: a strict incremental parser, the
@@ -207,7 +208,7 @@ let package = Package(
         // Real cairnd processes on loopback, driven through curl.
         .testTarget(
             name: "CairnNodeTests",
-            dependencies: ["cairnd", "CairnClient"]
+            dependencies: ["cairnd", "CairnClient", "CairnCore", "CairnHTTP"]
         ),
         // The node core driven directly: events in, commands out, over an in-memory disk.
         .testTarget(

@@ -32,6 +32,8 @@ Three rules are about the run, not the spec; the third narrows what one check se
 """
 
 import base64
+import hashlib
+import hmac
 import os
 import struct
 from urllib.parse import unquote_to_bytes
@@ -62,14 +64,29 @@ def _varint(value):
     return bytes(out)
 
 
+def _seal_key(cluster_name):
+    """The key of CairnHTTP's ContextSeal for a cluster without a secret: HKDF-SHA256 (RFC 5869)
+    of "cairn cluster name <name>", salt "cairn context seal v1", info the name, 32 bytes."""
+    name = cluster_name.encode()
+    prk = hmac.new(b"cairn context seal v1", b"cairn cluster name " + name, hashlib.sha256).digest()
+    return hmac.new(prk, name + b"\x01", hashlib.sha256).digest()
+
+
+# The node under test runs alone without a secret (Scripts/schemathesis.sh).
+_SEAL_KEY = _seal_key(os.environ.get("CAIRN_CLUSTER", "cairn"))
+
+
 def _context_token(entries):
-    """Unpadded base64url of the canonical encoding of a context with these (node, epoch, counter)
-    entries: header (format 1, kind 2, u32 LE body length), then the entry count and, per actor in
-    ascending order, node (16 bytes) | varint epoch | varint counter."""
+    """A sealed context as a node hands it out (docs/security.md, "Sealed contexts"): unpadded
+    base64url of the canonical encoding of a context with these (node, epoch, counter) entries —
+    header (format 1, kind 2, u32 LE body length), then the entry count and, per actor in
+    ascending order, node (16 bytes) | varint epoch | varint counter — followed by the first 16
+    bytes of its HMAC-SHA256 under the cluster's seal key."""
     entries = sorted({(node, epoch): counter for node, epoch, counter in entries}.items())
     body = _varint(len(entries)) + b"".join(node + _varint(epoch) + _varint(counter) for (node, epoch), counter in entries)
     encoded = bytes([1, 2]) + struct.pack("<I", len(body)) + body
-    return base64.urlsafe_b64encode(encoded).rstrip(b"=").decode("ascii")
+    tag = hmac.new(_SEAL_KEY, encoded, hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(encoded + tag).rstrip(b"=").decode("ascii")
 
 
 _actor_entries = st.lists(

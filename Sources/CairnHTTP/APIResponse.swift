@@ -30,9 +30,9 @@ public struct APIResponse: Equatable, Sendable {
         return .json(error.status, error.body, headers: headers)
     }
 
-    /// The text of a context as it travels: unpadded base64url of its canonical encoding.
+    /// The text of a context as it travels: sealed by this node's cluster key (`ContextSeal`).
     public static func contextToken(_ context: CausalContext) -> String {
-        Base64.encode(context.encode(), .url)
+        ContextSeal.current.token(context)
     }
 
     /// A value in JSON: `{"value": text}` when it is UTF-8, `{"value_base64": ...}` otherwise,

@@ -196,13 +196,19 @@ struct RequestParser {
                 .invalidContext, "\(name) is longer than \(limits.maxContextHeaderBytes) characters",
                 detail: ["limit": .integer(Int64(limits.maxContextHeaderBytes))])
         }
-        guard let bytes = Base64.decode(text.utf8, .url) else {
-            throw APIError(.invalidContext, "\(name) is not unpadded base64url; send back the value a read returned")
-        }
         do {
-            return try CausalContext(decoding: bytes, maxEntries: DVVSet<[UInt8]>.maxWritersOnWrite)
+            return try ContextSeal.current.open(text.utf8)
         } catch {
-            throw APIError(.invalidContext, "\(name) is not a causal context (\(error)); send back the value a read returned")
+            switch error {
+            case .notBase64:
+                throw APIError(.invalidContext, "\(name) is not unpadded base64url; send back the value a read returned")
+            case .forged:
+                throw APIError(
+                    .invalidContext, "\(name) was not made by this cluster (its seal does not match); send back the value a read returned")
+            case .invalid(let error):
+                throw APIError(
+                    .invalidContext, "\(name) is not a causal context this node accepts (\(error)); send back the value a read returned")
+            }
         }
     }
 

@@ -103,9 +103,12 @@ struct ArgumentReader {
         guard token.count <= limits.api.maxContextHeaderBytes else {
             throw RESPError("context is longer than \(limits.api.maxContextHeaderBytes) characters")
         }
-        guard let encoded = Base64.decode(token, .url), let context = try? CausalContext(decoding: encoded, maxEntries: DVVSet<[UInt8]>.maxWritersOnWrite) else {
+        do {
+            return try ContextSeal.current.open(token)
+        } catch .forged {
+            throw RESPError("context was not made by this cluster (its seal does not match): send back the one CAIRN.GETALL or CAIRN.PUT answered")
+        } catch {
             throw RESPError("context is not a causal context: send back the one CAIRN.GETALL or CAIRN.PUT answered")
         }
-        return context
     }
 }

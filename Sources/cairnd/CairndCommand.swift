@@ -71,6 +71,8 @@ struct CairndCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try Settings(command: self)
         let configuration = try settings.nodeConfiguration()
+        // Contexts handed to clients are sealed under a key every node of the cluster derives alike.
+        ContextSeal.install(ContextSeal(secret: configuration.secret, clusterName: configuration.clusterName))
         let respAddress = try settings.respAddress()
         let respMaxConnections = try settings.respMaxConnections()
         let level = settings.logLevel

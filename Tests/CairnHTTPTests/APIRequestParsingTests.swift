@@ -10,7 +10,7 @@ import Testing
     static let limits = APILimits(maxKeyBytes: 8, maxValueBytes: 16, maxTTLSeconds: 1000, maxScanLimit: 50, defaultScanLimit: 10)
 
     static let context = CausalContext([ReplicaActor(node: NodeID(high: 1, low: 2), epoch: 3): 7])
-    static let token = Base64.encode(context.encode(), .url)
+    static let token = ContextSeal.current.token(context)
 
     struct Case: Sendable, CustomTestStringConvertible {
         var name: String
@@ -246,6 +246,12 @@ import Testing
         (Case("context not base64url", .PUT, "/v1/keys/k", headers: [("X-Cairn-Context", "a+b/")], body: #"{"value":"v"}"#), .invalidContext),
         (Case("context padded", .DELETE, "/v1/keys/k", headers: [("X-Cairn-Context", token + "=")]), .invalidContext),
         (Case("context not a context", .DELETE, "/v1/keys/k", headers: [("X-Cairn-Context", "AAAA")]), .invalidContext),
+        (Case("context unsealed", .DELETE, "/v1/keys/k", headers: [("X-Cairn-Context", Base64.encode(context.encode(), .url))]), .invalidContext),
+        (
+            Case("context sealed by another cluster", .DELETE, "/v1/keys/k",
+                 headers: [("X-Cairn-Context", ContextSeal(secret: Array(repeating: 7, count: 16), clusterName: "cairn").token(context))]),
+            .invalidContext
+        ),
         (
             Case("context truncated", .DELETE, "/v1/keys/k", headers: [("X-Cairn-Context", Base64.encode(Array(context.encode().dropLast()), .url))]),
             .invalidContext
@@ -277,7 +283,7 @@ import Testing
         (Case("form ttl in the query", .PUT, "/v1/keys/k?ttl=5", headers: form, body: "value=a"), .invalidTTL),
         (Case("values not a boolean", .GET, "/v1/keys?values=1"), .invalidParameter),
         (Case("blind not a boolean", .PUT, "/v1/keys/k?blind=yes", body: #"{"value":"v"}"#), .invalidParameter),
-        (Case("blind with a context", .PUT, "/v1/keys/k?blind=true", headers: [("X-Cairn-Context", "AQIBAAAAAA")], body: #"{"value":"v"}"#), .invalidParameter),
+        (Case("blind with a context", .PUT, "/v1/keys/k?blind=true", headers: [("X-Cairn-Context", token)], body: #"{"value":"v"}"#), .invalidParameter),
         (Case("blind on a delete", .DELETE, "/v1/keys/k?blind=true"), .unknownParameter),
         // Conditions.
         (Case("if-match not a context", .PUT, "/v1/keys/k", headers: [("If-Match", "AAAA")], body: #"{"value":"v"}"#), .invalidContext),

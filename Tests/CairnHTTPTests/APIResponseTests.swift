@@ -8,7 +8,7 @@ import Testing
 /// Rendering of results and errors, and the service-error mapping, without a channel.
 @Suite struct APIResponseTests {
     static let context = CausalContext([ReplicaActor(node: NodeID(high: 0, low: 9)): 2])
-    static let token = Base64.encode(context.encode(), .url)
+    static let token = ContextSeal.current.token(context)
 
     func json(_ response: APIResponse) throws -> JSONValue {
         #expect(response.headers["Content-Type"] == ["application/json"])
@@ -21,7 +21,7 @@ import Testing
         #expect(response.headers["X-Cairn-Context"] == [Self.token])
         #expect(try json(response) == ["value": "hi", "context": .string(Self.token)])
         // The token decodes back to the context.
-        #expect(try CausalContext(decoding: Base64.decode(Self.token.utf8, .url)!) == Self.context)
+        #expect(try ContextSeal.current.open(Self.token.utf8) == Self.context)
     }
 
     @Test func aBinaryValueTravelsAsBase64() throws {
@@ -149,7 +149,7 @@ import Testing
         let siblings = await service.respond(to: .get(key: key, r: 1, format: .json))
         #expect(siblings.status == .multipleChoices)
         let token = try #require(siblings.headers["X-Cairn-Context"].first)
-        let context = try CausalContext(decoding: #require(Base64.decode(token.utf8, .url)))
+        let context = try ContextSeal.current.open(token.utf8)
         #expect(await service.respond(to: .put(key: key, value: Array("c".utf8), ttlSeconds: nil, supersedes: .context(context), w: nil)).status == .ok)
         let resolved = await service.respond(to: .get(key: key, r: nil, format: .raw))
         #expect(resolved.status == .ok)
@@ -169,7 +169,7 @@ import Testing
         _ = await service.respond(to: .put(key: other, value: [1], ttlSeconds: nil, supersedes: .current, w: nil))
         let read = await service.respond(to: .get(key: other, r: nil, format: .json))
         let token = try #require(read.headers["X-Cairn-Context"].first)
-        let context = try CausalContext(decoding: #require(Base64.decode(token.utf8, .url)))
+        let context = try ContextSeal.current.open(token.utf8)
         #expect(await service.respond(to: .delete(key: other, supersedes: .context(context), w: nil)).status == .ok)
         let gone = await service.respond(to: .get(key: other, r: nil, format: .json))
         #expect(gone.status == .notFound)
