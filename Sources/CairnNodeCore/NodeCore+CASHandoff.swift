@@ -193,7 +193,11 @@ extension NodeCore {
               pull.after == after else { return [] }
         pull.inFlight = false
         guard case .casStates(let page)? = message, let ring = view.ring else {
-            pull.retryAt = now + settings.handoffRequestIntervalMilliseconds
+            // A refusal comes at once, and is mostly a source that has not yet heard of this
+            // node (it serves members only): gossip tells it within a round or two, so ask
+            // again soon. No answer at all waits the full interval.
+            let isRefusal = if case .nack? = message { true } else { false }
+            pull.retryAt = now + (isRefusal ? min(100, settings.handoffRequestIntervalMilliseconds) : settings.handoffRequestIntervalMilliseconds)
             casPulls[partition]?[source] = pull
             return []
         }
