@@ -22,6 +22,10 @@ final class APIChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let service: any KeyValueService
     private let lingerTimeout: TimeAmount
     private let inFlightLimit: InFlightLimit
+    private let bounds: ConnectionBounds
+    private let phase: RequestPhase
+    /// Bytes of the current request's body counted against `bounds`' body budget.
+    private var bodyBytesHeld = 0
     private var assembler: RequestAssembler
     private var inFlight: Task<Void, Never>?
     /// Where the service tasks of this connection run: its own event loop.
@@ -35,19 +39,66 @@ final class APIChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// `lingerTimeout` bounds how long a connection refused mid-body keeps draining input after
     /// its error response before it is closed outright; `inFlightLimit` is shared by every
     /// connection of the server.
-    init(service: any KeyValueService, limits: APILimits, lingerTimeout: TimeAmount, inFlightLimit: InFlightLimit) {
+    init(service: any KeyValueService, limits: APILimits, lingerTimeout: TimeAmount, inFlightLimit: InFlightLimit,
+         bounds: ConnectionBounds, phase: RequestPhase) {
         self.service = service
         self.lingerTimeout = lingerTimeout
         self.inFlightLimit = inFlightLimit
+        self.bounds = bounds
+        self.phase = phase
         self.assembler = RequestAssembler(limits: limits, replicationFactor: service.replicationFactor)
     }
 
+    /// The parts of a request that arrived while the connection's answers were backed up (not
+    /// writable): served once they drain. At most one request, since the pipelining handler
+    /// delivers the next only after this one's answer.
+    private var deferred: [HTTPServerRequestPart] = []
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        if !deferred.isEmpty {
+            deferred.append(part)
+            return
+        }
+        if case .head = part, !context.channel.isWritable {
+            // The client is not reading its answers: take no new request until it does. (The
+            // `WritabilityGate` stops reading the socket; this holds back requests already read.)
+            deferred.append(part)
+            return
+        }
+        receive(part, context: context)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, !deferred.isEmpty {
+            let parts = deferred
+            deferred = []
+            for part in parts where isActive { receive(part, context: context) }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func receive(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         let action: RequestAssembler.Action
-        switch unwrapInboundIn(data) {
-        case .head(let head): action = assembler.receivedHead(head)
-        case .body(let part): action = assembler.receivedBody(part)
-        case .end: action = assembler.receivedEnd()
+        switch part {
+        case .head(let head):
+            phase.phase = .body(since: .now(), bytes: 0)
+            action = assembler.receivedHead(head)
+        case .body(let part):
+            if case .body(let since, let bytes) = phase.phase { phase.phase = .body(since: since, bytes: bytes + part.readableBytes) }
+            if case .receiving = assembler.state {
+                guard bounds.takeBody(part.readableBytes) else {
+                    perform(assembler.refuse(.error(APIError(
+                        .overloaded, "the node holds its limit of \(bounds.maxBodyBytes) bytes of request bodies; retry later",
+                        detail: ["retry_after_seconds": 1], headers: [(name: "Retry-After", value: "1")]))), context: context)
+                    return
+                }
+                bodyBytesHeld += part.readableBytes
+            }
+            action = assembler.receivedBody(part)
+        case .end:
+            phase.phase = .serving
+            action = assembler.receivedEnd()
         }
         perform(action, context: context)
     }
@@ -65,6 +116,10 @@ final class APIChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let timedOut = event as? RequestClock.RequestTimedOut {
+            perform(assembler.refuse(.error(APIError(.requestTimeout, timedOut.message))), context: context)
+            return
+        }
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
             // Nothing arrived for the idle timeout: close unless the service is still working
             // on a request (its own timeouts bound that).
@@ -83,7 +138,14 @@ final class APIChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         stop()
     }
 
+    private func releaseBody() {
+        bounds.releaseBody(bodyBytesHeld)
+        bodyBytesHeld = 0
+    }
+
     private func stop() {
+        releaseBody()
+        deferred = []
         isActive = false
         inFlight?.cancel()
         inFlight = nil
@@ -157,6 +219,8 @@ final class APIChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }
         // Before `.end`: writing it may deliver the next pipelined request at once.
+        releaseBody()
+        phase.phase = .idle
         assembler.responseSent()
         if holdsSlot { slotAwaitingWrite = true }
         let written = context.eventLoop.makePromise(of: Void.self)

@@ -33,6 +33,8 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         case bodyTooLarge = "body_too_large"
         case badRequest = "bad_request"
         case headersTooLarge = "headers_too_large"
+        /// The request's headers or body arrived too slowly (408).
+        case requestTimeout = "request_timeout"
         // Results and failures of the service.
         case keyNotFound = "key_not_found"
         case siblingLimitExceeded = "sibling_limit_exceeded"
@@ -59,6 +61,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
             case .unsupportedMediaType: .unsupportedMediaType
             case .valueTooLarge, .bodyTooLarge: .payloadTooLarge
             case .headersTooLarge: .requestHeaderFieldsTooLarge
+            case .requestTimeout: .requestTimeout
             case .siblingLimitExceeded, .membershipConflict, .casManaged: .conflict
             case .preconditionFailed: .preconditionFailed
             case .quorumUnavailable, .unavailable, .overloaded: .serviceUnavailable

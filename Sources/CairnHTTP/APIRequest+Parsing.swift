@@ -22,16 +22,7 @@ extension APIRequest {
         let path = target[..<(questionMark ?? target.endIndex)]
         let query = questionMark.map { target[($0 + 1)...] } ?? []
 
-        guard let route = APIRoute(path: path) else {
-            throw APIError(.notFound, "no endpoint at this path; see docs/api.md")
-        }
-        guard route.allowedMethods.contains(method) else {
-            let allow = route.allowedMethods.map(\.rawValue).joined(separator: ", ")
-            throw APIError(
-                .methodNotAllowed, "\(route.pattern) accepts \(allow)",
-                detail: ["allowed": .array(route.allowedMethods.map { .string($0.rawValue) })],
-                headers: [(name: "Allow", value: allow)])
-        }
+        let route = try Self.route(path: path, method: method)
         let parameters = try QueryParameters(query, allowed: route.parameters(for: method), endpoint: route.pattern)
         let parser = RequestParser(headers: headers, body: body, limits: limits, parameters: parameters)
 
@@ -78,6 +69,32 @@ extension APIRequest {
             let key = try parser.key(segment)
             return try parser.casRequest(key: key)
         }
+    }
+
+    /// The endpoint of `path` if it answers `method`; a 404 or 405 otherwise.
+    static func route(path: ArraySlice<UInt8>, method: HTTPMethod) throws(APIError) -> APIRoute {
+        guard let route = APIRoute(path: path) else {
+            throw APIError(.notFound, "no endpoint at this path; see docs/api.md")
+        }
+        guard route.allowedMethods.contains(method) else {
+            let allow = route.allowedMethods.map(\.rawValue).joined(separator: ", ")
+            throw APIError(
+                .methodNotAllowed, "\(route.pattern) accepts \(allow)",
+                detail: ["allowed": .array(route.allowedMethods.map { .string($0.rawValue) })],
+                headers: [(name: "Allow", value: allow)])
+        }
+        return route
+    }
+
+    /// What can be checked of a request from its head alone, before its body is asked for
+    /// (`Expect: 100-continue`): its target names an endpoint that answers its method.
+    static func checkHead(_ head: HTTPRequestHead) throws(APIError) {
+        let target = Array(head.uri.utf8)
+        guard target.first == UInt8(ascii: "/") else {
+            throw APIError(.invalidURI, "the request target must be a path starting with '/'")
+        }
+        let path = target[..<(target.firstIndex(of: UInt8(ascii: "?")) ?? target.endIndex)]
+        _ = try route(path: path, method: head.method)
     }
 
     /// `parse` for a request head from NIOHTTP1.

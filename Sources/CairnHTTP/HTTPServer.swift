@@ -20,6 +20,7 @@ public final class HTTPServer: Sendable {
     private let group: any EventLoopGroup
     private let listener = ListenerLifecycle()
     private let inFlightLimit: InFlightLimit
+    private let bounds: ConnectionBounds
 
     /// A server for `service`; nothing listens until `start`.
     public init(
@@ -31,7 +32,14 @@ public final class HTTPServer: Sendable {
         self.configuration = configuration
         self.group = group
         self.inFlightLimit = InFlightLimit(limit: configuration.maxInFlight)
+        self.bounds = ConnectionBounds(maxConnections: configuration.maxConnections, maxBodyBytes: configuration.maxBodyBytesInMemory)
     }
+
+    /// Connections open now (at most `Configuration.maxConnections`).
+    public var connectionsOpen: Int { bounds.connections }
+
+    /// Bytes of request bodies held in memory now (at most `Configuration.maxBodyBytesInMemory`).
+    public var bodyBytesInMemory: Int { bounds.bodyBytes }
 
     /// Data requests being served now (at most `Configuration.maxInFlight`).
     public var requestsInFlight: Int { inFlightLimit.current }
@@ -57,17 +65,33 @@ public final class HTTPServer: Sendable {
         let service = self.service
         let configuration = self.configuration
         let inFlightLimit = self.inFlightLimit
+        let bounds = self.bounds
+        let queued = max(configuration.maxQueuedResponseBytes, 2)
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: configuration.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelOption(.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: queued / 2, high: queued))
             .childChannelInitializer { [weak self] channel in
-                guard let self, self.listener.register(channel) else {
+                guard let self else { return channel.close() }
+                guard bounds.openConnection() else {
+                    // Past the limit: the whole answer, then close, before reading anything.
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ConnectionRefuser(answer: bounds.refusal))
+                    }
+                }
+                channel.closeFuture.whenComplete { _ in bounds.closeConnection() }
+                guard self.listener.register(channel) else {
                     return channel.close()
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
+                    let phase = RequestPhase()
+                    try pipeline.addHandler(WritabilityGate())
+                    try pipeline.addHandler(RequestClock(
+                        phase: phase, headerTimeout: TimeAmount(configuration.headerTimeout),
+                        bodyGracePeriod: TimeAmount(configuration.bodyGracePeriod), minBodyBytesPerSecond: configuration.minBodyBytesPerSecond))
                     try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(configuration.idleTimeout)))
                     try pipeline.configureHTTPServerPipeline(
                         withPipeliningAssistance: true,
@@ -78,7 +102,8 @@ public final class HTTPServer: Sendable {
                     try pipeline.addHandler(
                         APIChannelHandler(
                             service: service, limits: configuration.limits,
-                            lingerTimeout: TimeAmount(configuration.lingerTimeout), inFlightLimit: inFlightLimit))
+                            lingerTimeout: TimeAmount(configuration.lingerTimeout), inFlightLimit: inFlightLimit,
+                            bounds: bounds, phase: phase))
                 }
             }
     }

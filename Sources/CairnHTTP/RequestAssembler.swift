@@ -63,11 +63,35 @@ struct RequestAssembler {
             state = .refused
             return .respondAndClose(Self.tooLarge(limit), version: head.version)
         }
-        var body = ByteBuffer()
-        body.reserveCapacity(min(declared ?? 0, limit.bytes))
-        state = .receiving(head: head, body: body, limit: limit)
-        let expectsContinue = head.headers["expect"].contains { $0.lowercased() == "100-continue" }
-        return expectsContinue && head.version == .http1_1 ? .sendContinue : .none
+        let expectsContinue = head.headers["expect"].contains { $0.lowercased() == "100-continue" } && head.version == .http1_1
+        if expectsContinue {
+            // The client waits for a go-ahead before sending the body: give it only to a request
+            // that can be served, and refuse the others before their body is sent.
+            do {
+                try APIRequest.checkHead(head)
+            } catch {
+                state = .refused
+                return .respondAndClose(.error(error), version: head.version)
+            }
+        }
+        // The body grows as its bytes arrive: a declared length reserves nothing.
+        state = .receiving(head: head, body: ByteBuffer(), limit: limit)
+        return expectsContinue ? .sendContinue : .none
+    }
+
+    /// Ends the request being received with `response` and closes the connection after it (a
+    /// request too slow to arrive, a body the server has no memory left for).
+    mutating func refuse(_ response: APIResponse) -> Action {
+        switch state {
+        case .idle:
+            state = .refused
+            return .respondAndClose(response, version: .http1_1)
+        case .receiving(let head, _, _):
+            state = .refused
+            return .respondAndClose(response, version: head.version)
+        case .awaitingResponse, .refused:
+            return .none
+        }
     }
 
     mutating func receivedBody(_ part: ByteBuffer) -> Action {

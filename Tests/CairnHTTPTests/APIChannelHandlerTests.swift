@@ -29,7 +29,8 @@ import Testing
                 try channel.pipeline.syncOperations.addHandler(
                     APIChannelHandler(
                         service: service, limits: APIChannelHandlerTests.limits, lingerTimeout: .milliseconds(200),
-                        inFlightLimit: inFlightLimit))
+                        inFlightLimit: inFlightLimit, bounds: ConnectionBounds(maxConnections: 16, maxBodyBytes: 64 << 20),
+                        phase: RequestPhase()))
             }.get()
             try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9))
             #expect(channel.isActive)

@@ -1,6 +1,7 @@
 import CairnCore
 import CairnHTTP
 import Foundation
+import Glibc
 import Testing
 
 /// A real node against a hostile client: what it refuses, and that it keeps serving after.
@@ -41,6 +42,105 @@ import Testing
         let overwrite = cluster.put(9, "k", "v2", context: token)
         #expect(overwrite.status == 200, "the real token still works: \(overwrite.body)")
         #expect(NodeClusterTests.value(cluster.get(9, "k")) == "v2")
+        #expect(cluster.request("GET", 9, "/health").status == 200)
+    }
+}
+
+/// Client sockets opened by hand (Glibc), from the clients' loopback address, for the tests that
+/// need thousands of connections or a client that never reads.
+struct RawSocket {
+    let fd: Int32
+
+    init(to host: String, port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EMFILE) }
+        var local = sockaddr_in()
+        local.sin_family = sa_family_t(AF_INET)
+        inet_pton(AF_INET, LocalCluster.clientAddress, &local.sin_addr)
+        var remote = sockaddr_in()
+        remote.sin_family = sa_family_t(AF_INET)
+        remote.sin_port = in_port_t(UInt16(port).bigEndian)
+        inet_pton(AF_INET, host, &remote.sin_addr)
+        let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let connected = withUnsafePointer(to: &remote) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, connected == 0 else {
+            Glibc.close(fd)
+            throw POSIXError(.ECONNREFUSED)
+        }
+    }
+
+    func send(_ bytes: [UInt8]) -> Bool {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { return false }
+            sent += n
+        }
+        return true
+    }
+
+    func close() { Glibc.close(fd) }
+}
+
+extension LocalCluster {
+    /// Node `node`'s resident memory in bytes (VmRSS).
+    func residentBytes(_ node: Int) -> Int {
+        guard let pid = processes[node]?.processIdentifier,
+              let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
+        return kilobytes * 1024
+    }
+}
+
+/// A real node against many, slow and non-reading clients: its memory stays bounded and other
+/// clients are served (docs/api.md, "Connections").
+@Suite(.serialized) struct BoundedClientsTests {
+    @Test func idleAndSlowConnectionsAndANonReadingClientLeaveMemoryBoundedAndOthersServed() async throws {
+        let cluster = try LocalCluster(name: "bounded", internodePort: 7377, httpPort: 7387)
+        defer { cluster.stopAll() }
+        try cluster.start(9, seed: nil, environment: ["CAIRN_N": "1"])
+        let port = cluster.httpPort
+        let big = cluster.directory + "/big"
+        try Data(repeating: UInt8(ascii: "b"), count: 4 << 20).write(to: URL(fileURLWithPath: big))
+        #expect(cluster.request("PUT", 9, "/v1/keys/big", headers: ["Content-Type": "application/octet-stream"], bodyFile: big).status == 200)
+        let read = cluster.request("GET", 9, "/v1/keys/big", headers: ["Accept": "application/octet-stream"])
+        #expect(read.status == 200 && read.body.utf8.count == 4 << 20)
+        let before = cluster.residentBytes(9)
+
+        // 2,000 idle connections.
+        var idle: [RawSocket] = []
+        defer { for socket in idle { socket.close() } }
+        for _ in 0..<2_000 { idle.append(try RawSocket(to: "127.0.0.9", port: port)) }
+        // A slowloris client: one header byte at a time.
+        let slow = try RawSocket(to: "127.0.0.9", port: port)
+        defer { slow.close() }
+        _ = slow.send(Array("GET /v1/keys/big HTTP/1.1\r\n".utf8))
+        // A client that pipelines GETs of the 4 MiB value and never reads an answer.
+        let greedy = try RawSocket(to: "127.0.0.9", port: port)
+        defer { greedy.close() }
+        let request = Array("GET /v1/keys/big HTTP/1.1\r\nHost: n\r\nAccept: application/octet-stream\r\n\r\n".utf8)
+        var pipelined = 0
+        for _ in 0..<20 {
+            guard greedy.send(Array(Array(repeating: request, count: 50).joined())) else { break }
+            pipelined += 50
+        }
+        for round in 0..<6 {
+            _ = slow.send([UInt8(ascii: "H")])
+            let health = cluster.request("GET", 9, "/health")
+            #expect(health.status == 200, "round \(round): another client is served: \(health.status)")
+            #expect(cluster.put(9, "k\(round)", "v").status == 200)
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        let after = cluster.residentBytes(9)
+        // Answering the pipelined GETs into memory would take pipelined × 4 MiB.
+        let grown = after - before
+        print("bounded clients: RSS \(before >> 20) MiB before, \(after >> 20) MiB with 2,000 idle connections, a slow client and \(pipelined) unread GETs of 4 MiB")
+        #expect(pipelined >= 50)
+        #expect(grown < 200 << 20, "RSS grew by \(grown >> 20) MiB")
         #expect(cluster.request("GET", 9, "/health").status == 200)
     }
 }
