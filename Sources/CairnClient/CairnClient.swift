@@ -31,6 +31,9 @@ public final class CairnClient: Sendable {
     private let group: any EventLoopGroup
     /// The local address connections leave from (nil: the system's choice).
     private let sourceAddress: String?
+    /// The bearer token sent with every request (`Authorization: Bearer …`), for a node started
+    /// with `--auth-file`.
+    private let token: String?
     private let idle = Mutex<[HTTPConnection]>([])
     /// Idle connections kept for reuse; more are closed when they come back.
     private let maxIdleConnections: Int
@@ -46,8 +49,11 @@ public final class CairnClient: Sendable {
     /// not positive.
     public init(
         node: String, timeout: Duration = .seconds(10), maxResponseBytes: Int = 64 << 20, maxIdleConnections: Int = 4,
-        sourceAddress: String? = nil, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        sourceAddress: String? = nil, token: String? = nil, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) throws(CairnClientError) {
+        if let token, token.isEmpty || token.contains(where: { $0 == "\r" || $0 == "\n" || $0 == " " }) {
+            throw .invalidArgument("the token must be one word without spaces or line breaks")
+        }
         guard let address = NodeAddress(parsing: node) else {
             throw .invalidArgument("node '\(node)' is not host:port (for example 127.0.0.1:7080 or [::1]:7080)")
         }
@@ -62,6 +68,7 @@ public final class CairnClient: Sendable {
         self.maxIdleConnections = maxIdleConnections
         self.group = group
         self.sourceAddress = sourceAddress
+        self.token = token
     }
 
     deinit {
@@ -163,6 +170,8 @@ public final class CairnClient: Sendable {
 
     /// Sends `request` on an idle or new connection, within one deadline.
     func perform(_ request: ClientRequest) async throws -> ClientResponse {
+        var request = request
+        if let token { request.headers.append(ClientRequest.Header(name: "Authorization", value: "Bearer \(token)")) }
         let deadline = NIODeadline.now() + TimeAmount(timeout)
         if let connection = takeIdle() {
             do {

@@ -40,13 +40,13 @@ final class APIChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// its error response before it is closed outright; `inFlightLimit` is shared by every
     /// connection of the server.
     init(service: any KeyValueService, limits: APILimits, lingerTimeout: TimeAmount, inFlightLimit: InFlightLimit,
-         bounds: ConnectionBounds, phase: RequestPhase) {
+         bounds: ConnectionBounds, phase: RequestPhase, auth: ClientAuth? = nil) {
         self.service = service
         self.lingerTimeout = lingerTimeout
         self.inFlightLimit = inFlightLimit
         self.bounds = bounds
         self.phase = phase
-        self.assembler = RequestAssembler(limits: limits, replicationFactor: service.replicationFactor)
+        self.assembler = RequestAssembler(limits: limits, replicationFactor: service.replicationFactor, auth: auth)
     }
 
     /// The parts of a request that arrived while the connection's answers were backed up (not

@@ -35,6 +35,10 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         case headersTooLarge = "headers_too_large"
         /// The request's headers or body arrived too slowly (408).
         case requestTimeout = "request_timeout"
+        /// No token, or not one of the node's, on a node that authenticates clients (401).
+        case unauthorized = "unauthorized"
+        /// A token whose role does not allow the request (403).
+        case forbidden = "forbidden"
         // Results and failures of the service.
         case keyNotFound = "key_not_found"
         case siblingLimitExceeded = "sibling_limit_exceeded"
@@ -62,6 +66,8 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
             case .valueTooLarge, .bodyTooLarge: .payloadTooLarge
             case .headersTooLarge: .requestHeaderFieldsTooLarge
             case .requestTimeout: .requestTimeout
+            case .unauthorized: .unauthorized
+            case .forbidden: .forbidden
             case .siblingLimitExceeded, .membershipConflict, .casManaged: .conflict
             case .preconditionFailed: .preconditionFailed
             case .quorumUnavailable, .unavailable, .overloaded: .serviceUnavailable

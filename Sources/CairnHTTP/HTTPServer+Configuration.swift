@@ -43,6 +43,8 @@ extension HTTPServer {
         /// until they drain: a client that pipelines requests and never reads the answers stops
         /// being served rather than making the server buffer without bound.
         public var maxQueuedResponseBytes: Int
+        /// The client tokens every request but `/health` must carry; nil: no authentication.
+        public var auth: ClientAuth?
 
         public init(
             host: String = "127.0.0.1",
@@ -58,7 +60,8 @@ extension HTTPServer {
             bodyGracePeriod: Duration = .seconds(20),
             minBodyBytesPerSecond: Int = 500,
             maxBodyBytesInMemory: Int = 256 << 20,
-            maxQueuedResponseBytes: Int = 1 << 20
+            maxQueuedResponseBytes: Int = 1 << 20,
+            auth: ClientAuth? = nil
         ) {
             precondition(maxConnections >= 1, "maxConnections must be at least 1, got \(maxConnections)")
             self.host = host
@@ -75,6 +78,7 @@ extension HTTPServer {
             self.minBodyBytesPerSecond = minBodyBytesPerSecond
             self.maxBodyBytesInMemory = max(maxBodyBytesInMemory, limits.maxJSONBodyBytes)
             self.maxQueuedResponseBytes = maxQueuedResponseBytes
+            self.auth = auth
         }
 
         /// The default of `maxInFlight`: as many as the internode transport lets one node have

@@ -103,7 +103,7 @@ public final class HTTPServer: Sendable {
                         APIChannelHandler(
                             service: service, limits: configuration.limits,
                             lingerTimeout: TimeAmount(configuration.lingerTimeout), inFlightLimit: inFlightLimit,
-                            bounds: bounds, phase: phase))
+                            bounds: bounds, phase: phase, auth: configuration.auth))
                 }
             }
     }

@@ -40,9 +40,13 @@ struct RequestAssembler {
     let replicationFactor: Int
     private(set) var state: State = .idle
 
-    init(limits: APILimits, replicationFactor: Int) {
+    /// The node's client tokens; nil when it does not authenticate clients.
+    let auth: ClientAuth?
+
+    init(limits: APILimits, replicationFactor: Int, auth: ClientAuth? = nil) {
         self.limits = limits
         self.replicationFactor = replicationFactor
+        self.auth = auth
     }
 
     /// Whether a request is being read or served (so idleness must not close the connection).
@@ -56,6 +60,11 @@ struct RequestAssembler {
         case .idle: break
         case .refused: return .none
         case .receiving, .awaitingResponse: preconditionFailure("request head while in state \(state)")
+        }
+        // Authentication first: nothing of an unauthenticated request is read or parsed.
+        if let auth, let refusal = auth.check(HTTPRequestHeadView(uri: head.uri, authorization: head.headers["authorization"])) {
+            state = .refused
+            return .respondAndClose(.error(refusal), version: head.version)
         }
         let limit = APIRequest.bodyLimit(for: head, limits: limits)
         let declared = head.headers["content-length"].first.flatMap { Int($0) }

@@ -159,6 +159,10 @@ final class RESPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     emit(.error(error), context: context)
                     continue
                 }
+                guard executor.allows(command, session: session) else {
+                    emit(.error(executor.authenticationRequired), context: context)
+                    continue
+                }
                 if command.isConnectionCommand {
                     let (answer, after) = executor.answer(command, session: &session)
                     emit(answer, context: context)

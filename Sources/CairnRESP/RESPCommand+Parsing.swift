@@ -23,8 +23,12 @@ extension RESPCommand {
         case "HELLO":
             command = try parseHello(&reader)
         case "AUTH":
-            _ = reader.rest()
-            throw RESPError("Cairn's Redis port takes no password: it has no authentication yet (docs/resp.md)")
+            let first = try reader.bytes()
+            if reader.isAtEnd {
+                command = .auth(token: first)
+            } else {
+                command = .auth(token: try reader.bytes())
+            }
         case "CLIENT":
             command = .client(try parseClient(&reader))
         case "COMMAND":
@@ -119,14 +123,17 @@ extension RESPCommand {
             throw RESPError(code: .noProtocol, "unsupported protocol version")
         }
         var name: [UInt8]? = nil
+        var auth: [UInt8]? = nil
         while !reader.isAtEnd {
             switch try reader.keyword() {
             case "SETNAME": name = try clientName(try reader.bytes())
-            case "AUTH": throw RESPError("Cairn's Redis port takes no password: it has no authentication yet (docs/resp.md)")
-            default: throw RESPError.syntax("HELLO [protover [SETNAME clientname]]")
+            case "AUTH":
+                _ = try reader.bytes()
+                auth = try reader.bytes()
+            default: throw RESPError.syntax("HELLO [protover [AUTH username token] [SETNAME clientname]]")
             }
         }
-        return .hello(version: version, clientName: name)
+        return .hello(version: version, clientName: name, auth: auth)
     }
 
     private static func parseClient(_ reader: inout ArgumentReader) throws(RESPError) -> ClientCommand {

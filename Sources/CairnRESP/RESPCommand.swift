@@ -19,7 +19,9 @@ public enum RESPCommand: Hashable, Sendable {
     case select
     /// `HELLO [protover [SETNAME name]]`: switch the protocol version, answer the server's
     /// particulars.
-    case hello(version: RESPVersion?, clientName: [UInt8]?)
+    case hello(version: RESPVersion?, clientName: [UInt8]?, auth: [UInt8]? = nil)
+    /// `AUTH [username] token`: the username (a role name, or anything) is not checked.
+    case auth(token: [UInt8])
     /// `CLIENT SETNAME`, `GETNAME`, `SETINFO`, `ID`, `INFO`.
     case client(ClientCommand)
     /// `COMMAND`, `COMMAND COUNT`, `COMMAND DOCS [name…]`, `COMMAND INFO [name…]`, `COMMAND LIST`.
@@ -143,7 +145,7 @@ public enum RESPCommand: Hashable, Sendable {
     /// service (it may change the connection's own state: name, protocol version).
     public var isConnectionCommand: Bool {
         switch self {
-        case .ping, .echo, .quit, .select, .hello, .client, .command, .configGet: true
+        case .ping, .echo, .quit, .select, .hello, .auth, .client, .command, .configGet: true
         default: false
         }
     }

@@ -61,6 +61,8 @@ enum RESPCommandTable {
               summary: "Only database 0 exists."),
         Entry(name: "hello", arity: -1, flags: ["fast"], firstKey: 0, lastKey: 0, step: 0, group: "connection",
               summary: "Chooses RESP2 or RESP3; the server's particulars."),
+        Entry(name: "auth", arity: -2, flags: ["fast"], firstKey: 0, lastKey: 0, step: 0, group: "connection",
+              summary: "Proves a client token (a node started with --auth-file)."),
         Entry(name: "client", arity: -2, flags: [], firstKey: 0, lastKey: 0, step: 0, group: "connection",
               summary: "SETNAME, GETNAME, SETINFO, ID, INFO."),
         Entry(name: "command", arity: -1, flags: [], firstKey: 0, lastKey: 0, step: 0, group: "server",

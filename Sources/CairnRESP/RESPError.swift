@@ -35,6 +35,10 @@ public struct RESPError: Error, Hashable, Sendable, CustomStringConvertible {
         case overloaded = "OVERLOADED"
         /// The node cannot serve now, or the command was cancelled.
         case unavailable = "UNAVAILABLE"
+        /// The node authenticates clients and this connection has not (Redis's answer).
+        case noAuth = "NOAUTH"
+        /// `AUTH` with a token that is not the node's (Redis's answer).
+        case wrongPass = "WRONGPASS"
     }
 
     public var code: Code

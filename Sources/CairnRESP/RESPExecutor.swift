@@ -16,18 +16,24 @@ public struct RESPExecutor: Sendable {
     /// How many service calls one multi-key command (`MGET`, `MSET`, `DEL`, `EXISTS`) makes at
     /// once.
     public let keyConcurrency: Int
+    /// The node's client tokens; nil when it does not authenticate clients.
+    public let auth: ClientAuth?
 
     /// The Redis version whose commands Cairn answers like, reported by `INFO` and `HELLO` for
     /// client libraries that decide what to send by it.
     public static let compatibleRedisVersion = "7.0.0"
 
-    public init(service: any KeyValueService, limits: RESPLimits, server: RESPServerState, address: String, keyConcurrency: Int = 8) {
+    public init(
+        service: any KeyValueService, limits: RESPLimits, server: RESPServerState, address: String, keyConcurrency: Int = 8,
+        auth: ClientAuth? = nil
+    ) {
         precondition(keyConcurrency >= 1, "keyConcurrency must be at least 1, got \(keyConcurrency)")
         self.service = service
         self.limits = limits
         self.server = server
         self.address = address
         self.keyConcurrency = keyConcurrency
+        self.auth = auth
     }
 
     /// What the connection does after answering.
@@ -48,10 +54,15 @@ public struct RESPExecutor: Sendable {
             return (.ok, .close)
         case .select:
             return (.ok, .carryOn)
-        case .hello(let version, let name):
+        case .hello(let version, let name, let token):
+            if let token, let refusal = authenticate(token, session: &session) { return (.error(refusal), .carryOn) }
+            if auth != nil, session.role == nil { return (.error(Self.noAuth), .carryOn) }
             if let version { session.version = version }
             if let name { session.name = name }
             return (hello(session), .carryOn)
+        case .auth(let token):
+            if let refusal = authenticate(token, session: &session) { return (.error(refusal), .carryOn) }
+            return (.ok, .carryOn)
         case .client(let client):
             return (answer(client, session: &session), .carryOn)
         case .command(let query):
@@ -61,6 +72,33 @@ public struct RESPExecutor: Sendable {
         default:
             preconditionFailure("\(command) is not a connection command")
         }
+    }
+
+    static let noAuth = RESPError(code: .noAuth, "Authentication required.")
+
+    /// Whether `command` may run on this connection now: on a node that authenticates clients,
+    /// only `AUTH`, `HELLO` and `QUIT` before a token is proven (as Redis with a password).
+    public func allows(_ command: RESPCommand, session: RESPSession) -> Bool {
+        guard auth != nil, session.role == nil else { return true }
+        switch command {
+        case .auth, .hello, .quit: return true
+        default: return false
+        }
+    }
+
+    /// The refusal of a command `allows` rejects.
+    public var authenticationRequired: RESPError { Self.noAuth }
+
+    /// Proves `token`: on success the session takes its role.
+    private func authenticate(_ token: [UInt8], session: inout RESPSession) -> RESPError? {
+        guard let auth else {
+            return RESPError("AUTH called, but this node takes no token: it was started without --auth-file (docs/resp.md)")
+        }
+        guard let role = auth.role(of: token) else {
+            return RESPError(code: .wrongPass, "invalid username-password pair or user is disabled.")
+        }
+        session.role = role
+        return nil
     }
 
     private func hello(_ session: RESPSession) -> RESPValue {
@@ -119,7 +157,7 @@ public struct RESPExecutor: Sendable {
             case .put(let key, let value, let context, let ttl): return try await put(key, value, context: context, ttl: ttl)
             case .deleteWithContext(let key, let context): return try await delete(key, context: context)
             case .cas(let key, let expected, let new): return try await cas(key, expected: expected, new: new)
-            case .ping, .echo, .quit, .select, .hello, .client, .command, .configGet:
+            case .ping, .echo, .quit, .select, .hello, .auth, .client, .command, .configGet:
                 var copy = session
                 return answer(command, session: &copy).0
             }

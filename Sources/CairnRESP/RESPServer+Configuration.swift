@@ -1,3 +1,4 @@
+import CairnHTTP
 extension RESPServer {
     /// Where the server listens and the limits it enforces.
     public struct Configuration: Sendable {
@@ -23,6 +24,8 @@ extension RESPServer {
         /// The outbound buffer of a connection at which it stops taking commands until the
         /// client has read some answers (the channel's high-water mark); resumes at half.
         public var outboundHighWaterBytes: Int
+        /// The client tokens a connection must prove with `AUTH`; nil: no authentication.
+        public var auth: ClientAuth?
 
         public init(
             host: String = "127.0.0.1",
@@ -32,7 +35,8 @@ extension RESPServer {
             stallTimeout: Duration = .seconds(60),
             backlog: Int32 = 256,
             scanCursors: Int = 4096,
-            outboundHighWaterBytes: Int = 256 << 10
+            outboundHighWaterBytes: Int = 256 << 10,
+            auth: ClientAuth? = nil
         ) {
             precondition(maxConnections >= 1, "maxConnections must be at least 1, got \(maxConnections)")
             precondition(outboundHighWaterBytes >= 2, "outboundHighWaterBytes must be at least 2")
@@ -44,6 +48,7 @@ extension RESPServer {
             self.backlog = backlog
             self.scanCursors = scanCursors
             self.outboundHighWaterBytes = outboundHighWaterBytes
+            self.auth = auth
         }
     }
 }

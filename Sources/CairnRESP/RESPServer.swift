@@ -83,7 +83,7 @@ public final class RESPServer: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     let executor = RESPExecutor(
                         service: service, limits: configuration.limits, server: state,
-                        address: Self.text(channel.localAddress) ?? "\(configuration.host):\(configuration.port)")
+                        address: Self.text(channel.localAddress) ?? "\(configuration.host):\(configuration.port)", auth: configuration.auth)
                     let session = RESPSession(id: id, peer: Self.text(channel.remoteAddress) ?? "")
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(configuration.stallTimeout)))

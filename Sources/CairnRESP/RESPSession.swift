@@ -1,3 +1,5 @@
+import CairnHTTP
+
 /// What one connection remembers about its client: its id, the protocol version it speaks,
 /// the name it gave itself. Owned by the connection's handler on its event loop; commands see a
 /// copy.
@@ -13,6 +15,9 @@ public struct RESPSession: Hashable, Sendable {
     /// `CLIENT SETINFO LIB-NAME` and `LIB-VER`.
     public var libraryName: [UInt8]?
     public var libraryVersion: [UInt8]?
+    /// The role this connection's `AUTH` proved; nil until then (and always, on a node that
+    /// does not authenticate clients).
+    public var role: ClientAuth.Role?
 
     public init(id: UInt64, peer: String) {
         self.id = id

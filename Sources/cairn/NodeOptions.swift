@@ -16,6 +16,17 @@ struct NodeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds to wait for the node's answer, connecting included.", valueName: "seconds"))
     var timeout: Double = 10
 
+    @Option(help: ArgumentHelp(
+        "The client token of a node started with --auth-file (default: $CAIRN_TOKEN).", valueName: "token"))
+    var token: String?
+
+    /// `--token`, else `CAIRN_TOKEN` when set and not empty.
+    func resolvedToken(environment: [String: String]) -> String? {
+        if let token { return token }
+        if let fromEnvironment = environment["CAIRN_TOKEN"], !fromEnvironment.isEmpty { return fromEnvironment }
+        return nil
+    }
+
     func validate() throws {
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be in (0, 3600] seconds") }
         let node = resolvedNode(environment: ProcessInfo.processInfo.environment)
@@ -35,7 +46,8 @@ struct NodeOptions: ParsableArguments {
     func client() throws -> CairnClient {
         try CairnClient(
             node: resolvedNode(environment: ProcessInfo.processInfo.environment),
-            timeout: .milliseconds(Int64((timeout * 1000).rounded(.up))))
+            timeout: .milliseconds(Int64((timeout * 1000).rounded(.up))),
+            token: resolvedToken(environment: ProcessInfo.processInfo.environment))
     }
 
     /// Runs `body` with a client, turning a client error into its one-line message on stderr

@@ -48,6 +48,10 @@ struct CairndCommand: AsyncParsableCommand {
     var writeQuorum: Int?
     @Option(help: "File holding the shared cluster secret (at least 16 bytes).")
     var secretFile: String?
+    @Option(help: "File of client tokens, one `data TOKEN` or `admin TOKEN` per line: every request but /health must carry one.")
+    var authFile: String?
+    @Option(help: "Start listening beyond loopback without client tokens or without a cluster secret: yes (protected mode off).")
+    var allowUnauthenticated: String?
     @Option(help: "always (fsync before acknowledging; default), interval:MS, or none.")
     var durability: String?
     @Option(help: "trace, debug, info (default), notice, warning, error.")
@@ -71,6 +75,8 @@ struct CairndCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try Settings(command: self)
         let configuration = try settings.nodeConfiguration()
+        let clientAuth = try settings.clientAuth()
+        try settings.checkProtectedMode(configuration, clientAuth: clientAuth, respAddress: try settings.respAddress())
         // Contexts handed to clients are sealed under a key every node of the cluster derives alike.
         ContextSeal.install(ContextSeal(secret: configuration.secret, clusterName: configuration.clusterName))
         let respAddress = try settings.respAddress()
@@ -95,7 +101,7 @@ struct CairndCommand: AsyncParsableCommand {
         let server = HTTPServer(
             service: service,
             configuration: HTTPServer.Configuration(
-                host: configuration.httpHost, port: configuration.httpPort, maxInFlight: configuration.maxInFlight),
+                host: configuration.httpHost, port: configuration.httpPort, maxInFlight: configuration.maxInFlight, auth: clientAuth),
             group: loops)
         let (nodeStarted, nodeStartedContinuation) = AsyncThrowingStream<Void, any Error>.makeStream()
         let (respNodeStarted, respNodeStartedContinuation) = AsyncThrowingStream<Void, any Error>.makeStream()
@@ -117,7 +123,7 @@ struct CairndCommand: AsyncParsableCommand {
             let respServer = RESPServer(
                 service: service,
                 configuration: RESPServer.Configuration(
-                    host: respAddress.host, port: respAddress.port, maxConnections: respMaxConnections),
+                    host: respAddress.host, port: respAddress.port, maxConnections: respMaxConnections, auth: clientAuth),
                 logger: logger, group: loops)
             services.append(RESPLifecycle(server: respServer, nodeStarted: respNodeStarted, gracePeriod: .seconds(5), logger: logger))
         } else {

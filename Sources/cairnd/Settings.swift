@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnHTTP
 import CairnNode
 import CairnTransport
 import CairnStorage
@@ -17,7 +18,7 @@ struct Settings {
     static let names = [
         "data", "listen", "http", "seeds", "cluster", "partitions", "n", "r", "w", "secret-file", "durability", "log-level",
         "max-in-flight", "tombstone-grace", "cas-state-grace", "data-file-size", "unsafe-mode", "resp",
-        "resp-max-connections", "cores",
+        "resp-max-connections", "cores", "auth-file", "allow-unauthenticated",
     ]
 
     init(command: CairndCommand) throws {
@@ -30,7 +31,8 @@ struct Settings {
             "tombstone-grace": command.tombstoneGrace.map(String.init), "data-file-size": command.dataFileSize.map(String.init),
             "cas-state-grace": command.casStateGrace.map(String.init), "unsafe-mode": command.unsafeMode,
             "resp": command.resp, "resp-max-connections": command.respMaxConnections.map(String.init),
-            "cores": command.cores.map(String.init),
+            "cores": command.cores.map(String.init), "auth-file": command.authFile,
+            "allow-unauthenticated": command.allowUnauthenticated,
         ]
         var file: [String: String] = [:]
         if let path = command.config ?? Self.environment("CAIRN_CONFIG") { file = try Self.readConfigFile(path) }
@@ -99,6 +101,7 @@ struct Settings {
         }
         if let path = values["secret-file"] {
             guard let secret = try DurableFiles.read(path) else { throw ValidationError("secret file \(path) does not exist") }
+            try Self.checkPrivate(path, what: "secret file")
             var trimmed = secret
             while let last = trimmed.last, last == 10 || last == 13 || last == 32 { trimmed.removeLast() }
             configuration.secret = trimmed
@@ -109,6 +112,56 @@ struct Settings {
             throw ValidationError(error.message)
         }
         return configuration
+    }
+
+    /// The client tokens of `--auth-file`, or nil: clients are not authenticated.
+    func clientAuth() throws -> ClientAuth? {
+        guard let path = values["auth-file"] else { return nil }
+        guard let bytes = try DurableFiles.read(path) else { throw ValidationError("auth file \(path) does not exist") }
+        try Self.checkPrivate(path, what: "auth file")
+        do {
+            return try ClientAuth(parsing: String(decoding: bytes, as: UTF8.self), path: path)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    /// Refuses a file of secrets that users other than its owner may read: a token or a cluster
+    /// secret readable by anyone on the host protects nothing (as ssh refuses a private key).
+    static func checkPrivate(_ path: String, what: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw ValidationError("\(what) \(path) cannot be read") }
+        if info.st_mode & 0o077 != 0 {
+            throw ValidationError(
+                "\(what) \(path) may be read by other users (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 \(path)")
+        }
+    }
+
+    /// Protected mode (as Redis's): a node whose client ports are reachable beyond loopback
+    /// must authenticate clients, and one whose internode port is must have a cluster secret,
+    /// unless `--allow-unauthenticated yes` says the operator means it.
+    func checkProtectedMode(_ configuration: NodeConfiguration, clientAuth: ClientAuth?, respAddress: (host: String, port: Int)?) throws {
+        if values["allow-unauthenticated"] == "yes" { return }
+        if let value = values["allow-unauthenticated"] {
+            throw ValidationError("--allow-unauthenticated takes only yes, not \(value)")
+        }
+        let clientHosts = [configuration.httpHost] + (respAddress.map { [$0.host] } ?? [])
+        if clientAuth == nil, let exposed = clientHosts.first(where: { !Self.isLoopback($0) }) {
+            throw ValidationError("""
+                the client port listens on \(exposed), beyond loopback, and clients are not authenticated: give --auth-file \
+                FILE (lines of `data TOKEN` / `admin TOKEN`), or listen on 127.0.0.1, or pass --allow-unauthenticated yes
+                """)
+        }
+        if configuration.secret == nil, !Self.isLoopback(configuration.listenHost) {
+            throw ValidationError("""
+                the internode port listens on \(configuration.listenHost), beyond loopback, without a cluster secret: give \
+                --secret-file FILE (16 bytes or more, the same on every node), or pass --allow-unauthenticated yes
+                """)
+        }
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 
     /// The Redis protocol's address (`--resp`), or `nil`: no RESP listener unless asked for.

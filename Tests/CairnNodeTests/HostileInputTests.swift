@@ -14,6 +14,7 @@ import Testing
         defer { cluster.stopAll() }
         let secretFile = cluster.directory + "/secret"
         try Data("a secret of more than 16 bytes, for the test".utf8).write(to: URL(fileURLWithPath: secretFile))
+        chmod(secretFile, 0o600)
         try cluster.start(9, seed: nil, environment: ["CAIRN_N": "1", "CAIRN_SECRET_FILE": secretFile])
         #expect(cluster.put(9, "k", "v1").status == 200)
         let read = cluster.get(9, "k")
@@ -142,5 +143,84 @@ extension LocalCluster {
         #expect(pipelined >= 50)
         #expect(grown < 200 << 20, "RSS grew by \(grown >> 20) MiB")
         #expect(cluster.request("GET", 9, "/health").status == 200)
+    }
+}
+
+/// Client authentication on a real node: tokens with roles over HTTP and RESP, the files'
+/// permissions, and protected mode.
+@Suite(.serialized) struct ClientAuthTests {
+    static let dataToken = "data-token-0123456789abcdef"
+    static let adminToken = "admin-token-0123456789abcdef"
+
+    /// Runs `cairnd` with `arguments` until it exits (at most 20 s); its status and output.
+    static func cairndExit(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: LocalCluster.cairnd)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let deadline = Date().addingTimeInterval(20)
+        while process.isRunning, Date() < deadline { usleep(50_000) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+
+    @Test func tokensGateEveryRequestButHealthAndMembershipNeedsAdmin() throws {
+        let cluster = try LocalCluster(name: "auth", internodePort: 7378, httpPort: 7388)
+        defer { cluster.stopAll() }
+        let authFile = cluster.directory + "/tokens"
+        try Data("# client tokens\ndata \(Self.dataToken)\nadmin \(Self.adminToken)\n".utf8).write(to: URL(fileURLWithPath: authFile))
+        chmod(authFile, 0o600)
+        try cluster.start(9, seed: nil, environment: ["CAIRN_N": "1", "CAIRN_AUTH_FILE": authFile, "CAIRN_RESP": "127.0.0.9:7398"])
+        let data = ["Authorization": "Bearer \(Self.dataToken)"]
+        let admin = ["Authorization": "Bearer \(Self.adminToken)"]
+
+        #expect(cluster.request("GET", 9, "/health").status == 200, "health needs no token")
+        let anonymous = cluster.put(9, "k", "v")
+        #expect(anonymous.status == 401 && anonymous.body.contains("unauthorized"), "\(anonymous.status) \(anonymous.body)")
+        #expect(anonymous.headers["www-authenticate"]?.hasPrefix("Bearer") == true)
+        #expect(cluster.request("GET", 9, "/v1/keys/k", headers: ["Authorization": "Bearer not-a-token-of-this-node"]).status == 401)
+        #expect(cluster.request("GET", 9, "/metrics").status == 401)
+        let put = cluster.request("PUT", 9, "/v1/keys/k", body: "v", headers: data.merging(["Content-Type": "application/octet-stream"]) { $1 })
+        #expect(put.status == 200, "\(put.body)")
+        #expect(NodeClusterTests.value(cluster.request("GET", 9, "/v1/keys/k", headers: data)) == "v")
+
+        let remove = #"{"node": "00000000000000000000000000000042"}"#
+        let json = ["Content-Type": "application/json"]
+        #expect(cluster.request("POST", 9, "/v1/cluster/remove", body: remove, headers: json).status == 401)
+        let asData = cluster.request("POST", 9, "/v1/cluster/remove", body: remove, headers: json.merging(data) { $1 })
+        #expect(asData.status == 403 && asData.body.contains("forbidden"), "\(asData.status) \(asData.body)")
+        let asAdmin = cluster.request("POST", 9, "/v1/cluster/remove", body: remove, headers: json.merging(admin) { $1 })
+        #expect(asAdmin.status == 404, "an admin token passes; the node is unknown: \(asAdmin.status) \(asAdmin.body)")
+
+        // RESP: NOAUTH until AUTH, as Redis with a password.
+        if (try? RESPNodeTests.redisCLI(9, ["--version"]))?.status == 0 {
+            let cli = { (arguments: [String]) in
+                let output = try RESPNodeTests.redisCLI(9, ["-p", "7398"] + arguments)
+                return output.stdout + output.stderr
+            }
+            #expect(try cli(["GET", "k"]).contains("NOAUTH"))
+            #expect(try cli(["--no-auth-warning", "-a", "wrong-token-0123456789", "GET", "k"]).contains("WRONGPASS"))
+            #expect(try cli(["--no-auth-warning", "-a", Self.dataToken, "GET", "k"]).trimmingCharacters(in: .whitespacesAndNewlines) == "v")
+        }
+    }
+
+    @Test func secretsReadableByOthersAndUnauthenticatedPortsBeyondLoopbackAreRefused() throws {
+        let cluster = try LocalCluster(name: "protected", internodePort: 7379, httpPort: 7389)
+        defer { cluster.stopAll() }
+        let authFile = cluster.directory + "/tokens"
+        try Data("data \(Self.dataToken)\n".utf8).write(to: URL(fileURLWithPath: authFile))
+        chmod(authFile, 0o644)
+        let base = ["--data", cluster.directory + "/node9", "--listen", "127.0.0.9:7379", "--n", "1"]
+        let readable = try Self.cairndExit(base + ["--http", "127.0.0.9:7389", "--auth-file", authFile])
+        #expect(readable.status != 0 && readable.output.contains("chmod 600"), "\(readable.output)")
+        // Never bound: the check runs before any listener starts.
+        let exposed = try Self.cairndExit(base + ["--http", "0.0.0.0:7389"])
+        #expect(exposed.status != 0 && exposed.output.contains("beyond loopback"), "\(exposed.output)")
+        let exposedPeers = try Self.cairndExit(["--data", cluster.directory + "/node9", "--listen", "0.0.0.0:7379", "--http", "127.0.0.9:7389"])
+        #expect(exposedPeers.status != 0 && exposedPeers.output.contains("without a cluster secret"), "\(exposedPeers.output)")
     }
 }

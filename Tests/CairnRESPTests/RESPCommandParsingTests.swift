@@ -108,7 +108,10 @@ import Testing
     @Test func connectionCommandsAndRefusals() {
         #expect(Self.parse("SELECT", "1").failureMessage?.hasPrefix("DB index is out of range") == true)
         #expect(Self.parse("HELLO", "4") == .failure(RESPError(code: .noProtocol, "unsupported protocol version")))
-        #expect(Self.parse("AUTH", "secret").failureMessage?.hasPrefix("Cairn's Redis port takes no password") == true)
+        #expect(Self.parse("AUTH", "secret") == .success(.auth(token: Self.bytes("secret"))))
+        #expect(Self.parse("AUTH", "default", "secret") == .success(.auth(token: Self.bytes("secret"))))
+        #expect(Self.parse("HELLO", "3", "AUTH", "default", "secret")
+                == .success(.hello(version: .resp3, clientName: nil, auth: Self.bytes("secret"))))
         #expect(Self.parse("CLIENT", "SETNAME", "has space").failureMessage?.hasPrefix("Client names cannot contain spaces") == true)
         #expect(Self.parse("CLIENT", "KILL", "x").failureMessage?.hasPrefix("unknown subcommand 'KILL'") == true)
         #expect(Self.parse("FLUSHALL") == .failure(RESPError("unknown command 'FLUSHALL' (Cairn answers a subset of Redis's commands: docs/resp.md)")))
