@@ -112,11 +112,18 @@ extension NodeInstance {
         let now = clockNow()
         let reachable = core.members.filter { core.isReachable($0.id, now: now) }.count
         let stopping = isStopping || shared.isStopping
-        return HealthReport(isHealthy: joined && !stopping, details: [
+        // A failed fsync is final for its engine: what it held since its last sync may be lost,
+        // and it takes no more writes. Unhealthy, so a load balancer stops sending here and an
+        // operator looks (docs/operations.md, "A failed fsync").
+        let failures = store.failures()
+        let failed = !failures.partitions.isEmpty || failures.commitLog
+        return HealthReport(isHealthy: joined && !stopping && !failed, details: [
             "joined": .bool(joined),
             "stopping": .bool(stopping),
             "members": .integer(Int64(core.members.count)),
             "reachable": .integer(Int64(reachable)),
+            "failed_partitions": .array(failures.partitions.map { .integer(Int64($0)) }),
+            "commit_log_failed": .bool(failures.commitLog),
         ])
     }
 
@@ -133,5 +140,7 @@ extension NodeInstance {
         metrics.storageKeydirBytes.record(storage.keydirBytes)
         metrics.storageMerges.record(storage.merges)
         metrics.storageCorruptRecords.record(storage.corrupt)
+        let failures = store.failures()
+        metrics.storageFailed.record(failures.partitions.count + (failures.commitLog ? 1 : 0))
     }
 }

@@ -39,6 +39,9 @@ public final class Node: Sendable {
         self.configuration = configuration
         let files = NodeFiles(directory: configuration.dataDirectory)
         try DurableFiles.makeDirectory(configuration.dataDirectory)
+        // The node's files are its own: a directory made by hand, or by an earlier version, is
+        // closed to other users too (files are created 0600, directories 0700).
+        try DurableFiles.restrictToOwner(configuration.dataDirectory)
         let (id, created) = try files.loadOrCreateIdentity()
         self.id = id
         var storageOptions = StorageOptions(durability: configuration.durability)

@@ -31,6 +31,8 @@ public struct NodeMetrics: Sendable {
     let storageKeydirBytes = Gauge(label: "cairn_storage_keydir_bytes")
     let storageMerges = Gauge(label: "cairn_storage_merges")
     let storageCorruptRecords = Gauge(label: "cairn_storage_corrupt_records_skipped")
+    /// Partitions (and the commit log, counted as one) that refuse writes after a failed fsync.
+    let storageFailed = Gauge(label: "cairn_storage_failed")
     let handoffsCompleted = Counter(label: "cairn_handoff_transfers_total")
     let handoffKeysSent = Counter(label: "cairn_handoff_keys_sent_total")
 

@@ -269,6 +269,13 @@ final class ReplicaStore: @unchecked Sendable {
         try engine(partition).scan(prefix: prefix, after: cursor, limit: limit)
     }
 
+    /// The partitions whose engine refused writes for good after a failed fsync (what it held
+    /// since its last sync may not be on disk), and whether the commit log did.
+    func failures() -> (partitions: [Int], commitLog: Bool) {
+        let partitions = open.withLock { open in open.filter { $0.value.engine.hasFailed }.map(\.key) }.sorted()
+        return (partitions, log?.hasFailed ?? false)
+    }
+
     /// The storage statistics of every open partition, summed.
     func totals() -> (keys: Int, liveBytes: Int, deadBytes: Int, keydirBytes: Int, merges: Int, corrupt: Int) {
         var result = (keys: 0, liveBytes: 0, deadBytes: 0, keydirBytes: 0, merges: 0, corrupt: 0)

@@ -1,7 +1,14 @@
+import Glibc
+
 /// The file operations the node needs beside its engines (identity, membership state, leases),
 /// with the same durability and error reporting as the engine's own files.
 public enum DurableFiles {
     public static func makeDirectory(_ path: String) throws { try FileIO.makeDirectory(path) }
+
+    /// Makes `path` (a directory) accessible to its owner only (0700).
+    public static func restrictToOwner(_ path: String) throws {
+        guard chmod(path, 0o700) == 0 else { throw FileIO.error("chmod", path) }
+    }
 
     public static func list(_ path: String) throws -> [String] { try FileIO.listDirectory(path) }
 

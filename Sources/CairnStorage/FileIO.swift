@@ -12,7 +12,7 @@ enum FileIO {
         return StorageError(code, "\(what) failed: \(String(cString: strerror(e)))", path: path, errno: e)
     }
 
-    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws -> Int32 {
+    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o600) throws -> Int32 {
         while true {
             let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
             if fd >= 0 { return fd }
@@ -129,7 +129,7 @@ enum FileIO {
         var current = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
             current += "/" + part
-            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw error("mkdir", current) }
+            if mkdir(current, 0o700) != 0 && errno != EEXIST { throw error("mkdir", current) }
         }
     }
 

@@ -34,7 +34,13 @@ extension StorageEngine {
         for id in dataIds {
             let path = directory + "/" + DataFile.name(id: id)
             guard let size = FileIO.fileSize(path: path) else { throw FileIO.error("stat", path) }
-            precondition(size <= Int(UInt32.max), "data file \(path) is \(size) bytes")
+            // Offsets in the keydir and hint files are 32-bit: a larger file is not one this
+            // format wrote (a foreign or damaged file). Refuse it; do not guess.
+            guard size <= Int(UInt32.max) else {
+                throw StorageError(
+                    .corruptRecord, "data file is \(size) bytes, past the format's limit of \(UInt32.max) (4 GiB); move it aside",
+                    path: path)
+            }
             let file = try DataFile(id: id, path: path, length: size)
             files[id] = file
             var loaded = false

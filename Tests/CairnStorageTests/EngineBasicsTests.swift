@@ -1,3 +1,5 @@
+import Foundation
+import Glibc
 import Testing
 @testable import CairnStorage
 
@@ -181,5 +183,42 @@ import Testing
         #expect(engine.stats().keys == 1)
         #expect(try engine.get(bytes("permanent")) == bytes("stays"))
         #expect(try engine.get(bytes("session-7")) == nil)
+    }
+}
+
+/// What the engine leaves on disk is its owner's alone, and a file it did not write is refused
+/// rather than trusted.
+@Suite struct StorageHygieneTests {
+    @Test func filesAre0600AndDirectories0700() throws {
+        let dir = TempDirectory("hygiene")
+        let nested = dir.path + "/a/b"
+        let engine = try StorageEngine(directory: nested, options: testOptions(ManualStorageClock()))
+        try engine.put(bytes("k"), bytes("v"))
+        try engine.close()
+        for directory in [dir.path + "/a", nested] {
+            var info = stat()
+            #expect(stat(directory, &info) == 0)
+            #expect(info.st_mode & 0o777 == 0o700, "\(directory): \(String(info.st_mode & 0o777, radix: 8))")
+        }
+        for name in try FileManager.default.contentsOfDirectory(atPath: nested) {
+            var info = stat()
+            #expect(stat(nested + "/" + name, &info) == 0)
+            #expect(info.st_mode & 0o077 == 0, "\(name) is open to others: \(String(info.st_mode & 0o777, radix: 8))")
+        }
+    }
+
+    /// Offsets are 32-bit: a data file past 4 GiB is not this format's, and opening refuses it
+    /// with an error instead of trapping (a sparse file, so the test writes nothing).
+    @Test func aDataFilePastTheFormatLimitIsAnErrorNotACrash() throws {
+        let dir = TempDirectory("oversize")
+        try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
+        let path = dir.path + "/0000000001.data"
+        let fd = open(path, O_RDWR | O_CREAT, 0o600)
+        #expect(fd >= 0)
+        #expect(ftruncate(fd, off_t(UInt32.max) + 1) == 0)
+        close(fd)
+        #expect {
+            try StorageEngine(directory: dir.path, options: testOptions(ManualStorageClock()))
+        } throws: { ($0 as? StorageError)?.code == .corruptRecord }
     }
 }
