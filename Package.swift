@@ -165,6 +165,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer targets for every decoder a peer, a client or a disk feeds (Scripts/fuzz.sh);
+        // built normally it replays inputs and writes the seed corpora.
+        .executableTarget(
+            name: "cairn-fuzz",
+            dependencies: [
+                "CairnCore", "CairnWire", "CairnHTTP", "CairnRESP", "CairnNodeCore", "CairnNode", "CairnStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // A small process the storage tests start, kill and race (crash and lock tests).
         .executableTarget(
             name: "cairn-chaos",

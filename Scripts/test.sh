@@ -36,4 +36,10 @@ else
   else
     CAIRN_BUILD=debug ./Chaos/run-all.sh --short
   fi
+  if [ "${FUZZ_SKIP:-}" = 1 ]; then
+    echo "test.sh: FUZZ_SKIP=1: the fuzz tier (Scripts/fuzz.sh all 10) was not run" >&2
+  else
+    # Every libFuzzer target briefly (10 s each, with AddressSanitizer) from the committed seeds.
+    ./Scripts/fuzz.sh all 10
+  fi
 fi
