@@ -130,7 +130,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "CairnBench", "CairnClient", "CairnHTTP", "CairnLoad",
+                "CairnBench", "CairnClient", "CairnCore", "CairnHTTP", "CairnLoad",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -220,7 +220,10 @@ let package = Package(
         // Real cairnd processes on loopback, driven through curl.
         .testTarget(
             name: "CairnNodeTests",
-            dependencies: ["cairnd", "CairnClient", "CairnCore", "CairnHTTP"]
+            dependencies: [
+                "cairnd", "CairnClient", "CairnCore", "CairnHTTP", "CairnWire", "CairnTransport",
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // The node core driven directly: events in, commands out, over an in-memory disk.
         .testTarget(

@@ -103,6 +103,22 @@ extension NodeCore {
             // Gossip is how a node joins, so it is taken from non-members; but a sender speaks only
             // for itself: the envelope must name the node the connection's handshake proved.
             guard gossip.envelope.from == peer else { return [] }
+            // Once this node belongs to a cluster (it has a ring), a process that is not one of
+            // its members (a node joining, or one it has not heard of yet) speaks of itself only:
+            // other nodes' entries and rings are taken from members alone, so a forged tombstone
+            // for a live member from a connected stranger goes nowhere. A node still joining has
+            // no members to trust but its seed's, and takes what its seed sends.
+            var gossip = gossip
+            if cluster.ring != nil, !isMember(peer) {
+                switch gossip {
+                case .delta(let envelope, let members, _, let wanted, let wantsRing):
+                    gossip = .delta(envelope, members: members.filter { $0.id == peer }, ring: nil, wanted: wanted, wantsRing: wantsRing)
+                case .update(let envelope, let members, _):
+                    gossip = .update(envelope, members: members.filter { $0.id == peer }, ring: nil)
+                case .digest, .heartbeat, .heartbeatReply:
+                    break
+                }
+            }
             return performMembership(membership?.onMessage(gossip, now: now) ?? [], now: now, wallNow: wallNow)
         }
         guard isMember(peer) else { return [] }

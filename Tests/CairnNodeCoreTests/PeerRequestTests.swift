@@ -189,6 +189,14 @@ struct PeerRequestTests {
         #expect(node.core.cluster.members[peer] == nil)
         #expect(node.peerRequest(from: peer, reply: 2, read).responses.first?.message.isNack == true)
 
+        // A stranger's gossip speaks for the stranger only: a tombstone it carries for this node
+        // (a forged `removed`) is dropped, and so is a ring.
+        let me = NodeID.test(1)
+        let strangerEnvelope = Membership.Envelope(clusterName: "test", from: stranger, fromAddress: NodeID.address(3))
+        let removal = Membership.Member(id: me, address: NodeID.address(1), status: .removed, incarnation: 9)
+        node.peerMessage(from: stranger, .membership(.update(strangerEnvelope, members: [removal], ring: nil)))
+        #expect(node.core.cluster.members[me]?.status == .valid, "a stranger removed this node")
+
         // Its own gossip makes it a member: then its read is served.
         node.admit(peer, number: 2)
         #expect(node.peerRequest(from: peer, reply: 3, read).storageKinds == ["read"])

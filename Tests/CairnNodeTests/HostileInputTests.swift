@@ -1,7 +1,11 @@
 import CairnCore
 import CairnHTTP
+import CairnTransport
+import CairnWire
 import Foundation
 import Glibc
+import Logging
+import NIOPosix
 import Testing
 
 /// A real node against a hostile client: what it refuses, and that it keeps serving after.
@@ -222,5 +226,70 @@ extension LocalCluster {
         #expect(exposed.status != 0 && exposed.output.contains("beyond loopback"), "\(exposed.output)")
         let exposedPeers = try Self.cairndExit(["--data", cluster.directory + "/node9", "--listen", "0.0.0.0:7379", "--http", "127.0.0.9:7389"])
         #expect(exposedPeers.status != 0 && exposedPeers.output.contains("without a cluster secret"), "\(exposedPeers.output)")
+    }
+}
+
+/// A real node against processes that speak the internode protocol: without the secret they
+/// are refused at the handshake; with it but not members, the data path refuses them; forged
+/// integers are refused and the node keeps serving.
+@Suite(.serialized) struct HostilePeerTests {
+    @Test func peersWithoutTheSecretOrMembershipGetNothingAndForgedIntegersHarmNothing() async throws {
+        let cluster = try LocalCluster(name: "peers", internodePort: 7375, httpPort: 7385)
+        defer { cluster.stopAll() }
+        let secretBytes = Array("the secret of the hostile peer test".utf8)
+        let secretFile = cluster.directory + "/secret"
+        try Data(secretBytes).write(to: URL(fileURLWithPath: secretFile))
+        chmod(secretFile, 0o600)
+        try cluster.start(9, seed: nil, environment: ["CAIRN_N": "1", "CAIRN_SECRET_FILE": secretFile])
+        #expect(cluster.put(9, "k", "v", context: nil).status == 200)
+        let status = try #require(cluster.json("GET", 9, "/v1/cluster"))
+        let target = try #require((status["node"] as? String).flatMap(NodeID.init(hex:)))
+        let address = cluster.internode(9)
+        var logger = Logger(label: "test.hostile-peer")
+        logger.logLevel = .critical
+        let stranger = NodeID(high: 0xBAD, low: 0xC0DE)
+        let read = WireMessage.read(ReadRequest(key: Array("k".utf8), partition: 0))
+
+        // Without the secret: refused at the handshake.
+        let noSecret = try WirePool(identity: WireIdentity(clusterName: cluster.cluster, node: stranger), listenAddress: "127.0.0.100:1",
+                                    group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        await #expect(throws: TransportError.self) { try await noSecret.request(read, to: address, timeout: .seconds(5)) }
+        await noSecret.shutdown()
+
+        // With the secret but not a member: the data path refuses.
+        let outsider = try WirePool(
+            identity: WireIdentity(clusterName: cluster.cluster, node: stranger, secret: ClusterSecret(secretBytes)),
+            listenAddress: "127.0.0.100:1", group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        defer { Task { await outsider.shutdown() } }
+        let refused = try await outsider.request(read, to: address, timeout: .seconds(5))
+        guard case .nack(let reason) = refused else {
+            Issue.record("a non-member's read was answered: \(refused)")
+            return
+        }
+        #expect(reason.contains("not a member"), "\(reason)")
+
+        // Forged integers: gossip naming the node itself at incarnation 2^64-1 and a ring at
+        // version 2^64-1, a Paxos prepare at ballot 2^64-1. Each is refused as malformed.
+        let envelope = Membership.Envelope(clusterName: cluster.cluster, from: stranger, fromAddress: "127.0.0.100:1")
+        let forgedSelf = Membership.Member(id: target, address: address, status: .removed, incarnation: .max)
+        let forgedRing = Membership.VersionedRing(version: .max, ring: Ring(members: [stranger], partitionCount: 16, targetReplicas: 1))
+        // And a plausible forgery: the node's own entry as removed, one incarnation up, from a
+        // connected stranger (who has the secret but is no member).
+        let plausible = Membership.Member(id: target, address: address, status: .removed, incarnation: 2)
+        for message: WireMessage in [
+            .membership(.update(envelope, members: [plausible], ring: nil)),
+            .membership(.update(envelope, members: [forgedSelf], ring: nil)),
+            .membership(.update(envelope, members: [], ring: forgedRing)),
+        ] {
+            try? await outsider.send(message, to: address)
+        }
+        _ = try? await outsider.request(
+            .cas(key: Array("k".utf8), .prepare(CAS.Ballot(counter: .max, node: stranger))), to: address, timeout: .seconds(2))
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(cluster.request("GET", 9, "/health").status == 200, "the node is up")
+        let members = (cluster.json("GET", 9, "/v1/cluster")?["members"] as? [[String: Any]]) ?? []
+        #expect(members.count == 1 && members.first?["status"] as? String == "valid", "membership unchanged: \(members)")
+        #expect(NodeClusterTests.value(cluster.get(9, "k")) == "v")
+        #expect(cluster.put(9, "k2", "v2").status == 200)
     }
 }

@@ -123,10 +123,12 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
     /// A coordinator replicates a write while its own fsync is pending; crashed in between, it
     /// comes back with the key's older object. Minting under the epoch recorded with it would
     /// reissue the dot the others hold: the write that reuses it is lost, or the replicas hold
-    /// two values under one dot and never converge (seed 346 of these; the window is narrow, and
-    /// which seeds hit it moves with any change of message flow).
+    /// two values under one dot and never converge (seed 3 of these, and 387, 634 and 658 of the
+    /// first thousand; the window is narrow, and which seeds hit it moves with any change of
+    /// message flow: `cairn-sim --workload set --seeds 1000 --broken trustEpochsAfterCrash`
+    /// finds the current ones).
     @Test func trustingEpochsAfterACrashIsCaughtAsLostWrites() async {
-        let failed = await Self.failures(.set, seeds: 300...400, broken: .trustEpochsAfterCrash)
+        let failed = await Self.failures(.set, seeds: 1...60, broken: .trustEpochsAfterCrash)
         #expect(!failed.isEmpty, "no seed caught a dot minted again after a crash")
         #expect(failed.allSatisfy { $0.failures.contains { $0.contains("LOST") || $0.contains("not converged") } },
                 "\(failed.map(\.failures))")
