@@ -16,9 +16,7 @@ import Testing
     @Test func forgedContextsAreRefusedAndTheKeyStaysReadable() throws {
         let cluster = try LocalCluster(name: "hostile", internodePort: 7376, httpPort: 7386)
         defer { cluster.stopAll() }
-        let secretFile = cluster.directory + "/secret"
-        try Data("a secret of more than 16 bytes, for the test".utf8).write(to: URL(fileURLWithPath: secretFile))
-        chmod(secretFile, 0o600)
+        let secretFile = try cluster.writeFile("secret", Array("a secret of more than 16 bytes, for the test".utf8))
         try cluster.start(9, seed: nil, environment: ["CAIRN_N": "1", "CAIRN_SECRET_FILE": secretFile])
         #expect(cluster.put(9, "k", "v1").status == 200)
         let read = cluster.get(9, "k")
@@ -90,6 +88,14 @@ struct RawSocket {
 }
 
 extension LocalCluster {
+    /// Writes `bytes` to `name` in the cluster's directory with `mode` (0600: a secret); its path.
+    func writeFile(_ name: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws -> String {
+        let path = directory + "/" + name
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        chmod(path, mode)
+        return path
+    }
+
     /// Node `node`'s resident memory in bytes (VmRSS).
     func residentBytes(_ node: Int) -> Int {
         guard let pid = processes[node]?.processIdentifier,
@@ -175,9 +181,7 @@ extension LocalCluster {
     @Test func tokensGateEveryRequestButHealthAndMembershipNeedsAdmin() throws {
         let cluster = try LocalCluster(name: "auth", internodePort: 7378, httpPort: 7388)
         defer { cluster.stopAll() }
-        let authFile = cluster.directory + "/tokens"
-        try Data("# client tokens\ndata \(Self.dataToken)\nadmin \(Self.adminToken)\n".utf8).write(to: URL(fileURLWithPath: authFile))
-        chmod(authFile, 0o600)
+        let authFile = try cluster.writeFile("tokens", Array("# client tokens\ndata \(Self.dataToken)\nadmin \(Self.adminToken)\n".utf8))
         try cluster.start(9, seed: nil, environment: ["CAIRN_N": "1", "CAIRN_AUTH_FILE": authFile, "CAIRN_RESP": "127.0.0.9:7398"])
         let data = ["Authorization": "Bearer \(Self.dataToken)"]
         let admin = ["Authorization": "Bearer \(Self.adminToken)"]
@@ -215,9 +219,7 @@ extension LocalCluster {
     @Test func secretsReadableByOthersAndUnauthenticatedPortsBeyondLoopbackAreRefused() throws {
         let cluster = try LocalCluster(name: "protected", internodePort: 7379, httpPort: 7389)
         defer { cluster.stopAll() }
-        let authFile = cluster.directory + "/tokens"
-        try Data("data \(Self.dataToken)\n".utf8).write(to: URL(fileURLWithPath: authFile))
-        chmod(authFile, 0o644)
+        let authFile = try cluster.writeFile("tokens", Array("data \(Self.dataToken)\n".utf8), mode: 0o644)
         let base = ["--data", cluster.directory + "/node9", "--listen", "127.0.0.9:7379", "--n", "1"]
         let readable = try Self.cairndExit(base + ["--http", "127.0.0.9:7389", "--auth-file", authFile])
         #expect(readable.status != 0 && readable.output.contains("chmod 600"), "\(readable.output)")
@@ -237,9 +239,7 @@ extension LocalCluster {
         let cluster = try LocalCluster(name: "peers", internodePort: 7375, httpPort: 7385)
         defer { cluster.stopAll() }
         let secretBytes = Array("the secret of the hostile peer test".utf8)
-        let secretFile = cluster.directory + "/secret"
-        try Data(secretBytes).write(to: URL(fileURLWithPath: secretFile))
-        chmod(secretFile, 0o600)
+        let secretFile = try cluster.writeFile("secret", secretBytes)
         try cluster.start(9, seed: nil, environment: ["CAIRN_N": "1", "CAIRN_SECRET_FILE": secretFile])
         #expect(cluster.put(9, "k", "v", context: nil).status == 200)
         let status = try #require(cluster.json("GET", 9, "/v1/cluster"))
