@@ -93,8 +93,12 @@ extension APIRequest {
         guard target.first == UInt8(ascii: "/") else {
             throw APIError(.invalidURI, "the request target must be a path starting with '/'")
         }
-        let path = target[..<(target.firstIndex(of: UInt8(ascii: "?")) ?? target.endIndex)]
-        _ = try route(path: path, method: head.method)
+        _ = try route(path: path(of: target), method: head.method)
+    }
+
+    /// The path of a request target: what precedes its `?`.
+    static func path(of target: [UInt8]) -> ArraySlice<UInt8> {
+        target[..<(target.firstIndex(of: UInt8(ascii: "?")) ?? target.endIndex)]
     }
 
     /// `parse` for a request head from NIOHTTP1.

@@ -76,10 +76,10 @@ extension ClientAuth {
     /// Checks a request's head: nil when it may go on, else the error to answer (401 without a
     /// valid token, 403 with one whose role is too low).
     func check(_ head: HTTPRequestHeadView) -> APIError? {
-        let target = head.uri.utf8
-        let path = target.prefix { $0 != UInt8(ascii: "?") }
         // A path that names no endpoint is left to the parser's 404: it reveals nothing.
-        guard let route = APIRoute(path: ArraySlice(path)), let needed = route.requiredRole else { return nil }
+        guard let route = APIRoute(path: APIRequest.path(of: Array(head.uri.utf8))), let needed = route.requiredRole else {
+            return nil
+        }
         let challenge = (name: "WWW-Authenticate", value: #"Bearer realm="cairn""#)
         let values = head.authorization
         guard values.count == 1, let value = values.first, value.utf8.count > 7,

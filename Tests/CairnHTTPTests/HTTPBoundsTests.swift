@@ -17,15 +17,7 @@ import Testing
     ) async throws {
         var configuration = HTTPServer.Configuration(host: "127.0.0.1", port: 0, limits: Self.limits, lingerTimeout: .milliseconds(300))
         configure(&configuration)
-        let server = HTTPServer(service: service, configuration: configuration)
-        let address = try await server.start()
-        do {
-            try await body(server, address)
-        } catch {
-            await server.stop(gracePeriod: .milliseconds(100))
-            throw error
-        }
-        await server.stop(gracePeriod: .milliseconds(100))
+        try await withStarted(HTTPServer(service: service, configuration: configuration), body)
     }
 
     /// Opens `count` connections at once and runs `body` with them all open.

@@ -19,16 +19,11 @@ import Testing
             service: service,
             configuration: HTTPServer.Configuration(
                 host: "127.0.0.1", port: 0, limits: Self.limits, lingerTimeout: .milliseconds(500), maxInFlight: maxInFlight))
-        let address = try await server.start()
-        #expect(address.port != 0)
-        #expect(server.localAddress?.port == address.port)
-        do {
+        try await withStarted(server) { server, address in
+            #expect(address.port != 0)
+            #expect(server.localAddress?.port == address.port)
             try await body(server, address)
-        } catch {
-            await server.stop(gracePeriod: .milliseconds(100))
-            throw error
         }
-        await server.stop(gracePeriod: .milliseconds(100))
     }
 
     @Test func versionsSiblingsAndResolutionOverOneConnection() async throws {

@@ -1,3 +1,4 @@
+import CairnHTTP
 import CairnHTTPTestSupport
 import NIOCore
 import NIOPosix
@@ -59,4 +60,16 @@ final class Conversation {
             }
         }
     }
+}
+
+/// Starts `server`, runs `body` with its address, and stops it whether `body` throws or not.
+func withStarted(_ server: HTTPServer, _ body: (HTTPServer, SocketAddress) async throws -> Void) async throws {
+    let address = try await server.start()
+    do {
+        try await body(server, address)
+    } catch {
+        await server.stop(gracePeriod: .milliseconds(100))
+        throw error
+    }
+    await server.stop(gracePeriod: .milliseconds(100))
 }
