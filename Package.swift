@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // C libraries from Debian (Scripts/setup.sh installs them); shims only.
@@ -60,8 +63,21 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // TLS as the node and the CLI use it: the certificates directory (ca.crt, node.crt,
+        // node.key) made into NIOSSL contexts, and a small certificate authority (`cairn certs`).
+        .target(
+            name: "CairnTLS",
+            dependencies: [
+                "CairnTransport",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Deterministic simulation of whole clusters: seeded randomness, virtual time, faulty network.
@@ -80,6 +96,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -94,6 +111,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
@@ -105,6 +123,8 @@ let package = Package(
                 "CairnHTTP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
@@ -130,8 +150,9 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "CairnBench", "CairnClient", "CairnCore", "CairnHTTP", "CairnLoad",
+                "CairnBench", "CairnClient", "CairnCore", "CairnHTTP", "CairnLoad", "CairnTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -149,7 +170,7 @@ let package = Package(
         .executableTarget(
             name: "cairnd",
             dependencies: [
-                "CairnNode", "CairnHTTP", "CairnRESP", "CairnStorage", "CairnTransport",
+                "CairnNode", "CairnHTTP", "CairnRESP", "CairnStorage", "CairnTransport", "CairnTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -208,7 +229,8 @@ let package = Package(
         .testTarget(
             name: "CairnWireTests",
             dependencies: [
-                "CairnWire", "CairnTransport", "CairnCore",
+                "CairnWire", "CairnTransport", "CairnCore", "CairnTLS", "CairnHTTPTestSupport",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -221,7 +243,8 @@ let package = Package(
         .testTarget(
             name: "CairnNodeTests",
             dependencies: [
-                "cairnd", "CairnClient", "CairnCore", "CairnHTTP", "CairnWire", "CairnTransport",
+                "cairnd", "CairnClient", "CairnCore", "CairnHTTP", "CairnWire", "CairnTransport", "CairnTLS",
+                "CairnHTTPTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -237,7 +260,10 @@ let package = Package(
         // The in-memory `KeyValueService` double, shared by the HTTP and client tests.
         .target(
             name: "CairnHTTPTestSupport",
-            dependencies: ["CairnHTTP", "CairnCore"],
+            dependencies: [
+                "CairnHTTP", "CairnCore", "CairnTLS", "CairnTransport",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             path: "Tests/CairnHTTPTestSupport"
         ),
         .testTarget(
@@ -255,7 +281,8 @@ let package = Package(
         .testTarget(
             name: "CairnRESPTests",
             dependencies: [
-                "CairnRESP", "CairnHTTP", "CairnCore", "CairnHTTPTestSupport",
+                "CairnRESP", "CairnHTTP", "CairnCore", "CairnHTTPTestSupport", "CairnTLS",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -266,7 +293,7 @@ let package = Package(
         .testTarget(
             name: "CairnClientTests",
             dependencies: [
-                "CairnClient", "CairnHTTP", "CairnHTTPTestSupport", "cairn",
+                "CairnClient", "CairnHTTP", "CairnHTTPTestSupport", "cairn", "CairnTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

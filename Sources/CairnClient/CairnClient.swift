@@ -1,6 +1,7 @@
 import CairnHTTP
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A client of one node's HTTP API (docs/api.md): reads, writes, deletes, scans, CAS and the
@@ -34,6 +35,8 @@ public final class CairnClient: Sendable {
     /// The bearer token sent with every request (`Authorization: Bearer …`), for a node started
     /// with `--auth-file`.
     private let token: String?
+    /// TLS to the node (`CairnTLS.ClientTLS.context(trusting:)`), or nil for plain HTTP.
+    private let tls: NIOSSLContext?
     private let idle = Mutex<[HTTPConnection]>([])
     /// Idle connections kept for reuse; more are closed when they come back.
     private let maxIdleConnections: Int
@@ -49,7 +52,8 @@ public final class CairnClient: Sendable {
     /// not positive.
     public init(
         node: String, timeout: Duration = .seconds(10), maxResponseBytes: Int = 64 << 20, maxIdleConnections: Int = 4,
-        sourceAddress: String? = nil, token: String? = nil, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        sourceAddress: String? = nil, token: String? = nil, tls: NIOSSLContext? = nil,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) throws(CairnClientError) {
         if let token, token.isEmpty || token.contains(where: { $0 == "\r" || $0 == "\n" || $0 == " " }) {
             throw .invalidArgument("the token must be one word without spaces or line breaks")
@@ -69,6 +73,7 @@ public final class CairnClient: Sendable {
         self.group = group
         self.sourceAddress = sourceAddress
         self.token = token
+        self.tls = tls
     }
 
     deinit {
@@ -184,7 +189,7 @@ public final class CairnClient: Sendable {
         guard remaining > .zero else { throw CairnClientError.timedOut(node: node, after: timeout) }
         let connection = try await HTTPConnection.connect(
             to: address, from: sourceAddress, group: group, connectTimeout: Duration(remaining), maxResponseBytes: maxResponseBytes,
-            maxHeaderBytes: Self.maxHeaderBytes)
+            maxHeaderBytes: Self.maxHeaderBytes, tls: tls)
         return try await exchange(request, on: connection, deadline: deadline)
     }
 

@@ -1,6 +1,8 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
+import NIOTLS
 
 #if canImport(Glibc)
 import Glibc
@@ -24,15 +26,23 @@ final class HTTPConnection: Sendable {
     /// act on ("connection refused", "connection timed out after 2 s", …).
     static func connect(
         to address: NodeAddress, from sourceAddress: String? = nil, group: any EventLoopGroup, connectTimeout: Duration,
-        maxResponseBytes: Int, maxHeaderBytes: Int
+        maxResponseBytes: Int, maxHeaderBytes: Int, tls: NIOSSLContext? = nil
     ) async throws -> HTTPConnection {
         let decoderLimits = limits(maxHeaderBytes: maxHeaderBytes)
+        let handshake = group.any().makePromise(of: Void.self)
         var bootstrap = ClientBootstrap(group: group)
             .connectTimeout(TimeAmount(connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
+                    if let tls {
+                        // A DNS name goes out as SNI and is checked against the certificate; an
+                        // IP address is checked against the certificate's IP addresses.
+                        try pipeline.addHandler(
+                            try NIOSSLClientHandler(context: tls, serverHostname: address.isIPAddress ? nil : address.host))
+                        try pipeline.addHandler(TLSHandshakeWaiter(done: handshake))
+                    }
                     try pipeline.addHandler(HTTPRequestEncoder())
                     try pipeline.addHandler(
                         ByteToMessageHandler(
@@ -46,8 +56,26 @@ final class HTTPConnection: Sendable {
                 bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: sourceAddress, port: 0))
             }
             let channel = try await bootstrap.connect(host: address.host, port: address.port).get()
+            if tls != nil {
+                // Wait for the handshake, so a refused certificate is reported as such, bounded
+                // by what is left of the connect timeout.
+                let timeout = channel.eventLoop.scheduleTask(in: TimeAmount(connectTimeout)) {
+                    handshake.fail(ChannelError.connectTimeout(TimeAmount(connectTimeout)))
+                }
+                defer { timeout.cancel() }
+                do { try await handshake.futureResult.get() } catch {
+                    channel.close(promise: nil)
+                    throw CairnClientError.unreachable(node: address.description, reason: "TLS handshake failed: \(error)")
+                }
+            } else {
+                handshake.succeed(())
+            }
             return HTTPConnection(channel: channel, node: address.description)
+        } catch let error as CairnClientError {
+            handshake.fail(ChannelError.ioOnClosedChannel)
+            throw error
         } catch {
+            handshake.fail(ChannelError.ioOnClosedChannel)
             throw CairnClientError.unreachable(node: address.description, reason: reason(error, connectTimeout: connectTimeout))
         }
     }
@@ -125,5 +153,33 @@ final class HTTPConnection: Sendable {
         default:
             return "\(error)"
         }
+    }
+}
+
+/// Completes `done` when the TLS handshake of its connection finishes, fails it when the
+/// handshake fails or the connection closes first.
+private final class TLSHandshakeWaiter: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    private let done: EventLoopPromise<Void>
+
+    init(done: EventLoopPromise<Void>) { self.done = done }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event {
+            done.succeed(())
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        done.fail(error)
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        done.fail(ChannelError.ioOnClosedChannel)
+        context.fireChannelInactive()
     }
 }

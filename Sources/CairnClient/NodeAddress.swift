@@ -1,3 +1,5 @@
+import NIOCore
+
 /// A node's address as the CLI and the configuration write it: `host:port`, with an IPv6
 /// host in brackets (`[::1]:7080`).
 public struct NodeAddress: Hashable, Sendable, CustomStringConvertible {
@@ -32,6 +34,11 @@ public struct NodeAddress: Hashable, Sendable, CustomStringConvertible {
             (1...65535).contains(port)
         else { return nil }
         self.init(host: String(host), port: port)
+    }
+
+    /// Whether the host is an IP address (v4 or v6) rather than a DNS name.
+    public var isIPAddress: Bool {
+        (try? SocketAddress(ipAddress: host, port: port)) != nil
     }
 
     /// `host:port`, with brackets around an IPv6 host.

@@ -35,6 +35,8 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         case headersTooLarge = "headers_too_large"
         /// The request's headers or body arrived too slowly (408).
         case requestTimeout = "request_timeout"
+        /// Plain HTTP sent to a port that speaks HTTPS (400, as nginx's 497).
+        case tlsRequired = "tls_required"
         /// No token, or not one of the node's, on a node that authenticates clients (401).
         case unauthorized = "unauthorized"
         /// A token whose role does not allow the request (403).
@@ -60,7 +62,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
             case .methodNotAllowed: .methodNotAllowed
             case .invalidURI, .emptyKey, .keyTooLong, .unknownParameter, .duplicateParameter, .invalidParameter,
                 .invalidTTL, .invalidContext, .invalidHeader, .invalidJSON, .invalidBody, .invalidBase64,
-                .unexpectedBody, .badRequest:
+                .unexpectedBody, .badRequest, .tlsRequired:
                 .badRequest
             case .unsupportedMediaType: .unsupportedMediaType
             case .valueTooLarge, .bodyTooLarge: .payloadTooLarge

@@ -50,29 +50,54 @@ final class ConnectionBounds: Sendable {
     }
 }
 
-/// The only handler of a connection past the limit: writes the refusal once the connection is
-/// active, then closes it; nothing of the connection is read.
+/// The only handler of a connection past the limit: writes the refusal, then closes. Over
+/// plain TCP it answers as soon as the connection is active and reads nothing. Behind the TLS
+/// handler it lets the handshake through and answers the first request bytes (a client that
+/// has sent its request is reading; one answered before it writes would see its write fail
+/// on the closed socket instead of the answer); a connection that sends nothing within
+/// `handshakeTimeout` is cut.
 final class ConnectionRefuser: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let answer: ByteBuffer
+    private let behindTLS: Bool
+    private var answered = false
 
-    init(answer: ByteBuffer) { self.answer = answer }
+    init(answer: ByteBuffer, behindTLS: Bool = false) {
+        self.answer = answer
+        self.behindTLS = behindTLS
+    }
+
+    static let handshakeTimeout = TimeAmount.seconds(10)
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { refuse(context: context) }
+        if context.channel.isActive { start(context: context) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        refuse(context: context)
+        start(context: context)
         context.fireChannelActive()
     }
 
-    func read(context: ChannelHandlerContext) {}
+    func read(context: ChannelHandlerContext) {
+        if behindTLS && !answered { context.read() }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if behindTLS { refuse(context: context) }
+    }
+
+    private func start(context: ChannelHandlerContext) {
+        guard behindTLS else { return refuse(context: context) }
+        let channel = context.channel
+        context.eventLoop.scheduleTask(in: Self.handshakeTimeout) { channel.close(promise: nil) }
+    }
 
     private func refuse(context: ChannelHandlerContext) {
+        guard !answered else { return }
+        answered = true
         context.writeAndFlush(wrapOutboundOut(answer)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 }

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import NIOSSL
 
 extension HTTPServer {
     /// Where the server listens and the limits it enforces.
@@ -45,6 +46,8 @@ extension HTTPServer {
         public var maxQueuedResponseBytes: Int
         /// The client tokens every request but `/health` must carry; nil: no authentication.
         public var auth: ClientAuth?
+        /// HTTPS with the node's certificate (`CairnTLS.NodeTLS.clients`); nil: plain HTTP.
+        public var tls: NIOSSLContext?
 
         public init(
             host: String = "127.0.0.1",
@@ -61,7 +64,8 @@ extension HTTPServer {
             minBodyBytesPerSecond: Int = 500,
             maxBodyBytesInMemory: Int = 256 << 20,
             maxQueuedResponseBytes: Int = 1 << 20,
-            auth: ClientAuth? = nil
+            auth: ClientAuth? = nil,
+            tls: NIOSSLContext? = nil
         ) {
             precondition(maxConnections >= 1, "maxConnections must be at least 1, got \(maxConnections)")
             self.host = host
@@ -78,6 +82,7 @@ extension HTTPServer {
             self.minBodyBytesPerSecond = minBodyBytesPerSecond
             self.maxBodyBytesInMemory = max(maxBodyBytesInMemory, limits.maxJSONBodyBytes)
             self.maxQueuedResponseBytes = maxQueuedResponseBytes
+            self.tls = tls
             self.auth = auth
         }
 

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// The node's HTTP API server: NIOHTTP1 over a NIOPosix listener, one `APIChannelHandler` per
 /// connection, answering from a `KeyValueService`.
@@ -76,9 +77,15 @@ public final class HTTPServer: Sendable {
             .childChannelInitializer { [weak self] channel in
                 guard let self else { return channel.close() }
                 guard bounds.openConnection() else {
-                    // Past the limit: the whole answer, then close, before reading anything.
+                    // Past the limit: the whole answer, then close, before reading anything
+                    // (but the TLS handshake the answer needs).
                     return channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ConnectionRefuser(answer: bounds.refusal))
+                        if let tls = configuration.tls {
+                            try channel.pipeline.syncOperations.addHandler(TLSSniffer())
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                        }
+                        try channel.pipeline.syncOperations.addHandler(
+                            ConnectionRefuser(answer: bounds.refusal, behindTLS: configuration.tls != nil))
                     }
                 }
                 channel.closeFuture.whenComplete { _ in bounds.closeConnection() }
@@ -88,6 +95,10 @@ public final class HTTPServer: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     let phase = RequestPhase()
+                    if let tls = configuration.tls {
+                        try pipeline.addHandler(TLSSniffer())
+                        try pipeline.addHandler(NIOSSLServerHandler(context: tls))
+                    }
                     try pipeline.addHandler(WritabilityGate())
                     try pipeline.addHandler(RequestClock(
                         phase: phase, headerTimeout: TimeAmount(configuration.headerTimeout),

@@ -165,7 +165,8 @@ public final class Node: Sendable {
     /// state and starts gossip).
     public func start() async throws {
         let identity = WireIdentity(
-            clusterName: configuration.clusterName, node: id, secret: configuration.secret.map(ClusterSecret.init))
+            clusterName: configuration.clusterName, node: id, secret: configuration.secret.map(ClusterSecret.init),
+            tls: configuration.internodeTLS)
         let server = try await WireServer.start(
             host: configuration.listenHost, port: configuration.listenPort, identity: identity, group: eventLoopGroup,
             handler: NodeWireHandler(node: self), logger: shared.logger)

@@ -1,4 +1,5 @@
 import CairnStorage
+import CairnTransport
 import NIOCore
 
 /// Everything `cairnd` is started with (flags, a config file, the environment; see
@@ -25,6 +26,8 @@ public struct NodeConfiguration: Sendable {
     public var writeQuorum: Int
     /// A shared cluster secret proven in every internode handshake (optional).
     public var secret: [UInt8]?
+    /// Mutual TLS between nodes with the cluster CA's certificates (`--certs-dir`), or nil.
+    public var internodeTLS: WireTLS?
     /// How long a client request may take before it fails with a timeout.
     public var requestTimeoutMilliseconds: UInt64
     /// The most client data requests (GET, PUT, DELETE, scan, CAS) the HTTP server serves at

@@ -59,7 +59,8 @@ actor NodeInstance {
         executor = eventLoop.executor
         let configuration = shared.configuration
         let identity = WireIdentity(
-            clusterName: configuration.clusterName, node: shared.id, secret: configuration.secret.map(ClusterSecret.init))
+            clusterName: configuration.clusterName, node: shared.id, secret: configuration.secret.map(ClusterSecret.init),
+            tls: configuration.internodeTLS)
         pool = try WirePool(identity: identity, listenAddress: configuration.listenAddress, group: eventLoop, logger: shared.logger)
     }
 

@@ -1,4 +1,6 @@
 import CairnHTTP
+import NIOSSL
+
 extension RESPServer {
     /// Where the server listens and the limits it enforces.
     public struct Configuration: Sendable {
@@ -26,6 +28,9 @@ extension RESPServer {
         public var outboundHighWaterBytes: Int
         /// The client tokens a connection must prove with `AUTH`; nil: no authentication.
         public var auth: ClientAuth?
+        /// TLS with the node's certificate (`CairnTLS.NodeTLS.clients`), as Redis's `tls-port`;
+        /// nil: plain TCP.
+        public var tls: NIOSSLContext?
 
         public init(
             host: String = "127.0.0.1",
@@ -36,7 +41,8 @@ extension RESPServer {
             backlog: Int32 = 256,
             scanCursors: Int = 4096,
             outboundHighWaterBytes: Int = 256 << 10,
-            auth: ClientAuth? = nil
+            auth: ClientAuth? = nil,
+            tls: NIOSSLContext? = nil
         ) {
             precondition(maxConnections >= 1, "maxConnections must be at least 1, got \(maxConnections)")
             precondition(outboundHighWaterBytes >= 2, "outboundHighWaterBytes must be at least 2")
@@ -49,6 +55,7 @@ extension RESPServer {
             self.scanCursors = scanCursors
             self.outboundHighWaterBytes = outboundHighWaterBytes
             self.auth = auth
+            self.tls = tls
         }
     }
 }

@@ -2,6 +2,7 @@ import CairnHTTP
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// The node's Redis protocol server: a NIOPosix listener, one `RESPChannelHandler` per
 /// connection, answering from the same `KeyValueService` as the HTTP API (docs/resp.md).
@@ -76,6 +77,9 @@ public final class RESPServer: Sendable {
                     logger.debug("RESP connection refused: the server has its limit of connections open",
                                  metadata: ["cairn.limit": "\(configuration.maxConnections)"])
                     return channel.eventLoop.makeCompletedFuture {
+                        if let tls = configuration.tls {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                        }
                         try channel.pipeline.syncOperations.addHandler(RefusingHandler())
                     }
                 }
@@ -86,6 +90,7 @@ public final class RESPServer: Sendable {
                         address: Self.text(channel.localAddress) ?? "\(configuration.host):\(configuration.port)", auth: configuration.auth)
                     let session = RESPSession(id: id, peer: Self.text(channel.remoteAddress) ?? "")
                     let pipeline = channel.pipeline.syncOperations
+                    if let tls = configuration.tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
                     try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(configuration.stallTimeout)))
                     try pipeline.addHandler(
                         RESPChannelHandler(
@@ -102,8 +107,9 @@ public final class RESPServer: Sendable {
     }
 }
 
-/// The whole pipeline of a connection beyond the cap: it answers the one error Redis sends
-/// past `maxclients` as soon as the connection is up, then closes it.
+/// The whole pipeline of a connection beyond the cap (behind the TLS handler on a TLS port): it
+/// answers the one error Redis sends past `maxclients` as soon as the connection is up (the
+/// TLS handshake done), then closes it; at the latest after 10 s.
 private final class RefusingHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -113,6 +119,8 @@ private final class RefusingHandler: ChannelInboundHandler {
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: refusal)), promise: written)
         written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        let channel = context.channel
+        context.eventLoop.scheduleTask(in: .seconds(10)) { channel.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}

@@ -7,11 +7,14 @@ public struct WireIdentity: Sendable {
     public var node: NodeID
     /// The cluster secret, when the cluster has one.
     public var secret: ClusterSecret?
+    /// Mutual TLS with the cluster CA's certificates, when the node has them.
+    public var tls: WireTLS?
 
-    public init(clusterName: String, node: NodeID, secret: ClusterSecret? = nil) {
+    public init(clusterName: String, node: NodeID, secret: ClusterSecret? = nil, tls: WireTLS? = nil) {
         self.clusterName = clusterName
         self.node = node
         self.secret = secret
+        self.tls = tls
     }
 
     func handshake(listenAddress: String) -> Handshake.Configuration {

@@ -90,9 +90,13 @@ extension WirePeer {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.writeBufferWaterMark, value: .init(
                 low: settings.writeBufferLowWaterMark, high: settings.writeBufferHighWaterMark))
-            .channelInitializer { [settings, handshake, address, logger] channel in
+            .channelInitializer { [settings, handshake, address, logger, tls] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let decoder = FrameDecoder(maxFrameBytes: settings.limits.maxFrameBytes)
+                    if let tls {
+                        let host = WireAddress(address)?.host ?? address
+                        try channel.pipeline.syncOperations.addHandler(try tls.clientHandler(host: host))
+                    }
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(decoder, maximumBufferSize: decoder.maximumBufferSize),
                         MessageToByteHandler(FrameEncoder(maxFrameBytes: settings.limits.maxFrameBytes)),

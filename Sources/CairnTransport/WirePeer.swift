@@ -29,6 +29,8 @@ public final class WirePeer: @unchecked Sendable {
     let remote: SocketAddress
     let localBind: SocketAddress?
     let handshake: Handshake.Configuration
+    /// Mutual TLS around the connection, when the node has certificates.
+    let tls: WireTLS?
     let settings: WireSettings
     let logger: Logger
     private let requestIDs = NIOLockedValueBox<UInt64>(0)
@@ -74,9 +76,10 @@ public final class WirePeer: @unchecked Sendable {
 
     init(
         address: String, remote: SocketAddress, localBind: SocketAddress?, eventLoop: any EventLoop,
-        handshake: Handshake.Configuration, settings: WireSettings, logger: Logger
+        handshake: Handshake.Configuration, tls: WireTLS?, settings: WireSettings, logger: Logger
     ) {
         self.address = address
+        self.tls = tls
         self.remote = remote
         self.localBind = localBind
         self.eventLoop = eventLoop

@@ -50,7 +50,7 @@ public final class WirePool: Sendable {
         let remote = try parsed.socketAddress(peer: address)
         let created = WirePeer(
             address: address, remote: remote, localBind: localBind, eventLoop: group.next(),
-            handshake: identity.handshake(listenAddress: listenAddress), settings: settings, logger: logger)
+            handshake: identity.handshake(listenAddress: listenAddress), tls: identity.tls, settings: settings, logger: logger)
         let peer = peers.withLockedValue { peers -> WirePeer? in
             guard peers != nil else { return nil }
             if let raced = peers?[address] { return raced }

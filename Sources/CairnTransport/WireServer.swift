@@ -57,6 +57,7 @@ public final class WireServer: Sendable {
                 }
                 return child.eventLoop.makeCompletedFuture {
                     let decoder = FrameDecoder(maxFrameBytes: settings.limits.maxFrameBytes)
+                    if let tls = identity.tls { try child.pipeline.syncOperations.addHandler(tls.serverHandler()) }
                     try child.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(decoder, maximumBufferSize: decoder.maximumBufferSize),
                         MessageToByteHandler(FrameEncoder(maxFrameBytes: settings.limits.maxFrameBytes)),

@@ -23,7 +23,7 @@ struct CairnCommand: AsyncParsableCommand {
             """,
         subcommands: [
             PutCommand.self, GetCommand.self, DeleteCommand.self, ResolveCommand.self, ScanCommand.self,
-            CASCommand.self, ClusterCommand.self, BenchCommand.self,
+            CASCommand.self, ClusterCommand.self, CertsCommand.self, BenchCommand.self,
         ]
     )
 

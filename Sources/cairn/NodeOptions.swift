@@ -1,6 +1,8 @@
 import ArgumentParser
 import CairnClient
+import CairnTLS
 import Foundation
+import NIOSSL
 
 /// The options every command that talks to a node takes: which node, and how long to wait.
 /// Global: `CairnCommand` declares them too, so they may come before the command name.
@@ -19,6 +21,28 @@ struct NodeOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "The client token of a node started with --auth-file (default: $CAIRN_TOKEN).", valueName: "token"))
     var token: String?
+
+    @Option(help: ArgumentHelp(
+        "The CA certificate (ca.crt) of a node started with --certs-dir: talk HTTPS and check the node's certificate against it (default: $CAIRN_CA).",
+        valueName: "file"))
+    var ca: String?
+
+    /// `--ca`, else `CAIRN_CA` when set and not empty.
+    func resolvedCA(environment: [String: String]) -> String? {
+        if let ca { return ca }
+        if let fromEnvironment = environment["CAIRN_CA"], !fromEnvironment.isEmpty { return fromEnvironment }
+        return nil
+    }
+
+    /// The TLS context of `--ca`, or nil for plain HTTP.
+    func tlsContext() throws -> NIOSSLContext? {
+        guard let ca = resolvedCA(environment: ProcessInfo.processInfo.environment) else { return nil }
+        do {
+            return try ClientTLS.context(trusting: ca)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
 
     /// `--token`, else `CAIRN_TOKEN` when set and not empty.
     func resolvedToken(environment: [String: String]) -> String? {
@@ -47,7 +71,7 @@ struct NodeOptions: ParsableArguments {
         try CairnClient(
             node: resolvedNode(environment: ProcessInfo.processInfo.environment),
             timeout: .milliseconds(Int64((timeout * 1000).rounded(.up))),
-            token: resolvedToken(environment: ProcessInfo.processInfo.environment))
+            token: resolvedToken(environment: ProcessInfo.processInfo.environment), tls: tlsContext())
     }
 
     /// Runs `body` with a client, turning a client error into its one-line message on stderr

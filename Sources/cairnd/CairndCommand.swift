@@ -50,6 +50,11 @@ struct CairndCommand: AsyncParsableCommand {
     var secretFile: String?
     @Option(help: "File of client tokens, one `data TOKEN` or `admin TOKEN` per line: every request but /health must carry one.")
     var authFile: String?
+    @Option(help: """
+        Directory of ca.crt, node.crt and node.key (`cairn certs`): mutual TLS between nodes, HTTPS and TLS on the \
+        Redis port for clients.
+        """)
+    var certsDir: String?
     @Option(help: "Start listening beyond loopback without client tokens or without a cluster secret: yes (protected mode off).")
     var allowUnauthenticated: String?
     @Option(help: "always (fsync before acknowledging; default), interval:MS, or none.")
@@ -74,8 +79,10 @@ struct CairndCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try Settings(command: self)
-        let configuration = try settings.nodeConfiguration()
+        var configuration = try settings.nodeConfiguration()
         let clientAuth = try settings.clientAuth()
+        let tls = try settings.nodeTLS()
+        configuration.internodeTLS = tls?.internode
         try settings.checkProtectedMode(configuration, clientAuth: clientAuth, respAddress: try settings.respAddress())
         // Contexts handed to clients are sealed under a key every node of the cluster derives alike.
         ContextSeal.install(ContextSeal(secret: configuration.secret, clusterName: configuration.clusterName))
@@ -101,13 +108,14 @@ struct CairndCommand: AsyncParsableCommand {
         let server = HTTPServer(
             service: service,
             configuration: HTTPServer.Configuration(
-                host: configuration.httpHost, port: configuration.httpPort, maxInFlight: configuration.maxInFlight, auth: clientAuth),
+                host: configuration.httpHost, port: configuration.httpPort, maxInFlight: configuration.maxInFlight, auth: clientAuth,
+                tls: tls?.clients),
             group: loops)
         let (nodeStarted, nodeStartedContinuation) = AsyncThrowingStream<Void, any Error>.makeStream()
         let (respNodeStarted, respNodeStartedContinuation) = AsyncThrowingStream<Void, any Error>.makeStream()
         var readyMetadata: Logger.Metadata = [
             "cairn.node": "\(node.id)", "cairn.listen": "\(configuration.listenAddress)",
-            "cairn.http": "\(configuration.httpAddress)",
+            "cairn.http": "\(configuration.httpAddress)", "cairn.tls": "\(tls == nil ? "off" : "on")",
         ]
         if let respAddress { readyMetadata["cairn.resp"] = "\(respAddress.host):\(respAddress.port)" }
         // Started in this order; on SIGTERM or SIGINT shut down in the reverse one (the Redis
@@ -123,7 +131,8 @@ struct CairndCommand: AsyncParsableCommand {
             let respServer = RESPServer(
                 service: service,
                 configuration: RESPServer.Configuration(
-                    host: respAddress.host, port: respAddress.port, maxConnections: respMaxConnections, auth: clientAuth),
+                    host: respAddress.host, port: respAddress.port, maxConnections: respMaxConnections, auth: clientAuth,
+                    tls: tls?.clients),
                 logger: logger, group: loops)
             services.append(RESPLifecycle(server: respServer, nodeStarted: respNodeStarted, gracePeriod: .seconds(5), logger: logger))
         } else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CairnHTTP
 import CairnNode
+import CairnTLS
 import CairnTransport
 import CairnStorage
 import Logging
@@ -18,7 +19,7 @@ struct Settings {
     static let names = [
         "data", "listen", "http", "seeds", "cluster", "partitions", "n", "r", "w", "secret-file", "durability", "log-level",
         "max-in-flight", "tombstone-grace", "cas-state-grace", "data-file-size", "unsafe-mode", "resp",
-        "resp-max-connections", "cores", "auth-file", "allow-unauthenticated",
+        "resp-max-connections", "cores", "auth-file", "allow-unauthenticated", "certs-dir",
     ]
 
     init(command: CairndCommand) throws {
@@ -32,7 +33,7 @@ struct Settings {
             "cas-state-grace": command.casStateGrace.map(String.init), "unsafe-mode": command.unsafeMode,
             "resp": command.resp, "resp-max-connections": command.respMaxConnections.map(String.init),
             "cores": command.cores.map(String.init), "auth-file": command.authFile,
-            "allow-unauthenticated": command.allowUnauthenticated,
+            "allow-unauthenticated": command.allowUnauthenticated, "certs-dir": command.certsDir,
         ]
         var file: [String: String] = [:]
         if let path = command.config ?? Self.environment("CAIRN_CONFIG") { file = try Self.readConfigFile(path) }
@@ -121,6 +122,19 @@ struct Settings {
         try Self.checkPrivate(path, what: "auth file")
         do {
             return try ClientAuth(parsing: String(decoding: bytes, as: UTF8.self), path: path)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    /// The node's TLS from `--certs-dir`, or nil: plain TCP on every port. The node key must be
+    /// private to its owner, as the secret file must.
+    func nodeTLS() throws -> NodeTLS? {
+        guard let directory = values["certs-dir"] else { return nil }
+        let key = CertificateFiles.path(directory, CertificateFiles.nodeKey)
+        if access(key, F_OK) == 0 { try Self.checkPrivate(key, what: "node key") }
+        do {
+            return try NodeTLS.load(certsDirectory: directory)
         } catch {
             throw ValidationError(error.description)
         }

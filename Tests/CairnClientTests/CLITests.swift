@@ -410,11 +410,13 @@ import Testing
             "cairn cluster " + (ClusterStatusCommand.configuration.commandName ?? "?"),
             "cairn cluster " + (ClusterLeaveCommand.configuration.commandName ?? "?"),
             "cairn cluster " + (ClusterRemoveCommand.configuration.commandName ?? "?"),
+            "cairn certs " + (CertsCommand.CreateCA.configuration.commandName ?? "?"),
+            "cairn certs " + (CertsCommand.CreateNode.configuration.commandName ?? "?"),
         ]
         for name in leaves {
             #expect(text.contains("### `\(name) ") || text.contains("### `\(name)`"), "\(name) missing from docs/cli.md")
         }
         let subcommands = CairnCommand.configuration.subcommands.map { command in command.configuration.commandName ?? "?" }
-        #expect(subcommands == ["put", "get", "delete", "resolve", "scan", "cas", "cluster", "bench"])
+        #expect(subcommands == ["put", "get", "delete", "resolve", "scan", "cas", "cluster", "certs", "bench"])
     }
 }

@@ -13,6 +13,9 @@ final class LocalCluster: @unchecked Sendable {
     private(set) var processes: [Int: Process] = [:]
     private var arguments: [Int: [String]] = [:]
     private var environments: [Int: [String: String]] = [:]
+    /// The cluster CA's certificate when the nodes serve HTTPS (`--certs-dir`): test requests
+    /// then use https:// and check each node's certificate against it.
+    var caCertificate: String?
     /// The source address of every test request.
     static let clientAddress = "127.0.0.100"
 
@@ -123,8 +126,10 @@ final class LocalCluster: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         var args = [
-            "curl", "-s", "-S", "-m", "10", "--interface", Self.clientAddress, "-D", "-", "-X", method, "http://\(http(node))\(path)",
+            "curl", "-s", "-S", "-m", "10", "--interface", Self.clientAddress, "-D", "-", "-X", method,
+            (caCertificate == nil ? "http://" : "https://") + http(node) + path,
         ]
+        if let caCertificate { args += ["--cacert", caCertificate] }
         for (name, value) in headers { args += ["-H", "\(name): \(value)"] }
         if let body { args += ["--data-binary", body] }
         if let bodyFile { args += ["--data-binary", "@" + bodyFile] }

@@ -96,10 +96,10 @@ struct TestNode {
 
     static func start(
         host: String, port: Int = 0, cluster: String = "alpha", node: NodeID, secret: ClusterSecret? = nil,
-        settings: WireSettings = WireSettings(), group: any EventLoopGroup, logger: Logger
+        tls: WireTLS? = nil, settings: WireSettings = WireSettings(), group: any EventLoopGroup, logger: Logger
     ) async throws -> TestNode {
         let handler = TestHandler()
-        let identity = WireIdentity(clusterName: cluster, node: node, secret: secret)
+        let identity = WireIdentity(clusterName: cluster, node: node, secret: secret, tls: tls)
         let server = try await WireServer.start(
             host: host, port: port, identity: identity, settings: settings, group: group, handler: handler, logger: logger)
         let pool = try WirePool(identity: identity, listenAddress: server.listenAddress, settings: settings, group: group, logger: logger)
