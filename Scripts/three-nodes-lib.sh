@@ -5,14 +5,19 @@
 #   durability    the nodes' --durability
 #   cores         the nodes' --cores (default 1: three nodes share this machine's CPUs; see
 #                 docs/benchmarks.md, "Core instances")
+#   certs         optional: a directory with ca/ca.crt and node2..node4 certificate directories
+#                 (`cairn certs`); the nodes then run with --certs-dir (TLS on every port)
+#   extra_args    optional: more cairnd arguments for every node
 # then calls three_nodes_up. It builds cairnd (release), starts the nodes with their data and
 # logs in $work (removed on exit, with the nodes stopped), and returns once every node sees
 # three valid members. Their process ids are in ${pids[@]} (nodes 2, 3, 4).
 
 three_nodes_up() {
   swift build -c release --product cairnd >/dev/null
-  local cairnd=$PWD/.build/release/cairnd i seeds resp
+  local cairnd=$PWD/.build/release/cairnd i seeds resp tls
   work=$(mktemp -d "${TMPDIR:-/tmp}/cairn-$name.XXXXXX")
+  scheme=http curl_tls=()
+  if [ -n "${certs:-}" ]; then scheme=https curl_tls=(--cacert "$certs/ca/ca.crt"); fi
   pids=()
   trap three_nodes_down EXIT
   for i in 2 3 4; do
@@ -22,14 +27,18 @@ three_nodes_up() {
     fi
   done
   for i in 2 3 4; do
-    seeds="" resp=""
+    seeds="" resp="" tls=""
     [ "$i" -gt 2 ] && seeds="--seeds 127.0.0.2:$listen_port"
     [ -n "${resp_port:-}" ] && resp="--resp 127.0.0.$i:$resp_port"
+    [ -n "${certs:-}" ] && tls="--certs-dir $certs/node$i"
     # shellcheck disable=SC2086
-    "$cairnd" --data "$work/node$i" --listen "127.0.0.$i:$listen_port" --http "127.0.0.$i:$http_port" $resp $seeds \
-      --durability "$durability" --cores "${cores:-1}" --log-level warning >"$work/node$i.log" 2>&1 &
+    "$cairnd" --data "$work/node$i" --listen "127.0.0.$i:$listen_port" --http "127.0.0.$i:$http_port" $resp $seeds $tls \
+      --durability "$durability" --cores "${cores:-1}" --log-level warning ${extra_args:-} >"$work/node$i.log" 2>&1 &
     pids+=($!)
-    for _ in $(seq 1 200); do curl -fsS "http://127.0.0.$i:$http_port/health" >/dev/null 2>&1 && break; sleep 0.1; done
+    for _ in $(seq 1 200); do
+      curl -fsS "${curl_tls[@]}" "$scheme://127.0.0.$i:$http_port/health" >/dev/null 2>&1 && break
+      sleep 0.1
+    done
   done
   for _ in $(seq 1 300); do three_nodes_settled && return 0; sleep 0.2; done
   echo "$name: the ring did not settle; logs in $work" >&2
@@ -39,7 +48,7 @@ three_nodes_up() {
 three_nodes_settled() {
   local i
   for i in 2 3 4; do
-    [ "$(curl -fsS "http://127.0.0.$i:$http_port/v1/cluster" | grep -o '"status":"valid"' | wc -l)" -eq 3 ] || return 1
+    [ "$(curl -fsS "${curl_tls[@]}" "$scheme://127.0.0.$i:$http_port/v1/cluster" | grep -o '"status":"valid"' | wc -l)" -eq 3 ] || return 1
   done
 }
 

@@ -51,7 +51,7 @@ public final class CairnClient: Sendable {
     /// maximal values. Throws `invalidArgument` when `node` is not `host:port` or a bound is
     /// not positive.
     public init(
-        node: String, timeout: Duration = .seconds(10), maxResponseBytes: Int = 64 << 20, maxIdleConnections: Int = 4,
+        node: String, timeout: Duration = .seconds(10), maxResponseBytes: Int = 160 << 20, maxIdleConnections: Int = 4,
         sourceAddress: String? = nil, token: String? = nil, tls: NIOSSLContext? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) throws(CairnClientError) {

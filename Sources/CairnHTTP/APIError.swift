@@ -44,6 +44,9 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         // Results and failures of the service.
         case keyNotFound = "key_not_found"
         case siblingLimitExceeded = "sibling_limit_exceeded"
+        /// The write would leave the key's object over the object budget (409): resolve the
+        /// siblings with a context.
+        case objectTooLarge = "object_too_large"
         case quorumUnavailable = "quorum_unavailable"
         case unavailable = "unavailable"
         case overloaded = "overloaded"
@@ -70,7 +73,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
             case .requestTimeout: .requestTimeout
             case .unauthorized: .unauthorized
             case .forbidden: .forbidden
-            case .siblingLimitExceeded, .membershipConflict, .casManaged: .conflict
+            case .siblingLimitExceeded, .objectTooLarge, .membershipConflict, .casManaged: .conflict
             case .preconditionFailed: .preconditionFailed
             case .quorumUnavailable, .unavailable, .overloaded: .serviceUnavailable
             case .timeout, .outcomeUnknown: .gatewayTimeout

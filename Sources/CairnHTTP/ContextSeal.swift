@@ -19,8 +19,17 @@ public struct ContextSeal: Sendable, Hashable {
     /// Bytes of the tag after the encoding (128 bits of HMAC-SHA256).
     public static let tagBytes = 16
 
-    /// Kept as bytes: `SymmetricKey` is not `Sendable` in swift-crypto 3.
+    /// Kept as bytes: `SymmetricKey` is not `Sendable` in swift-crypto 3. Empty: `unsealed`.
     private let key: [UInt8]
+
+    private init(unsealedKey: [UInt8]) { key = unsealedKey }
+
+    /// No seal: tokens are the bare encoding and any decodable context is taken. Only for
+    /// measuring what sealing costs (`cairnd --unsafe-mode unsealed-contexts`); it gives back
+    /// every attack sealing stops.
+    public static let unsealed = ContextSeal(unsealedKey: [])
+
+    public var isSealing: Bool { !key.isEmpty }
 
     public init(secret: [UInt8]?, clusterName: String) {
         let material = secret ?? Array("cairn cluster name \(clusterName)".utf8)
@@ -37,6 +46,7 @@ public struct ContextSeal: Sendable, Hashable {
     /// The token of `context`: what `X-Cairn-Context`, JSON bodies and RESP answers carry.
     public func token(_ context: CausalContext) -> String {
         let encoding = context.encode()
+        guard isSealing else { return Base64.encode(encoding, .url) }
         return Base64.encode(encoding + tag(encoding), .url)
     }
 
@@ -53,6 +63,9 @@ public struct ContextSeal: Sendable, Hashable {
     /// The context `token` seals, if a node of this cluster sealed it.
     public func open(_ token: some Collection<UInt8>, maxEntries: Int = DVVSet<[UInt8]>.maxWritersOnWrite) throws(Refusal) -> CausalContext {
         guard let sealed = Base64.decode(token, .url) else { throw .notBase64 }
+        guard isSealing else {
+            do { return try CausalContext(decoding: sealed, maxEntries: maxEntries) } catch { throw .invalid(error) }
+        }
         guard sealed.count > Self.tagBytes else { throw .forged }
         let encoding = sealed.prefix(sealed.count - Self.tagBytes)
         let expected = tag(encoding)

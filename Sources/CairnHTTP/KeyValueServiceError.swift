@@ -19,6 +19,9 @@ public struct KeyValueServiceError: Error, Hashable, Sendable, CustomStringConve
         case outcomeUnknown
         /// A write would leave more siblings than the cap allows.
         case siblingLimitExceeded
+        /// A write would leave the key's object (its siblings and history) over the object
+        /// budget, or with more writers than a write may leave.
+        case objectTooLarge
         /// The node sheds load; try again later.
         case overloaded
         /// The node cannot serve now (starting, leaving, shutting down).
@@ -77,6 +80,12 @@ public struct KeyValueServiceError: Error, Hashable, Sendable, CustomStringConve
             limit: limit)
     }
 
+    /// The write would leave the key's object over what a write may leave (`message` says
+    /// which bound: bytes or writers).
+    public static func objectTooLarge(_ message: String, limit: Int?) -> KeyValueServiceError {
+        KeyValueServiceError(.objectTooLarge, message, limit: limit)
+    }
+
     /// The key's current state, whose context is `current`, does not meet the write's condition.
     public static func preconditionFailed(current: CausalContext) -> KeyValueServiceError {
         KeyValueServiceError(
@@ -118,6 +127,7 @@ extension APIError {
             case .timeout: .timeout
             case .outcomeUnknown: .outcomeUnknown
             case .siblingLimitExceeded: .siblingLimitExceeded
+            case .objectTooLarge: .objectTooLarge
             case .overloaded: .overloaded
             case .unavailable: .unavailable
             case .nodeNotFound: .nodeNotFound

@@ -1,4 +1,5 @@
 import CairnClient
+import NIOSSL
 
 /// Requests over the node's HTTP API through `CairnClient`: GET, a plain PUT (no context, as
 /// a client that does not read first sends), CAS, and scans.
@@ -9,10 +10,13 @@ public struct HTTPLoadTransport: LoadTransport {
     public var timeout: Duration
     /// The local address connections leave from (`nil`: the system's choice).
     public var sourceAddress: String?
+    /// HTTPS with this context (`cairn --ca`), or nil for plain HTTP.
+    public var tls: NIOSSLContext?
 
-    public init(timeout: Duration, sourceAddress: String? = nil) {
+    public init(timeout: Duration, sourceAddress: String? = nil, tls: NIOSSLContext? = nil) {
         self.timeout = timeout
         self.sourceAddress = sourceAddress
+        self.tls = tls
     }
 
     public func check(_ node: NodeAddress) async throws {
@@ -38,7 +42,7 @@ public struct HTTPLoadTransport: LoadTransport {
 
     /// One idle connection kept: the worker's own, reused for every request it sends.
     private func makeClient(_ node: NodeAddress) throws -> CairnClient {
-        try CairnClient(node: node.description, timeout: timeout, maxIdleConnections: 1, sourceAddress: sourceAddress)
+        try CairnClient(node: node.description, timeout: timeout, maxIdleConnections: 1, sourceAddress: sourceAddress, tls: tls)
     }
 }
 

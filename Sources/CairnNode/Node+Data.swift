@@ -136,6 +136,8 @@ extension NodeInstance {
         case .rejected(let error):
             if error.code == .siblingLimitExceeded {
                 KeyValueServiceError.siblingLimitExceeded(limit: error.limit ?? 0)
+            } else if error.code == .tooLarge {
+                KeyValueServiceError.objectTooLarge(error.message, limit: error.limit)
             } else if error.code == .casManaged {
                 KeyValueServiceError(.casManaged, "compare-and-set manages this key: write it with POST /v1/keys/{key}/cas")
             } else {

@@ -48,8 +48,10 @@ public final class Node: Sendable {
         storageOptions.maxKeyBytes = configuration.maxKeyBytes
         storageOptions.maxFileSizeBytes = configuration.dataFileBytes
         storageOptions.mergeMinDeadBytes = min(storageOptions.mergeMinDeadBytes, configuration.dataFileBytes / 2)
-        // A stored object carries its history and siblings around the value.
-        storageOptions.maxValueBytes = configuration.maxValueBytes * 2 + (64 << 10)
+        // A stored object is any object a replica path may carry: merges of concurrent writes
+        // near the object budget included (`DVVSet.maxReplicaObjectBytes`), with its record's
+        // mint epoch.
+        storageOptions.maxValueBytes = DVVSet<[UInt8]>.maxReplicaObjectBytes + 64
         let store = try ReplicaStore(
             directory: files.partitions, logDirectory: files.commitLog, partitionCount: Ring.maximumPartitionCount, options: storageOptions,
             replacesOnMerge: configuration.unsafeLastWriterWins, logger: logger)
@@ -84,6 +86,7 @@ public final class Node: Sendable {
         var coreSettings = NodeCore.Settings(
             replicas: configuration.replicas, readQuorum: configuration.readQuorum, writeQuorum: configuration.writeQuorum,
             requestTimeoutMilliseconds: configuration.requestTimeoutMilliseconds, siblingLimit: configuration.siblingLimit,
+            maxObjectBytes: configuration.maxObjectBytes,
             maintenanceIntervalMilliseconds: configuration.exchangeIntervalMilliseconds)
         coreSettings.reapGraceMilliseconds = UInt64(configuration.tombstoneGraceSeconds) * 1_000
         coreSettings.acceptorGraceMilliseconds = UInt64(configuration.casStateGraceSeconds) * 1_000

@@ -1,3 +1,4 @@
+import CairnCore
 import CairnStorage
 import CairnTransport
 import NIOCore
@@ -40,6 +41,8 @@ public struct NodeConfiguration: Sendable {
     public var maxValueBytes: Int
     /// Siblings a client write may leave on a key (DESIGN.md §2).
     public var siblingLimit: Int
+    /// The object budget of a client write (`NodeCore.Settings.maxObjectBytes`): 16 MiB.
+    public var maxObjectBytes: Int = DVVSet<[UInt8]>.defaultObjectBudget
     /// Anti-entropy: one Merkle exchange per this interval.
     public var exchangeIntervalMilliseconds: UInt64
     public var gossipIntervalMilliseconds: UInt64

@@ -518,8 +518,19 @@ extension NodeCore {
             } + leave(key, view: view, now: now, wallNow: wallNow)
         }
         do {
-            try object.update(with: coordination.context, coordination.sibling, by: ReplicaActor(node: id, epoch: epoch!),
-                              siblingLimit: settings.siblingLimit)
+            do {
+                try object.update(with: coordination.context, coordination.sibling, by: ReplicaActor(node: id, epoch: epoch!),
+                                  siblingLimit: settings.siblingLimit, maxObjectBytes: settings.maxObjectBytes)
+            } catch where error.code == .counterExhausted && settings.brokenFixedMintEpoch == nil {
+                // This writer has minted its last counter for the key (2^62 writes, or a context
+                // that claimed so): it goes on as a new writer, under a fresh epoch, instead of
+                // failing every later write of the key.
+                let (actor, lease) = mint.allocate()
+                if let lease { commands.append(.persistMintLease(lease)) }
+                epoch = actor.epoch
+                try object.update(with: coordination.context, coordination.sibling, by: ReplicaActor(node: id, epoch: epoch!),
+                                  siblingLimit: settings.siblingLimit, maxObjectBytes: settings.maxObjectBytes)
+            }
         } catch {
             return commands + coordinationDone(request, view: view, now: now, wallNow: wallNow) { $0.onCoordinationFailed(error, now: now) }
                 + leave(key, view: view, now: now, wallNow: wallNow)

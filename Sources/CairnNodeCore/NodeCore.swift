@@ -35,6 +35,11 @@ public struct NodeCore: Sendable {
         public var readRepairWindowMilliseconds: UInt64
         /// Live siblings a client write may leave on a key (Riak's `max_siblings`).
         public var siblingLimit: Int
+        /// The object budget: the encoded bytes a client write may leave a key's object at
+        /// (`DVVSet.encodedByteBound`), unless it makes the object smaller. Every replica path
+        /// carries four times as much (`WireLimits.maxReplicaObjectBytes`), so merges of
+        /// concurrent writes near the budget still converge (docs/api.md, "Limits").
+        public var maxObjectBytes: Int
         /// Client requests this core coordinates at once; more are refused as overloaded.
         public var maxRequestsInFlight: Int
         /// How long a hint delivery batch may take before it is retried.
@@ -144,6 +149,7 @@ public struct NodeCore: Sendable {
         public init(
             replicas: Int = 3, readQuorum: Int = 2, writeQuorum: Int = 2, requestTimeoutMilliseconds: UInt64 = 5_000,
             replicaTimeoutMilliseconds: UInt64? = nil, readRepairWindowMilliseconds: UInt64 = 500, siblingLimit: Int = 64,
+            maxObjectBytes: Int = DVVSet<[UInt8]>.defaultObjectBudget,
             maxRequestsInFlight: Int = 8_192, hintDeliveryTimeoutMilliseconds: UInt64 = 10_000,
             hintLimits: HintLedger.Limits = HintLedger.Limits(), rememberedForwards: Int = 4_096,
             exchangePageSize: Int = 256, maxUrgentExchanges: Int = 1_024, casMaxAttempts: Int = 10,
@@ -162,6 +168,7 @@ public struct NodeCore: Sendable {
             self.replicaTimeoutMilliseconds = replicaTimeoutMilliseconds ?? max(1, requestTimeoutMilliseconds / 2)
             self.readRepairWindowMilliseconds = readRepairWindowMilliseconds
             self.siblingLimit = siblingLimit
+            self.maxObjectBytes = maxObjectBytes
             self.maxRequestsInFlight = maxRequestsInFlight
             self.hintDeliveryTimeoutMilliseconds = hintDeliveryTimeoutMilliseconds
             self.hintLimits = hintLimits

@@ -25,6 +25,8 @@ public struct RESPError: Error, Hashable, Sendable, CustomStringConvertible {
         case unknown = "UNKNOWN"
         /// A write would leave more siblings than the cap.
         case siblingLimit = "SIBLINGLIMIT"
+        /// The write would leave the key's object over the object budget.
+        case tooLarge = "TOOLARGE"
         /// A command that rewrites one value found several.
         case siblings = "SIBLINGS"
         /// A conditional command found the key changed under it too often.
@@ -81,6 +83,7 @@ public struct RESPError: Error, Hashable, Sendable, CustomStringConvertible {
         case .timeout: self.init(code: .timeout, error.message)
         case .outcomeUnknown: self.init(code: .unknown, error.message)
         case .siblingLimitExceeded: self.init(code: .siblingLimit, error.message)
+        case .objectTooLarge: self.init(code: .tooLarge, error.message)
         case .overloaded: self.init(code: .overloaded, error.message)
         case .unavailable: self.init(code: .unavailable, error.message)
         case .nodeNotFound, .membershipConflict: self.init(code: .err, error.message)

@@ -37,7 +37,7 @@ public struct WireSettings: Sendable {
         reconnectDelayInitial: Duration = .milliseconds(50),
         reconnectDelayMax: Duration = .seconds(5),
         maxOutstandingRequests: Int = 1024,
-        maxQueuedBytes: Int = 32 << 20,
+        maxQueuedBytes: Int = 2 * (Frame.lengthFieldBytes + WireLimits.defaultMaxFrameBytes),
         maxConcurrentRequestsPerConnection: Int = 256,
         writeBufferLowWaterMark: Int = 256 << 10,
         writeBufferHighWaterMark: Int = 1 << 20

@@ -7,9 +7,13 @@ import CairnCore
 /// before anything is allocated for it, so no message can claim more memory than its frame
 /// (itself bounded by `maxFrameBytes`) already occupies.
 public struct WireLimits: Hashable, Sendable {
-    /// The largest frame length field accepted (and sent): 8 MiB plus 64 KiB of headroom, so a
-    /// replicated object with two 4 MiB siblings (DESIGN.md §2: values up to 4 MiB) fits.
-    public static let defaultMaxFrameBytes = (8 << 20) + (64 << 10)
+    /// The largest frame length field accepted (and sent): the largest object a replica path
+    /// carries (`DVVSet.maxReplicaObjectBytes`, four times the client write's object budget)
+    /// plus 1 MiB for the rest of a batch (a handoff batch reads up to 256 KiB before its last
+    /// record) and the message's fields. So every object a client write may lead to, merges of
+    /// concurrent writes included, replicates, hints, hands off and repairs (docs/api.md,
+    /// "Limits").
+    public static let defaultMaxFrameBytes = DVVSet<[UInt8]>.maxReplicaObjectBytes + (1 << 20)
 
     /// The largest logical clock (incarnation, ring version, ballot counter) accepted from a
     /// peer: 2^62, the bound of a version vector's counters. A clock that advances by one per

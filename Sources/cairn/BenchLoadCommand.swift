@@ -130,7 +130,7 @@ struct BenchLoadCommand: AsyncParsableCommand {
         let timeout = Duration.milliseconds(Int64((options.timeout * 1000).rounded(.up)))
         let loadTransport: any LoadTransport = transport == "resp"
             ? RESPLoadTransport(timeout: timeout, sourceAddress: sourceAddress)
-            : HTTPLoadTransport(timeout: timeout, sourceAddress: sourceAddress)
+            : HTTPLoadTransport(timeout: timeout, sourceAddress: sourceAddress, tls: try options.tlsContext())
         let runner = LoadRunner(plan: plan, transport: loadTransport)
         let progress = ProgressLine(enabled: !quiet)
         do {

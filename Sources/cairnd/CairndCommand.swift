@@ -71,7 +71,10 @@ struct CairndCommand: AsyncParsableCommand {
     var dataFileSize: Int?
     @Option(help: "Core instances, one per event loop, each owning a share of the partitions (default: one per CPU core).")
     var cores: Int?
-    @Option(help: "Testing the chaos checkers only: last-writer-wins (replicas replace instead of merging; loses writes).")
+    @Option(help: """
+        Testing only: last-writer-wins (replicas replace instead of merging; loses writes), or unsealed-contexts \
+        (contexts without their MAC, to measure what sealing costs; accepts forged contexts).
+        """)
     var unsafeMode: String?
 
     @Option(help: "Config file of `name = value` lines.")
@@ -85,7 +88,7 @@ struct CairndCommand: AsyncParsableCommand {
         configuration.internodeTLS = tls?.internode
         try settings.checkProtectedMode(configuration, clientAuth: clientAuth, respAddress: try settings.respAddress())
         // Contexts handed to clients are sealed under a key every node of the cluster derives alike.
-        ContextSeal.install(ContextSeal(secret: configuration.secret, clusterName: configuration.clusterName))
+        ContextSeal.install(settings.contextSeal(configuration))
         let respAddress = try settings.respAddress()
         let respMaxConnections = try settings.respMaxConnections()
         let level = settings.logLevel

@@ -93,8 +93,13 @@ struct Settings {
         configuration.cores = try Self.integer(values["cores"], name: "--cores") ?? configuration.cores
         configuration.dataFileBytes = try Self.integer(values["data-file-size"], name: "--data-file-size") ?? configuration.dataFileBytes
         if let mode = values["unsafe-mode"] {
-            guard mode == "last-writer-wins" else { throw ValidationError("--unsafe-mode knows only last-writer-wins (for testing checkers)") }
-            configuration.unsafeLastWriterWins = true
+            switch mode {
+            case "last-writer-wins": configuration.unsafeLastWriterWins = true
+            case "unsealed-contexts": break  // `contextSeal`
+            default:
+                throw ValidationError(
+                    "--unsafe-mode knows only last-writer-wins (for testing checkers) and unsealed-contexts (for measuring the seal)")
+            }
         }
         if let durability = values["durability"] {
             guard let parsed = Durability(parsing: durability) else { throw ValidationError("--durability must be always, interval:MS or none") }
@@ -138,6 +143,13 @@ struct Settings {
         } catch {
             throw ValidationError(error.description)
         }
+    }
+
+    /// The seal of the contexts handed to clients: keyed by the cluster secret (or name), or
+    /// none under `--unsafe-mode unsealed-contexts`.
+    func contextSeal(_ configuration: NodeConfiguration) -> ContextSeal {
+        values["unsafe-mode"] == "unsealed-contexts"
+            ? .unsealed : ContextSeal(secret: configuration.secret, clusterName: configuration.clusterName)
     }
 
     /// Refuses a file of secrets that users other than its owner may read: a token or a cluster

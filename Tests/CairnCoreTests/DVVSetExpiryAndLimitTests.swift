@@ -114,4 +114,52 @@ import Testing
         }
         #expect(object.isEmpty)
     }
+
+    /// The object budget: blind writes may fill an object up to it, the next is refused and
+    /// leaves the object as it was, and a write that resolves the siblings passes.
+    @Test func theObjectBudgetRefusesGrowthButNotResolution() throws {
+        let value = [UInt8](repeating: 7, count: 300)
+        var object = F.Object()
+        let budget = 1_200
+        for actor in [F.a, F.b, F.c] {
+            try object.update(with: CausalContext(), .value(value), by: actor, siblingLimit: 64, maxObjectBytes: budget)
+        }
+        #expect(object.size == 3)
+        let full = object
+        #expect {
+            try object.update(with: CausalContext(), .value(value), by: F.a, siblingLimit: 64, maxObjectBytes: budget)
+        } throws: { ($0 as? VersionError)?.code == .tooLarge && ($0 as? VersionError)?.limit == budget }
+        #expect(object == full)
+        // Covering every sibling: one value left, far under the budget.
+        try object.update(with: object.join(), .value(value), by: F.a, siblingLimit: 64, maxObjectBytes: budget)
+        #expect(object.size == 1)
+        // An object already over the budget (a merge of replicas) may still shrink.
+        var merged = full
+        for actor in [F.actor(0xD), F.actor(0xE)] {
+            var other = F.Object()
+            try other.update(with: CausalContext(), .value(value), by: actor, siblingLimit: 64)
+            merged = F.Object.sync(merged, other)
+        }
+        #expect(merged.encodedByteBound > budget)
+        try merged.update(with: merged.join(), .value([1]), by: F.c, siblingLimit: 64, maxObjectBytes: budget)
+        #expect(merged.size == 1)
+    }
+
+    /// `encodedByteBound` is never below the encoding's size.
+    @Test func theByteBoundCoversTheEncoding() throws {
+        var random = SplitMix64(seed: 42)
+        for _ in 0..<200 {
+            var object = F.Object()
+            for _ in 0..<Int(random.next() % 6) {
+                let actor = [F.a, F.b, F.c][Int(random.next() % 3)]
+                let length = Int(random.next() % 2_000)
+                let sibling: Sibling<[UInt8]> = random.next() % 5 == 0
+                    ? .tombstone : .value([UInt8](repeating: 1, count: length))
+                let context = random.next() % 2 == 0 ? object.join() : CausalContext()
+                try object.update(with: context, sibling, by: actor, siblingLimit: 64)
+            }
+            #expect(object.encodedByteBound >= object.encode().count)
+            #expect(object.encodedByteBound <= object.encode().count + 64 * (object.entries.count + object.size + 1))
+        }
+    }
 }

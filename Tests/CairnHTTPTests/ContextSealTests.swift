@@ -53,4 +53,14 @@ import Testing
             return false
         }
     }
+
+    /// The measuring mode (`--unsafe-mode unsealed-contexts`): bare encodings both ways, and a
+    /// sealing node refuses its tokens.
+    @Test func theUnsealedModeCarriesNoTagAndASealingNodeRefusesItsTokens() throws {
+        let token = ContextSeal.unsealed.token(Self.context)
+        #expect(Base64.decode(token.utf8, .url) == Self.context.encode())
+        #expect(try ContextSeal.unsealed.open(token.utf8) == Self.context)
+        #expect(throws: ContextSeal.Refusal.self) { try ContextSeal.unconfigured.open(token.utf8) }
+        #expect(!ContextSeal.unsealed.isSealing && ContextSeal.unconfigured.isSealing)
+    }
 }

@@ -61,4 +61,33 @@ struct MintLeaseTests {
         #expect(stored.writeReplies.map(\.client) == [2])
         #expect(node.disk.mintLease == first.leases.first)
     }
+
+    @Test("a writer whose counter for a key runs out writes on under a fresh epoch instead of failing")
+    func anExhaustedCounterTakesAFreshEpoch() throws {
+        var node = CoreHarness.single()
+        node.start()
+        _ = try coordinate(&node, client: 1, key: a)
+        node.completeAll()
+        let record = try #require(node.disk.records[a])
+        let first = try #require(record.mintEpoch)
+        let writer = ReplicaActor(node: node.core.id, epoch: first)
+        // A context that says this writer has minted its last counter for the key (only a
+        // forged context could say so; the seal refuses those, this is the core's own defence).
+        let spent = CausalContext([writer: Dot.maxCounter])
+        let started = node.write(2, key: a, value: [2], supersedes: .context(spent))
+        var commands = node.complete(try #require(started.operation("read")))
+        commands += node.completeAll()
+        #expect(commands.writeReplies.map(\.client) == [2])
+        #expect(commands.writeReplies.allSatisfy { if case .failed = $0.result { false } else { true } }, "\(commands.writeReplies)")
+        let after = try #require(node.disk.records[a])
+        let fresh = try #require(after.mintEpoch)
+        #expect(fresh != first)
+        #expect(after.object.values(at: .zero) == [[2]])
+        // The next write mints under the fresh epoch too.
+        let third = node.write(3, key: a, value: [3], supersedes: .current)
+        var more = node.complete(try #require(third.operation("read")))
+        more += node.completeAll()
+        #expect(more.writeReplies.map(\.client) == [3])
+        #expect(node.disk.records[a]?.mintEpoch == fresh)
+    }
 }

@@ -5,6 +5,16 @@ extension DVVSet {
     /// node and epoch that coordinated a write to the key, plus compare-and-set's.
     public static var maxWritersOnWrite: Int { 1024 }
 
+    /// The object budget of a client write by default: 16 MiB, four maximal (4 MiB) values side
+    /// by side. Replica paths carry four times as much (`maxReplicaObjectBytes`).
+    public static var defaultObjectBudget: Int { 16 << 20 }
+
+    /// What every replica path (storage records, internode frames, hints, handoff, read repair,
+    /// anti-entropy) must carry: four times the object budget plus 64 KiB of history, so that
+    /// the merge of up to four replicas that took different writes near the budget is stored
+    /// and sent like any object (as `maxWritersOnWrite` is a quarter of the decoder's limit).
+    public static var maxReplicaObjectBytes: Int { 4 * defaultObjectBudget + (64 << 10) }
+
     /// Writes `sibling` as the coordinator `actor` on the client write path, refusing the write
     /// if it would leave more than `siblingLimit` siblings.
     ///
@@ -43,5 +53,41 @@ extension DVVSet {
         }
         self = candidate
         return dot
+    }
+}
+
+extension DVVSet where Value == [UInt8] {
+    /// `update(with:_:by:siblingLimit:)`, also refusing (`.tooLarge`) a write that would leave
+    /// an object whose encoding may exceed `maxObjectBytes` (`encodedByteBound`), unless it
+    /// leaves the object smaller than it was: a write that resolves siblings always passes.
+    /// On error `self` is unchanged.
+    @discardableResult
+    public mutating func update(
+        with context: CausalContext, _ sibling: Sibling<Value>, by actor: ReplicaActor, siblingLimit: Int, maxObjectBytes: Int
+    ) throws(VersionError) -> Dot {
+        var candidate = self
+        let dot = try candidate.update(with: context, sibling, by: actor, siblingLimit: siblingLimit)
+        let bytes = candidate.encodedByteBound
+        guard bytes <= maxObjectBytes || bytes < encodedByteBound else {
+            throw VersionError(
+                .tooLarge,
+                "write would leave the key's object at \(bytes) bytes, over the budget of \(maxObjectBytes); resolve its siblings with a context",
+                limit: maxObjectBytes)
+        }
+        self = candidate
+        return dot
+    }
+
+    /// An upper bound of `encode().count` without encoding: every varint at its widest.
+    public var encodedByteBound: Int {
+        var bytes = VersionCoding.headerBytes + 10
+        for entry in entries {
+            bytes += 16 + 10 + 10 + 10
+            for sibling in entry.siblings {
+                bytes += 1 + 10
+                if case .value(let value) = sibling.content { bytes += 10 + value.count }
+            }
+        }
+        return bytes
     }
 }
