@@ -34,6 +34,8 @@ struct CairndCommand: AsyncParsableCommand {
     var resp: String?
     @Option(help: "Most Redis protocol connections open at once; one more is refused (default 1024).")
     var respMaxConnections: Int?
+    @Option(help: "Most HTTP connections open at once; one more is answered 503 and closed (default 4096).")
+    var httpMaxConnections: Int?
     @Option(help: "Internode addresses of nodes to join through, comma-separated.")
     var seeds: String?
     @Option(help: "Cluster name; nodes of other clusters are refused (default cairn).")
@@ -91,6 +93,7 @@ struct CairndCommand: AsyncParsableCommand {
         ContextSeal.install(settings.contextSeal(configuration))
         let respAddress = try settings.respAddress()
         let respMaxConnections = try settings.respMaxConnections()
+        let httpMaxConnections = try settings.httpMaxConnections()
         let level = settings.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -111,7 +114,8 @@ struct CairndCommand: AsyncParsableCommand {
         let server = HTTPServer(
             service: service,
             configuration: HTTPServer.Configuration(
-                host: configuration.httpHost, port: configuration.httpPort, maxInFlight: configuration.maxInFlight, auth: clientAuth,
+                host: configuration.httpHost, port: configuration.httpPort, maxInFlight: configuration.maxInFlight,
+                maxConnections: httpMaxConnections, auth: clientAuth,
                 tls: tls?.clients),
             group: loops)
         let (nodeStarted, nodeStartedContinuation) = AsyncThrowingStream<Void, any Error>.makeStream()

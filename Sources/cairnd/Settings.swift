@@ -19,7 +19,7 @@ struct Settings {
     static let names = [
         "data", "listen", "http", "seeds", "cluster", "partitions", "n", "r", "w", "secret-file", "durability", "log-level",
         "max-in-flight", "tombstone-grace", "cas-state-grace", "data-file-size", "unsafe-mode", "resp",
-        "resp-max-connections", "cores", "auth-file", "allow-unauthenticated", "certs-dir",
+        "resp-max-connections", "http-max-connections", "cores", "auth-file", "allow-unauthenticated", "certs-dir",
     ]
 
     init(command: CairndCommand) throws {
@@ -32,6 +32,7 @@ struct Settings {
             "tombstone-grace": command.tombstoneGrace.map(String.init), "data-file-size": command.dataFileSize.map(String.init),
             "cas-state-grace": command.casStateGrace.map(String.init), "unsafe-mode": command.unsafeMode,
             "resp": command.resp, "resp-max-connections": command.respMaxConnections.map(String.init),
+            "http-max-connections": command.httpMaxConnections.map(String.init),
             "cores": command.cores.map(String.init), "auth-file": command.authFile,
             "allow-unauthenticated": command.allowUnauthenticated, "certs-dir": command.certsDir,
         ]
@@ -194,6 +195,13 @@ struct Settings {
     func respAddress() throws -> (host: String, port: Int)? {
         guard let text = values["resp"] else { return nil }
         return try Self.hostPort(text, name: "--resp")
+    }
+
+    /// The most HTTP connections open at once (`--http-max-connections`, default 4096).
+    func httpMaxConnections() throws -> Int {
+        let value = try Self.integer(values["http-max-connections"], name: "--http-max-connections") ?? 4096
+        guard (1...65_536).contains(value) else { throw ValidationError("--http-max-connections must be in 1...65536") }
+        return value
     }
 
     /// The most Redis connections open at once (`--resp-max-connections`, default 1024).

@@ -154,6 +154,20 @@ import Testing
         #expect(leave.node == "n2")
     }
 
+    /// `--ca` before or after the command, else `CAIRN_CA`; a file that is no certificate is a
+    /// usage error naming it.
+    @Test func theCAComesFromTheFlagThenTheEnvironment() throws {
+        let before = try #require(try CairnCommand.parseAsRoot(["--ca", "/etc/cairn/ca.crt", "get", "k"]) as? GetCommand)
+        #expect(before.options.resolvedCA(environment: [:]) == "/etc/cairn/ca.crt")
+        let after = try #require(try CairnCommand.parseAsRoot(["get", "k", "--ca", "/x/ca.crt"]) as? GetCommand)
+        #expect(after.options.resolvedCA(environment: ["CAIRN_CA": "/env/ca.crt"]) == "/x/ca.crt")
+        let none = try #require(try CairnCommand.parseAsRoot(["get", "k"]) as? GetCommand)
+        #expect(none.options.resolvedCA(environment: ["CAIRN_CA": "/env/ca.crt"]) == "/env/ca.crt")
+        #expect(none.options.resolvedCA(environment: ["CAIRN_CA": ""]) == nil)
+        let missing = try #require(try CairnCommand.parseAsRoot(["get", "k", "--ca", "/nonexistent/ca.crt"]) as? GetCommand)
+        #expect { try missing.options.tlsContext() } throws: { "\($0)".contains("/nonexistent/ca.crt") }
+    }
+
     @Test func scanTakesThePrefixAsAnArgumentOrAnOption() throws {
         #expect((try CairnCommand.parseAsRoot(["scan", "user:"]) as? ScanCommand)?.prefix == "user:")
         #expect((try CairnCommand.parseAsRoot(["scan", "user:", "--limit", "5"]) as? ScanCommand)?.prefix == "user:")

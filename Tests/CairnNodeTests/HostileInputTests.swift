@@ -1,5 +1,6 @@
 import CairnCore
 import CairnHTTP
+import CairnHTTPTestSupport
 import CairnTransport
 import CairnWire
 import Foundation
@@ -228,6 +229,15 @@ extension LocalCluster {
         #expect(exposed.status != 0 && exposed.output.contains("beyond loopback"), "\(exposed.output)")
         let exposedPeers = try Self.cairndExit(["--data", cluster.directory + "/node9", "--listen", "0.0.0.0:7379", "--http", "127.0.0.9:7389"])
         #expect(exposedPeers.status != 0 && exposedPeers.output.contains("without a cluster secret"), "\(exposedPeers.output)")
+        // A node key other users may read is refused as the secret is; so is a bound out of range.
+        let certificates = try TestCertificates("protected")
+        defer { certificates.remove() }
+        let certs = try certificates.node("node9", hosts: ["127.0.0.9"])
+        chmod(certs + "/node.key", 0o644)
+        let readableKey = try Self.cairndExit(base + ["--http", "127.0.0.9:7389", "--certs-dir", certs])
+        #expect(readableKey.status != 0 && readableKey.output.contains("chmod 600"), "\(readableKey.output)")
+        let badLimit = try Self.cairndExit(base + ["--http", "127.0.0.9:7389", "--http-max-connections", "0"])
+        #expect(badLimit.status != 0 && badLimit.output.contains("--http-max-connections must be in"), "\(badLimit.output)")
     }
 }
 
