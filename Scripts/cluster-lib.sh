@@ -6,6 +6,8 @@
 #   config      release|debug, for build_binaries
 #   log_prefix  what messages start with (default: cluster)
 #   curl_opts   an array of extra curl options (the chaos scripts bind to 127.0.0.100)
+#   scheme      http (default) or https (nodes started with --certs-dir; curl_opts then
+#               carries --cacert)
 
 die() { echo "${log_prefix:-cluster}: $*" >&2; exit 1; }
 
@@ -24,7 +26,7 @@ running() { local pid; pid=$(pid_of "$1"); [ -n "$pid" ] && kill -0 "$pid" 2>/de
 wait_http() {
   local i=$1
   for _ in $(seq 1 150); do
-    curl ${curl_opts[@]+"${curl_opts[@]}"} -fsS -o /dev/null --max-time 2 "http://127.0.0.$i:$http_port/health" 2>/dev/null && return 0
+    curl ${curl_opts[@]+"${curl_opts[@]}"} -fsS -o /dev/null --max-time 2 "${scheme:-http}://127.0.0.$i:$http_port/health" 2>/dev/null && return 0
     running "$i" || die "node $i exited; see $dir/node$i.log"
     sleep 0.1
   done

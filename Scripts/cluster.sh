@@ -2,8 +2,12 @@
 # A local Cairn cluster on loopback addresses: node i listens on 127.0.0.i (internode :7070,
 # HTTP :7080), keeps its data in cluster-data/node<i>/ and logs to cluster-data/node<i>.log.
 #
-#   ./Scripts/cluster.sh up [N]      install what is missing, build, start N nodes (default 3),
-#                                    join them through node 1, wait for the ring to converge
+#   ./Scripts/cluster.sh up [N] [--tls]
+#                                    install what is missing, build, start N nodes (default 3),
+#                                    join them through node 1, wait for the ring to converge;
+#                                    --tls: make a CA and node certificates in cluster-data/certs
+#                                    and start every node with --certs-dir (mutual TLS between
+#                                    nodes, HTTPS); the cluster stays TLS until 'reset'
 #   ./Scripts/cluster.sh down        stop every node (SIGTERM: a clean shutdown)
 #   ./Scripts/cluster.sh reset       stop every node and delete the cluster's data and logs
 #   ./Scripts/cluster.sh status      which nodes run, and the cluster as node 1 sees it
@@ -23,6 +27,11 @@ bin=$root/.build/$config
 
 http_port=7080
 curl_opts=()
+scheme=http
+certs=$dir/certs
+# A cluster made with --tls keeps its certificates; every later command speaks HTTPS to it.
+use_tls() { scheme=https; curl_opts=(--cacert "$certs/ca/ca.crt"); }
+[ -f "$certs/ca/ca.crt" ] && use_tls
 # shellcheck source=Scripts/cluster-lib.sh
 . Scripts/cluster-lib.sh
 
@@ -83,7 +92,7 @@ wait_converged() {
     versions=""
     local ok=1
     for i in $(seq 1 "$n"); do
-      body=$(curl -fsS "http://127.0.0.$i:7080/v1/cluster" 2>/dev/null) || { ok=0; break; }
+      body=$(curl ${curl_opts[@]+"${curl_opts[@]}"} -fsS "$scheme://127.0.0.$i:7080/v1/cluster" 2>/dev/null) || { ok=0; break; }
       members=$(members_of "$body")
       live=$(grep -cE ' (joining|valid|leaving)$' <<<"$members" || true)
       if [ "$live" -gt "$n" ]; then
@@ -109,7 +118,8 @@ $(sed "s|^|    $bin/cairn cluster remove |" <<<"$gone")"
   done
   local seen=""
   for i in $(seq 1 "$n"); do
-    body=$(curl -fsS "http://127.0.0.$i:7080/v1/cluster" 2>/dev/null) || { seen+="  node $i: no answer"$'\n'; continue; }
+    body=$(curl ${curl_opts[@]+"${curl_opts[@]}"} -fsS "$scheme://127.0.0.$i:7080/v1/cluster" 2>/dev/null) \
+      || { seen+="  node $i: no answer"$'\n'; continue; }
     seen+="  node $i sees: $(members_of "$body" | tr '\n' ',' | sed 's/,$//; s/,/, /g')"$'\n'
   done
   die "the ring did not converge on $n valid members within 30 s:
@@ -117,20 +127,58 @@ ${seen}  See $(shown_dir)/node*.log. If these members are left over from an earl
   '$0 reset' (stops the nodes and deletes $(shown_dir)/) and '$0 up $n' again."
 }
 
+# The certificates of a TLS cluster: a CA (its key beside it: a local cluster, not a
+# production one) and one certificate per node for 127.0.0.i and localhost.
+make_certs() {
+  local n=$1 i
+  mkdir -p "$certs"
+  if [ ! -f "$certs/ca/ca.crt" ]; then
+    "$bin/cairn" certs create-ca --certs-dir "$certs/ca" --ca-key "$certs/ca.key" >/dev/null
+  fi
+  for i in $(seq 1 "$n"); do
+    [ -f "$certs/node$i/node.crt" ] && continue
+    mkdir -p "$certs/node$i"
+    cp "$certs/ca/ca.crt" "$certs/node$i/"
+    "$bin/cairn" certs create-node "127.0.0.$i" localhost --certs-dir "$certs/node$i" --ca-key "$certs/ca.key" >/dev/null
+  done
+}
+
 up() {
-  local n=${1:-3}
+  local n=3 tls=0 argument
+  for argument in "$@"; do
+    case $argument in
+      --tls) tls=1 ;;
+      *) n=$argument ;;
+    esac
+  done
   [[ $n =~ ^[1-9]$ ]] || die "N must be 1…9 (nodes use 127.0.0.1…127.0.0.N)"
   check_existing_data "$n"
   build
   mkdir -p "$dir"
+  if [ $tls -eq 1 ] || [ "$scheme" = https ]; then make_certs "$n"; use_tls; fi
   for i in $(seq 1 "$n"); do
-    local seeds=""
+    local seeds="" tls_args=""
     [ "$i" -gt 1 ] && seeds="--seeds 127.0.0.1:7070"
-    echo "--data $dir/node$i --listen 127.0.0.$i:7070 --http 127.0.0.$i:7080 $seeds" >"$dir/node$i.args"
+    [ "$scheme" = https ] && tls_args="--certs-dir $certs/node$i"
+    echo "--data $dir/node$i --listen 127.0.0.$i:7070 --http 127.0.0.$i:7080 $seeds $tls_args" >"$dir/node$i.args"
     start "$i"
     wait_http "$i"
   done
   wait_converged "$n"
+  if [ "$scheme" = https ]; then
+    cat <<MSG
+cluster: $n nodes up with TLS (data, logs and certificates in $dir)
+  node i: internode 127.0.0.i:7070 (mutual TLS), HTTPS https://127.0.0.i:7080
+try:
+  export PATH="$bin:\$PATH" CAIRN_CA=$certs/ca/ca.crt
+  cairn put greeting hello --node 127.0.0.1:7080
+  cairn get greeting --node 127.0.0.3:7080
+  curl -s --cacert $certs/ca/ca.crt https://127.0.0.2:7080/v1/keys/greeting
+  cairn cluster status
+stop with: $0 down
+MSG
+    return
+  fi
   cat <<MSG
 cluster: $n nodes up (data and logs in $dir)
   node i: internode 127.0.0.i:7070, HTTP http://127.0.0.i:7080
@@ -162,7 +210,7 @@ down() {
 }
 
 # Stops every node, then deletes the cluster folder — only if it holds nothing but what 'up'
-# makes (node<i>/, node<i>.args, .log, .pid), so a mistaken CAIRN_CLUSTER_DIR is left alone.
+# makes (node<i>/, node<i>.args, .log, .pid, certs/), so a mistaken CAIRN_CLUSTER_DIR is left alone.
 reset() {
   down
   [ -d "$dir" ] || { echo "cluster: no data in $(shown_dir) to delete"; return; }
@@ -170,7 +218,7 @@ reset() {
   for entry in "$dir"/* "$dir"/.[!.]*; do
     [ -e "$entry" ] || continue
     name=${entry##*/}
-    [[ $name =~ ^node[0-9]+(\.args|\.log|\.pid)?$ ]] || strangers+=("$name")
+    [[ $name =~ ^(node[0-9]+(\.args|\.log|\.pid)?|certs)$ ]] || strangers+=("$name")
   done
   [ ${#strangers[@]} -eq 0 ] || die "not deleting $dir: it holds files cluster.sh did not make (${strangers[*]})"
   rm -rf "$dir"
@@ -185,15 +233,17 @@ status() {
   done
   for i in $(seq 1 "$n"); do
     if running "$i"; then
-      if [ -x "$bin/cairn" ]; then "$bin/cairn" cluster status --node "127.0.0.$i:7080" || true
-      else curl -fsS "http://127.0.0.$i:7080/v1/cluster"; echo; fi
+      if [ -x "$bin/cairn" ]; then
+        if [ "$scheme" = https ]; then "$bin/cairn" cluster status --node "127.0.0.$i:7080" --ca "$certs/ca/ca.crt" || true
+        else "$bin/cairn" cluster status --node "127.0.0.$i:7080" || true; fi
+      else curl ${curl_opts[@]+"${curl_opts[@]}"} -fsS "$scheme://127.0.0.$i:7080/v1/cluster"; echo; fi
       return
     fi
   done
 }
 
 case "${1:-}" in
-  up) up "${2:-3}" ;;
+  up) shift; up "$@" ;;
   down) down ;;
   reset) reset ;;
   status) status ;;

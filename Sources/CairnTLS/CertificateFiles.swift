@@ -63,10 +63,14 @@ public enum CertificateFiles {
         guard fsync(fd) == 0 else { throw TLSSetupError("cannot sync \(path): \(String(cString: strerror(errno)))") }
     }
 
-    /// Creates `directory` (0700) when it does not exist.
+    /// Creates `directory` and any missing parent (0700 each), as `mkdir -p`.
     static func makeDirectory(_ directory: String) throws(TLSSetupError) {
-        if mkdir(directory, 0o700) != 0, errno != EEXIST {
-            throw TLSSetupError("cannot create \(directory): \(String(cString: strerror(errno)))")
+        var path = directory.hasPrefix("/") ? "" : "."
+        for component in directory.split(separator: "/") {
+            path += "/" + component
+            if mkdir(path, 0o700) != 0, errno != EEXIST {
+                throw TLSSetupError("cannot create \(path): \(String(cString: strerror(errno)))")
+            }
         }
     }
 }

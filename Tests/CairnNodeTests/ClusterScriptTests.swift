@@ -64,6 +64,9 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: directory + "/node1/node.id"))
 
         try FileManager.default.removeItem(atPath: directory + "/notes.txt")
+        // The certificates of `up --tls` are the script's own too.
+        try FileManager.default.createDirectory(atPath: directory + "/certs/ca", withIntermediateDirectories: true)
+        try "certificate".write(toFile: directory + "/certs/ca/ca.crt", atomically: true, encoding: .utf8)
         let reset = try Self.script(["reset"], directory: directory)
         #expect(reset.status == 0, "\(reset.output)")
         #expect(!FileManager.default.fileExists(atPath: directory), "\(reset.output)")
