@@ -23,10 +23,10 @@ import Testing
     }
 
     /// Runs `redis-cli -h 127.0.0.N -p PORT arguments…`, with `input` on its standard input.
-    static func redisCLI(_ node: Int, _ arguments: [String], input: String? = nil) throws -> Output {
+    static func redisCLI(_ node: Int, _ arguments: [String], input: String? = nil, port: Int = respPort) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["redis-cli", "-h", "127.0.0.\(node)", "-p", String(respPort)] + arguments
+        process.arguments = ["redis-cli", "-h", "127.0.0.\(node)", "-p", String(port)] + arguments
         let stdout = Pipe()
         let stderr = Pipe()
         let stdin = Pipe()

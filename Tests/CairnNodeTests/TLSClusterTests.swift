@@ -86,20 +86,7 @@ import Testing
     }
 
     private func redisCLI(_ node: Int, _ arguments: [String]) throws -> RESPNodeTests.Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["redis-cli", "-h", "127.0.0.\(node)", "-p", String(Self.respPort)] + arguments
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return RESPNodeTests.Output(
-            status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+        try RESPNodeTests.redisCLI(node, arguments, port: Self.respPort)
     }
 
     /// A peer with the cluster's name (and `tls`) dialling node 1's internode port gets no
