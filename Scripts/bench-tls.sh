@@ -34,12 +34,7 @@ cairn=$PWD/.build/release/cairn
 listen_port=7770 http_port=7780 resp_port="" durability=always
 
 certificates=$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench-tls-certs.XXXXXX")
-"$cairn" certs create-ca --certs-dir "$certificates/ca" --ca-key "$certificates/ca.key" >/dev/null
-for i in 2 3 4; do
-  mkdir -p "$certificates/node$i"
-  cp "$certificates/ca/ca.crt" "$certificates/node$i/"
-  "$cairn" certs create-node "127.0.0.$i" --certs-dir "$certificates/node$i" --ca-key "$certificates/ca.key" >/dev/null
-done
+three_nodes_certs "$certificates" "$cairn"
 
 # run CONFIG WORKLOAD WORKERS: prints "ops p50 p99".
 run() {

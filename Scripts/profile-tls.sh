@@ -21,12 +21,7 @@ cairn=$PWD/.build/release/cairn
 listen_port=7770 http_port=7780 resp_port="" durability=always name=profile-tls extra_args=""
 certificates=$(mktemp -d "${TMPDIR:-/tmp}/cairn-profile-tls-certs.XXXXXX")
 out=$(mktemp -d "${TMPDIR:-/tmp}/cairn-profile-tls.XXXXXX")
-"$cairn" certs create-ca --certs-dir "$certificates/ca" --ca-key "$certificates/ca.key" >/dev/null
-for i in 2 3 4; do
-  mkdir -p "$certificates/node$i"
-  cp "$certificates/ca/ca.crt" "$certificates/node$i/"
-  "$cairn" certs create-node "127.0.0.$i" --certs-dir "$certificates/node$i" --ca-key "$certificates/ca.key" >/dev/null
-done
+three_nodes_certs "$certificates" "$cairn"
 
 for mode in tls plain; do
   certs="" ca=()

@@ -6,7 +6,8 @@
 #   cores         the nodes' --cores (default 1: three nodes share this machine's CPUs; see
 #                 docs/benchmarks.md, "Core instances")
 #   certs         optional: a directory with ca/ca.crt and node2..node4 certificate directories
-#                 (`cairn certs`); the nodes then run with --certs-dir (TLS on every port)
+#                 (three_nodes_certs makes them); the nodes then run with --certs-dir (TLS on
+#                 every port)
 #   extra_args    optional: more cairnd arguments for every node
 # then calls three_nodes_up. It builds cairnd (release), starts the nodes with their data and
 # logs in $work (removed on exit, with the nodes stopped), and returns once every node sees
@@ -60,4 +61,16 @@ three_nodes_down() {
     kill -KILL "$pid" 2>/dev/null || true
   done
   rm -rf "$work"
+}
+
+# Makes what `certs` names: a CA in $1/ca (its key beside it) and node certificates for
+# 127.0.0.2-4 in $1/node2..node4, with the cairn binary $2.
+three_nodes_certs() {
+  local dir=$1 cairn=$2 i
+  "$cairn" certs create-ca --certs-dir "$dir/ca" --ca-key "$dir/ca.key" >/dev/null
+  for i in 2 3 4; do
+    mkdir -p "$dir/node$i"
+    cp "$dir/ca/ca.crt" "$dir/node$i/"
+    "$cairn" certs create-node "127.0.0.$i" --certs-dir "$dir/node$i" --ca-key "$dir/ca.key" >/dev/null
+  done
 }
