@@ -101,6 +101,9 @@ struct CairndCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "cairnd")
+        if !ContextSeal.current.isSealing {
+            logger.warning("UNSAFE MODE unsealed-contexts: contexts go to clients without their MAC and forged ones are accepted. For measuring what sealing costs only.")
+        }
         let registry = PrometheusCollectorRegistry()
         var metricsFactory = PrometheusMetricsFactory(registry: registry)
         metricsFactory.durationHistogramBuckets = NodeMetrics.durationHistogramBuckets
