@@ -29,14 +29,15 @@ final class HTTPConnection: Sendable {
         maxResponseBytes: Int, maxHeaderBytes: Int, tls: NIOSSLContext? = nil
     ) async throws -> HTTPConnection {
         let decoderLimits = limits(maxHeaderBytes: maxHeaderBytes)
-        let handshake = group.any().makePromise(of: Void.self)
+        // Completed by the TLS handshake (nil without TLS); failed on every way out but success.
+        let handshake = tls == nil ? nil : group.any().makePromise(of: Void.self)
         var bootstrap = ClientBootstrap(group: group)
             .connectTimeout(TimeAmount(connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
-                    if let tls {
+                    if let tls, let handshake {
                         // A DNS name goes out as SNI and is checked against the certificate; an
                         // IP address is checked against the certificate's IP addresses.
                         try pipeline.addHandler(
@@ -56,7 +57,7 @@ final class HTTPConnection: Sendable {
                 bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: sourceAddress, port: 0))
             }
             let channel = try await bootstrap.connect(host: address.host, port: address.port).get()
-            if tls != nil {
+            if let handshake {
                 // Wait for the handshake, so a refused certificate is reported as such, bounded
                 // by what is left of the connect timeout.
                 let timeout = channel.eventLoop.scheduleTask(in: TimeAmount(connectTimeout)) {
@@ -67,16 +68,12 @@ final class HTTPConnection: Sendable {
                     channel.close(promise: nil)
                     throw CairnClientError.unreachable(node: address.description, reason: "TLS handshake failed: \(error)")
                 }
-            } else {
-                handshake.succeed(())
             }
             return HTTPConnection(channel: channel, node: address.description)
-        } catch let error as CairnClientError {
-            handshake.fail(ChannelError.ioOnClosedChannel)
-            throw error
         } catch {
-            handshake.fail(ChannelError.ioOnClosedChannel)
-            throw CairnClientError.unreachable(node: address.description, reason: reason(error, connectTimeout: connectTimeout))
+            handshake?.fail(ChannelError.ioOnClosedChannel)
+            throw error as? CairnClientError
+                ?? CairnClientError.unreachable(node: address.description, reason: reason(error, connectTimeout: connectTimeout))
         }
     }
 

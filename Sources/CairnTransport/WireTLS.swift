@@ -27,8 +27,8 @@ public struct WireTLS: Sendable {
 }
 
 /// Whether a host is an IP literal rather than a DNS name.
-public enum TLSHost {
-    public static func isIPAddress(_ host: String) -> Bool {
+enum TLSHost {
+    static func isIPAddress(_ host: String) -> Bool {
         (try? SocketAddress(ipAddress: host, port: 0)) != nil
     }
 }
