@@ -162,6 +162,7 @@ let package = Package(
             name: "CairnNode",
             dependencies: [
                 "CairnCore", "CairnNodeCore", "CairnStorage", "CairnWire", "CairnTransport", "CairnHTTP", "CXXHash",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -244,7 +245,7 @@ let package = Package(
         .testTarget(
             name: "CairnNodeTests",
             dependencies: [
-                "cairnd", "CairnClient", "CairnCore", "CairnHTTP", "CairnWire", "CairnTransport", "CairnTLS",
+                "cairnd", "CairnClient", "CairnCore", "CairnHTTP", "CairnNode", "CairnWire", "CairnTransport", "CairnTLS",
                 "CairnHTTPTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ]

@@ -42,7 +42,7 @@ public final class Node: Sendable {
         // The node's files are its own: a directory made by hand, or by an earlier version, is
         // closed to other users too (files are created 0600, directories 0700).
         try DurableFiles.restrictToOwner(configuration.dataDirectory)
-        let (id, created) = try files.loadOrCreateIdentity()
+        let (id, signingKey, created) = try files.loadOrCreateIdentity(allowUnprovenIdentity: configuration.acceptUnprovenMembership)
         self.id = id
         var storageOptions = StorageOptions(durability: configuration.durability)
         storageOptions.maxKeyBytes = configuration.maxKeyBytes
@@ -57,6 +57,9 @@ public final class Node: Sendable {
             replacesOnMerge: configuration.unsafeLastWriterWins, logger: logger)
         if configuration.unsafeLastWriterWins {
             logger.warning("UNSAFE MODE last-writer-wins: replicas replace their copies instead of merging; concurrent writes WILL be lost. For testing the chaos checkers only.")
+        }
+        if configuration.acceptUnprovenMembership {
+            logger.warning("UNSAFE MODE unproven-membership: gossiped membership is taken without its signatures; any connected peer can remove members.")
         }
         var hintOptions = StorageOptions(durability: configuration.durability)
         hintOptions.maxKeyBytes = 8
@@ -79,7 +82,7 @@ public final class Node: Sendable {
             shardCount: shards.count)
         self.shared = shared
 
-        let membership = try Self.membership(configuration: configuration, id: id, files: files)
+        let membership = try Self.membership(configuration: configuration, id: id, signingKey: signingKey, files: files)
         let restoredHints = try hintStore.all(logger: logger).map { HintEntry(hint: $0.hint, key: $0.key, object: $0.object) }
         let hintIDFloor = (restoredHints.map(\.hint.id).max() ?? 0) + 1
         let handoff = try Self.loadHandoffStates(files: files, me: id)
@@ -111,24 +114,29 @@ public final class Node: Sendable {
     }
 
     /// The membership the node starts from: restored, a new cluster, or joining through seeds.
-    private static func membership(configuration: NodeConfiguration, id: NodeID, files: NodeFiles) throws -> Membership.Instance {
-        let settings = Membership.Settings(
+    private static func membership(
+        configuration: NodeConfiguration, id: NodeID, signingKey: NodeSigningKey, files: NodeFiles
+    ) throws -> Membership.Instance {
+        var settings = Membership.Settings(
             gossipIntervalMilliseconds: configuration.gossipIntervalMilliseconds,
             heartbeatIntervalMilliseconds: configuration.heartbeatIntervalMilliseconds)
+        settings.acceptUnprovenMembership = configuration.acceptUnprovenMembership
         let address = configuration.listenAddress
         if let state = try files.loadMembership(limits: WireLimits()) {
             guard state.clusterName == configuration.clusterName else {
                 throw NodeError.wrongCluster(expected: configuration.clusterName, found: state.clusterName)
             }
-            return Membership.Instance(restoring: state, me: id, address: address, seeds: configuration.seeds, settings: settings)
+            return Membership.Instance(
+                restoring: state, me: id, address: address, seeds: configuration.seeds, settings: settings, signatures: signingKey)
         }
         if configuration.seeds.filter({ $0 != address }).isEmpty {
             return .bootstrap(
                 id, address: address, clusterName: configuration.clusterName, partitionCount: configuration.partitions,
-                targetReplicas: configuration.replicas, settings: settings)
+                targetReplicas: configuration.replicas, settings: settings, signatures: signingKey)
         }
         return Membership.Instance(
-            joining: id, address: address, clusterName: configuration.clusterName, seeds: configuration.seeds, settings: settings)
+            joining: id, address: address, clusterName: configuration.clusterName, seeds: configuration.seeds, settings: settings,
+            signatures: signingKey)
     }
 
     /// The handoff states every instance stored, whatever their count was, as one.

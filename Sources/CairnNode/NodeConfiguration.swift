@@ -62,6 +62,10 @@ public struct NodeConfiguration: Sendable {
     /// partitioned writes are lost. The chaos scenarios must report the losses
     /// (docs/reliability.md, "Checking the checkers").
     public var unsafeLastWriterWins = false
+    /// Unsafe on purpose (`--unsafe-mode unproven-membership`): gossiped member entries and rings
+    /// are taken without checking their proofs, so any connected peer can remove members; and a
+    /// data directory whose identity predates signing keys is accepted.
+    public var acceptUnprovenMembership = false
     /// Core instances, each on its own event loop and owning its share of the partitions
     /// (`Shard`; docs/architecture.md, "The node"); the client listeners run on the same loops.
     /// Default: one per CPU core.

@@ -7,6 +7,8 @@ import NIOCore
 ///
 /// ```
 ///   DATA/node.id            32 hex digits: the NodeID, created on first start
+///   DATA/node-signing.key   the node's Ed25519 private key (32 bytes, 0600): signs its
+///                           membership entries; the NodeID is derived from its public key
 ///   DATA/mint.lease         decimal: the persisted bound of the mint-epoch counter (MintEpochs)
 ///                           of core instance 0; instance i > 0 keeps DATA/mint-i.lease
 ///   DATA/handoff.state      owed transfers and pending partitions of instance 0
@@ -26,17 +28,40 @@ struct NodeFiles {
     var paxos: String { directory + "/paxos" }
     var commitLog: String { directory + "/commitlog" }
 
-    func loadOrCreateIdentity() throws -> (id: NodeID, created: Bool) {
-        let path = directory + "/node.id"
-        if let bytes = try DurableFiles.read(path) {
+    /// The node's signing key and the identity it derives (`NodeSigningKey`), created on the
+    /// first start: the key first, then `node.id`, so a crash in between leaves a key whose
+    /// identity the next start writes. An identity from before signing keys (a `node.id`
+    /// without a key) cannot prove its membership entries: refused, unless
+    /// `allowUnprovenIdentity` (`--unsafe-mode unproven-membership`) keeps it with a new key.
+    func loadOrCreateIdentity(allowUnprovenIdentity: Bool = false) throws -> (id: NodeID, key: NodeSigningKey, created: Bool) {
+        let idPath = directory + "/node.id"
+        let keyPath = directory + "/node-signing.key"
+        var recorded: NodeID?
+        if let bytes = try DurableFiles.read(idPath) {
             let text = String(decoding: bytes, as: UTF8.self).trimmingWhitespace
-            guard let id = NodeID(hex: text) else { throw NodeError.corruptFile(path, "not a node id: \(text.prefix(40))") }
-            return (id, false)
+            guard let id = NodeID(hex: text) else { throw NodeError.corruptFile(idPath, "not a node id: \(text.prefix(40))") }
+            recorded = id
         }
-        var random = SystemRandomNumberGenerator()
-        let id = NodeID(high: random.next(), low: random.next())
-        try DurableFiles.writeAtomically(Array("\(id.description)\n".utf8), to: path)
-        return (id, true)
+        let key: NodeSigningKey
+        if let bytes = try DurableFiles.read(keyPath) {
+            guard let loaded = NodeSigningKey(rawRepresentation: bytes) else {
+                throw NodeError.corruptFile(keyPath, "not a 32-byte Ed25519 private key")
+            }
+            key = loaded
+        } else {
+            if recorded != nil, !allowUnprovenIdentity { throw NodeError.identityWithoutKey(idPath) }
+            key = NodeSigningKey()
+            try DurableFiles.writeAtomically(key.rawRepresentation, to: keyPath)
+        }
+        if let recorded {
+            if recorded != key.nodeID, !allowUnprovenIdentity {
+                throw NodeError.corruptFile(idPath, "\(recorded) is not the identity of node-signing.key (\(key.nodeID))")
+            }
+            return (recorded, key, false)
+        }
+        let id = key.nodeID
+        try DurableFiles.writeAtomically(Array("\(id.description)\n".utf8), to: idPath)
+        return (id, key, true)
     }
 
     /// Whether the node stopped cleanly last time (`markCleanStop`), and from now on counts as
@@ -125,12 +150,21 @@ struct NodeFiles {
 public enum NodeError: Error, CustomStringConvertible {
     case corruptFile(String, String)
     case wrongCluster(expected: String, found: String)
+    /// A `node.id` written before nodes had signing keys.
+    case identityWithoutKey(String)
 
     public var description: String {
         switch self {
         case .corruptFile(let path, let reason): "corrupt file \(path): \(reason)"
         case .wrongCluster(let expected, let found):
             "the data directory belongs to cluster \"\(found)\", not \"\(expected)\""
+        case .identityWithoutKey(let path):
+            """
+            \(path) was made before nodes had signing keys, so this node cannot prove its membership entries and the \
+            others would ignore them. Start it with an empty data directory (it joins under a new identity; its copies \
+            come back from the other replicas, then remove the old identity with `cairn cluster remove`), or pass \
+            --unsafe-mode unproven-membership to every node
+            """
         }
     }
 }

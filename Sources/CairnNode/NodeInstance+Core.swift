@@ -275,6 +275,15 @@ extension NodeInstance {
             logger.warning("ignored a message from another cluster", metadata: [
                 "cairn.peer": "\(from)", "cairn.their_cluster": "\(clusterName)",
             ])
+        case .membershipRefused(let refusal, let from):
+            metrics.membershipRefused.increment()
+            // A ring ahead of its entries is routine while gossip catches up; an entry refused
+            // is a forgery or a node this one cannot verify.
+            if case .ring = refusal {
+                logger.debug("membership refused", metadata: ["cairn.peer": "\(from)", "cairn.refused": "\(refusal)"])
+            } else {
+                logger.warning("membership refused", metadata: ["cairn.peer": "\(from)", "cairn.refused": "\(refusal)"])
+            }
         case .left:
             logger.notice("left the cluster; this node no longer serves requests")
         case .handoffPlanned(let outgoing, let pending):

@@ -35,6 +35,8 @@ public struct NodeMetrics: Sendable {
     let storageFailed = Gauge(label: "cairn_storage_failed")
     let handoffsCompleted = Counter(label: "cairn_handoff_transfers_total")
     let handoffKeysSent = Counter(label: "cairn_handoff_keys_sent_total")
+    /// Gossiped member entries and rings not taken (unproven, wrong signer, ring ahead of its entries).
+    let membershipRefused = Counter(label: "cairn_membership_refused_total")
 
     init() {
         var counters: [Operation: Counter] = [:]

@@ -246,6 +246,8 @@ public enum NodeNotice: Sendable, Equatable {
     case memberChanged(Membership.Member)
     case reachabilityChanged(NodeID, reachable: Bool)
     case rejectedOtherCluster(from: String, clusterName: String)
+    /// Gossip from `from` held an entry or a ring this node did not take (`Membership.Refusal`).
+    case membershipRefused(Membership.Refusal, from: NodeID)
     /// This node finished leaving: it no longer serves.
     case left
     case handoffPlanned(outgoing: Int, pending: Int)

@@ -67,6 +67,8 @@ extension NodeCore {
                 commands.append(.notice(.reachabilityChanged(node, reachable: reachable)))
             case .rejected(let from, let clusterName):
                 commands.append(.notice(.rejectedOtherCluster(from: from, clusterName: clusterName)))
+            case .refused(let refusal, let from):
+                commands.append(.notice(.membershipRefused(refusal, from: from)))
             }
         }
         let before = cluster

@@ -181,6 +181,14 @@ extension Simulation {
             violations.append("node \(node): storage failed (\(context)): \(failure)")
         case .rejectedOtherCluster(let from, let name):
             violations.append("node \(node) rejected \(from) of cluster \(name)")
+        case .membershipRefused(.ring, _):
+            stats.ringsRefused += 1
+        case .membershipRefused(.wrongSigner(let member, let signer), _) where member.status == .removed:
+            stats.entriesRefused += 1
+            traceCluster("node \(node) refuses \(member) signed by \(signer) (not in its ring yet)")
+        case .membershipRefused(let refusal, let from):
+            // Simulated nodes sign everything they write: any other refusal is a bug.
+            violations.append("node \(node) refused gossip from \(from): \(refusal)")
         case .transferDone:
             stats.transfers += 1
         case .transferEnded(_, let done):

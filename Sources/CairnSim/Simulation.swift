@@ -243,12 +243,12 @@ public final class Simulation {
             if index == 0 {
                 instance = .bootstrap(
                     id, address: SimNode.address(0), clusterName: clusterName, partitionCount: options.partitions,
-                    targetReplicas: options.n, settings: membershipSettings)
+                    targetReplicas: options.n, settings: membershipSettings, signatures: SimSignatures(node: id))
             } else {
                 let seedNode = Int(nodeRandom.between(0...UInt64(index - 1)))
                 instance = Membership.Instance(
                     joining: id, address: SimNode.address(index), clusterName: clusterName,
-                    seeds: [SimNode.address(seedNode)], settings: membershipSettings)
+                    seeds: [SimNode.address(seedNode)], settings: membershipSettings, signatures: SimSignatures(node: id))
             }
             let shards = options.shards ?? Int(nodeRandom.between(1...3))
             nodes.append(SimNode(index: index, id: id, shardCount: shards))
@@ -336,7 +336,8 @@ public final class Simulation {
         node.isUp = true
         let membership = Membership.Instance(
             restoring: node.membershipState!, me: node.id, address: node.address,
-            seeds: members.filter { $0 != index }.map { SimNode.address($0) }, settings: membershipSettings)
+            seeds: members.filter { $0 != index }.map { SimNode.address($0) }, settings: membershipSettings,
+            signatures: SimSignatures(node: node.id))
         nodes[index] = node
         // Every simulated stop is a crash: no epoch recorded before it is trusted.
         boot(index, membership: membership, afterUncleanStop: options.broken != .trustEpochsAfterCrash)
@@ -361,7 +362,8 @@ public final class Simulation {
         // or is removed must not strand the joiner.
         let instance = Membership.Instance(
             joining: nodes[index].id, address: nodes[index].address, clusterName: clusterName,
-            seeds: members.map { SimNode.address($0) }, settings: membershipSettings)
+            seeds: members.map { SimNode.address($0) }, settings: membershipSettings,
+            signatures: SimSignatures(node: nodes[index].id))
         nodes[index].role = .member
         nodes[index].isUp = true
         if options.clockSkew {
@@ -525,6 +527,10 @@ public struct SimStats: Sendable, Hashable {
     public var acceptorsCollected = 0
     /// Gained partitions whose acceptor states a node gathered from the other members.
     public var casStatesHandedOver = 0
+    /// Gossiped rings a node did not take yet (ahead of the entries it held), and entries it
+    /// refused (a removal signed by a node not yet in its ring).
+    public var ringsRefused = 0
+    public var entriesRefused = 0
 }
 
 

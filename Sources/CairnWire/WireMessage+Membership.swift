@@ -48,6 +48,10 @@ extension ByteBuffer {
         writeWireString(member.address)
         writeInteger(member.status.rawValue)
         writeInteger(member.incarnation)
+        writeWireOptional(member.proof) { buffer, proof in
+            buffer.writeBytes(proof.key)
+            buffer.writeBytes(proof.signature)
+        }
     }
 
     /// version, N, the sorted members, then each partition's owner as a u16 index into them.
@@ -131,12 +135,18 @@ extension WireReader {
         let id = try nodeID("member")
         let address = try string("member address")
         let status = try self.status()
-        return Membership.Member(id: id, address: address, status: status, incarnation: try logicalClock("incarnation"))
+        let incarnation = try logicalClock("incarnation")
+        let proof = try optional("member proof") { (reader: inout WireReader) throws(WireError) in
+            Membership.Proof(key: try reader.raw("proof key", length: Membership.Proof.keyBytes),
+                             signature: try reader.raw("proof signature", length: Membership.Proof.signatureBytes))
+        }
+        return Membership.Member(id: id, address: address, status: status, incarnation: incarnation, proof: proof)
     }
 
-    /// node (16) + address length (2) + status (1) + incarnation (8): at least 27 bytes each.
+    /// node (16) + address length (2) + status (1) + incarnation (8) + proof flag (1): at
+    /// least 28 bytes each.
     mutating func members() throws(WireError) -> [Membership.Member] {
-        try array("member", limit: limits.maxMembers, minimumElementBytes: 27) {
+        try array("member", limit: limits.maxMembers, minimumElementBytes: 28) {
             (reader: inout WireReader) throws(WireError) in try reader.member()
         }
     }

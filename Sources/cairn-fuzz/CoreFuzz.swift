@@ -1,4 +1,5 @@
 import CairnCore
+import CairnNode
 import CairnNodeCore
 import CairnWire
 import Glibc
@@ -11,9 +12,11 @@ import NIOCore
 /// then from a process that is not one. The core is pure (commands out, nothing executed), so
 /// what is checked is that no message, in any order, traps it.
 enum CoreFuzz {
-    static let me = NodeID(high: 0, low: 1)
-    static let member = NodeID(high: 0, low: 2)
-    static let stranger = NodeID(high: 0, low: 3)
+    // Fixed keys, so the seeds' proofs verify: the node, a member, and a process that is not one.
+    static let keys = (1...3).map { NodeSigningKey(rawRepresentation: [UInt8](repeating: UInt8($0), count: 32))! }
+    static let me = keys[0].nodeID
+    static let member = keys[1].nodeID
+    static let stranger = keys[2].nodeID
     static let keyHash: @Sendable ([UInt8]) -> KeyHash = { bytes in
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
@@ -21,7 +24,8 @@ enum CoreFuzz {
     }
 
     static func fresh() -> NodeCore {
-        let membership = Membership.Instance.bootstrap(me, address: "127.0.0.1:7070", clusterName: "fuzz", partitionCount: 16, targetReplicas: 3)
+        let membership = Membership.Instance.bootstrap(
+            me, address: "127.0.0.1:7070", clusterName: "fuzz", partitionCount: 16, targetReplicas: 3, signatures: keys[0])
         var core = NodeCore(
             id: me, settings: NodeCore.Settings(replicas: 3, readQuorum: 2, writeQuorum: 2), membership: membership, persistedLease: 0,
             hints: [], handoff: nil, now: .zero, wallNow: WallClockTime(millisecondsSince1970: 1_700_000_000_000), incarnation: 1,
@@ -30,7 +34,7 @@ enum CoreFuzz {
         var wall = WallClockTime(millisecondsSince1970: 1_700_000_000_000)
         _ = core.start(now: now, wallNow: wall)
         let envelope = Membership.Envelope(clusterName: "fuzz", from: member, fromAddress: "127.0.0.2:7070")
-        let entry = Membership.Member(id: member, address: "127.0.0.2:7070", status: .valid, incarnation: 1)
+        let entry = FuzzSeeds.signed(Membership.Member(id: member, address: "127.0.0.2:7070", status: .valid, incarnation: 1), by: keys[1])
         now = now + 1
         wall = WallClockTime(millisecondsSince1970: wall.millisecondsSince1970 + 1)
         _ = core.onPeerMessage(from: member, .membership(.update(envelope, members: [entry], ring: nil)), now: now, wallNow: wall)

@@ -11,8 +11,15 @@ import NIOCore
 /// The seed corpora: a few well-formed inputs per target, from which libFuzzer mutates
 /// (`cairn-fuzz --seeds Fuzz/corpus` writes them; Scripts/fuzz.sh does when they are missing).
 enum FuzzSeeds {
-    static let a = NodeID(high: 0, low: 2)
+    static let a = CoreFuzz.member
     static let b = NodeID(high: 0x1111_2222_3333_4444, low: 0x5555_6666_7777_8888)
+
+    /// `member` with the proof of `key` (valid when the key derives the member's identity).
+    static func signed(_ member: Membership.Member, by key: NodeSigningKey) -> Membership.Member {
+        var member = member
+        member.proof = key.sign(member.signedMessage(clusterName: "fuzz"))
+        return member
+    }
     static let key: [UInt8] = Array("user:42".utf8)
 
     static var object: DVVSet<[UInt8]> {
@@ -25,8 +32,10 @@ enum FuzzSeeds {
     static var messages: [WireMessage] {
         let envelope = Membership.Envelope(clusterName: "fuzz", from: a, fromAddress: "127.0.0.2:7070")
         let members = [
-            Membership.Member(id: a, address: "127.0.0.2:7070", status: .valid, incarnation: 3),
+            signed(Membership.Member(id: a, address: "127.0.0.2:7070", status: .valid, incarnation: 3), by: CoreFuzz.keys[1]),
             Membership.Member(id: b, address: "127.0.0.3:7070", status: .leaving, incarnation: 9),
+            // A removal of the node under test, signed by a member not in its ring: refused.
+            signed(Membership.Member(id: CoreFuzz.me, address: "127.0.0.1:7070", status: .removed, incarnation: 1), by: CoreFuzz.keys[1]),
         ]
         let ring = Membership.VersionedRing(version: 7, ring: Ring(members: [NodeID(high: 0, low: 1), a, b], partitionCount: 16, targetReplicas: 3))
         let ballot = CAS.Ballot(counter: 12, node: a)

@@ -74,8 +74,9 @@ struct CairndCommand: AsyncParsableCommand {
     @Option(help: "Core instances, one per event loop, each owning a share of the partitions (default: one per CPU core).")
     var cores: Int?
     @Option(help: """
-        Testing only: last-writer-wins (replicas replace instead of merging; loses writes), or unsealed-contexts \
-        (contexts without their MAC, to measure what sealing costs; accepts forged contexts).
+        Testing only: last-writer-wins (replicas replace instead of merging; loses writes), unsealed-contexts \
+        (contexts without their MAC, to measure what sealing costs; accepts forged contexts), or unproven-membership \
+        (gossiped membership taken without its signatures; any peer can remove members).
         """)
     var unsafeMode: String?
 

@@ -97,9 +97,13 @@ struct Settings {
             switch mode {
             case "last-writer-wins": configuration.unsafeLastWriterWins = true
             case "unsealed-contexts": break  // `contextSeal`
+            case "unproven-membership": configuration.acceptUnprovenMembership = true
             default:
                 throw ValidationError(
-                    "--unsafe-mode knows only last-writer-wins (for testing checkers) and unsealed-contexts (for measuring the seal)")
+                    """
+                    --unsafe-mode knows only last-writer-wins (for testing checkers), unsealed-contexts (for measuring the \
+                    seal) and unproven-membership (for showing what membership proofs prevent)
+                    """)
             }
         }
         if let durability = values["durability"] {

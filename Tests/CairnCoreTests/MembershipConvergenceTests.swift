@@ -1,3 +1,4 @@
+import CairnSim
 import Testing
 @testable import CairnCore
 
@@ -17,15 +18,20 @@ import Testing
         return nil
     }
 
-    @Test(arguments: Array(UInt64(1)...12)) func joinsLeaveAndRemoveConverge(seed: UInt64) throws {
+    /// `signed`: every entry carries its writer's proof and every node checks them (as `cairnd`
+    /// does), so a check that refused a true entry or ring for good would show as no convergence.
+    @Test(arguments: Array(UInt64(1)...12), [false, true]) func joinsLeaveAndRemoveConverge(seed: UInt64, signed: Bool) throws {
         var sim = MembershipSim(seed: seed, dropPercent: 20)
         let size = 5 + sim.below(5)
         let ids = testNodes(size, seed: seed &* 31)
-        sim.add(.bootstrap(ids[0], address: Self.address(0), clusterName: "cairn", partitionCount: 16, targetReplicas: 3))
+        func signatures(_ index: Int) -> (any Membership.Signatures)? { signed ? SimSignatures(node: ids[index]) : nil }
+        sim.add(.bootstrap(ids[0], address: Self.address(0), clusterName: "cairn", partitionCount: 16, targetReplicas: 3,
+                           signatures: signatures(0)))
         for index in 1..<size {
             // Any node already started can be the seed.
             let seed = Self.address(sim.below(index))
-            sim.add(Membership.Instance(joining: ids[index], address: Self.address(index), clusterName: "cairn", seeds: [seed]))
+            sim.add(Membership.Instance(joining: ids[index], address: Self.address(index), clusterName: "cairn", seeds: [seed],
+                                        signatures: signatures(index)))
         }
 
         let joined = try #require(Self.converge(&sim), "seed \(seed): \(size) nodes did not converge after joins")
@@ -50,6 +56,16 @@ import Testing
         let expectedOwners = ids.enumerated().filter { $0.offset != leaver && $0.offset != removed }.map(\.element).sorted()
         #expect(final.owners == expectedOwners, "seed \(seed) after \(departed) rounds")
         #expect(final.ring?.ring.members == expectedOwners, "seed \(seed)")
+        if signed {
+            #expect(final.members.values.allSatisfy { $0.proof != nil }, "seed \(seed): every entry carries its proof")
+            // Only rings ahead of their entries, or removals signed by a node not yet in the
+            // receiver's ring, are ever refused: never an entry's signature.
+            for (address, effects) in sim.log {
+                for case .refused(let refusal, _) in effects {
+                    if case .unproven = refusal { Issue.record("seed \(seed) \(address) refused \(refusal)") }
+                }
+            }
+        }
         // The removed node learnt it, and said so to its shell.
         #expect(sim.log[Self.address(removed)]!.contains(.memberChanged(final.members[ids[removed]]!)), "seed \(seed)")
         // Every node's ring history only moved forward.

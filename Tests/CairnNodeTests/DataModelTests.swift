@@ -184,18 +184,30 @@ import Testing
             .sorted { $0.lexicographicallyPrecedes($1) }
     }
 
-    /// Scans page by page through `node`; returns the keys and the number of pages.
+    /// Scans page by page through `node`; returns the keys and the number of pages. A page the
+    /// node answers `503 unavailable` ("retry": just after a kill, while the nodes' detectors
+    /// still disagree on who is reachable) is asked again after the second it names, as a
+    /// client should; any other error fails the scan.
     static func scanAll(_ client: CairnClient, prefix: String = "", limit: Int = 100) async throws -> (keys: [[UInt8]], pages: Int) {
         var keys: [[UInt8]] = []
         var after: [UInt8]?
         var pages = 0
-        repeat {
-            let page = try await client.scan(prefix: Array(prefix.utf8), limit: limit, after: after)
+        var retries = 0
+        while pages < 10_000 {
+            let page: CairnClient.KeyPage
+            do {
+                page = try await client.scan(prefix: Array(prefix.utf8), limit: limit, after: after)
+            } catch CairnClientError.http(503, "unavailable", _) where retries < 10 {
+                retries += 1
+                try await Task.sleep(for: .seconds(1))
+                continue
+            }
             #expect(page.keys.count <= limit)
             keys += page.keys
             after = page.next
             pages += 1
-        } while after != nil && pages < 10_000
+            if after == nil { break }
+        }
         return (keys, pages)
     }
 

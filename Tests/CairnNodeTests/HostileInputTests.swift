@@ -1,5 +1,6 @@
 import CairnCore
 import CairnHTTP
+import CairnNode
 import CairnHTTPTestSupport
 import CairnTransport
 import CairnWire
@@ -238,12 +239,20 @@ extension LocalCluster {
         #expect(readableKey.status != 0 && readableKey.output.contains("chmod 600"), "\(readableKey.output)")
         let badLimit = try Self.cairndExit(base + ["--http", "127.0.0.9:7389", "--http-max-connections", "0"])
         #expect(badLimit.status != 0 && badLimit.output.contains("--http-max-connections must be in"), "\(badLimit.output)")
+        // An identity without a signing key (made before nodes had keys) cannot prove its
+        // membership entries: refused, with the way out.
+        let legacy = cluster.directory + "/legacy"
+        try FileManager.default.createDirectory(atPath: legacy, withIntermediateDirectories: true)
+        try Data("0123456789abcdef0123456789abcdef\n".utf8).write(to: URL(fileURLWithPath: legacy + "/node.id"))
+        let unproven = try Self.cairndExit(["--data", legacy, "--listen", "127.0.0.9:7379", "--http", "127.0.0.9:7389", "--n", "1"])
+        #expect(unproven.status != 0 && unproven.output.contains("before nodes had signing keys"), "\(unproven.output)")
     }
 }
 
 /// A real node against processes that speak the internode protocol: without the secret they
 /// are refused at the handshake; with it but not members, the data path refuses them; forged
-/// integers are refused and the node keeps serving.
+/// integers are refused; a joined process's forged tombstones for the node are refused (not
+/// signed by the node, nor by an owner); and the node keeps serving.
 @Suite(.serialized) struct HostilePeerTests {
     @Test func peersWithoutTheSecretOrMembershipGetNothingAndForgedIntegersHarmNothing() async throws {
         let cluster = try LocalCluster(name: "peers", internodePort: 7375, httpPort: 7385)
@@ -254,6 +263,11 @@ extension LocalCluster {
         #expect(cluster.put(9, "k", "v", context: nil).status == 200)
         let status = try #require(cluster.json("GET", 9, "/v1/cluster"))
         let target = try #require((status["node"] as? String).flatMap(NodeID.init(hex:)))
+        // The node's identity is derived from its signing key, kept private.
+        let keyPath = cluster.directory + "/node9/node-signing.key"
+        let keyBytes = try #require(FileManager.default.contents(atPath: keyPath))
+        #expect(NodeSigningKey(rawRepresentation: Array(keyBytes))?.nodeID == target)
+        #expect((try FileManager.default.attributesOfItem(atPath: keyPath)[.posixPermissions] as? Int) == 0o600)
         let address = cluster.internode(9)
         var logger = Logger(label: "test.hostile-peer")
         logger.logLevel = .critical
@@ -301,5 +315,56 @@ extension LocalCluster {
         #expect(members.count == 1 && members.first?["status"] as? String == "valid", "membership unchanged: \(members)")
         #expect(NodeClusterTests.value(cluster.get(9, "k")) == "v")
         #expect(cluster.put(9, "k2", "v2").status == 200)
+
+        // A process with the secret that joins properly (its own signed `joining` entry) is a
+        // member, so its gossip about others is read; but a tombstone for node 9 is taken only
+        // with node 9's own signature (`left`) or an owner's (`removed`): forgeries are refused.
+        let joinerKey = NodeSigningKey()
+        let joiner = try WirePool(
+            identity: WireIdentity(clusterName: cluster.cluster, node: joinerKey.nodeID, secret: ClusterSecret(secretBytes)),
+            listenAddress: "127.0.0.100:1", group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        defer { Task { await joiner.shutdown() } }
+        func signed(_ member: Membership.Member) -> Membership.Member {
+            var member = member
+            member.proof = joinerKey.sign(member.signedMessage(clusterName: cluster.cluster))
+            return member
+        }
+        let joinerEnvelope = Membership.Envelope(clusterName: cluster.cluster, from: joinerKey.nodeID, fromAddress: "127.0.0.100:1")
+        let joining = signed(Membership.Member(id: joinerKey.nodeID, address: "127.0.0.100:1", status: .joining, incarnation: 1))
+        try await joiner.send(.membership(.update(joinerEnvelope, members: [joining], ring: nil)), to: address)
+        var statuses: [String: String] = [:]
+        for _ in 0..<50 {
+            let listed = (cluster.json("GET", 9, "/v1/cluster")?["members"] as? [[String: Any]]) ?? []
+            statuses = Dictionary(listed.compactMap { entry in
+                (entry["node"] as? String).flatMap { node in (entry["status"] as? String).map { (node, $0) } }
+            }, uniquingKeysWith: { a, _ in a })
+            if statuses[joinerKey.nodeID.description] != nil { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(statuses[joinerKey.nodeID.description] == "joining", "the joiner's own signed entry is taken: \(statuses)")
+        let forgeries = [
+            Membership.Member(id: target, address: address, status: .removed, incarnation: 2),  // unsigned
+            signed(Membership.Member(id: target, address: address, status: .removed, incarnation: 2)),  // by a non-owner
+            signed(Membership.Member(id: target, address: address, status: .left, incarnation: 3)),  // not node 9's
+        ]
+        try await joiner.send(.membership(.update(joinerEnvelope, members: forgeries, ring: nil)), to: address)
+        var refusedCount = 0.0
+        for _ in 0..<50 {
+            refusedCount = Self.metric(cluster.request("GET", 9, "/metrics").body, "cairn_membership_refused_total")
+            if refusedCount >= 3 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(refusedCount == 3, "each forged tombstone refused and counted")
+        let after = (cluster.json("GET", 9, "/v1/cluster")?["members"] as? [[String: Any]]) ?? []
+        #expect(after.first { $0["node"] as? String == target.description }?["status"] as? String == "valid", "\(after)")
+        #expect(cluster.put(9, "k3", "v3").status == 200, "node 9 still serves")
+    }
+
+    /// The value of an unlabelled metric in a Prometheus text page (0 when absent).
+    static func metric(_ page: String, _ name: String) -> Double {
+        for line in page.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Double(line.split(separator: " ").last ?? "") ?? 0
+        }
+        return 0
     }
 }

@@ -31,7 +31,8 @@ enum WireSamples {
         [
             Membership.Member(id: a, address: "127.0.0.1:7000", status: .valid, incarnation: 3),
             Membership.Member(id: b, address: "127.0.0.2:7000", status: .leaving, incarnation: 9),
-            Membership.Member(id: c, address: "[::1]:7000", status: .removed, incarnation: 0),
+            Membership.Member(id: c, address: "[::1]:7000", status: .removed, incarnation: 0,
+                              proof: Membership.Proof(key: Array(0..<32), signature: Array(32..<96))),
         ]
     }
 

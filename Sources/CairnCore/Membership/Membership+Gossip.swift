@@ -35,7 +35,7 @@ extension Membership.Instance {
         case .digest(_, let versions, let stamp):
             return answerDigest(from: sender, versions: versions, ringStamp: stamp)
         case .delta(_, let members, let ring, let wanted, let wantsRing):
-            var effects = absorb(members: members, ring: ring, now: now)
+            var effects = absorb(members: members, ring: ring, from: sender.from, now: now)
             let requested = wanted.compactMap { state.members[$0] }
             let ring = wantsRing ? state.ring : nil
             if !requested.isEmpty || ring != nil {
@@ -43,7 +43,7 @@ extension Membership.Instance {
             }
             return effects
         case .update(_, let members, let ring):
-            return absorb(members: members, ring: ring, now: now)
+            return absorb(members: members, ring: ring, from: sender.from, now: now)
         case .heartbeat(_, let sequence):
             return answerHeartbeat(from: sender, sequence: sequence)
         case .heartbeatReply:
@@ -75,16 +75,33 @@ extension Membership.Instance {
         return [.send(to: sender.fromAddress, .delta(envelope, members: newer, ring: ring, wanted: wanted, wantsRing: wantsRing))]
     }
 
-    /// Merges gossiped entries and a ring into the state, then settles.
-    mutating func absorb(members: [Membership.Member], ring: Membership.VersionedRing?, now: MonotonicTime) -> [Membership.Effect] {
+    /// Merges gossiped entries and a ring into the state, then settles. An entry that would
+    /// win is checked first (``refusal(of:)``: proven, by a node that may write it); the ring,
+    /// after the entries, must agree with them. What is refused is reported and left out; gossip
+    /// offers it again, and a true entry or ring is taken once what it depends on has arrived.
+    mutating func absorb(
+        members: [Membership.Member], ring: Membership.VersionedRing?, from sender: NodeID, now: MonotonicTime
+    ) -> [Membership.Effect] {
         let ringBefore = state.ring
         var changed: [Membership.Member] = []
+        var refused: [Membership.Effect] = []
         for member in members {
+            if let held = state.members[member.id], Membership.Member.merged(held, member) == held { continue }
+            if let refusal = refusal(of: member) {
+                refused.append(.refused(refusal, from: sender))
+                continue
+            }
             if let winner = state.merge(member) { changed.append(winner) }
         }
-        if let ring { state.merge(ring) }
-        guard !changed.isEmpty || state.ring != ringBefore else { return [] }
-        return settle(changed: changed, ringBefore: ringBefore, now: now)
+        if let ring, state.ring.map({ Membership.VersionedRing.merged($0, ring) != $0 }) ?? true {
+            if let refusal = refusal(of: ring) {
+                refused.append(.refused(refusal, from: sender))
+            } else {
+                state.merge(ring)
+            }
+        }
+        guard !changed.isEmpty || state.ring != ringBefore else { return refused }
+        return refused + settle(changed: changed, ringBefore: ringBefore, now: now)
     }
 
     /// The address to gossip with this round, if any.

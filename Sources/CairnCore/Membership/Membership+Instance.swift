@@ -18,6 +18,9 @@ extension Membership {
         /// Addresses to contact while joining (and when no member is known).
         public let seeds: [String]
         public let settings: Settings
+        /// This node's signing key and the check of others' entries; nil: entries are neither
+        /// signed nor checked (core tests that write entries by hand).
+        public let signatures: (any Signatures)?
         public internal(set) var state: State
         public internal(set) var detector: PhiAccrualDetector
         /// The reachability last reported per monitored node (monitoring starts reachable).
@@ -28,43 +31,51 @@ extension Membership {
 
         /// A new node that joins the cluster through `seeds` (DESIGN.md §3: "joining = contacting
         /// any seed"). It is `joining` until it has received the cluster's ring, then `valid`.
-        public init(joining me: NodeID, address: String, clusterName: String, seeds: [String], settings: Settings = Settings()) {
-            let member = Member(id: me, address: address, status: .joining, incarnation: 1)
-            self.init(me: me, address: address, seeds: seeds, settings: settings, state: State(clusterName: clusterName, members: [member]))
+        public init(
+            joining me: NodeID, address: String, clusterName: String, seeds: [String], settings: Settings = Settings(),
+            signatures: (any Signatures)? = nil
+        ) {
+            self.init(me: me, address: address, seeds: seeds, settings: settings, signatures: signatures, state: State(clusterName: clusterName))
+            state.merge(signed(Member(id: me, address: address, status: .joining, incarnation: 1)))
         }
 
         /// The first node of a new cluster: `valid` at once, with the canonical one-member ring
         /// at version 1.
         public static func bootstrap(
             _ me: NodeID, address: String, clusterName: String, partitionCount: Int = 64, targetReplicas: Int = 3,
-            seeds: [String] = [], settings: Settings = Settings()
+            seeds: [String] = [], settings: Settings = Settings(), signatures: (any Signatures)? = nil
         ) -> Instance {
-            let member = Member(id: me, address: address, status: .valid, incarnation: 1)
             let ring = VersionedRing(version: 1, ring: Ring(members: [me], partitionCount: partitionCount, targetReplicas: targetReplicas))
-            return Instance(me: me, address: address, seeds: seeds, settings: settings,
-                            state: State(clusterName: clusterName, members: [member], ring: ring))
+            var instance = Instance(me: me, address: address, seeds: seeds, settings: settings, signatures: signatures,
+                                    state: State(clusterName: clusterName, ring: ring))
+            instance.state.merge(instance.signed(Member(id: me, address: address, status: .valid, incarnation: 1)))
+            return instance
         }
 
         /// A node restarting with the state it persisted. If its address changed, it bumps its
         /// incarnation so the new address wins everywhere. A node that restarts without its
         /// entry (never persisted) joins again.
-        public init(restoring state: State, me: NodeID, address: String, seeds: [String], settings: Settings = Settings()) {
-            var state = state
+        public init(
+            restoring state: State, me: NodeID, address: String, seeds: [String], settings: Settings = Settings(),
+            signatures: (any Signatures)? = nil
+        ) {
+            self.init(me: me, address: address, seeds: seeds, settings: settings, signatures: signatures, state: state)
             if let entry = state.members[me] {
                 if !entry.status.isTombstone, entry.address != address {
-                    state.merge(Member(id: me, address: address, status: entry.status, incarnation: entry.incarnation == .max ? .max : entry.incarnation + 1))
+                    let incarnation = entry.incarnation == .max ? UInt64.max : entry.incarnation + 1
+                    self.state.merge(signed(Member(id: me, address: address, status: entry.status, incarnation: incarnation)))
                 }
             } else {
-                state.merge(Member(id: me, address: address, status: .joining, incarnation: 1))
+                self.state.merge(signed(Member(id: me, address: address, status: .joining, incarnation: 1)))
             }
-            self.init(me: me, address: address, seeds: seeds, settings: settings, state: state)
         }
 
-        init(me: NodeID, address: String, seeds: [String], settings: Settings, state: State) {
+        init(me: NodeID, address: String, seeds: [String], settings: Settings, signatures: (any Signatures)?, state: State) {
             self.me = me
             self.address = address
             self.seeds = seeds
             self.settings = settings
+            self.signatures = signatures
             self.state = state
             self.detector = PhiAccrualDetector(settings: settings.detector)
         }
@@ -134,9 +145,12 @@ extension Membership {
             guard let entry = state.members[node] else { throw .unknownMember(node) }
             if entry.status.isTombstone { return [] }
             guard state.owners != [node] else { throw .lastOwner(node) }
+            // Other nodes take a removal signed by a member of their ring only.
+            guard state.ring?.ring.members.contains(me) == true else { throw .invalidStatus(me, myself.status) }
             let ringBefore = state.ring
             var removed = entry
             removed.status = .removed
+            removed = signed(removed)
             state.merge(removed)
             return settle(changed: [removed], ringBefore: ringBefore, now: now)
         }
@@ -152,6 +166,7 @@ extension Membership {
             entry.address = address
             // Incarnations from peers are bounded when decoded (2^62); this never saturates.
             entry.incarnation = entry.incarnation == .max ? .max : entry.incarnation + 1
+            entry = signed(entry)
             state.merge(entry)
             return entry
         }

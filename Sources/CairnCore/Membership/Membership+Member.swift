@@ -55,12 +55,16 @@ extension Membership {
         public var status: Status
         /// The member's own counter, bumped for each change it makes to its entry.
         public var incarnation: UInt64
+        /// The signature of the node that wrote this entry (``Proof``): the member itself, or
+        /// for `removed` the member that took the operator's request. Not part of ``version``.
+        public var proof: Proof?
 
-        public init(id: NodeID, address: String, status: Status, incarnation: UInt64) {
+        public init(id: NodeID, address: String, status: Status, incarnation: UInt64, proof: Proof? = nil) {
             self.id = id
             self.address = address
             self.status = status
             self.incarnation = incarnation
+            self.proof = proof
         }
 
         /// The entry's position in the merge order; the digest gossip exchanges.
@@ -74,12 +78,14 @@ extension Membership {
         }
 
         /// The entry that wins the merge: the one with the greater version. Ties on version (a
-        /// fingerprint collision) fall back to the address text, so the merge is a total order.
+        /// fingerprint collision) fall back to the address text, then to the proof (two removals
+        /// of one member signed by different nodes), so the merge is a total order.
         public static func merged(_ a: Member, _ b: Member) -> Member {
             precondition(a.id == b.id, "merging entries of different members \(a.id) and \(b.id)")
             let (va, vb) = (a.version, b.version)
             if va != vb { return va < vb ? b : a }
-            return a.address < b.address ? b : a
+            if a.address != b.address { return a.address < b.address ? b : a }
+            return Proof.precedes(a.proof, b.proof) ? b : a
         }
 
         public var description: String { "\(id)@\(address) \(status)#\(incarnation)" }

@@ -62,6 +62,9 @@ extension Membership {
         case reachabilityChanged(NodeID, reachable: Bool)
         /// A message from another cluster was ignored (worth a log line: a misconfigured seed).
         case rejected(from: String, clusterName: String)
+        /// A gossiped entry or ring from `from` was not taken (``Refusal``): unproven, signed by
+        /// a node that may not write it, or a ring that disagrees with the entries held here.
+        case refused(Refusal, from: NodeID)
     }
 
     /// Operator errors: values, never crashes.
@@ -70,7 +73,8 @@ extension Membership {
         case unknownMember(NodeID)
         /// The change would leave no member owning partitions.
         case lastOwner(NodeID)
-        /// `leave` needs a `valid` member (it is joining, leaving or gone).
+        /// `leave` needs a `valid` member (it is joining, leaving or gone); `remove` needs the
+        /// node that takes it to be in the ring (other nodes take removals from owners only).
         case invalidStatus(NodeID, Status)
     }
 
@@ -81,6 +85,10 @@ extension Membership {
         /// How often this node sends a heartbeat to every live member.
         public var heartbeatIntervalMilliseconds: UInt64
         public var detector: PhiAccrualDetector.Settings
+        /// Take gossiped entries and rings without checking their proofs (``Proof``). Unsafe:
+        /// any connected peer can then remove members; for measuring and for the tests that show
+        /// what the checks prevent (`cairnd --unsafe-mode unproven-membership`).
+        public var acceptUnprovenMembership = false
 
         public init(
             gossipIntervalMilliseconds: UInt64 = 1_000,

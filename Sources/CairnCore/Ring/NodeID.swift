@@ -3,11 +3,13 @@
 ///
 /// Why 128 bits and not a name: a node's name or address is something an operator may change
 /// (a host is renamed, a port moves), but the ring, hints and dots must keep naming the same node.
-/// A random 128-bit value (the node draws it; `CairnCore` creates no randomness) is unique without
-/// coordination, has a fixed 16-byte encoding for the ring and the wire (no length prefix, no
-/// Unicode normalisation questions), and compares and hashes as two integers, which matters
-/// because claim sorts and compares identities many times per ring change. Human-readable names
-/// belong in membership metadata next to the identity, not in it.
+/// A 128-bit value derived from a fresh random key (the node makes the key and derives the value
+/// from its public half, so a signature can name its signer; `CairnCore` creates no randomness
+/// and sees only the 128 bits) is unique without coordination, has a fixed 16-byte encoding for
+/// the ring and the wire (no length prefix, no Unicode normalisation questions), and compares and
+/// hashes as two integers, which matters because claim sorts and compares identities many times
+/// per ring change. Human-readable names belong in membership metadata next to the identity, not
+/// in it.
 ///
 /// Order is numeric, high word first, which is also the order of the big-endian bytes and of
 /// the hex text, so every representation sorts the same way.
