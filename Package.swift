@@ -272,6 +272,7 @@ let package = Package(
             name: "CairnHTTPTests",
             dependencies: [
                 "CairnHTTP", "CairnCore", "CairnHTTPTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

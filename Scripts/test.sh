@@ -11,8 +11,9 @@
 #   3. the multi-process tests, one at a time (real cairnd processes on 127.0.0.1–9, Tests/CairnNodeTests,
 #      redis-cli against three nodes among them),
 # then a fourth: Schemathesis checks one real cairnd against docs/openapi.yaml
-# (Scripts/schemathesis.sh, a short run of about 15 s) and the PyPI redis client checks one
-# node's Redis port (Scripts/resp-clients.sh, a few seconds), and a fifth: the chaos tier
+# (Scripts/schemathesis.sh, a short run of about 15 s), the PyPI redis client checks one
+# node's Redis port (Scripts/resp-clients.sh, a few seconds) and Scripts/check-deploy.py checks
+# the deployment recipes in Scripts/deploy against the code; and a fifth: the chaos tier
 # (Chaos/run-all.sh --short: three fault scenarios against real 5-node clusters with nft
 # partitions, and one unsafe last-writer-wins run whose checks must fail; about 5 minutes;
 # needs root, as CI has). CHAOS_SKIP=1 leaves the fifth out on a machine without root.
@@ -31,6 +32,10 @@ else
   swift test --skip-build --no-parallel --filter CairnNodeTests
   ./Scripts/schemathesis.sh
   ./Scripts/resp-clients.sh
+  # The deployment recipes (systemd unit, Dockerfile, Kubernetes manifests): parsed and checked
+  # against the code (docs/deployment.md), and the checker against 41 broken copies.
+  python3 Scripts/check-deploy.py
+  python3 Scripts/check-deploy.py --self-test > /dev/null
   if [ "${CHAOS_SKIP:-}" = 1 ]; then
     echo "test.sh: CHAOS_SKIP=1: the chaos tier (Chaos/run-all.sh --short) was not run" >&2
   else

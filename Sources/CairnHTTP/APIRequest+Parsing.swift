@@ -33,9 +33,15 @@ extension APIRequest {
         case (.metrics, _):
             try parser.expectNoBody()
             return .metrics
+        case (.statusPage, _):
+            try parser.expectNoBody()
+            return .statusPage
         case (.cluster, _):
             try parser.expectNoBody()
             return .clusterStatus
+        case (.clusterPartitions, _):
+            try parser.expectNoBody()
+            return .clusterPartitions
         case (.clusterLeave, _):
             return .leave(node: try parser.leaveBody())
         case (.clusterRemove, _):

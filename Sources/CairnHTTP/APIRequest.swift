@@ -30,6 +30,10 @@ public enum APIRequest: Hashable, Sendable {
     public static let replicaHeader = "Cairn-Replica"
     /// `GET /v1/cluster`.
     case clusterStatus
+    /// `GET /v1/cluster/partitions`.
+    case clusterPartitions
+    /// `GET /` or `GET /ui`: the status page.
+    case statusPage
     /// `POST /v1/cluster/leave`: `node` (an id or `host:port`) leaves, handing its partitions
     /// off first; `nil` is the node that serves the request.
     case leave(node: String?)

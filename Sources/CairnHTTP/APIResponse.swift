@@ -136,6 +136,18 @@ public struct APIResponse: Equatable, Sendable {
             ["status": .string(report.isHealthy ? "ok" : "unhealthy"), "details": .object(report.details)])
     }
 
+    /// The status page (``StatusPage``): one HTML document with its style and script inline.
+    /// The content security policy lets it load nothing and talk to nothing but this node.
+    public static var statusPage: APIResponse {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/html; charset=utf-8")
+        headers.add(name: "Cache-Control", value: "no-cache")
+        headers.add(name: "Content-Security-Policy", value: StatusPage.contentSecurityPolicy)
+        headers.add(name: "X-Content-Type-Options", value: "nosniff")
+        headers.add(name: "Referrer-Policy", value: "no-referrer")
+        return APIResponse(status: .ok, headers: headers, body: StatusPage.html)
+    }
+
     /// Metrics in the Prometheus text exposition format.
     public static func metrics(_ text: String) -> APIResponse {
         var headers = HTTPHeaders()

@@ -4,7 +4,11 @@ import NIOHTTP1
 enum APIRoute: Hashable {
     case health
     case metrics
+    /// `/` and `/ui`: the status page (HTML; it polls the JSON endpoints).
+    case statusPage
     case cluster
+    /// `/v1/cluster/partitions`: per-partition replicas, anti-entropy and hints.
+    case clusterPartitions
     /// `/v1/cluster/leave`.
     case clusterLeave
     /// `/v1/cluster/remove`.
@@ -26,7 +30,9 @@ enum APIRoute: Hashable {
         switch Array(path) {
         case Array("/health".utf8): self = .health
         case Array("/metrics".utf8): self = .metrics
+        case Array("/".utf8), Array("/ui".utf8): self = .statusPage
         case Array("/v1/cluster".utf8): self = .cluster
+        case Array("/v1/cluster/partitions".utf8): self = .clusterPartitions
         case Array("/v1/cluster/leave".utf8): self = .clusterLeave
         case Array("/v1/cluster/remove".utf8): self = .clusterRemove
         case Array("/v1/keys".utf8): self = .keys
@@ -45,7 +51,7 @@ enum APIRoute: Hashable {
     /// The methods the endpoint answers, in the order `Allow` lists them.
     var allowedMethods: [HTTPMethod] {
         switch self {
-        case .health, .metrics, .cluster, .keys: [.GET]
+        case .health, .metrics, .statusPage, .cluster, .clusterPartitions, .keys: [.GET]
         case .key: [.GET, .PUT, .DELETE]
         case .cas, .clusterLeave, .clusterRemove: [.POST]
         }
@@ -56,7 +62,9 @@ enum APIRoute: Hashable {
         switch self {
         case .health: "/health"
         case .metrics: "/metrics"
+        case .statusPage: "/ui"
         case .cluster: "/v1/cluster"
+        case .clusterPartitions: "/v1/cluster/partitions"
         case .clusterLeave: "/v1/cluster/leave"
         case .clusterRemove: "/v1/cluster/remove"
         case .keys: "/v1/keys"

@@ -5,7 +5,8 @@ import Crypto
 ///
 /// A `data` token reads and writes keys (and sees `/metrics` and the cluster's status); an
 /// `admin` token may also change membership (`/v1/cluster/leave`, `/v1/cluster/remove`).
-/// `/health` needs no token, so load balancers and orchestrators can probe it. Over HTTP a token
+/// `/health` needs no token, so load balancers and orchestrators can probe it; nor does the
+/// status page (`/ui`), which holds no data and asks for a token when the API does. Over HTTP a token
 /// travels as `Authorization: Bearer TOKEN`; over RESP as `AUTH TOKEN` (or `AUTH role TOKEN`,
 /// or `HELLO 3 AUTH role TOKEN`).
 public struct ClientAuth: Sendable, Hashable {
@@ -65,9 +66,10 @@ extension APIRoute {
     /// none.
     var requiredRole: ClientAuth.Role? {
         switch self {
-        case .health: nil
+        // The page is static: it holds no data, and asks for a token when the API does.
+        case .health, .statusPage: nil
         case .clusterLeave, .clusterRemove: .admin
-        case .metrics, .cluster, .keys, .key, .cas: .data
+        case .metrics, .cluster, .clusterPartitions, .keys, .key, .cas: .data
         }
     }
 }

@@ -27,6 +27,10 @@ extension KeyValueService {
                 return response
             case .clusterStatus:
                 return .json(.ok, try await clusterStatus())
+            case .clusterPartitions:
+                return .json(.ok, try await clusterPartitions())
+            case .statusPage:
+                return .statusPage
             case .leave(let node):
                 try await leave(node: node)
                 return .leaveAccepted

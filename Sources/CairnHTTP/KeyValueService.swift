@@ -63,6 +63,11 @@ public protocol KeyValueService: Sendable {
     /// `GET /v1/cluster`.
     func clusterStatus() async throws -> JSONValue
 
+    /// Per partition: its replicas in this node's ring, whether this node holds it or waits for
+    /// it, its last anti-entropy exchange here; and the hints this node holds per target. The
+    /// JSON body of `GET /v1/cluster/partitions` (docs/api.md).
+    func clusterPartitions() async throws -> JSONValue
+
     /// Starts the departure of `node` (a node id or `host:port`; `nil`: this node) for
     /// `POST /v1/cluster/leave`: it becomes `leaving`, hands its partitions off, then `left`
     /// (DESIGN.md §3, docs/membership.md). Returns once the change is recorded and gossiping,

@@ -11,6 +11,9 @@ extension Node {
 
     func healthReport() async -> HealthReport { await home.healthReport() }
 
+    /// `GET /v1/cluster/partitions` (docs/api.md).
+    func partitionsJSON() async -> JSONValue { await home.partitionsJSON(await report()) }
+
     func updateGauges() async { await home.updateGauges(await report()) }
 
     /// Hints, requests, pending partitions and transfers, summed over the instances.
@@ -28,6 +31,9 @@ extension NodeInstance {
         var requestsInFlight = 0
         var pendingPartitions: [Int] = []
         var transfers: [NodeCore.TransferProgress] = []
+        var hints: [NodeID: HintLedger.OwnerSummary] = [:]
+        /// Each instance runs the exchanges of its own partitions: no overlap.
+        var exchanges: [Int: NodeInstance.ExchangeRecord] = [:]
 
         init(summing reports: [Report]) {
             for report in reports {
@@ -35,27 +41,86 @@ extension NodeInstance {
                 requestsInFlight += report.requestsInFlight
                 pendingPartitions += report.pendingPartitions
                 transfers += report.transfers
+                hints.merge(report.hints) { $0.adding($1) }
+                exchanges.merge(report.exchanges) { $1 }
             }
             pendingPartitions.sort()
             transfers.sort { ($0.transfer.partition, $0.transfer.target) < ($1.transfer.partition, $1.transfer.target) }
         }
 
-        init(hintsHeld: Int, requestsInFlight: Int, pendingPartitions: [Int], transfers: [NodeCore.TransferProgress]) {
+        init(
+            hintsHeld: Int, requestsInFlight: Int, pendingPartitions: [Int], transfers: [NodeCore.TransferProgress],
+            hints: [NodeID: HintLedger.OwnerSummary], exchanges: [Int: NodeInstance.ExchangeRecord]
+        ) {
             self.hintsHeld = hintsHeld
             self.requestsInFlight = requestsInFlight
             self.pendingPartitions = pendingPartitions
             self.transfers = transfers
+            self.hints = hints
+            self.exchanges = exchanges
         }
     }
 
     func report() -> Report {
         Report(hintsHeld: core.hintsHeld, requestsInFlight: core.requestsInFlight, pendingPartitions: core.pendingPartitions,
-               transfers: core.transferProgress)
+               transfers: core.transferProgress, hints: core.hintSummary, exchanges: exchanges)
+    }
+
+    /// Per partition: replicas in this node's ring, held or awaited here, keys and bytes here,
+    /// the last anti-entropy exchange; and the hints held per target.
+    func partitionsJSON(_ report: Report) -> JSONValue {
+        let now = clockNow()
+        let wallNow = Node.wallClock()
+        let stats = store.partitionStats()
+        let pending = Set(report.pendingPartitions)
+        var partitions: [JSONValue] = []
+        if let ring = core.cluster.ring?.ring {
+            for partition in 0..<ring.partitionCount {
+                let replicas = ring.preferenceList(for: partition, n: configuration.replicas)
+                var entry: [String: JSONValue] = [
+                    "partition": .integer(Int64(partition)),
+                    "replicas": .array(replicas.map { .string($0.description) }),
+                    "here": .bool(replicas.contains(id)),
+                    "pending": .bool(pending.contains(partition)),
+                    "exchange": .null,
+                ]
+                if let held = stats[partition] {
+                    entry["keys"] = .integer(Int64(held.keys))
+                    entry["bytes"] = .integer(Int64(held.liveBytes))
+                }
+                if let exchange = report.exchanges[partition] {
+                    entry["exchange"] = .object([
+                        "peer": .string(exchange.peer.description),
+                        "age_ms": .integer(Int64(clamping: now >= exchange.at ? now.milliseconds - exchange.at.milliseconds : 0)),
+                        "segments_differing": .integer(Int64(exchange.segmentsDiffering)),
+                        "agree": .bool(exchange.segmentsDiffering == 0),
+                        "repaired": .integer(Int64(exchange.repaired)),
+                        "exchanges": .integer(Int64(exchange.exchanges)),
+                        "repaired_total": .integer(Int64(exchange.repairedTotal)),
+                    ])
+                }
+                partitions.append(.object(entry))
+            }
+        }
+        let hints: [JSONValue] = report.hints.sorted { $0.key < $1.key }.map { target, summary in
+            var entry: [String: JSONValue] = [
+                "target": .string(target.description), "count": .integer(Int64(summary.count)),
+                "bytes": .integer(Int64(summary.bytes)),
+            ]
+            if let oldest = summary.oldest {
+                let age = wallNow.millisecondsSince1970 > oldest.millisecondsSince1970
+                    ? wallNow.millisecondsSince1970 - oldest.millisecondsSince1970 : 0
+                entry["oldest_age_ms"] = .integer(Int64(clamping: age))
+            }
+            return .object(entry)
+        }
+        return .object(["node": .string(id.description), "partitions": .array(partitions), "hints": .array(hints)])
     }
 
     /// The status as the home instance sees membership, with `report` for the whole node.
     func statusJSON(_ report: Report) -> JSONValue {
         let now = clockNow()
+        let stats = report.transfers.contains { $0.state != .done } ? store.partitionStats() : [:]
         let ring = self.ring
         var members: [JSONValue] = []
         for member in core.members {
@@ -82,11 +147,17 @@ extension NodeInstance {
             "pending_partitions": .array(report.pendingPartitions.map { .integer(Int64($0)) }),
             "transfers_done": .integer(Int64(report.transfers.filter { $0.state == .done }.count)),
             "transfers": .array(report.transfers.filter { $0.state != .done }.map {
-                .object([
+                var transfer: [String: JSONValue] = [
                     "partition": .integer(Int64($0.transfer.partition)), "from": .string($0.transfer.source.description),
                     "to": .string($0.transfer.target.description), "state": .string($0.state.rawValue),
                     "sent_keys": .integer(Int64($0.keysSent)), "sent_bytes": .integer(Int64($0.bytesSent)),
-                ])
+                ]
+                // What the partition holds here now: the transfer's size, for progress and ETA.
+                if let held = stats[$0.transfer.partition] {
+                    transfer["total_keys"] = .integer(Int64(held.keys))
+                    transfer["total_bytes"] = .integer(Int64(held.liveBytes))
+                }
+                return .object(transfer)
             }),
         ]
         var ringJSON: [String: JSONValue] = [

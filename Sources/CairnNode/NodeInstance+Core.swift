@@ -83,6 +83,7 @@ extension NodeInstance {
                 switch result {
                 case .found(let object):
                     metrics.quorum(.success)
+                    metrics.readSiblings.record(object.siblings.count)
                     waiting.continuation.resume(returning: object)
                 case .notFound:
                     metrics.quorum(.success)
@@ -253,9 +254,13 @@ extension NodeInstance {
             logger.warning("dropped a hint; asking for anti-entropy", metadata: [
                 "cairn.partition": "\(partition)", "cairn.owner": "\(owner)", "cairn.reason": "\(reason)",
             ])
-        case .exchanged(_, _, _, let repaired):
+        case .exchanged(let partition, let peer, let segments, let repaired):
             metrics.exchanges.increment()
             metrics.exchangeRepairs.increment(by: repaired)
+            let previous = exchanges[partition]
+            exchanges[partition] = ExchangeRecord(
+                peer: peer, at: clockNow(), segmentsDiffering: segments, repaired: repaired,
+                exchanges: (previous?.exchanges ?? 0) + 1, repairedTotal: (previous?.repairedTotal ?? 0) + repaired)
         case .storageFailed(let context, let failure):
             logger.error("storage failed", metadata: ["cairn.context": "\(context)", "error": "\(failure)"])
         case .ringChanged(let version, let members):

@@ -50,6 +50,20 @@ actor NodeInstance {
     var isStopping = false
     /// The ring's member count when replication was last logged (`noteReplication`, home only).
     var loggedRingMembers: Int?
+    /// The last anti-entropy exchange of each partition this instance ran, for
+    /// `GET /v1/cluster/partitions` and the status page.
+    var exchanges: [Int: ExchangeRecord] = [:]
+
+    /// One partition's anti-entropy as this instance saw it.
+    struct ExchangeRecord: Sendable {
+        var peer: NodeID
+        var at: MonotonicTime
+        /// Segments whose hashes differed in the last exchange (0: the trees agreed).
+        var segmentsDiffering: Int
+        var repaired: Int
+        var exchanges = 1
+        var repairedTotal: Int
+    }
 
     init(shared: NodeShared, shard: Shard, core: NodeCore, eventLoop: any EventLoop) throws {
         self.shared = shared

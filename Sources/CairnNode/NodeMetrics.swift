@@ -35,6 +35,9 @@ public struct NodeMetrics: Sendable {
     let storageFailed = Gauge(label: "cairn_storage_failed")
     let handoffsCompleted = Counter(label: "cairn_handoff_transfers_total")
     let handoffKeysSent = Counter(label: "cairn_handoff_keys_sent_total")
+    /// Siblings per object a quorum read returned (deleted and expired ones included): how
+    /// often writes race (the status page draws it).
+    let readSiblings = Recorder(label: NodeMetrics.readSiblingsLabel, aggregate: true)
     /// Gossiped member entries and rings not taken (unproven, wrong signer, ring ahead of its entries).
     let membershipRefused = Counter(label: "cairn_membership_refused_total")
 
@@ -87,4 +90,10 @@ extension NodeMetrics {
     /// gives the Prometheus backend (`PrometheusMetricsFactory.durationHistogramBuckets`), since
     /// swift-metrics' `Timer` has no way to say.
     public static let durationHistogramBuckets: [String: [Duration]] = [requestDurationLabel: requestDurationBuckets]
+
+    static let readSiblingsLabel = "cairn_read_siblings"
+
+    /// The buckets of each value histogram, by metric name (`valueHistogramBuckets`): siblings
+    /// per read, 1 (no race) to 100 (the default sibling limit).
+    public static let valueHistogramBuckets: [String: [Double]] = [readSiblingsLabel: [1, 2, 3, 4, 6, 8, 12, 16, 32, 64, 100]]
 }

@@ -43,6 +43,8 @@ public struct NodeService: KeyValueService {
 
     public func clusterStatus() async throws -> JSONValue { await node.statusJSON() }
 
+    public func clusterPartitions() async throws -> JSONValue { await node.partitionsJSON() }
+
     /// `ttl` in whole milliseconds, rounded up so that no write expires sooner than asked; the
     /// API bounds it to years, far from overflow.
     static func milliseconds(_ ttl: Duration) -> UInt64 {

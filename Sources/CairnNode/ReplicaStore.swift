@@ -276,6 +276,15 @@ final class ReplicaStore: @unchecked Sendable {
         return (partitions, log?.hasFailed ?? false)
     }
 
+    /// Keys and live bytes of each open partition.
+    func partitionStats() -> [Int: (keys: Int, liveBytes: Int)] {
+        let partitions = open.withLock { $0 }
+        return partitions.mapValues { partition in
+            let stats = partition.engine.stats()
+            return (stats.keys, stats.files.reduce(0) { $0 + $1.liveBytes })
+        }
+    }
+
     /// The storage statistics of every open partition, summed.
     func totals() -> (keys: Int, liveBytes: Int, deadBytes: Int, keydirBytes: Int, merges: Int, corrupt: Int) {
         var result = (keys: 0, liveBytes: 0, deadBytes: 0, keydirBytes: 0, merges: 0, corrupt: 0)

@@ -377,6 +377,8 @@ public struct NodeCore: Sendable {
 
     /// Hints held here.
     public var hintsHeld: Int { ledger.count }
+    /// The hints this instance holds, per owner.
+    public var hintSummary: [NodeID: HintLedger.OwnerSummary] { ledger.summary }
 
     /// Whether any storage work is running or queued (a clean shutdown waits for none).
     public var isIdle: Bool { operations.isEmpty && gate.isEmpty && acceptorGate.isEmpty }

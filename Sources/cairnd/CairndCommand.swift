@@ -50,7 +50,7 @@ struct CairndCommand: AsyncParsableCommand {
     var writeQuorum: Int?
     @Option(help: "File holding the shared cluster secret (at least 16 bytes).")
     var secretFile: String?
-    @Option(help: "File of client tokens, one `data TOKEN` or `admin TOKEN` per line: every request but /health must carry one.")
+    @Option(help: "File of client tokens, one `data TOKEN` or `admin TOKEN` per line: every request but /health and the status page must carry one.")
     var authFile: String?
     @Option(help: """
         Directory of ca.crt, node.crt and node.key (`cairn certs`): mutual TLS between nodes, HTTPS and TLS on the \
@@ -108,6 +108,7 @@ struct CairndCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         var metricsFactory = PrometheusMetricsFactory(registry: registry)
         metricsFactory.durationHistogramBuckets = NodeMetrics.durationHistogramBuckets
+        metricsFactory.valueHistogramBuckets = NodeMetrics.valueHistogramBuckets
         MetricsSystem.bootstrap(metricsFactory)
 
         // One loop per core instance; the client listeners share them, so a request whose key

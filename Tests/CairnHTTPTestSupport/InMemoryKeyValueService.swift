@@ -219,6 +219,21 @@ public actor InMemoryKeyValueService: KeyValueService {
         ]
     }
 
+    /// The shape docs/api.md describes for `GET /v1/cluster/partitions`: 8 partitions over the
+    /// double's valid members, no exchange yet, no hints.
+    public func clusterPartitions() async throws -> JSONValue {
+        try record("partitions")
+        let owners = members.filter { $0.status == "valid" }.map(\.node)
+        let partitions: [JSONValue] = (0..<8).map { partition in
+            let replicas = (0..<min(replicationFactor, owners.count)).map { owners[(partition + $0) % owners.count] }
+            return [
+                "partition": .integer(Int64(partition)), "replicas": .array(replicas.map(JSONValue.string)),
+                "here": .bool(replicas.contains(members[0].node)), "pending": false, "exchange": .null,
+            ]
+        }
+        return ["node": .string(members[0].node), "partitions": .array(partitions), "hints": .array([])]
+    }
+
     public func health() async throws -> HealthReport {
         try record("health")
         return HealthReport(isHealthy: true, details: ["keys": .integer(Int64(objects.count))])

@@ -170,6 +170,9 @@ import Testing
             .cas(key: Array("k".utf8), expected: [0], new: nil)
         ),
         (Case("cluster", .GET, "/v1/cluster"), .clusterStatus),
+        (Case("partitions", .GET, "/v1/cluster/partitions"), .clusterPartitions),
+        (Case("status page", .GET, "/ui"), .statusPage),
+        (Case("status page at the root", .GET, "/"), .statusPage),
         (Case("leave this node, no body", .POST, "/v1/cluster/leave"), .leave(node: nil)),
         (Case("leave this node, empty object", .POST, "/v1/cluster/leave", headers: json, body: "{}"), .leave(node: nil)),
         (Case("leave this node, null", .POST, "/v1/cluster/leave", body: #"{"node": null}"#), .leave(node: nil)),
@@ -192,7 +195,7 @@ import Testing
         // Routing.
         (Case("unknown path", .GET, "/v2/keys/k"), .notFound),
         (Case("key with a slash", .GET, "/v1/keys/a/b"), .notFound),
-        (Case("root", .GET, "/"), .notFound),
+        (Case("unknown path", .GET, "/v2"), .notFound),
         (Case("absolute form", .GET, "http://host/v1/keys/k"), .invalidURI),
         (Case("asterisk form", .OPTIONS, "*"), .invalidURI),
         (Case("wrong method on key", .POST, "/v1/keys/k"), .methodNotAllowed),

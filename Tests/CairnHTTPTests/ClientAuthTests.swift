@@ -20,6 +20,8 @@ import Testing
             auth.check(HTTPRequestHeadView(uri: uri, authorization: token.map { ["Bearer \($0)"] } ?? []))?.code
         }
         #expect(answer("/health", nil) == nil)
+        #expect(answer("/ui", nil) == nil && answer("/", nil) == nil, "the static status page needs no token")
+        #expect(answer("/v1/cluster/partitions", nil) == .unauthorized, "what it polls does")
         #expect(answer("/v1/keys/k", nil) == .unauthorized)
         #expect(answer("/v1/keys/k?r=1", "d-token-0123456789") == nil)
         #expect(answer("/metrics", "wrong-token-0123456789") == .unauthorized)

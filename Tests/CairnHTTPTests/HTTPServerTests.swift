@@ -1,5 +1,6 @@
 import CairnCore
 import CairnHTTPTestSupport
+import Crypto
 import NIOCore
 import NIOPosix
 import Testing
@@ -228,6 +229,40 @@ import Testing
                 #expect(try await client.response().json()["value_base64"] == .string(Base64.encode(value, .standard)))
                 try await client.send(rawRequest("GET", "/v1/keys?prefix=%00"))
                 #expect(try await client.response().json() == ["keys": [["key_base64": "AP8g"]], "next": nil])
+            }
+        }
+    }
+
+    /// The status page: HTML whose policy allows exactly its own inline style and script (a
+    /// changed script with a stale hash would not run in a browser), and what it polls.
+    @Test func theStatusPageIsSelfContainedAndItsDataEndpointAnswers() async throws {
+        try await withServer { _, address in
+            try await Conversation.with(address) { client in
+                try await client.send(rawRequest("GET", "/ui"))
+                let page = try await client.response()
+                #expect(page.status == 200)
+                #expect(page.header("content-type") == "text/html; charset=utf-8")
+                let policy = try #require(page.header("content-security-policy"))
+                #expect(policy.contains("default-src 'none'") && policy.contains("connect-src 'self'"))
+                let html = String(decoding: page.body, as: UTF8.self)
+                for (tag, directive) in [("style", "style-src"), ("script", "script-src")] {
+                    let inline = try #require(html.firstRange(of: "<\(tag)>").flatMap { start in
+                        html[start.upperBound...].firstRange(of: "</\(tag)>").map { html[start.upperBound..<$0.lowerBound] }
+                    })
+                    let digest = Base64.encode(Array(SHA256.hash(data: Array(inline.utf8))), .standard)
+                    #expect(policy.contains("\(directive) 'sha256-\(digest)'"), "\(tag) hash in \(policy)")
+                }
+                // The SVG namespace is a name, not an address; no other URL is in the page.
+                let addresses = html.replacing("http://www.w3.org/2000/svg", with: "")
+                #expect(!addresses.contains("http://") && !addresses.contains("https://"), "nothing is fetched from elsewhere")
+                try await client.send(rawRequest("GET", "/v1/cluster/partitions"))
+                let partitions = try await client.response()
+                #expect(partitions.status == 200)
+                guard case .array(let list)? = try partitions.json()["partitions"] else {
+                    Issue.record("no partitions array")
+                    return
+                }
+                #expect(list.count == 8)
             }
         }
     }

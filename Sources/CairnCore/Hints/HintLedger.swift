@@ -101,6 +101,41 @@ public struct HintLedger: Sendable {
     /// Hints held (pending and in flight).
     public var count: Int { pending.values.reduce(0) { $0 + $1.count } + inFlight.values.reduce(0) { $0 + $1.count } }
 
+    /// What is held for one owner: how many hints, their bytes, and when the oldest was stored.
+    public struct OwnerSummary: Sendable, Hashable {
+        public var count = 0
+        public var bytes = 0
+        public var oldest: WallClockTime?
+
+        public init(count: Int = 0, bytes: Int = 0, oldest: WallClockTime? = nil) {
+            self.count = count
+            self.bytes = bytes
+            self.oldest = oldest
+        }
+
+        /// The two summaries of one owner (two ledgers of one node) as one.
+        public func adding(_ other: OwnerSummary) -> OwnerSummary {
+            let oldest: WallClockTime? = switch (self.oldest, other.oldest) {
+            case (let a?, let b?): min(a, b)
+            case (let a, let b): a ?? b
+            }
+            return OwnerSummary(count: count + other.count, bytes: bytes + other.bytes, oldest: oldest)
+        }
+    }
+
+    /// The hints held (pending and in flight) per owner.
+    public var summary: [NodeID: OwnerSummary] {
+        var result: [NodeID: OwnerSummary] = [:]
+        for hints in [pending, inFlight] {
+            for (owner, list) in hints where !list.isEmpty {
+                let oldest = list.map(\.storedAt).min()
+                result[owner] = result[owner, default: OwnerSummary()].adding(
+                    OwnerSummary(count: list.count, bytes: list.reduce(0) { $0 + $1.bytes }, oldest: oldest))
+            }
+        }
+        return result
+    }
+
     // MARK: inputs
 
     /// A write for `owner` was stored here as a fallback.
