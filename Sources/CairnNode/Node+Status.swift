@@ -167,6 +167,8 @@ extension NodeInstance {
             "w": .integer(Int64(configuration.writeQuorum)),
         ]
         if let versioned = core.cluster.ring {
+            // The ring's Q, fixed when the cluster was made (a joiner's --partitions may differ).
+            ringJSON["partitions"] = .integer(Int64(versioned.ring.partitionCount))
             ringJSON["version"] = .integer(Int64(clamping: versioned.version))
             ringJSON["members"] = .integer(Int64(versioned.ring.members.count))
             ringJSON["replicated_here"] = .integer(Int64((0..<versioned.ring.partitionCount).filter {
