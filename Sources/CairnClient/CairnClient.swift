@@ -171,6 +171,44 @@ public final class CairnClient: Sendable {
         try await perform(.remove(node: node)).written()
     }
 
+    /// The node's handoff after a steering order (`POST /v1/cluster/transfers`).
+    public struct HandoffSteering: Hashable, Sendable {
+        public var paused: Bool
+        public var bytesPerSecond: Int
+        /// Transfers a cancel stopped.
+        public var cancelled: Int?
+    }
+
+    /// Pauses the transfers the node sends (running ones stop after the batch in flight).
+    public func pauseTransfers() async throws -> HandoffSteering { try await steer(["action": "pause"]) }
+
+    /// Resumes them, each after its last acknowledged batch.
+    public func resumeTransfers() async throws -> HandoffSteering { try await steer(["action": "resume"]) }
+
+    /// Sets the handoff throttle, bytes per second per transfer.
+    public func throttleTransfers(bytesPerSecond: Int) async throws -> HandoffSteering {
+        try await steer(["action": "throttle", "bytes_per_second": .integer(Int64(bytesPerSecond))])
+    }
+
+    /// Cancels the node's transfers of `partition` (to `target`, id or `host:port`, or to all).
+    public func cancelTransfers(partition: Int, to target: String? = nil) async throws -> HandoffSteering {
+        var body: [String: JSONValue] = ["action": "cancel", "partition": .integer(Int64(partition))]
+        if let target { body["to"] = .string(target) }
+        return try await steer(body)
+    }
+
+    func steer(_ body: [String: JSONValue]) async throws -> HandoffSteering {
+        let response = try await perform(.transfers(body))
+        guard response.isSuccess else { throw response.apiError() }
+        let object = try response.json("a handoff steering answer")
+        guard case .bool(let paused)? = object["paused"], case .integer(let rate)? = object["bytes_per_second"] else {
+            throw CairnClientError.malformedResponse("a handoff steering answer without paused and bytes_per_second")
+        }
+        var cancelled: Int?
+        if case .integer(let count)? = object["cancelled"] { cancelled = Int(count) }
+        return HandoffSteering(paused: paused, bytesPerSecond: Int(rate), cancelled: cancelled)
+    }
+
     // MARK: Connections
 
     /// Sends `request` on an idle or new connection, within one deadline.

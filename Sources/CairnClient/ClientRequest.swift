@@ -114,6 +114,10 @@ struct ClientRequest: Equatable, Sendable {
         json(.POST, "/v1/cluster/remove", ["node": .string(node)])
     }
 
+    static func transfers(_ body: [String: JSONValue]) -> ClientRequest {
+        json(.POST, "/v1/cluster/transfers", .object(body))
+    }
+
     private static func json(_ method: HTTPMethod, _ target: String, _ body: JSONValue) -> ClientRequest {
         ClientRequest(method, target, headers: [Header(name: "Content-Type", value: "application/json")], body: body.rendered())
     }

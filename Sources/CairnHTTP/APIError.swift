@@ -53,6 +53,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         case timeout = "timeout"
         case outcomeUnknown = "outcome_unknown"
         case nodeNotFound = "node_not_found"
+        case transferNotFound = "transfer_not_found"
         case membershipConflict = "membership_conflict"
         case casManaged = "cas_managed"
         case preconditionFailed = "precondition_failed"
@@ -61,7 +62,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         /// The status every error with this code is sent with.
         public var status: HTTPResponseStatus {
             switch self {
-            case .notFound, .keyNotFound, .nodeNotFound: .notFound
+            case .notFound, .keyNotFound, .nodeNotFound, .transferNotFound: .notFound
             case .methodNotAllowed: .methodNotAllowed
             case .invalidURI, .emptyKey, .keyTooLong, .unknownParameter, .duplicateParameter, .invalidParameter,
                 .invalidTTL, .invalidContext, .invalidHeader, .invalidJSON, .invalidBody, .invalidBase64,

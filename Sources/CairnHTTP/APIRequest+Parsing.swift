@@ -46,6 +46,8 @@ extension APIRequest {
             return .leave(node: try parser.leaveBody())
         case (.clusterRemove, _):
             return .remove(node: try parser.removeBody())
+        case (.clusterTransfers, _):
+            return .steerTransfers(try parser.transfersBody())
         case (.keys, _):
             try parser.expectNoBody()
             return try parser.scan()

@@ -32,6 +32,8 @@ public enum APIRequest: Hashable, Sendable {
     case clusterStatus
     /// `GET /v1/cluster/partitions`.
     case clusterPartitions
+    /// `POST /v1/cluster/transfers`.
+    case steerTransfers(TransferSteering)
     /// `GET /` or `GET /ui`: the status page.
     case statusPage
     /// `POST /v1/cluster/leave`: `node` (an id or `host:port`) leaves, handing its partitions

@@ -9,6 +9,8 @@ enum APIRoute: Hashable {
     case cluster
     /// `/v1/cluster/partitions`: per-partition replicas, anti-entropy and hints.
     case clusterPartitions
+    /// `/v1/cluster/transfers`: pause, resume, retune or cancel handoff.
+    case clusterTransfers
     /// `/v1/cluster/leave`.
     case clusterLeave
     /// `/v1/cluster/remove`.
@@ -33,6 +35,7 @@ enum APIRoute: Hashable {
         case Array("/".utf8), Array("/ui".utf8): self = .statusPage
         case Array("/v1/cluster".utf8): self = .cluster
         case Array("/v1/cluster/partitions".utf8): self = .clusterPartitions
+        case Array("/v1/cluster/transfers".utf8): self = .clusterTransfers
         case Array("/v1/cluster/leave".utf8): self = .clusterLeave
         case Array("/v1/cluster/remove".utf8): self = .clusterRemove
         case Array("/v1/keys".utf8): self = .keys
@@ -53,7 +56,7 @@ enum APIRoute: Hashable {
         switch self {
         case .health, .metrics, .statusPage, .cluster, .clusterPartitions, .keys: [.GET]
         case .key: [.GET, .PUT, .DELETE]
-        case .cas, .clusterLeave, .clusterRemove: [.POST]
+        case .cas, .clusterLeave, .clusterRemove, .clusterTransfers: [.POST]
         }
     }
 
@@ -65,6 +68,7 @@ enum APIRoute: Hashable {
         case .statusPage: "/ui"
         case .cluster: "/v1/cluster"
         case .clusterPartitions: "/v1/cluster/partitions"
+        case .clusterTransfers: "/v1/cluster/transfers"
         case .clusterLeave: "/v1/cluster/leave"
         case .clusterRemove: "/v1/cluster/remove"
         case .keys: "/v1/keys"

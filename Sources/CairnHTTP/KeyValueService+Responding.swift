@@ -29,6 +29,8 @@ extension KeyValueService {
                 return .json(.ok, try await clusterStatus())
             case .clusterPartitions:
                 return .json(.ok, try await clusterPartitions())
+            case .steerTransfers(let steering):
+                return .json(.ok, try await steerTransfers(steering))
             case .statusPage:
                 return .statusPage
             case .leave(let node):

@@ -68,6 +68,12 @@ public protocol KeyValueService: Sendable {
     /// JSON body of `GET /v1/cluster/partitions` (docs/api.md).
     func clusterPartitions() async throws -> JSONValue
 
+    /// Steers this node's handoff for `POST /v1/cluster/transfers`: pause, resume, a new
+    /// throttle, or cancel a partition's transfers. Returns the handoff settings after it
+    /// (`paused`, `bytes_per_second`) and what a cancel stopped. A cancel that matches nothing
+    /// throws `transferNotFound`; one on a leaving node, `membershipConflict`.
+    func steerTransfers(_ steering: TransferSteering) async throws -> JSONValue
+
     /// Starts the departure of `node` (a node id or `host:port`; `nil`: this node) for
     /// `POST /v1/cluster/leave`: it becomes `leaving`, hands its partitions off, then `left`
     /// (DESIGN.md §3, docs/membership.md). Returns once the change is recorded and gossiping,
@@ -87,6 +93,16 @@ public protocol KeyValueService: Sendable {
 
     /// The node's metrics in the Prometheus text format (version 0.0.4), for `GET /metrics`.
     func metricsText() async throws -> String
+}
+
+/// An operator's order to a node's handoff (`POST /v1/cluster/transfers`).
+public enum TransferSteering: Hashable, Sendable {
+    case pause
+    case resume
+    /// Bytes per second per transfer.
+    case throttle(bytesPerSecond: Int)
+    /// The transfers of `partition` this node sends, to `target` (a node id or host:port) or to all.
+    case cancel(partition: Int, target: String?)
 }
 
 /// One node's own copy of a key and whether the node is one of the key's primaries.

@@ -28,6 +28,8 @@ public struct KeyValueServiceError: Error, Hashable, Sendable, CustomStringConve
         case unavailable
         /// A cluster admin request names a node that is not a member.
         case nodeNotFound
+        /// A cancel names no transfer this node is sending.
+        case transferNotFound
         /// A membership change that the member's status forbids (leaving a node that has left,
         /// removing the serving node itself, …).
         case membershipConflict
@@ -131,6 +133,7 @@ extension APIError {
             case .overloaded: .overloaded
             case .unavailable: .unavailable
             case .nodeNotFound: .nodeNotFound
+            case .transferNotFound: .transferNotFound
             case .membershipConflict: .membershipConflict
             case .casManaged: .casManaged
             case .preconditionFailed: .preconditionFailed

@@ -423,6 +423,55 @@ struct RequestParser {
         return node
     }
 
+    /// The order of `POST /v1/cluster/transfers`: `{"action": "pause"}`, `{"action": "resume"}`,
+    /// `{"action": "throttle", "bytes_per_second": N}` or `{"action": "cancel", "partition": P}`
+    /// with `"to": "<node id or host:port>"` to cancel only the transfer to one node.
+    func transfersBody() throws(APIError) -> TransferSteering {
+        guard try Self.mediaType(headers) == .json else {
+            throw APIError(.unsupportedMediaType, "a cluster admin body is JSON", detail: ["supported": ["application/json"]])
+        }
+        let usage = "the body must be {\"action\": \"pause\" | \"resume\" | \"throttle\" | \"cancel\"}"
+        guard !body.isEmpty else { throw APIError(.invalidBody, usage, detail: ["member": "action"]) }
+        let object = try jsonObject(allowed: ["action", "bytes_per_second", "partition", "to"])
+        guard case .string(let action)? = object["action"] else { throw APIError(.invalidBody, usage, detail: ["member": "action"]) }
+        func only(_ members: Set<String>) throws(APIError) {
+            if let extra = object.keys.sorted().first(where: { $0 != "action" && !members.contains($0) }) {
+                throw APIError(.invalidBody, "\"\(extra)\" does not go with \"action\": \"\(action)\"", detail: ["member": .string(extra)])
+            }
+        }
+        func integer(_ name: String, in range: ClosedRange<Int64>) throws(APIError) -> Int {
+            guard case .integer(let value)? = object[name], range.contains(value) else {
+                throw APIError(.invalidBody, "\"\(name)\" must be an integer in \(range.lowerBound)...\(range.upperBound)",
+                               detail: ["member": .string(name)])
+            }
+            return Int(value)
+        }
+        switch action {
+        case "pause":
+            try only([])
+            return .pause
+        case "resume":
+            try only([])
+            return .resume
+        case "throttle":
+            try only(["bytes_per_second"])
+            return .throttle(bytesPerSecond: try integer("bytes_per_second", in: 4_096...(1 << 40)))
+        case "cancel":
+            try only(["partition", "to"])
+            let partition = try integer("partition", in: 0...65_535)
+            switch object["to"] {
+            case nil, .null?: return .cancel(partition: partition, target: nil)
+            case .string(let name)? where (1...Self.maxNodeNameBytes).contains(name.utf8.count)
+                && name.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }):
+                return .cancel(partition: partition, target: name)
+            default:
+                throw APIError(.invalidBody, "\"to\" must be a node id or host:port", detail: ["member": "to"])
+            }
+        default:
+            throw APIError(.invalidBody, usage, detail: ["member": "action"])
+        }
+    }
+
     private func nodeMember(required: Bool) throws(APIError) -> String? {
         guard try Self.mediaType(headers) == .json else {
             throw APIError(.unsupportedMediaType, "a cluster admin body is JSON", detail: ["supported": ["application/json"]])

@@ -156,7 +156,10 @@ public enum StatusPage {
             return el("tr",{"data-partition":t.partition},el("td",{},t.partition),el("td",{title:t.to},short(t.to)),el("td",{},t.state),
               el("td",{},el("div",{class:"bar",title:t.sent_keys+" of "+(total??"?")+" keys, "+bytes(t.sent_bytes)},el("div",{style:"width:"+(100*share).toFixed(1)+"%"}))),
               el("td",{class:"num"},isNaN(rate)?"–":rate.toFixed(0)),el("td",{class:"num"},isNaN(eta)?"–":eta.toFixed(0)+" s"));}));
-          $("transfers-note").textContent=(cluster.transfers||[]).length?"":"none in progress ("+(cluster.transfers_done||0)+" done since start)"+
+          const handoff=cluster.handoff||{};
+          $("transfers-note").textContent=(handoff.paused?"handoff PAUSED (cairn cluster transfers resume); ":"")+
+            (handoff.bytes_per_second?"throttle "+bytes(handoff.bytes_per_second)+"/s per transfer; ":"")+
+            ((cluster.transfers||[]).length?"":"none in progress ("+(cluster.transfers_done||0)+" done since start)")+
             ((cluster.pending_partitions||[]).length?"; arriving here: "+cluster.pending_partitions.join(", "):"");
           fill($("hints").tBodies[0],(parts.hints||[]).map(h=>el("tr",{},el("td",{title:h.target},short(h.target)),el("td",{class:"num"},h.count),
             el("td",{class:"num"},bytes(h.bytes)),el("td",{},h.oldest_age_ms!==undefined?age(h.oldest_age_ms):"–"))));

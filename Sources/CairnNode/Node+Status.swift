@@ -34,6 +34,9 @@ extension NodeInstance {
         var hints: [NodeID: HintLedger.OwnerSummary] = [:]
         /// Each instance runs the exchanges of its own partitions: no overlap.
         var exchanges: [Int: NodeInstance.ExchangeRecord] = [:]
+        /// Handoff as the operator steers it: paused on any instance, the instances' throttles summed.
+        var handoffPaused = false
+        var handoffBytesPerSecond = 0
 
         init(summing reports: [Report]) {
             for report in reports {
@@ -43,6 +46,8 @@ extension NodeInstance {
                 transfers += report.transfers
                 hints.merge(report.hints) { $0.adding($1) }
                 exchanges.merge(report.exchanges) { $1 }
+                handoffPaused = handoffPaused || report.handoffPaused
+                handoffBytesPerSecond += report.handoffBytesPerSecond
             }
             pendingPartitions.sort()
             transfers.sort { ($0.transfer.partition, $0.transfer.target) < ($1.transfer.partition, $1.transfer.target) }
@@ -50,7 +55,8 @@ extension NodeInstance {
 
         init(
             hintsHeld: Int, requestsInFlight: Int, pendingPartitions: [Int], transfers: [NodeCore.TransferProgress],
-            hints: [NodeID: HintLedger.OwnerSummary], exchanges: [Int: NodeInstance.ExchangeRecord]
+            hints: [NodeID: HintLedger.OwnerSummary], exchanges: [Int: NodeInstance.ExchangeRecord],
+            handoff: (paused: Bool, bytesPerSecond: Int)
         ) {
             self.hintsHeld = hintsHeld
             self.requestsInFlight = requestsInFlight
@@ -58,12 +64,13 @@ extension NodeInstance {
             self.transfers = transfers
             self.hints = hints
             self.exchanges = exchanges
+            (handoffPaused, handoffBytesPerSecond) = handoff
         }
     }
 
     func report() -> Report {
         Report(hintsHeld: core.hintsHeld, requestsInFlight: core.requestsInFlight, pendingPartitions: core.pendingPartitions,
-               transfers: core.transferProgress, hints: core.hintSummary, exchanges: exchanges)
+               transfers: core.transferProgress, hints: core.hintSummary, exchanges: exchanges, handoff: core.handoffSteering)
     }
 
     /// Per partition: replicas in this node's ring, held or awaited here, keys and bytes here,
@@ -176,6 +183,7 @@ extension NodeInstance {
             }.count))
         }
         status["ring"] = .object(ringJSON)
+        status["handoff"] = .object(["paused": .bool(report.handoffPaused), "bytes_per_second": .integer(Int64(report.handoffBytesPerSecond))])
         status["warnings"] = .array(warnings.map(JSONValue.string))
         return .object(status)
     }

@@ -45,6 +45,8 @@ public struct NodeService: KeyValueService {
 
     public func clusterPartitions() async throws -> JSONValue { await node.partitionsJSON() }
 
+    public func steerTransfers(_ steering: TransferSteering) async throws -> JSONValue { try await node.steerTransfers(steering) }
+
     /// `ttl` in whole milliseconds, rounded up so that no write expires sooner than asked; the
     /// API bounds it to years, far from overflow.
     static func milliseconds(_ ttl: Duration) -> UInt64 {

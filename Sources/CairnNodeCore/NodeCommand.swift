@@ -200,8 +200,8 @@ public enum NodeTimer: Sendable, Hashable {
     case maintenance
     /// The pause before a requeued transfer.
     case handoff
-    /// A running transfer's throttle or retry.
-    case handoffSender(Handoff.Transfer)
+    /// A running transfer's throttle or retry (of its `run`; an earlier run's timer does nothing).
+    case handoffSender(Handoff.Transfer, run: UInt64)
 }
 
 /// The answer to a client read.

@@ -131,8 +131,8 @@ extension NodeCore {
                 + [.schedule(.maintenance, at: now + settings.maintenanceIntervalMilliseconds)]
         case .handoff:
             return startNextTransfer(now: now, wallNow: wallNow)
-        case .handoffSender(let transfer):
-            return feedSender(transfer, now: now, wallNow: wallNow) { $0.onTimer(.wake, now: now) }
+        case .handoffSender(let transfer, let run):
+            return feedSender(transfer, run: run, now: now, wallNow: wallNow) { $0.onTimer(.wake, now: now) }
         }
     }
 

@@ -22,6 +22,9 @@ extension NodeCore {
     /// The transfer being sent now.
     struct RunningTransfer: Sendable {
         var transfer: Handoff.Transfer
+        /// This run's number: reads, batches and timers of an earlier run of the same transfer
+        /// (stopped by a pause, a retune or a cancel while one was in flight) are ignored.
+        var run: UInt64
         var sender: Handoff.Sender
         var batch: [KeyedObject] = []
         var batchIsLast = false
@@ -268,7 +271,7 @@ extension NodeCore {
             commands.append(.persistHandoff(handoffState))
             commands += finishLeavingIfDone(now: now, wallNow: wallNow)
         }
-        while runningTransfers.count < settings.handoffConcurrency, !transferQueue.isEmpty {
+        while !handoffPaused, runningTransfers.count < settings.handoffConcurrency, !transferQueue.isEmpty {
             if let at = transferRetryAt, now < at { break }
             transferRetryAt = nil
             // The first transfer whose target is reachable; a target that is down waits its
@@ -286,15 +289,15 @@ extension NodeCore {
                 transfer, resumingAfter: transferCursors[transfer], bytesPerSecond: settings.handoffBytesPerSecond,
                 batchBytes: settings.handoffBatchBytes, retryMilliseconds: settings.handoffRetryMilliseconds)
             let effects = sender.start(now: now)
-            runningTransfers[transfer] = RunningTransfer(transfer: transfer, sender: sender)
+            runningTransfers[transfer] = RunningTransfer(transfer: transfer, run: newNumber(), sender: sender)
             commands += performSender(effects, of: transfer, now: now, wallNow: wallNow)
         }
         return commands
     }
 
-    mutating func feedSender(_ transfer: Handoff.Transfer, now: MonotonicTime, wallNow: WallClockTime,
+    mutating func feedSender(_ transfer: Handoff.Transfer, run: UInt64? = nil, now: MonotonicTime, wallNow: WallClockTime,
                              _ event: (inout Handoff.Sender) -> [Handoff.Sender.Effect]) -> [NodeCommand] {
-        guard var running = runningTransfers[transfer] else { return [] }
+        guard var running = runningTransfers[transfer], run == nil || running.run == run else { return [] }
         let effects = event(&running.sender)
         runningTransfers[transfer] = running
         return performSender(effects, of: transfer, now: now, wallNow: wallNow)
@@ -308,7 +311,7 @@ extension NodeCore {
             guard let running = runningTransfers[transfer] else { break }
             switch effect {
             case .read(let partition, let after, let maxBytes):
-                let operation = newOperation(.handoffRead(transfer))
+                let operation = newOperation(.handoffRead(transfer, run: running.run))
                 commands.append(.storage(operation: operation, .readBatch(
                     partition: partition, after: after, maxBytes: maxBytes, maxKeys: settings.handoffBatchKeys)))
             case .send:
@@ -317,7 +320,7 @@ extension NodeCore {
                 transferCursors[transfer] = cursor
                 commands.append(.persistHandoff(handoffState))
             case .schedule(.wake, let at):
-                commands.append(.schedule(.handoffSender(transfer), at: at))
+                commands.append(.schedule(.handoffSender(transfer, run: running.run), at: at))
             case .completed:
                 commands.append(.notice(.transferDone(transfer, keys: running.sender.keysSent)))
                 commands += finishTransfer(transfer, done: true, now: now, wallNow: wallNow)
@@ -327,7 +330,7 @@ extension NodeCore {
     }
 
     mutating func sendBatch(_ running: RunningTransfer) -> [NodeCommand] {
-        let call = newCall(.handoffBatch(running.transfer))
+        let call = newCall(.handoffBatch(running.transfer, run: running.run))
         let batch = HandoffBatch(partition: running.transfer.partition, items: running.batch, cursor: running.batch.last?.key,
                                  isLast: running.batchIsLast)
         return [.request(call: call, to: running.transfer.target, .handoffBatch(batch),
@@ -335,8 +338,10 @@ extension NodeCore {
     }
 
     /// A batch of a running transfer was read.
-    mutating func handoffBatchRead(_ transfer: Handoff.Transfer, _ result: StorageResult, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
-        guard var running = runningTransfers[transfer] else { return [] }
+    mutating func handoffBatchRead(_ transfer: Handoff.Transfer, run: UInt64, _ result: StorageResult, now: MonotonicTime, wallNow: WallClockTime)
+        -> [NodeCommand]
+    {
+        guard var running = runningTransfers[transfer], running.run == run else { return [] }
         guard case .batch(let items, let bytes, let isLast) = result else {
             // A read error must not look like the end of the partition: fail the transfer (it
             // is retried) rather than tell the target it is complete.
@@ -358,8 +363,9 @@ extension NodeCore {
     /// The target answered a batch (nil: it failed or timed out). A failed batch ends this
     /// run of the transfer: it goes to the back of the queue (resuming after its cursor), so a
     /// target that is down does not hold up transfers to the others.
-    mutating func handoffBatchAnswered(_ transfer: Handoff.Transfer, _ message: WireMessage?, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
-        guard let running = runningTransfers[transfer] else { return [] }
+    mutating func handoffBatchAnswered(_ transfer: Handoff.Transfer, run: UInt64, _ message: WireMessage?, now: MonotonicTime,
+                                       wallNow: WallClockTime) -> [NodeCommand] {
+        guard let running = runningTransfers[transfer], running.run == run else { return [] }
         guard case .ack? = message else { return finishTransfer(transfer, done: false, now: now, wallNow: wallNow) }
         if running.batch.isEmpty {
             // The end-of-partition batch was stored: the transfer is complete.

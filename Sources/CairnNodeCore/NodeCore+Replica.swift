@@ -175,8 +175,8 @@ extension NodeCore {
             return exchangeHashes(session: session, message)
         case .exchangePage(let session):
             return exchangePage(session: session, message, view: view, now: now, wallNow: wallNow)
-        case .handoffBatch(let transfer):
-            return handoffBatchAnswered(transfer, message, now: now, wallNow: wallNow)
+        case .handoffBatch(let transfer, let run):
+            return handoffBatchAnswered(transfer, run: run, message, now: now, wallNow: wallNow)
         case .cas(let proposer, let from):
             switch message {
             case .cas(_, let reply)?:
@@ -428,8 +428,8 @@ extension NodeCore {
             case .failed(let failure): return [.notice(.storageFailed(context: "dropping a former replica's copy", failure))]
             default: return []
             }
-        case .handoffRead(let transfer):
-            return handoffBatchRead(transfer, result, now: now, wallNow: wallNow)
+        case .handoffRead(let transfer, let run):
+            return handoffBatchRead(transfer, run: run, result, now: now, wallNow: wallNow)
         case .brokenLocalRead(let client):
             guard case .acceptor(_, let object) = result else { return [.replyCAS(client: client, .success(.unavailable))] }
             let live = object?.values(at: wallNow) ?? []

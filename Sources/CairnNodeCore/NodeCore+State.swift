@@ -56,7 +56,7 @@ extension NodeCore {
         case exchangeHashes(session: UInt64)
         case exchangePage(session: UInt64)
         case cas(proposer: UInt64, from: NodeID)
-        case handoffBatch(Handoff.Transfer)
+        case handoffBatch(Handoff.Transfer, run: UInt64)
         case scan(scan: UInt64, from: NodeID)
         case reapCheck(from: NodeID)
         case casStates(partition: Int, from: NodeID, after: [UInt8]?)
@@ -134,7 +134,7 @@ extension NodeCore {
         case acceptorRead(key: [UInt8], partition: Int, AcceptorJob)
         case acceptorWrite(key: [UInt8], AcceptorJob, reply: CAS.Message?)
         case brokenLocalRead(client: UInt64)
-        case handoffRead(Handoff.Transfer)
+        case handoffRead(Handoff.Transfer, run: UInt64)
         case orphanScan
         case orphanTree(partition: Int)
         /// A former replica's copy removed (or kept, because it changed in between).

@@ -200,7 +200,8 @@ public struct NodeCore: Sendable {
     /// The settings of this instance: the node's, with its node-wide budgets (requests in
     /// flight, hint bytes, handoff throttle and concurrency, acceptor-state pulls) divided
     /// among the node's instances.
-    public let settings: Settings
+    /// Fixed at start but for what an operator retunes at run time (`NodeCore+Steering`).
+    public internal(set) var settings: Settings
     let keyHash: @Sendable ([UInt8]) -> KeyHash
 
     var mint: MintEpochs
@@ -282,6 +283,9 @@ public struct NodeCore: Sendable {
     var transferCursors: [Handoff.Transfer: [UInt8]] = [:]
     var transferAttempts: [Handoff.Transfer: Int] = [:]
     var transferRetryAt: MonotonicTime?
+    /// The operator paused handoff: no transfer runs until resumed (not persisted: a restart
+    /// resumes).
+    public internal(set) var handoffPaused = false
     /// Partitions gained here whose data is still arriving, with the old replicas awaited.
     var pendingIn: [Int: Set<NodeID>] = [:]
     var pendingSince: [Int: MonotonicTime] = [:]

@@ -1,11 +1,13 @@
 import ArgumentParser
+import CairnClient
+import CairnHTTP
 
 /// `cairn cluster`: the cluster as one node sees it, and membership changes.
 struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
         abstract: "Show the cluster and change its membership.",
-        subcommands: [ClusterStatusCommand.self, ClusterLeaveCommand.self, ClusterRemoveCommand.self]
+        subcommands: [ClusterStatusCommand.self, ClusterLeaveCommand.self, ClusterRemoveCommand.self, ClusterTransfersCommand.self]
     )
 }
 
@@ -93,5 +95,90 @@ struct ClusterRemoveCommand: AsyncParsableCommand {
     func run() async throws {
         try await options.withClient { client in try await client.remove(node: node) }
         print(output.json ? Output.membershipJSON(node: node, status: "removed") : "\(node) removed")
+    }
+}
+
+/// `cairn cluster transfers [pause | resume | throttle BYTES_PER_SECOND | cancel PARTITION [--to NODE]]`.
+struct ClusterTransfersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transfers",
+        abstract: "Show, pause, resume, retune or cancel the handoff transfers a node sends.",
+        discussion: """
+            Without an action: the node's transfers in progress (partition, target, state, keys \
+            and bytes sent of the partition's) and whether handoff is paused, with its throttle. \
+            pause: running transfers stop after the batch in flight; resume: each goes on after \
+            its last acknowledged batch. throttle N: N bytes per second per transfer (at least \
+            4096). cancel P [--to NODE]: the node stops sending partition P (to NODE, or to all), \
+            and tells the target it has all this node will send, so the target serves the \
+            partition; what was not sent comes by anti-entropy. A leaving node refuses to cancel. \
+            Each order acts on the one node talked to; a pause lasts until resumed or the node \
+            restarts.
+            """
+    )
+
+    @Argument(help: "pause, resume, throttle or cancel (none: show).")
+    var action: String?
+
+    @Argument(help: "throttle: bytes per second; cancel: the partition.")
+    var value: Int?
+
+    @Option(help: ArgumentHelp("cancel: only the transfer to this node (id or host:port).", valueName: "node"))
+    var to: String?
+
+    @OptionGroup(title: "Global options") var options: NodeOptions
+
+    /// `--json`: the node's answer (`paused`, `bytes_per_second`, `cancelled`), or without an
+    /// action its `handoff` and `transfers`.
+    @OptionGroup(title: "Global options") var output: OutputOptions
+
+    func validate() throws {
+        switch action {
+        case nil:
+            guard value == nil, to == nil else { throw ValidationError("show takes no value and no --to") }
+        case "pause", "resume":
+            guard value == nil, to == nil else { throw ValidationError("\(action!) takes no value and no --to") }
+        case "throttle":
+            guard let value, to == nil else { throw ValidationError("throttle takes the bytes per second: cairn cluster transfers throttle 8388608") }
+            guard value >= 4_096 else { throw ValidationError("the throttle must be at least 4096 bytes per second") }
+        case "cancel":
+            guard let value, value >= 0 else { throw ValidationError("cancel takes the partition: cairn cluster transfers cancel 12 [--to NODE]") }
+        case let other?:
+            throw ValidationError("unknown action '\(other)': pause, resume, throttle or cancel")
+        }
+    }
+
+    func run() async throws {
+        if action == nil {
+            let status = try await options.withClient { client in try await client.clusterStatus() }
+            guard case .object(let top) = status.json else { return }
+            if output.json {
+                print(Output.render(.object(["handoff": top["handoff"] ?? .null, "transfers": .array(status.transfers)])))
+                return
+            }
+            print(Output.handoff(top["handoff"]))
+            print(status.transfers.isEmpty ? "transfers: none" : "transfers (\(status.transfers.count)):")
+            for transfer in status.transfers {
+                if case .object(let members) = transfer {
+                    print("  " + Output.pairs(members, first: ["partition", "to", "state", "sent_keys", "total_keys"]))
+                }
+            }
+            return
+        }
+        let answer = try await options.withClient { client -> CairnClient.HandoffSteering in
+            switch action {
+            case "pause": try await client.pauseTransfers()
+            case "resume": try await client.resumeTransfers()
+            case "throttle": try await client.throttleTransfers(bytesPerSecond: value!)
+            default: try await client.cancelTransfers(partition: value!, to: to)
+            }
+        }
+        var members: [String: JSONValue] = ["paused": .bool(answer.paused), "bytes_per_second": .integer(Int64(answer.bytesPerSecond))]
+        if let cancelled = answer.cancelled { members["cancelled"] = .integer(Int64(cancelled)) }
+        if output.json {
+            print(Output.render(.object(members)))
+        } else {
+            if let cancelled = answer.cancelled { print("cancelled \(cancelled) transfer\(cancelled == 1 ? "" : "s") of partition \(value!)") }
+            print(Output.handoff(.object(members)))
+        }
     }
 }

@@ -75,6 +75,14 @@ extension Output {
         return lines.joined(separator: "\n")
     }
 
+    /// `handoff: running, 8 MiB/s per transfer` (or `paused`) from the node's `handoff` member.
+    static func handoff(_ value: JSONValue?) -> String {
+        guard case .object(let handoff)? = value, case .bool(let paused)? = handoff["paused"],
+              case .integer(let rate)? = handoff["bytes_per_second"] else { return "handoff: -" }
+        let rateText = rate % (1 << 20) == 0 ? "\(rate >> 20) MiB/s" : rate % 1024 == 0 ? "\(rate >> 10) KiB/s" : "\(rate) B/s"
+        return "handoff: \(paused ? "paused" : "running"), \(rateText) per transfer"
+    }
+
     /// `cluster leave` and `cluster remove` with `--json`: the API's `{"ok": true}`, the node as
     /// the command named it, and the status the change gives it.
     static func membershipJSON(node: String, status: String) -> String {

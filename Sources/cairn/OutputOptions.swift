@@ -23,6 +23,7 @@ extension CASCommand: PrintingCommand {}
 extension ClusterStatusCommand: PrintingCommand {}
 extension ClusterLeaveCommand: PrintingCommand {}
 extension ClusterRemoveCommand: PrintingCommand {}
+extension ClusterTransfersCommand: PrintingCommand {}
 extension BenchEngineCommand: PrintingCommand {}
 extension BenchRequestsCommand: PrintingCommand {}
 extension BenchScanCommand: PrintingCommand {}

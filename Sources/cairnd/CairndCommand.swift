@@ -63,6 +63,8 @@ struct CairndCommand: AsyncParsableCommand {
     var durability: String?
     @Option(help: "trace, debug, info (default), notice, warning, error.")
     var logLevel: String?
+    @Option(help: "text (default: swift-log's lines) or json (one JSON object per line, for log shippers).")
+    var logFormat: String?
     @Option(help: "Most client data requests served at once; past it 503 overloaded (default 1024).")
     var maxInFlight: Int?
     @Option(help: "Seconds a deleted or expired key stays before it is removed for good (default 3600; 0 never).")
@@ -96,10 +98,14 @@ struct CairndCommand: AsyncParsableCommand {
         let respMaxConnections = try settings.respMaxConnections()
         let httpMaxConnections = try settings.httpMaxConnections()
         let level = settings.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        if settings.logsJSON {
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+        } else {
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
         let logger = Logger(label: "cairnd")
         if !ContextSeal.current.isSealing {

@@ -15,11 +15,14 @@ import Glibc
 struct Settings {
     var values: [String: String] = [:]
     var logLevel: Logger.Level = .info
+    /// `--log-format json`: JSON lines (`JSONLogHandler`) instead of swift-log's text.
+    var logsJSON = false
 
     static let names = [
         "data", "listen", "http", "seeds", "cluster", "partitions", "n", "r", "w", "secret-file", "durability", "log-level",
         "max-in-flight", "tombstone-grace", "cas-state-grace", "data-file-size", "unsafe-mode", "resp",
         "resp-max-connections", "http-max-connections", "cores", "auth-file", "allow-unauthenticated", "certs-dir",
+        "log-format",
     ]
 
     init(command: CairndCommand) throws {
@@ -35,6 +38,7 @@ struct Settings {
             "http-max-connections": command.httpMaxConnections.map(String.init),
             "cores": command.cores.map(String.init), "auth-file": command.authFile,
             "allow-unauthenticated": command.allowUnauthenticated, "certs-dir": command.certsDir,
+            "log-format": command.logFormat,
         ]
         var file: [String: String] = [:]
         if let path = command.config ?? Self.environment("CAIRN_CONFIG") { file = try Self.readConfigFile(path) }
@@ -47,6 +51,11 @@ struct Settings {
         if let text = values["log-level"] {
             guard let level = Logger.Level(rawValue: text) else { throw ValidationError("unknown log level \(text)") }
             logLevel = level
+        }
+        switch values["log-format"] {
+        case nil, "text": logsJSON = false
+        case "json": logsJSON = true
+        case let other?: throw ValidationError("--log-format must be text or json, not \(other)")
         }
     }
 

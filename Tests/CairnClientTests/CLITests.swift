@@ -52,6 +52,9 @@ import Testing
         #expect(try #require(try CairnCommand.parseAsRoot(["cluster", "leave"]) as? ClusterLeaveCommand).node == nil)
         #expect((try CairnCommand.parseAsRoot(["cluster", "leave", "127.0.0.1:7081"]) as? ClusterLeaveCommand)?.node == "127.0.0.1:7081")
         #expect((try CairnCommand.parseAsRoot(["cluster", "remove", "n3"]) as? ClusterRemoveCommand)?.node == "n3")
+        let cancel = try #require(try CairnCommand.parseAsRoot(["cluster", "transfers", "cancel", "12", "--to", "n3"]) as? ClusterTransfersCommand)
+        #expect(cancel.action == "cancel" && cancel.value == 12 && cancel.to == "n3")
+        #expect((try CairnCommand.parseAsRoot(["cluster", "transfers", "throttle", "8388608"]) as? ClusterTransfersCommand)?.value == 8_388_608)
         #expect(try CairnCommand.parseAsRoot(["bench", "engine", "--quick"]) is BenchEngineCommand)
     }
 
@@ -80,6 +83,12 @@ import Testing
         ["cas", "k", "--absent", "new", "--delete"],
         ["cluster", "remove"],
         ["cluster", "frobnicate"],
+        ["cluster", "transfers", "throttle"],
+        ["cluster", "transfers", "throttle", "100"],
+        ["cluster", "transfers", "cancel"],
+        ["cluster", "transfers", "pause", "3"],
+        ["cluster", "transfers", "resume", "--to", "n2"],
+        ["cluster", "transfers", "frobnicate"],
         ["nonsense"],
     ]
 
@@ -179,7 +188,8 @@ import Testing
     /// Every command that prints something takes `--json`, after its name or before it.
     static let printingCommands: [[String]] = [
         ["put", "k", "v"], ["get", "k"], ["delete", "k"], ["resolve", "k", "v"], ["scan"], ["cas", "k", "--absent", "v"],
-        ["cluster", "status"], ["cluster", "leave"], ["cluster", "remove", "n2"],
+        ["cluster", "status"], ["cluster", "leave"], ["cluster", "remove", "n2"], ["cluster", "transfers"],
+        ["cluster", "transfers", "pause"], ["cluster", "transfers", "cancel", "3", "--to", "n2"],
         ["bench", "engine"], ["bench", "requests"], ["bench", "scan"], ["bench", "cas"], ["bench", "load"],
     ]
 

@@ -240,6 +240,15 @@ import Testing
                 Issue.record("expected a 409, got \(String(describing: error))")
                 return
             }
+
+            // Steering handoff: the double keeps the settings; it sends no transfer to cancel.
+            #expect(try await client.pauseTransfers().paused)
+            let throttled = try await client.throttleTransfers(bytesPerSecond: 8_192)
+            #expect(throttled.paused && throttled.bytesPerSecond == 8_192)
+            #expect(try await client.resumeTransfers().paused == false)
+            await #expect(throws: CairnClientError.http(status: 404, code: "transfer_not_found", message: "this node sends no transfer of partition 3")) {
+                try await client.cancelTransfers(partition: 3)
+            }
         }
     }
 }

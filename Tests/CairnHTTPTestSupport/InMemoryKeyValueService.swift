@@ -35,6 +35,8 @@ public actor InMemoryKeyValueService: KeyValueService {
     private let siblingLimit: Int
     private let slowReadDelay: Duration
     private var objects: [[UInt8]: DVVSet<[UInt8]>] = [:]
+    private var handoffPaused = false
+    private var handoffBytesPerSecond = 8 << 20
     /// The members; the first is the node serving requests.
     public private(set) var members: [Member]
     private let transfers: [JSONValue]
@@ -232,6 +234,20 @@ public actor InMemoryKeyValueService: KeyValueService {
             ]
         }
         return ["node": .string(members[0].node), "partitions": .array(partitions), "hints": .array([])]
+    }
+
+    /// The double has no transfers: pause, resume and throttle answer the settings they set;
+    /// a cancel finds nothing.
+    public func steerTransfers(_ steering: TransferSteering) async throws -> JSONValue {
+        try record("transfers")
+        switch steering {
+        case .pause: handoffPaused = true
+        case .resume: handoffPaused = false
+        case .throttle(let bytesPerSecond): handoffBytesPerSecond = bytesPerSecond
+        case .cancel(let partition, _):
+            throw KeyValueServiceError(.transferNotFound, "this node sends no transfer of partition \(partition)")
+        }
+        return ["paused": .bool(handoffPaused), "bytes_per_second": .integer(Int64(handoffBytesPerSecond))]
     }
 
     public func health() async throws -> HealthReport {
