@@ -197,6 +197,14 @@ public final class CairnClient: Sendable {
         return try await steer(body)
     }
 
+    /// Anti-entropy of `partition` now on the node: `exchange` with each other replica it
+    /// reaches, or `rebuild_tree` (its Merkle tree rebuilt from its records). The node's answer.
+    public func antiEntropy(_ action: String, partition: Int) async throws -> JSONValue {
+        let response = try await perform(.antiEntropy(action: action, partition: partition))
+        guard response.isSuccess else { throw response.apiError() }
+        return try response.json("an anti-entropy answer")
+    }
+
     func steer(_ body: [String: JSONValue]) async throws -> HandoffSteering {
         let response = try await perform(.transfers(body))
         guard response.isSuccess else { throw response.apiError() }

@@ -118,6 +118,10 @@ struct ClientRequest: Equatable, Sendable {
         json(.POST, "/v1/cluster/transfers", .object(body))
     }
 
+    static func antiEntropy(action: String, partition: Int) -> ClientRequest {
+        json(.POST, "/v1/cluster/antientropy", ["action": .string(action), "partition": .integer(Int64(partition))])
+    }
+
     private static func json(_ method: HTTPMethod, _ target: String, _ body: JSONValue) -> ClientRequest {
         ClientRequest(method, target, headers: [Header(name: "Content-Type", value: "application/json")], body: body.rendered())
     }

@@ -54,6 +54,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         case outcomeUnknown = "outcome_unknown"
         case nodeNotFound = "node_not_found"
         case transferNotFound = "transfer_not_found"
+        case notAReplica = "not_a_replica"
         case membershipConflict = "membership_conflict"
         case casManaged = "cas_managed"
         case preconditionFailed = "precondition_failed"
@@ -74,7 +75,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
             case .requestTimeout: .requestTimeout
             case .unauthorized: .unauthorized
             case .forbidden: .forbidden
-            case .siblingLimitExceeded, .objectTooLarge, .membershipConflict, .casManaged: .conflict
+            case .siblingLimitExceeded, .objectTooLarge, .membershipConflict, .casManaged, .notAReplica: .conflict
             case .preconditionFailed: .preconditionFailed
             case .quorumUnavailable, .unavailable, .overloaded: .serviceUnavailable
             case .timeout, .outcomeUnknown: .gatewayTimeout

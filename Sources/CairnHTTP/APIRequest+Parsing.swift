@@ -48,6 +48,8 @@ extension APIRequest {
             return .remove(node: try parser.removeBody())
         case (.clusterTransfers, _):
             return .steerTransfers(try parser.transfersBody())
+        case (.clusterAntiEntropy, _):
+            return .antiEntropy(try parser.antiEntropyBody())
         case (.keys, _):
             try parser.expectNoBody()
             return try parser.scan()

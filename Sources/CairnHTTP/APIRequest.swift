@@ -34,6 +34,8 @@ public enum APIRequest: Hashable, Sendable {
     case clusterPartitions
     /// `POST /v1/cluster/transfers`.
     case steerTransfers(TransferSteering)
+    /// `POST /v1/cluster/antientropy`.
+    case antiEntropy(AntiEntropyOrder)
     /// `GET /` or `GET /ui`: the status page.
     case statusPage
     /// `POST /v1/cluster/leave`: `node` (an id or `host:port`) leaves, handing its partitions

@@ -11,6 +11,8 @@ enum APIRoute: Hashable {
     case clusterPartitions
     /// `/v1/cluster/transfers`: pause, resume, retune or cancel handoff.
     case clusterTransfers
+    /// `/v1/cluster/antientropy`: an exchange or a tree rebuild for one partition now.
+    case clusterAntiEntropy
     /// `/v1/cluster/leave`.
     case clusterLeave
     /// `/v1/cluster/remove`.
@@ -36,6 +38,7 @@ enum APIRoute: Hashable {
         case Array("/v1/cluster".utf8): self = .cluster
         case Array("/v1/cluster/partitions".utf8): self = .clusterPartitions
         case Array("/v1/cluster/transfers".utf8): self = .clusterTransfers
+        case Array("/v1/cluster/antientropy".utf8): self = .clusterAntiEntropy
         case Array("/v1/cluster/leave".utf8): self = .clusterLeave
         case Array("/v1/cluster/remove".utf8): self = .clusterRemove
         case Array("/v1/keys".utf8): self = .keys
@@ -56,7 +59,7 @@ enum APIRoute: Hashable {
         switch self {
         case .health, .metrics, .statusPage, .cluster, .clusterPartitions, .keys: [.GET]
         case .key: [.GET, .PUT, .DELETE]
-        case .cas, .clusterLeave, .clusterRemove, .clusterTransfers: [.POST]
+        case .cas, .clusterLeave, .clusterRemove, .clusterTransfers, .clusterAntiEntropy: [.POST]
         }
     }
 
@@ -69,6 +72,7 @@ enum APIRoute: Hashable {
         case .cluster: "/v1/cluster"
         case .clusterPartitions: "/v1/cluster/partitions"
         case .clusterTransfers: "/v1/cluster/transfers"
+        case .clusterAntiEntropy: "/v1/cluster/antientropy"
         case .clusterLeave: "/v1/cluster/leave"
         case .clusterRemove: "/v1/cluster/remove"
         case .keys: "/v1/keys"

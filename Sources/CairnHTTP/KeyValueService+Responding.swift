@@ -31,6 +31,8 @@ extension KeyValueService {
                 return .json(.ok, try await clusterPartitions())
             case .steerTransfers(let steering):
                 return .json(.ok, try await steerTransfers(steering))
+            case .antiEntropy(let order):
+                return .json(.ok, try await antiEntropy(order))
             case .statusPage:
                 return .statusPage
             case .leave(let node):

@@ -74,6 +74,13 @@ public protocol KeyValueService: Sendable {
     /// throws `transferNotFound`; one on a leaving node, `membershipConflict`.
     func steerTransfers(_ steering: TransferSteering) async throws -> JSONValue
 
+    /// Anti-entropy of one partition now, for `POST /v1/cluster/antientropy`: an exchange with
+    /// each other replica this node reaches (answers the replicas), or a rebuild of this node's
+    /// Merkle tree of it from its records (answers the keys and the roots before and after). A
+    /// partition this node does not replicate throws `notAReplica`; an exchange with no other
+    /// replica reachable, `unavailable`.
+    func antiEntropy(_ order: AntiEntropyOrder) async throws -> JSONValue
+
     /// Starts the departure of `node` (a node id or `host:port`; `nil`: this node) for
     /// `POST /v1/cluster/leave`: it becomes `leaving`, hands its partitions off, then `left`
     /// (DESIGN.md §3, docs/membership.md). Returns once the change is recorded and gossiping,
@@ -103,6 +110,12 @@ public enum TransferSteering: Hashable, Sendable {
     case throttle(bytesPerSecond: Int)
     /// The transfers of `partition` this node sends, to `target` (a node id or host:port) or to all.
     case cancel(partition: Int, target: String?)
+}
+
+/// An operator's anti-entropy order for one partition (`POST /v1/cluster/antientropy`).
+public enum AntiEntropyOrder: Hashable, Sendable {
+    case exchange(partition: Int)
+    case rebuildTree(partition: Int)
 }
 
 /// One node's own copy of a key and whether the node is one of the key's primaries.

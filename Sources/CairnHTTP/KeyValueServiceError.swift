@@ -30,6 +30,8 @@ public struct KeyValueServiceError: Error, Hashable, Sendable, CustomStringConve
         case nodeNotFound
         /// A cancel names no transfer this node is sending.
         case transferNotFound
+        /// An anti-entropy order names a partition this node does not replicate.
+        case notAReplica
         /// A membership change that the member's status forbids (leaving a node that has left,
         /// removing the serving node itself, …).
         case membershipConflict
@@ -134,6 +136,7 @@ extension APIError {
             case .unavailable: .unavailable
             case .nodeNotFound: .nodeNotFound
             case .transferNotFound: .transferNotFound
+            case .notAReplica: .notAReplica
             case .membershipConflict: .membershipConflict
             case .casManaged: .casManaged
             case .preconditionFailed: .preconditionFailed

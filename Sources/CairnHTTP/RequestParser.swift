@@ -472,6 +472,25 @@ struct RequestParser {
         }
     }
 
+    /// The order of `POST /v1/cluster/antientropy`: `{"action": "exchange" | "rebuild_tree",
+    /// "partition": P}`.
+    func antiEntropyBody() throws(APIError) -> AntiEntropyOrder {
+        guard try Self.mediaType(headers) == .json else {
+            throw APIError(.unsupportedMediaType, "a cluster admin body is JSON", detail: ["supported": ["application/json"]])
+        }
+        let usage = "the body must be {\"action\": \"exchange\" | \"rebuild_tree\", \"partition\": P}"
+        guard !body.isEmpty else { throw APIError(.invalidBody, usage, detail: ["member": "action"]) }
+        let object = try jsonObject(allowed: ["action", "partition"])
+        guard case .integer(let partition)? = object["partition"], (0...65_535).contains(partition) else {
+            throw APIError(.invalidBody, "\"partition\" must be an integer in 0...65535", detail: ["member": "partition"])
+        }
+        switch object["action"] {
+        case .string("exchange")?: return .exchange(partition: Int(partition))
+        case .string("rebuild_tree")?: return .rebuildTree(partition: Int(partition))
+        default: throw APIError(.invalidBody, usage, detail: ["member": "action"])
+        }
+    }
+
     private func nodeMember(required: Bool) throws(APIError) -> String? {
         guard try Self.mediaType(headers) == .json else {
             throw APIError(.unsupportedMediaType, "a cluster admin body is JSON", detail: ["supported": ["application/json"]])

@@ -47,6 +47,8 @@ public struct NodeService: KeyValueService {
 
     public func steerTransfers(_ steering: TransferSteering) async throws -> JSONValue { try await node.steerTransfers(steering) }
 
+    public func antiEntropy(_ order: AntiEntropyOrder) async throws -> JSONValue { try await node.antiEntropy(order) }
+
     /// `ttl` in whole milliseconds, rounded up so that no write expires sooner than asked; the
     /// API bounds it to years, far from overflow.
     static func milliseconds(_ ttl: Duration) -> UInt64 {

@@ -179,18 +179,39 @@ final class ReplicaStore: @unchecked Sendable {
 
     /// `engine` with its Merkle tree built from its records (closed if that fails).
     private static func withTree(_ engine: StorageEngine, partition: Int) throws -> Partition {
-        var tree = MerkleTree()
+        let tree: MerkleTree
         do {
-            for key in try engine.scan(prefix: [], limit: Int.max) {
-                guard let bytes = try engine.get(key), let record = try? Self.decode(bytes, partition: partition) else { continue }
-                tree.insert(Self.keyHash(key), versionHash: record.storedVersionHash ?? Self.versionHash(record.object))
-            }
+            tree = try buildTree(engine, partition: partition).tree
         } catch {
             try? engine.close()
             throw error
         }
         // Cached only with its tree, so no caller ever finds an engine without one.
         return Partition(engine: engine, tree: tree)
+    }
+
+    /// The Merkle tree of `engine`'s records, and how many keys went into it.
+    private static func buildTree(_ engine: StorageEngine, partition: Int) throws -> (tree: MerkleTree, keys: Int) {
+        var tree = MerkleTree()
+        var keys = 0
+        for key in try engine.scan(prefix: [], limit: Int.max) {
+            guard let bytes = try engine.get(key), let record = try? Self.decode(bytes, partition: partition) else { continue }
+            tree.insert(Self.keyHash(key), versionHash: record.storedVersionHash ?? Self.versionHash(record.object))
+            keys += 1
+        }
+        return (tree, keys)
+    }
+
+    /// Rebuilds `partition`'s Merkle tree from its records, replacing the one kept current on
+    /// the write path (an operator's check that the two agree; `POST /v1/cluster/antientropy`).
+    /// Only the instance that owns the partition may call it. Returns the keys counted and the
+    /// root before and after.
+    func rebuildTree(_ partition: Int) throws -> (keys: Int, rootBefore: UInt64, rootAfter: UInt64) {
+        let opened = try opened(partition)
+        let before = opened.tree.root
+        let (tree, keys) = try Self.buildTree(opened.engine, partition: partition)
+        opened.tree = tree
+        return (keys, before, tree.root)
     }
 
     func tree(_ partition: Int) throws -> MerkleTree { try opened(partition).tree }

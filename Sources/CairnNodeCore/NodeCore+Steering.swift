@@ -96,3 +96,33 @@ extension NodeCore {
     /// The handoff settings as the operator sees them.
     public var handoffSteering: (paused: Bool, bytesPerSecond: Int) { (handoffPaused, settings.handoffBytesPerSecond) }
 }
+
+extension NodeCore {
+    /// An operator asks for anti-entropy of `partition` now (`POST /v1/cluster/antientropy`):
+    /// an exchange with each other replica this node reaches goes first in the plan. Returns
+    /// those replicas; throws when this instance does not replicate the partition or reaches
+    /// none of its other replicas.
+    public mutating func requestExchange(partition: Int, now: MonotonicTime) throws(ExchangeRequestError) -> ([NodeID], [NodeCommand]) {
+        let view = clusterView(now: now)
+        guard let ring = view.ring, partition >= 0, partition < ring.partitionCount, shard.owns(partition) else {
+            throw .notReplicatedHere
+        }
+        let replicas = ring.preferenceList(for: partition, n: settings.replicas)
+        guard replicas.contains(id) else { throw .notReplicatedHere }
+        let peers = replicas.filter { $0 != id && view.isReachable($0) }
+        guard !peers.isEmpty else { throw .noReachableReplica }
+        for peer in peers.reversed() {
+            let target = ExchangeTarget(partition: partition, peer: peer)
+            urgentExchanges.removeAll { $0 == target }
+            urgentExchanges.insert(target, at: 0)
+        }
+        return (peers, startExchange(view: view, now: now))
+    }
+
+    public enum ExchangeRequestError: Error, Sendable, Equatable {
+        /// The partition is not one this node (this instance) replicates in its ring.
+        case notReplicatedHere
+        /// None of its other replicas is reachable from here.
+        case noReachableReplica
+    }
+}

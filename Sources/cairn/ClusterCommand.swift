@@ -7,7 +7,8 @@ struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
         abstract: "Show the cluster and change its membership.",
-        subcommands: [ClusterStatusCommand.self, ClusterLeaveCommand.self, ClusterRemoveCommand.self, ClusterTransfersCommand.self]
+        subcommands: [ClusterStatusCommand.self, ClusterLeaveCommand.self, ClusterRemoveCommand.self, ClusterTransfersCommand.self,
+                      ClusterAntiEntropyCommand.self]
     )
 }
 
@@ -179,6 +180,52 @@ struct ClusterTransfersCommand: AsyncParsableCommand {
         } else {
             if let cancelled = answer.cancelled { print("cancelled \(cancelled) transfer\(cancelled == 1 ? "" : "s") of partition \(value!)") }
             print(Output.handoff(.object(members)))
+        }
+    }
+}
+
+/// `cairn cluster antientropy exchange|rebuild-tree PARTITION`.
+struct ClusterAntiEntropyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "antientropy",
+        abstract: "Run anti-entropy of one partition now, or rebuild a node's Merkle tree of it.",
+        discussion: """
+            exchange P: the node talked to exchanges partition P with each other replica it \
+            reaches, before anything else in its plan (progress in 'GET /v1/cluster/partitions' \
+            and on the status page). rebuild-tree P: the node rebuilds its Merkle tree of P from \
+            its records and says whether the root changed (it should not: the tree is kept \
+            current on the write path). Both need an admin token.
+            """
+    )
+
+    @Argument(help: "exchange or rebuild-tree.")
+    var action: String
+
+    @Argument(help: "The partition.")
+    var partition: Int
+
+    @OptionGroup(title: "Global options") var options: NodeOptions
+
+    /// `--json`: the node's answer.
+    @OptionGroup(title: "Global options") var output: OutputOptions
+
+    func validate() throws {
+        guard ["exchange", "rebuild-tree"].contains(action) else { throw ValidationError("unknown action '\(action)': exchange or rebuild-tree") }
+        guard (0...65_535).contains(partition) else { throw ValidationError("the partition must be in 0...65535") }
+    }
+
+    func run() async throws {
+        let wire = action == "exchange" ? "exchange" : "rebuild_tree"
+        let answer = try await options.withClient { client in try await client.antiEntropy(wire, partition: partition) }
+        if output.json {
+            print(Output.render(answer))
+        } else if case .object(let members) = answer {
+            if case .array(let peers)? = members["peers"] {
+                let names = peers.compactMap { if case .string(let name) = $0 { name } else { nil } }
+                print("partition \(partition): exchanging with \(names.joined(separator: ", "))")
+            } else {
+                print("partition \(partition): " + Output.pairs(members, first: ["keys", "changed", "root_before", "root_after"]))
+            }
         }
     }
 }

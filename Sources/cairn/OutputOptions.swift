@@ -24,6 +24,7 @@ extension ClusterStatusCommand: PrintingCommand {}
 extension ClusterLeaveCommand: PrintingCommand {}
 extension ClusterRemoveCommand: PrintingCommand {}
 extension ClusterTransfersCommand: PrintingCommand {}
+extension ClusterAntiEntropyCommand: PrintingCommand {}
 extension BenchEngineCommand: PrintingCommand {}
 extension BenchRequestsCommand: PrintingCommand {}
 extension BenchScanCommand: PrintingCommand {}

@@ -89,6 +89,9 @@ import Testing
         ["cluster", "transfers", "pause", "3"],
         ["cluster", "transfers", "resume", "--to", "n2"],
         ["cluster", "transfers", "frobnicate"],
+        ["cluster", "antientropy", "exchange"],
+        ["cluster", "antientropy", "scrub", "3"],
+        ["cluster", "antientropy", "exchange", "70000"],
         ["nonsense"],
     ]
 
@@ -190,6 +193,7 @@ import Testing
         ["put", "k", "v"], ["get", "k"], ["delete", "k"], ["resolve", "k", "v"], ["scan"], ["cas", "k", "--absent", "v"],
         ["cluster", "status"], ["cluster", "leave"], ["cluster", "remove", "n2"], ["cluster", "transfers"],
         ["cluster", "transfers", "pause"], ["cluster", "transfers", "cancel", "3", "--to", "n2"],
+        ["cluster", "antientropy", "rebuild-tree", "3"],
         ["bench", "engine"], ["bench", "requests"], ["bench", "scan"], ["bench", "cas"], ["bench", "load"],
     ]
 

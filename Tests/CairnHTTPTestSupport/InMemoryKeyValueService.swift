@@ -250,6 +250,18 @@ public actor InMemoryKeyValueService: KeyValueService {
         return ["paused": .bool(handoffPaused), "bytes_per_second": .integer(Int64(handoffBytesPerSecond))]
     }
 
+    /// The double holds one copy of everything and no peers: a rebuild counts its keys; an
+    /// exchange finds no other replica.
+    public func antiEntropy(_ order: AntiEntropyOrder) async throws -> JSONValue {
+        try record("antientropy")
+        switch order {
+        case .exchange(let partition):
+            throw KeyValueServiceError(.unavailable, "no other replica of partition \(partition) is reachable from this node", retryAfterSeconds: 1)
+        case .rebuildTree(let partition):
+            return ["partition": .integer(Int64(partition)), "keys": .integer(Int64(objects.count)), "changed": false]
+        }
+    }
+
     public func health() async throws -> HealthReport {
         try record("health")
         return HealthReport(isHealthy: true, details: ["keys": .integer(Int64(objects.count))])

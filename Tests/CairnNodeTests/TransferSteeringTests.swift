@@ -90,3 +90,54 @@ import Testing
         #expect(unreadable.isEmpty, "\(unreadable.count) keys not read back through the new node: \(unreadable.prefix(5))")
     }
 }
+
+/// Anti-entropy orders on real nodes: an exchange of one partition runs at once and shows in
+/// `GET /v1/cluster/partitions`; a tree rebuild counts the partition's keys and finds the tree
+/// kept on the write path unchanged; a partition the node does not replicate is refused.
+@Suite(.serialized) struct AntiEntropyOrderTests {
+    static func order(_ cluster: LocalCluster, _ node: Int, _ body: String) -> LocalCluster.Response {
+        cluster.request("POST", node, "/v1/cluster/antientropy", body: body, headers: ["Content-Type": "application/json"])
+    }
+
+    static func partition(_ cluster: LocalCluster, _ node: Int, _ partition: Int) -> [String: Any]? {
+        ((cluster.json("GET", node, "/v1/cluster/partitions")?["partitions"] as? [[String: Any]]) ?? [])
+            .first { $0["partition"] as? Int == partition }
+    }
+
+    @Test func anExchangeRunsAtOnceAndARebuiltTreeMatches() async throws {
+        let cluster = try LocalCluster(name: "aeorder", portOffset: 170)
+        defer { cluster.stopAll() }
+        // N=2 of 3 nodes: each node replicates only some partitions.
+        for node in 1...3 { try cluster.start(node, environment: ["CAIRN_N": "2", "CAIRN_R": "1", "CAIRN_W": "2"]) }
+        try cluster.waitForRing(members: 3, nodes: [1, 2, 3])
+        for index in 0..<200 { #expect(cluster.put(index % 3 + 1, "ae\(index)", "v\(index)").status == 200) }
+
+        let partitions = try #require(cluster.json("GET", 1, "/v1/cluster/partitions")?["partitions"] as? [[String: Any]])
+        let here = try #require(partitions.first { $0["here"] as? Bool == true && ($0["keys"] as? Int ?? 0) > 0 })
+        let elsewhere = try #require(partitions.first { $0["here"] as? Bool == false })
+        let p = try #require(here["partition"] as? Int)
+        let before = (here["exchange"] as? [String: Any])?["exchanges"] as? Int ?? 0
+
+        let exchange = Self.order(cluster, 1, #"{"action": "exchange", "partition": \#(p)}"#)
+        #expect(exchange.status == 200, "\(exchange.status) \(exchange.body)")
+        let peers = (try? JSONSerialization.jsonObject(with: Data(exchange.body.utf8)) as? [String: Any])?["peers"] as? [String]
+        let replicas = (here["replicas"] as? [String] ?? []).filter { $0 != cluster.json("GET", 1, "/v1/cluster")?["node"] as? String }
+        #expect(peers == replicas, "exchanging with the other replica: \(String(describing: peers)) vs \(replicas)")
+        try cluster.waitUntil("the exchange of partition \(p) ran", timeout: 10) {
+            let record = Self.partition(cluster, 1, p)?["exchange"] as? [String: Any]
+            return (record?["exchanges"] as? Int ?? 0) > before && record?["agree"] != nil
+        }
+
+        let rebuilt = Self.order(cluster, 1, #"{"action": "rebuild_tree", "partition": \#(p)}"#)
+        let answer = try #require(try JSONSerialization.jsonObject(with: Data(rebuilt.body.utf8)) as? [String: Any], "\(rebuilt.body)")
+        #expect(rebuilt.status == 200)
+        #expect(answer["keys"] as? Int == Self.partition(cluster, 1, p)?["keys"] as? Int, "\(answer)")
+        #expect(answer["changed"] as? Bool == false, "the tree kept on the write path matched the records: \(answer)")
+
+        let other = try #require(elsewhere["partition"] as? Int)
+        let refused = Self.order(cluster, 1, #"{"action": "exchange", "partition": \#(other)}"#)
+        #expect(refused.status == 409 && refused.body.contains("not_a_replica"), "\(refused.status) \(refused.body)")
+        let unknown = Self.order(cluster, 1, #"{"action": "rebuild", "partition": 1}"#)
+        #expect(unknown.status == 400, "an unknown action: \(unknown.body)")
+    }
+}
