@@ -93,6 +93,9 @@ public final class Node: Sendable {
             maintenanceIntervalMilliseconds: configuration.exchangeIntervalMilliseconds)
         coreSettings.reapGraceMilliseconds = UInt64(configuration.tombstoneGraceSeconds) * 1_000
         coreSettings.acceptorGraceMilliseconds = UInt64(configuration.casStateGraceSeconds) * 1_000
+        coreSettings.hintLimits.maxBytes = configuration.hintMaxBytes
+        coreSettings.hintLimits.maxAgeMilliseconds = UInt64(configuration.hintMaxAgeSeconds) * 1_000
+        coreSettings.handoffBytesPerSecond = configuration.handoffBytesPerSecond
         let instances = try shards.map { shard in
             let core = NodeCore(
                 id: id, shard: shard, settings: coreSettings, membership: membership, persistedLease: persistedLease,

@@ -62,6 +62,11 @@ public struct NodeConfiguration: Sendable {
     /// partitioned writes are lost. The chaos scenarios must report the losses
     /// (docs/reliability.md, "Checking the checkers").
     public var unsafeLastWriterWins = false
+    /// Hint bytes the node keeps at most, and how long a hint is kept (`HintLedger.Limits`).
+    public var hintMaxBytes = HintLedger.Limits().maxBytes
+    public var hintMaxAgeSeconds = Int(HintLedger.Limits().maxAgeMilliseconds / 1_000)
+    /// The handoff throttle at start, bytes per second per transfer (shared by the instances).
+    public var handoffBytesPerSecond = 16 << 20
     /// Unsafe on purpose (`--unsafe-mode unproven-membership`): gossiped member entries and rings
     /// are taken without checking their proofs, so any connected peer can remove members; and a
     /// data directory whose identity predates signing keys is accepted.

@@ -75,6 +75,12 @@ struct CairndCommand: AsyncParsableCommand {
     var dataFileSize: Int?
     @Option(help: "Core instances, one per event loop, each owning a share of the partitions (default: one per CPU core).")
     var cores: Int?
+    @Option(help: "Hint bytes a node keeps at most for unreachable replicas; the oldest go first past it (default 268435456).")
+    var hintMaxBytes: Int?
+    @Option(help: "Seconds a hint is kept before it is dropped and its partition left to anti-entropy (default 10800).")
+    var hintMaxAge: Int?
+    @Option(help: "Handoff throttle at start, bytes per second per transfer (default 16777216; retune with cairn cluster transfers throttle).")
+    var handoffThrottle: Int?
     @Option(help: """
         Testing only: last-writer-wins (replicas replace instead of merging; loses writes), unsealed-contexts \
         (contexts without their MAC, to measure what sealing costs; accepts forged contexts), or unproven-membership \

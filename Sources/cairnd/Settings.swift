@@ -22,7 +22,7 @@ struct Settings {
         "data", "listen", "http", "seeds", "cluster", "partitions", "n", "r", "w", "secret-file", "durability", "log-level",
         "max-in-flight", "tombstone-grace", "cas-state-grace", "data-file-size", "unsafe-mode", "resp",
         "resp-max-connections", "http-max-connections", "cores", "auth-file", "allow-unauthenticated", "certs-dir",
-        "log-format",
+        "log-format", "hint-max-bytes", "hint-max-age", "handoff-throttle",
     ]
 
     init(command: CairndCommand) throws {
@@ -38,7 +38,8 @@ struct Settings {
             "http-max-connections": command.httpMaxConnections.map(String.init),
             "cores": command.cores.map(String.init), "auth-file": command.authFile,
             "allow-unauthenticated": command.allowUnauthenticated, "certs-dir": command.certsDir,
-            "log-format": command.logFormat,
+            "log-format": command.logFormat, "hint-max-bytes": command.hintMaxBytes.map(String.init),
+            "hint-max-age": command.hintMaxAge.map(String.init), "handoff-throttle": command.handoffThrottle.map(String.init),
         ]
         var file: [String: String] = [:]
         if let path = command.config ?? Self.environment("CAIRN_CONFIG") { file = try Self.readConfigFile(path) }
@@ -101,6 +102,18 @@ struct Settings {
         configuration.casStateGraceSeconds = try Self.integer(values["cas-state-grace"], name: "--cas-state-grace")
             ?? configuration.casStateGraceSeconds
         configuration.cores = try Self.integer(values["cores"], name: "--cores") ?? configuration.cores
+        if let bytes = try Self.integer(values["hint-max-bytes"], name: "--hint-max-bytes") {
+            guard bytes >= 1 << 20 else { throw ValidationError("--hint-max-bytes must be at least 1048576 (1 MiB)") }
+            configuration.hintMaxBytes = bytes
+        }
+        if let seconds = try Self.integer(values["hint-max-age"], name: "--hint-max-age") {
+            guard (1...(365 * 86_400)).contains(seconds) else { throw ValidationError("--hint-max-age must be in 1...31536000 seconds") }
+            configuration.hintMaxAgeSeconds = seconds
+        }
+        if let rate = try Self.integer(values["handoff-throttle"], name: "--handoff-throttle") {
+            guard (4_096...(1 << 40)).contains(rate) else { throw ValidationError("--handoff-throttle must be in 4096...1099511627776 bytes per second") }
+            configuration.handoffBytesPerSecond = rate
+        }
         configuration.dataFileBytes = try Self.integer(values["data-file-size"], name: "--data-file-size") ?? configuration.dataFileBytes
         if let mode = values["unsafe-mode"] {
             switch mode {

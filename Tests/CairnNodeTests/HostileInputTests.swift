@@ -239,6 +239,11 @@ extension LocalCluster {
         #expect(readableKey.status != 0 && readableKey.output.contains("chmod 600"), "\(readableKey.output)")
         let badLimit = try Self.cairndExit(base + ["--http", "127.0.0.9:7389", "--http-max-connections", "0"])
         #expect(badLimit.status != 0 && badLimit.output.contains("--http-max-connections must be in"), "\(badLimit.output)")
+        for (flag, value, message) in [("--hint-max-age", "0", "--hint-max-age must be in"), ("--hint-max-bytes", "10", "--hint-max-bytes must be"),
+                                       ("--handoff-throttle", "1", "--handoff-throttle must be in"), ("--log-format", "xml", "--log-format must be")] {
+            let refused = try Self.cairndExit(base + ["--http", "127.0.0.9:7389", flag, value])
+            #expect(refused.status != 0 && refused.output.contains(message), "\(flag) \(value): \(refused.output)")
+        }
         // An identity without a signing key (made before nodes had keys) cannot prove its
         // membership entries: refused, with the way out.
         let legacy = cluster.directory + "/legacy"

@@ -108,8 +108,11 @@ import Testing
         let cluster = try LocalCluster(name: "aeorder", portOffset: 170)
         defer { cluster.stopAll() }
         // N=2 of 3 nodes: each node replicates only some partitions.
-        for node in 1...3 { try cluster.start(node, environment: ["CAIRN_N": "2", "CAIRN_R": "1", "CAIRN_W": "2"]) }
+        let environment = ["CAIRN_N": "2", "CAIRN_R": "1", "CAIRN_W": "2", "CAIRN_HANDOFF_THROTTLE": "65536", "CAIRN_HINT_MAX_AGE": "60"]
+        for node in 1...3 { try cluster.start(node, environment: environment) }
         try cluster.waitForRing(members: 3, nodes: [1, 2, 3])
+        let handoff = cluster.json("GET", 1, "/v1/cluster")?["handoff"] as? [String: Any]
+        #expect(handoff?["bytes_per_second"] as? Int == 65_536 && handoff?["paused"] as? Bool == false, "the throttle set at start: \(String(describing: handoff))")
         for index in 0..<200 { #expect(cluster.put(index % 3 + 1, "ae\(index)", "v\(index)").status == 200) }
 
         let partitions = try #require(cluster.json("GET", 1, "/v1/cluster/partitions")?["partitions"] as? [[String: Any]])
