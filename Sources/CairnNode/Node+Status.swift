@@ -223,5 +223,25 @@ extension NodeInstance {
         metrics.storageCorruptRecords.record(storage.corrupt)
         let failures = store.failures()
         metrics.storageFailed.record(failures.partitions.count + (failures.commitLog ? 1 : 0))
+        metrics.handoffPaused.record(report.handoffPaused ? 1 : 0)
+        metrics.handoffBytesPerSecond.record(report.handoffBytesPerSecond)
+        metrics.transfersActive.record(report.transfers.filter { $0.state.isActive }.count)
+        // Per partition and per target, where an operator looks for the one that lags. A
+        // partition dropped or a target whose hints are all delivered reads 0, not its last value.
+        let held = store.partitionStats()
+        for partition in Set(held.keys).union(gaugedPartitions) {
+            metrics.partition(NodeMetrics.partitionKeysLabel, partition).record(held[partition]?.keys ?? 0)
+            metrics.partition(NodeMetrics.partitionBytesLabel, partition).record(held[partition]?.liveBytes ?? 0)
+        }
+        gaugedPartitions = Set(held.keys)
+        for (partition, exchange) in report.exchanges {
+            metrics.partition(NodeMetrics.exchangeAgeLabel, partition)
+                .record(Double(now >= exchange.at ? now.milliseconds - exchange.at.milliseconds : 0) / 1_000)
+            metrics.partition(NodeMetrics.segmentsDifferingLabel, partition).record(exchange.segmentsDiffering)
+        }
+        for target in Set(report.hints.keys).union(gaugedHintTargets) {
+            metrics.hintsHeldFor(target).record(report.hints[target]?.count ?? 0)
+        }
+        gaugedHintTargets = Set(report.hints.keys)
     }
 }

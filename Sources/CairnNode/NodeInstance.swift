@@ -53,6 +53,10 @@ actor NodeInstance {
     /// The last anti-entropy exchange of each partition this instance ran, for
     /// `GET /v1/cluster/partitions` and the status page.
     var exchanges: [Int: ExchangeRecord] = [:]
+    /// The partitions and hint targets the labelled gauges last reported (home only), so one
+    /// that is gone is reported 0 once.
+    var gaugedPartitions: Set<Int> = []
+    var gaugedHintTargets: Set<NodeID> = []
 
     /// One partition's anti-entropy as this instance saw it.
     struct ExchangeRecord: Sendable {

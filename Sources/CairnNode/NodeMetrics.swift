@@ -1,3 +1,4 @@
+import CairnCore
 import CoreMetrics
 
 /// Every metric the node reports, declared in one place (swift-cluster-membership's
@@ -38,6 +39,9 @@ public struct NodeMetrics: Sendable {
     /// Siblings per object a quorum read returned (deleted and expired ones included): how
     /// often writes race (the status page draws it).
     let readSiblings = Recorder(label: NodeMetrics.readSiblingsLabel, aggregate: true)
+    let handoffPaused = Gauge(label: "cairn_handoff_paused")
+    let handoffBytesPerSecond = Gauge(label: "cairn_handoff_bytes_per_second")
+    let transfersActive = Gauge(label: "cairn_handoff_transfers_active")
     /// Gossiped member entries and rings not taken (unproven, wrong signer, ring ahead of its entries).
     let membershipRefused = Counter(label: "cairn_membership_refused_total")
 
@@ -92,6 +96,20 @@ extension NodeMetrics {
     public static let durationHistogramBuckets: [String: [Duration]] = [requestDurationLabel: requestDurationBuckets]
 
     static let readSiblingsLabel = "cairn_read_siblings"
+    static let partitionKeysLabel = "cairn_partition_keys"
+    static let partitionBytesLabel = "cairn_partition_live_bytes"
+    static let exchangeAgeLabel = "cairn_antientropy_last_exchange_age_seconds"
+    static let segmentsDifferingLabel = "cairn_antientropy_segments_differing"
+
+    /// The gauge `label` of one partition (`partition="P"`); the backend keeps one per labels.
+    func partition(_ label: String, _ partition: Int) -> Gauge {
+        Gauge(label: label, dimensions: [("partition", String(partition))])
+    }
+
+    /// Hints held for one target node (`target="<id>"`).
+    func hintsHeldFor(_ target: NodeID) -> Gauge {
+        Gauge(label: "cairn_hints_held_for", dimensions: [("target", target.description)])
+    }
 
     /// The buckets of each value histogram, by metric name (`valueHistogramBuckets`): siblings
     /// per read, 1 (no race) to 100 (the default sibling limit).

@@ -137,6 +137,14 @@ import Testing
         #expect(answer["keys"] as? Int == Self.partition(cluster, 1, p)?["keys"] as? Int, "\(answer)")
         #expect(answer["changed"] as? Bool == false, "the tree kept on the write path matched the records: \(answer)")
 
+        // The same, labelled per partition in /metrics.
+        let metrics = cluster.request("GET", 1, "/metrics").body
+        let keys = try #require(Self.partition(cluster, 1, p)?["keys"] as? Int)
+        #expect(metrics.contains("cairn_partition_keys{partition=\"\(p)\"} \(keys)"), "keys of partition \(p) labelled")
+        #expect(metrics.contains("cairn_antientropy_segments_differing{partition=\"\(p)\"} 0"))
+        #expect(metrics.contains("cairn_antientropy_last_exchange_age_seconds{partition=\"\(p)\"}"))
+        #expect(metrics.contains("cairn_handoff_bytes_per_second 65536"))
+
         let other = try #require(elsewhere["partition"] as? Int)
         let refused = Self.order(cluster, 1, #"{"action": "exchange", "partition": \#(other)}"#)
         #expect(refused.status == 409 && refused.body.contains("not_a_replica"), "\(refused.status) \(refused.body)")
