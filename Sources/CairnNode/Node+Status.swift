@@ -234,11 +234,18 @@ extension NodeInstance {
             metrics.partition(NodeMetrics.partitionBytesLabel, partition).record(held[partition]?.liveBytes ?? 0)
         }
         gaugedPartitions = Set(held.keys)
-        for (partition, exchange) in report.exchanges {
+        // Exchanges of partitions this node no longer holds are not reported (their age would grow).
+        let exchanged = report.exchanges.filter { held[$0.key] != nil }
+        for (partition, exchange) in exchanged {
             metrics.partition(NodeMetrics.exchangeAgeLabel, partition)
                 .record(Double(now >= exchange.at ? now.milliseconds - exchange.at.milliseconds : 0) / 1_000)
             metrics.partition(NodeMetrics.segmentsDifferingLabel, partition).record(exchange.segmentsDiffering)
         }
+        for partition in gaugedExchanges.subtracting(exchanged.keys) {
+            metrics.partition(NodeMetrics.exchangeAgeLabel, partition).record(0)
+            metrics.partition(NodeMetrics.segmentsDifferingLabel, partition).record(0)
+        }
+        gaugedExchanges = Set(exchanged.keys)
         for target in Set(report.hints.keys).union(gaugedHintTargets) {
             metrics.hintsHeldFor(target).record(report.hints[target]?.count ?? 0)
         }

@@ -160,10 +160,9 @@ public enum NodeError: Error, CustomStringConvertible {
             "the data directory belongs to cluster \"\(found)\", not \"\(expected)\""
         case .identityWithoutKey(let path):
             """
-            \(path) was made before nodes had signing keys, so this node cannot prove its membership entries and the \
-            others would ignore them. Start it with an empty data directory (it joins under a new identity; its copies \
-            come back from the other replicas, then remove the old identity with `cairn cluster remove`), or pass \
-            --unsafe-mode unproven-membership to every node
+            \(path) was made before nodes had signing keys (protocol version 5 and earlier), so this node cannot prove \
+            its membership entries and this version does not read its membership state. Start it with an empty data \
+            directory: it joins under a new identity (docs/deployment.md, "Upgrades")
             """
         }
     }

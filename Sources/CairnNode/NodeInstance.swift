@@ -57,6 +57,7 @@ actor NodeInstance {
     /// that is gone is reported 0 once.
     var gaugedPartitions: Set<Int> = []
     var gaugedHintTargets: Set<NodeID> = []
+    var gaugedExchanges: Set<Int> = []
 
     /// One partition's anti-entropy as this instance saw it.
     struct ExchangeRecord: Sendable {

@@ -55,6 +55,11 @@ final class ReplicaStore: @unchecked Sendable {
     private final class Partition {
         let engine: StorageEngine
         var tree: MerkleTree
+        /// Bumped when `rebuildTree` replaces the tree: a write that applied its record before
+        /// the rebuild and reaches its tree update after it (the instance is an actor, and a
+        /// write waits for durability in between) skips the update, which the rebuilt tree
+        /// already holds.
+        var treeGeneration: UInt64 = 0
 
         init(engine: StorageEngine, tree: MerkleTree) {
             self.engine = engine
@@ -211,6 +216,7 @@ final class ReplicaStore: @unchecked Sendable {
         let before = opened.tree.root
         let (tree, keys) = try Self.buildTree(opened.engine, partition: partition)
         opened.tree = tree
+        opened.treeGeneration &+= 1
         return (keys, before, tree.root)
     }
 
@@ -228,12 +234,14 @@ final class ReplicaStore: @unchecked Sendable {
         let objectBytes = record.object.encode()
         let value = Self.encode(mintEpoch: record.mintEpoch, objectBytes: objectBytes)
         // Applied first, then logged: a checkpoint that seals the entry has synced the engine with it.
+        let generation = opened.treeGeneration
         let applied = try opened.engine.appendPut(key, value)
         if let log {
             try await log.append(.put(store: partition, key: key, value: value)).durable()
         } else {
             try await applied.durable()
         }
+        guard opened.treeGeneration == generation else { return }
         opened.tree.update(
             Self.keyHash(key), from: previous.map { $0.storedVersionHash ?? Self.versionHash($0.object) },
             to: Self.versionHash(encoding: objectBytes))
@@ -256,12 +264,14 @@ final class ReplicaStore: @unchecked Sendable {
     nonisolated(nonsending) func reap(_ key: [UInt8], partition: Int, expected: DVVSet<[UInt8]>) async throws -> Bool {
         guard let current = try read(key, partition: partition), current.object == expected else { return false }
         let opened = try opened(partition)
+        let generation = opened.treeGeneration
         let applied = try opened.engine.appendDelete(key)
         if let log {
             try await log.append(.delete(store: partition, key: key)).durable()
         } else {
             try await applied.durable()
         }
+        guard opened.treeGeneration == generation else { return true }
         opened.tree.update(Self.keyHash(key), from: current.storedVersionHash ?? Self.versionHash(current.object), to: nil)
         return true
     }

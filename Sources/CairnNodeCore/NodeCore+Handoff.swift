@@ -26,6 +26,8 @@ extension NodeCore {
         /// (stopped by a pause, a retune or a cancel while one was in flight) are ignored.
         var run: UInt64
         var sender: Handoff.Sender
+        /// Bytes earlier runs of the transfer sent (the sender counts only its own).
+        var bytesBefore = 0
         var batch: [KeyedObject] = []
         var batchIsLast = false
     }
@@ -289,7 +291,8 @@ extension NodeCore {
                 transfer, resumingAfter: transferCursors[transfer], bytesPerSecond: settings.handoffBytesPerSecond,
                 batchBytes: settings.handoffBatchBytes, retryMilliseconds: settings.handoffRetryMilliseconds)
             let effects = sender.start(now: now)
-            runningTransfers[transfer] = RunningTransfer(transfer: transfer, run: newNumber(), sender: sender)
+            runningTransfers[transfer] = RunningTransfer(
+                transfer: transfer, run: newNumber(), sender: sender, bytesBefore: transfers[transfer]?.bytesSent ?? 0)
             commands += performSender(effects, of: transfer, now: now, wallNow: wallNow)
         }
         return commands
@@ -375,7 +378,7 @@ extension NodeCore {
         transfers[transfer]?.keysSent += keys
         var commands: [NodeCommand] = [.notice(.handoffKeysSent(keys))]
         commands += feedSender(transfer, now: now, wallNow: wallNow) { $0.onAcknowledged(now: now) }
-        if let sender = runningTransfers[transfer]?.sender { transfers[transfer]?.bytesSent = sender.bytesSent }
+        if let running = runningTransfers[transfer] { transfers[transfer]?.bytesSent = running.bytesBefore + running.sender.bytesSent }
         return commands
     }
 

@@ -171,6 +171,8 @@ extension NodeCore {
     /// A member by its id (32 hex digits) or its internode address.
     public func member(named text: String) -> NodeID? {
         if let id = NodeID(hex: text), cluster.members[id] != nil { return id }
-        return cluster.members.values.first { $0.address == text }?.id
+        // An address a tombstone once had may be a live member's now: the live one first.
+        let matching = cluster.members.values.filter { $0.address == text }
+        return (matching.first { !$0.status.isTombstone } ?? matching.min { $0.id < $1.id })?.id
     }
 }

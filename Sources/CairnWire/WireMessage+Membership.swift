@@ -41,6 +41,7 @@ extension ByteBuffer {
         writeInteger(version.incarnation)
         writeInteger(version.status.rawValue)
         writeInteger(version.addressFingerprint)
+        writeInteger(version.proofFingerprint)
     }
 
     mutating func writeMember(_ member: Membership.Member) {
@@ -72,8 +73,8 @@ extension WireReader {
         let envelope = try self.envelope()
         switch type {
         case .membershipDigest:
-            // node (16) + version (18) per entry.
-            let count = try self.count("digest count", limit: limits.maxMembers, minimumElementBytes: 34)
+            // node (16) + version (26) per entry.
+            let count = try self.count("digest count", limit: limits.maxMembers, minimumElementBytes: 42)
             var versions: [NodeID: Membership.Member.Version] = [:]
             versions.reserveCapacity(count)
             var previous: NodeID?
@@ -128,7 +129,8 @@ extension WireReader {
         let incarnation = try logicalClock("incarnation")
         let status = try self.status()
         return Membership.Member.Version(
-            tombstone: tombstone, incarnation: incarnation, status: status, addressFingerprint: try u64("address fingerprint"))
+            tombstone: tombstone, incarnation: incarnation, status: status, addressFingerprint: try u64("address fingerprint"),
+            proofFingerprint: try u64("proof fingerprint"))
     }
 
     mutating func member() throws(WireError) -> Membership.Member {

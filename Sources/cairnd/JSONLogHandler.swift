@@ -14,8 +14,8 @@ import Glibc
 /// ```
 ///
 /// Metadata keys become members (nested metadata as objects, lists as arrays); `time` is UTC
-/// with milliseconds. Each line is written with one `write(2)`, so lines from different threads
-/// never interleave.
+/// with milliseconds. Each line goes out in one `write(2)` (a line up to PIPE_BUF, 4 KiB, is
+/// atomic on a pipe, so lines from different threads do not interleave; a longer one may).
 struct JSONLogHandler: LogHandler {
     let label: String
     var logLevel: Logger.Level
@@ -38,7 +38,25 @@ struct JSONLogHandler: LogHandler {
             time: Self.now(), level: event.level, label: label, message: "\(event.message)", source: event.source,
             metadata: metadata.merging(metadataProvider?.get() ?? [:]) { $1 }.merging(event.metadata ?? [:]) { $1 })
         line.append(UInt8(ascii: "\n"))
-        line.withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
+        Self.writeAll(line)
+    }
+
+    /// Writes `bytes` to stderr in one `write(2)` when it takes them all (lines of up to
+    /// PIPE_BUF bytes always do), else on until every byte is out; `EINTR` is retried.
+    static func writeAll(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(2, buffer.baseAddress! + offset, buffer.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0 && errno == EINTR {
+                    continue
+                } else {
+                    return
+                }
+            }
+        }
     }
 
     /// One log line, without its newline.

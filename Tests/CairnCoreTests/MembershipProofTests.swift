@@ -141,6 +141,43 @@ import Testing
         #expect(a.ring?.ring.members.contains(ids[2]) == false)
     }
 
+    /// A removal outlives its signer: when the node that signed it leaves, the owners re-sign
+    /// it, so a node that joins afterwards, and one restarted from a state older than the
+    /// removal, still learn it.
+    @Test func aRemovalSpreadsAfterItsSignerLeft() throws {
+        let ids = testNodes(5, seed: 91)
+        let addresses = ["a:1", "b:1", "c:1", "d:1", "e:1"]
+        var sim = MembershipSim(seed: 8, dropPercent: 0)
+        sim.add(.bootstrap(ids[0], address: addresses[0], clusterName: "c", partitionCount: 8, targetReplicas: 2,
+                           signatures: SimSignatures(node: ids[0])))
+        for index in 1...3 {
+            sim.add(Membership.Instance(joining: ids[index], address: addresses[index], clusterName: "c", seeds: ["a:1"],
+                                        signatures: SimSignatures(node: ids[index])))
+        }
+        _ = try #require(MembershipConvergenceTests.converge(&sim))
+        let stale = sim.nodes["c:1"]!.state
+        // d is removed through a; then a leaves.
+        sim.record(try sim.nodes["a:1"]!.onRemove(ids[3], now: MonotonicTime(milliseconds: sim.now)), at: "a:1")
+        _ = try #require(MembershipConvergenceTests.converge(&sim))
+        sim.record(try sim.nodes["a:1"]!.onLeave(now: MonotonicTime(milliseconds: sim.now)), at: "a:1")
+        for _ in 0..<3 { sim.round() }
+        sim.record(try sim.nodes["a:1"]!.onHandoffComplete(now: MonotonicTime(milliseconds: sim.now)), at: "a:1")
+        _ = try #require(MembershipConvergenceTests.converge(&sim))
+        // e joins through b; c restarts from the state it had before the removal.
+        sim.add(Membership.Instance(joining: ids[4], address: addresses[4], clusterName: "c", seeds: ["b:1"],
+                                    signatures: SimSignatures(node: ids[4])))
+        sim.nodes["c:1"] = Membership.Instance(restoring: stale, me: ids[2], address: "c:1", seeds: ["b:1"],
+                                               signatures: SimSignatures(node: ids[2]))
+        _ = try #require(MembershipConvergenceTests.converge(&sim), "the cluster converges with the removal")
+        for address in ["b:1", "c:1", "e:1"] {
+            let entry = try #require(sim.nodes[address]!.state.members[ids[3]])
+            #expect(entry.status == .removed, "\(address) learnt the removal: \(entry)")
+            let signer = entry.proof.flatMap { SimSignatures(node: ids[1]).signer(of: $0, over: entry.signedMessage(clusterName: "c")) }
+            #expect(signer != nil && signer != ids[0], "\(address): re-signed by an owner, not the node that left")
+            #expect(sim.nodes[address]!.ring?.ring.members == [ids[1], ids[2], ids[4]].sorted(), "\(address)")
+        }
+    }
+
     @Test func mergeWithDifferentProofsIsCommutative() throws {
         let c = Membership.Member(id: ids[2], address: "c:1", status: .removed, incarnation: 4)
         let byA = signed(c, by: ids[0])

@@ -124,6 +124,7 @@ struct WireMessageTests {
             payload.writeInteger(version.incarnation)
             payload.writeInteger(version.status.rawValue)
             payload.writeInteger(version.addressFingerprint)
+            payload.writeInteger(version.proofFingerprint)
         }
         payload.writeInteger(UInt8(0))
         #expect {

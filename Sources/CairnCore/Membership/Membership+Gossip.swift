@@ -85,9 +85,12 @@ extension Membership.Instance {
         let ringBefore = state.ring
         var changed: [Membership.Member] = []
         var refused: [Membership.Effect] = []
-        for member in members {
+        // Removals first: one signed by a node whose own departure arrives in the same message
+        // is checked against the ring and entries as they were before it.
+        let ordered = members.filter { $0.status == .removed } + members.filter { $0.status != .removed }
+        for member in ordered {
             if let held = state.members[member.id], Membership.Member.merged(held, member) == held { continue }
-            if let refusal = refusal(of: member) {
+            if let refusal = refusal(of: member, arrivingRing: ring) {
                 refused.append(.refused(refusal, from: sender))
                 continue
             }

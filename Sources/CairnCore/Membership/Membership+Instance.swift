@@ -189,6 +189,7 @@ extension Membership {
                     changed.append(bump(status: .valid))
                 }
             }
+            changed += reattestRemovals()
             // The ring as adopted (from gossip), before this node derives the next one from the
             // members: reported too when both happen, so the shell sees every step and can plan
             // handoff from the ring the cluster really had.

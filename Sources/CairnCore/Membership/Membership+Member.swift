@@ -73,13 +73,15 @@ extension Membership {
                 tombstone: status == .removed ? 2 : status == .left ? 1 : 0,
                 incarnation: incarnation,
                 status: status,
-                addressFingerprint: FNV1a.hash(address)
+                addressFingerprint: FNV1a.hash(address),
+                proofFingerprint: proof.map { FNV1a.hash(bytes: $0.key + $0.signature) } ?? 0
             )
         }
 
-        /// The entry that wins the merge: the one with the greater version. Ties on version (a
-        /// fingerprint collision) fall back to the address text, then to the proof (two removals
-        /// of one member signed by different nodes), so the merge is a total order.
+        /// The entry that wins the merge: the one with the greater version (which tells two
+        /// removals of one member signed by different nodes apart by their proofs'
+        /// fingerprints). Ties on version (a fingerprint collision) fall back to the address
+        /// text, then to the proof's bytes, so the merge is a total order.
         public static func merged(_ a: Member, _ b: Member) -> Member {
             precondition(a.id == b.id, "merging entries of different members \(a.id) and \(b.id)")
             let (va, vb) = (a.version, b.version)
@@ -103,7 +105,10 @@ extension Membership.Member {
     /// 3. status: at one incarnation, joining < valid < leaving (only reachable by a restart that
     ///    lost the counter; the member then bumps past it, see `Instance`).
     /// 4. a 64-bit FNV-1a fingerprint of the address, so that two entries that differ only in
-    ///    address have different versions and the digest exchange notices them.
+    ///    address have different versions and the digest exchange notices them;
+    /// 5. a fingerprint of the proof (0 without one): entries that differ only in who signed
+    ///    them (owners re-signing one removal at once) differ in the digest too, so every node
+    ///    ends with the same one.
     ///
     /// Taking the maximum of a total order is a join-semilattice: commutative, associative and
     /// idempotent, which is what lets gossip deliver entries in any order, any number of times.
@@ -112,17 +117,19 @@ extension Membership.Member {
         public var incarnation: UInt64
         public var status: Membership.Status
         public var addressFingerprint: UInt64
+        public var proofFingerprint: UInt64
 
-        public init(tombstone: UInt8, incarnation: UInt64, status: Membership.Status, addressFingerprint: UInt64) {
+        public init(tombstone: UInt8, incarnation: UInt64, status: Membership.Status, addressFingerprint: UInt64, proofFingerprint: UInt64 = 0) {
             self.tombstone = tombstone
             self.incarnation = incarnation
             self.status = status
             self.addressFingerprint = addressFingerprint
+            self.proofFingerprint = proofFingerprint
         }
 
         public static func < (a: Self, b: Self) -> Bool {
-            (a.tombstone, a.incarnation, a.status.rawValue, a.addressFingerprint)
-                < (b.tombstone, b.incarnation, b.status.rawValue, b.addressFingerprint)
+            (a.tombstone, a.incarnation, a.status.rawValue, a.addressFingerprint, a.proofFingerprint)
+                < (b.tombstone, b.incarnation, b.status.rawValue, b.addressFingerprint, b.proofFingerprint)
         }
 
         public var description: String { "\(status)#\(incarnation)" }
@@ -138,6 +145,12 @@ enum FNV1a {
     static func hash(_ text: String) -> UInt64 {
         var hash = offsetBasis
         for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* prime }
+        return hash
+    }
+
+    static func hash(bytes: [UInt8]) -> UInt64 {
+        var hash = offsetBasis
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* prime }
         return hash
     }
 

@@ -97,19 +97,44 @@ extension Membership.Instance {
     }
 
     /// Why a gossiped entry may not be merged here; nil when it may. Without ``Signatures``
-    /// (core tests that build entries by hand) or under `acceptUnprovenMembership`, every entry may.
-    func refusal(of member: Membership.Member) -> Membership.Refusal? {
+    /// (core tests that build entries by hand) or under `acceptUnprovenMembership`, every entry
+    /// may. `arrivingRing` is the ring of the same message, which a node that has none yet
+    /// (joining) checks a removal's signer against.
+    func refusal(of member: Membership.Member, arrivingRing: Membership.VersionedRing? = nil) -> Membership.Refusal? {
         guard let signatures, !settings.acceptUnprovenMembership else { return nil }
         guard let proof = member.proof, let signer = signatures.signer(of: proof, over: member.signedMessage(clusterName: state.clusterName))
         else { return .unproven(member) }
         if signer == member.id { return nil }
         // Only an operator's removal is written by another node: a member that owns partitions
         // in the ring held here (a node still joining, or one that left, removes nobody).
-        if member.status == .removed, state.ring?.ring.members.contains(signer) == true,
-           state.members[signer].map({ !$0.status.isTombstone }) == true {
+        if member.status == .removed, (state.ring ?? arrivingRing)?.ring.members.contains(signer) == true,
+           state.members[signer].map({ !$0.status.isTombstone }) ?? (state.ring == nil) {
             return nil
         }
         return .wrongSigner(member, signer: signer)
+    }
+
+    /// An owner re-signs each removal whose signer no longer owns partitions (it left, or is
+    /// leaving), one incarnation up: nodes that had not taken the removal refuse it from a
+    /// signer outside their ring, so without this a node that was down, or joins later, would
+    /// never learn it. Tombstone rank decides before incarnation, so the re-signed entry is still
+    /// the removal; owners that re-sign at once produce one version, settled by the proofs.
+    mutating func reattestRemovals() -> [Membership.Member] {
+        guard let signatures, let ring = state.ring?.ring, ring.members.contains(me), myself.status == .valid else { return [] }
+        var reattested: [Membership.Member] = []
+        for member in state.members.values where member.status == .removed {
+            if let proof = member.proof, let signer = signatures.signer(of: proof, over: member.signedMessage(clusterName: state.clusterName)),
+               signer == me || ring.members.contains(signer) && state.members[signer].map({ !$0.status.isTombstone }) == true {
+                continue
+            }
+            // Incarnations decode up to 2^62; one this high is never re-signed (it cannot travel).
+            guard member.incarnation < 1 << 62 else { continue }
+            var entry = member
+            entry.incarnation += 1
+            entry = signed(entry)
+            if let winner = state.merge(entry) { reattested.append(winner) }
+        }
+        return reattested.sorted { $0.id < $1.id }
     }
 
     /// Why a gossiped ring may not replace the one held; nil when it may. A ring a member derived
