@@ -77,8 +77,9 @@ public protocol KeyValueService: Sendable {
     /// Anti-entropy of one partition now, for `POST /v1/cluster/antientropy`: an exchange with
     /// each other replica this node reaches (answers the replicas), or a rebuild of this node's
     /// Merkle tree of it from its records (answers the keys and the roots before and after). A
-    /// partition this node does not replicate throws `notAReplica`; an exchange with no other
-    /// replica reachable, `unavailable`.
+    /// partition this node does not replicate throws `notAReplica`; an exchange when other
+    /// replicas exist but none is reachable, `unavailable` (with none at all, N = 1, there is
+    /// nothing to exchange: no peers).
     func antiEntropy(_ order: AntiEntropyOrder) async throws -> JSONValue
 
     /// Starts the departure of `node` (a node id or `host:port`; `nil`: this node) for

@@ -100,8 +100,8 @@ extension NodeCore {
 extension NodeCore {
     /// An operator asks for anti-entropy of `partition` now (`POST /v1/cluster/antientropy`):
     /// an exchange with each other replica this node reaches goes first in the plan. Returns
-    /// those replicas; throws when this instance does not replicate the partition or reaches
-    /// none of its other replicas.
+    /// those replicas (none when the partition has no other replica: N = 1); throws when this
+    /// instance does not replicate the partition or reaches none of its other replicas.
     public mutating func requestExchange(partition: Int, now: MonotonicTime) throws(ExchangeRequestError) -> ([NodeID], [NodeCommand]) {
         let view = clusterView(now: now)
         guard let ring = view.ring, partition >= 0, partition < ring.partitionCount, shard.owns(partition) else {
@@ -109,7 +109,9 @@ extension NodeCore {
         }
         let replicas = ring.preferenceList(for: partition, n: settings.replicas)
         guard replicas.contains(id) else { throw .notReplicatedHere }
-        let peers = replicas.filter { $0 != id && view.isReachable($0) }
+        let others = replicas.filter { $0 != id }
+        guard !others.isEmpty else { return ([], []) }
+        let peers = others.filter { view.isReachable($0) }
         guard !peers.isEmpty else { throw .noReachableReplica }
         for peer in peers.reversed() {
             let target = ExchangeTarget(partition: partition, peer: peer)
