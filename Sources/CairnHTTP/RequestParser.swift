@@ -427,9 +427,7 @@ struct RequestParser {
     /// `{"action": "throttle", "bytes_per_second": N}` or `{"action": "cancel", "partition": P}`
     /// with `"to": "<node id or host:port>"` to cancel only the transfer to one node.
     func transfersBody() throws(APIError) -> TransferSteering {
-        guard try Self.mediaType(headers) == .json else {
-            throw APIError(.unsupportedMediaType, "a cluster admin body is JSON", detail: ["supported": ["application/json"]])
-        }
+        try expectAdminJSON()
         let usage = "the body must be {\"action\": \"pause\" | \"resume\" | \"throttle\" | \"cancel\"}"
         guard !body.isEmpty else { throw APIError(.invalidBody, usage, detail: ["member": "action"]) }
         let object = try jsonObject(allowed: ["action", "bytes_per_second", "partition", "to"])
@@ -461,8 +459,7 @@ struct RequestParser {
             let partition = try integer("partition", in: 0...65_535)
             switch object["to"] {
             case nil, .null?: return .cancel(partition: partition, target: nil)
-            case .string(let name)? where (1...Self.maxNodeNameBytes).contains(name.utf8.count)
-                && name.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }):
+            case .string(let name)? where Self.isNodeName(name):
                 return .cancel(partition: partition, target: name)
             default:
                 throw APIError(.invalidBody, "\"to\" must be a node id or host:port", detail: ["member": "to"])
@@ -475,9 +472,7 @@ struct RequestParser {
     /// The order of `POST /v1/cluster/antientropy`: `{"action": "exchange" | "rebuild_tree",
     /// "partition": P}`.
     func antiEntropyBody() throws(APIError) -> AntiEntropyOrder {
-        guard try Self.mediaType(headers) == .json else {
-            throw APIError(.unsupportedMediaType, "a cluster admin body is JSON", detail: ["supported": ["application/json"]])
-        }
+        try expectAdminJSON()
         let usage = "the body must be {\"action\": \"exchange\" | \"rebuild_tree\", \"partition\": P}"
         guard !body.isEmpty else { throw APIError(.invalidBody, usage, detail: ["member": "action"]) }
         let object = try jsonObject(allowed: ["action", "partition"])
@@ -491,10 +486,21 @@ struct RequestParser {
         }
     }
 
-    private func nodeMember(required: Bool) throws(APIError) -> String? {
+    /// A cluster admin body must be JSON.
+    private func expectAdminJSON() throws(APIError) {
         guard try Self.mediaType(headers) == .json else {
             throw APIError(.unsupportedMediaType, "a cluster admin body is JSON", detail: ["supported": ["application/json"]])
         }
+    }
+
+    /// A node id or `host:port` as an admin body may name one: 1 to `maxNodeNameBytes`
+    /// printable ASCII characters, no spaces.
+    static func isNodeName(_ name: String) -> Bool {
+        (1...maxNodeNameBytes).contains(name.utf8.count) && name.unicodeScalars.allSatisfy { (0x21...0x7E).contains($0.value) }
+    }
+
+    private func nodeMember(required: Bool) throws(APIError) -> String? {
+        try expectAdminJSON()
         let object = try jsonObject(allowed: ["node"])
         switch object["node"] {
         case nil, .null?:
@@ -503,9 +509,7 @@ struct RequestParser {
             }
             return nil
         case .string(let name)?:
-            guard (1...Self.maxNodeNameBytes).contains(name.utf8.count),
-                name.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) })
-            else {
+            guard Self.isNodeName(name) else {
                 throw APIError(
                     .invalidBody,
                     "\"node\" must be a node id or host:port: 1 to \(Self.maxNodeNameBytes) printable ASCII characters, no spaces",

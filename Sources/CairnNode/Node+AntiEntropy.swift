@@ -30,10 +30,7 @@ extension Node {
         }
     }
 
-    static func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
-    }
+    static func hex(_ value: UInt64) -> String { String(value, radix: 16).leftPadded(to: 16) }
 }
 
 extension NodeInstance {

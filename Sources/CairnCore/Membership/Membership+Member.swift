@@ -142,13 +142,9 @@ enum FNV1a {
     static let offsetBasis: UInt64 = 0xcbf2_9ce4_8422_2325
     static let prime: UInt64 = 0x0000_0100_0000_01b3
 
-    static func hash(_ text: String) -> UInt64 {
-        var hash = offsetBasis
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* prime }
-        return hash
-    }
+    static func hash(_ text: String) -> UInt64 { hash(bytes: text.utf8) }
 
-    static func hash(bytes: [UInt8]) -> UInt64 {
+    static func hash(bytes: some Sequence<UInt8>) -> UInt64 {
         var hash = offsetBasis
         for byte in bytes { hash = (hash ^ UInt64(byte)) &* prime }
         return hash
