@@ -10,10 +10,11 @@
 #   redis-tools                 redis-cli, which the Redis protocol's multi-process test drives
 #   chromium                    headless, for the status page's test (StatusPageTests)
 #   python3-yaml                Scripts/check-deploy.py reads the Kubernetes manifests with it
+#   libfaketime                 runs one node 30 s ahead in the clock-skew test (ClockSkewTests)
 # Packages named as arguments are installed too (Chaos/setup.sh names what the chaos scripts need).
 set -euo pipefail
 
-packages=(pkg-config libxxhash-dev liblz4-dev liblmdb-dev librocksdb-dev curl python3 python3-venv redis-tools chromium python3-yaml "$@")
+packages=(pkg-config libxxhash-dev liblz4-dev liblmdb-dev librocksdb-dev curl python3 python3-venv redis-tools chromium python3-yaml libfaketime "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

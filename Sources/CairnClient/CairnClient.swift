@@ -205,6 +205,32 @@ public final class CairnClient: Sendable {
         return try response.json("an anti-entropy answer")
     }
 
+    /// What the node's staged joins and these leaves and removals (ids or `host:port`) would
+    /// move, and the token that commits it (`POST /v1/cluster/plan`, docs/api.md).
+    public func plan(leave: [String] = [], remove: [String] = []) async throws -> JSONValue {
+        let response = try await perform(.plan(leave: leave, remove: remove))
+        guard response.isSuccess else { throw response.apiError() }
+        return try response.json("a plan")
+    }
+
+    /// Carries out the plan `token` names, step by step; returns once every step's ring is in
+    /// place (`POST /v1/cluster/commit`). Give the client a timeout of a few seconds per step.
+    public func commit(plan token: String) async throws -> JSONValue {
+        let response = try await perform(.commit(plan: token))
+        guard response.isSuccess else { throw response.apiError() }
+        return try response.json("a commit answer")
+    }
+
+    /// Steers the node's anti-entropy sweep: `pause`, `resume`, or `interval` with the least
+    /// milliseconds between two exchanges. The node's answer (`paused`, `interval_ms`).
+    public func steerAntiEntropy(_ action: String, intervalMilliseconds: Int? = nil) async throws -> JSONValue {
+        var body: [String: JSONValue] = ["action": .string(action)]
+        if let intervalMilliseconds { body["interval_ms"] = .integer(Int64(intervalMilliseconds)) }
+        let response = try await perform(.antiEntropySteering(body))
+        guard response.isSuccess else { throw response.apiError() }
+        return try response.json("an anti-entropy answer")
+    }
+
     func steer(_ body: [String: JSONValue]) async throws -> HandoffSteering {
         let response = try await perform(.transfers(body))
         guard response.isSuccess else { throw response.apiError() }

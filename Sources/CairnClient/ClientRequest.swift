@@ -122,6 +122,18 @@ struct ClientRequest: Equatable, Sendable {
         json(.POST, "/v1/cluster/antientropy", ["action": .string(action), "partition": .integer(Int64(partition))])
     }
 
+    static func antiEntropySteering(_ body: [String: JSONValue]) -> ClientRequest {
+        json(.POST, "/v1/cluster/antientropy", .object(body))
+    }
+
+    static func plan(leave: [String], remove: [String]) -> ClientRequest {
+        json(.POST, "/v1/cluster/plan", ["leave": .array(leave.map { .string($0) }), "remove": .array(remove.map { .string($0) })])
+    }
+
+    static func commit(plan token: String) -> ClientRequest {
+        json(.POST, "/v1/cluster/commit", ["plan": .string(token)])
+    }
+
     private static func json(_ method: HTTPMethod, _ target: String, _ body: JSONValue) -> ClientRequest {
         ClientRequest(method, target, headers: [Header(name: "Content-Type", value: "application/json")], body: body.rendered())
     }

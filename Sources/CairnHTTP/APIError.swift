@@ -56,6 +56,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         case transferNotFound = "transfer_not_found"
         case notAReplica = "not_a_replica"
         case membershipConflict = "membership_conflict"
+        case planStale = "plan_stale"
         case casManaged = "cas_managed"
         case preconditionFailed = "precondition_failed"
         case internalError = "internal_error"
@@ -75,7 +76,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
             case .requestTimeout: .requestTimeout
             case .unauthorized: .unauthorized
             case .forbidden: .forbidden
-            case .siblingLimitExceeded, .objectTooLarge, .membershipConflict, .casManaged, .notAReplica: .conflict
+            case .siblingLimitExceeded, .objectTooLarge, .membershipConflict, .planStale, .casManaged, .notAReplica: .conflict
             case .preconditionFailed: .preconditionFailed
             case .quorumUnavailable, .unavailable, .overloaded: .serviceUnavailable
             case .timeout, .outcomeUnknown: .gatewayTimeout

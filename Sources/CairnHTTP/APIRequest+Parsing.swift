@@ -50,6 +50,11 @@ extension APIRequest {
             return .steerTransfers(try parser.transfersBody())
         case (.clusterAntiEntropy, _):
             return .antiEntropy(try parser.antiEntropyBody())
+        case (.clusterPlan, _):
+            let (leave, remove) = try parser.planBody()
+            return .plan(leave: leave, remove: remove)
+        case (.clusterCommit, _):
+            return .commit(token: try parser.commitBody())
         case (.keys, _):
             try parser.expectNoBody()
             return try parser.scan()

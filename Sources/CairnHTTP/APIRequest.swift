@@ -36,6 +36,11 @@ public enum APIRequest: Hashable, Sendable {
     case steerTransfers(TransferSteering)
     /// `POST /v1/cluster/antientropy`.
     case antiEntropy(AntiEntropyOrder)
+    /// `POST /v1/cluster/plan`: what the staged joins and these leaves and removals (node ids
+    /// or `host:port`) would move.
+    case plan(leave: [String], remove: [String])
+    /// `POST /v1/cluster/commit`: carry out the plan `token` names.
+    case commit(token: String)
     /// `GET /` or `GET /ui`: the status page.
     case statusPage
     /// `POST /v1/cluster/leave`: `node` (an id or `host:port`) leaves, handing its partitions

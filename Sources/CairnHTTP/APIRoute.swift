@@ -15,6 +15,10 @@ enum APIRoute: Hashable {
     case clusterAntiEntropy
     /// `/v1/cluster/leave`.
     case clusterLeave
+    /// `/v1/cluster/plan`: what a membership change would move.
+    case clusterPlan
+    /// `/v1/cluster/commit`: carry a plan out.
+    case clusterCommit
     /// `/v1/cluster/remove`.
     case clusterRemove
     /// `/v1/keys`.
@@ -40,6 +44,8 @@ enum APIRoute: Hashable {
         case Array("/v1/cluster/transfers".utf8): self = .clusterTransfers
         case Array("/v1/cluster/antientropy".utf8): self = .clusterAntiEntropy
         case Array("/v1/cluster/leave".utf8): self = .clusterLeave
+        case Array("/v1/cluster/plan".utf8): self = .clusterPlan
+        case Array("/v1/cluster/commit".utf8): self = .clusterCommit
         case Array("/v1/cluster/remove".utf8): self = .clusterRemove
         case Array("/v1/keys".utf8): self = .keys
         default:
@@ -59,7 +65,7 @@ enum APIRoute: Hashable {
         switch self {
         case .health, .metrics, .statusPage, .cluster, .clusterPartitions, .keys: [.GET]
         case .key: [.GET, .PUT, .DELETE]
-        case .cas, .clusterLeave, .clusterRemove, .clusterTransfers, .clusterAntiEntropy: [.POST]
+        case .cas, .clusterLeave, .clusterRemove, .clusterTransfers, .clusterAntiEntropy, .clusterPlan, .clusterCommit: [.POST]
         }
     }
 
@@ -74,6 +80,8 @@ enum APIRoute: Hashable {
         case .clusterTransfers: "/v1/cluster/transfers"
         case .clusterAntiEntropy: "/v1/cluster/antientropy"
         case .clusterLeave: "/v1/cluster/leave"
+        case .clusterPlan: "/v1/cluster/plan"
+        case .clusterCommit: "/v1/cluster/commit"
         case .clusterRemove: "/v1/cluster/remove"
         case .keys: "/v1/keys"
         case .key: "/v1/keys/{key}"

@@ -68,7 +68,7 @@ extension APIRoute {
         switch self {
         // The page is static: it holds no data, and asks for a token when the API does.
         case .health, .statusPage: nil
-        case .clusterLeave, .clusterRemove, .clusterTransfers, .clusterAntiEntropy: .admin
+        case .clusterLeave, .clusterRemove, .clusterTransfers, .clusterAntiEntropy, .clusterPlan, .clusterCommit: .admin
         case .metrics, .cluster, .clusterPartitions, .keys, .key, .cas: .data
         }
     }

@@ -69,7 +69,7 @@ extension APIRequest {
     var takesInFlightSlot: Bool {
         switch self {
         case .get, .put, .delete, .scan, .cas, .casWrite, .serialGet, .replicaGet: true
-        case .clusterStatus, .clusterPartitions, .statusPage, .steerTransfers, .antiEntropy, .leave, .remove, .health, .metrics: false
+        case .clusterStatus, .clusterPartitions, .statusPage, .steerTransfers, .antiEntropy, .plan, .commit, .leave, .remove, .health, .metrics: false
         }
     }
 }

@@ -33,6 +33,10 @@ extension KeyValueService {
                 return .json(.ok, try await steerTransfers(steering))
             case .antiEntropy(let order):
                 return .json(.ok, try await antiEntropy(order))
+            case .plan(let leave, let remove):
+                return .json(.ok, try await plan(leave: leave, remove: remove))
+            case .commit(let token):
+                return .json(.ok, try await commit(token: token))
             case .statusPage:
                 return .statusPage
             case .leave(let node):

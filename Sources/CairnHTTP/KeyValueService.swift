@@ -74,13 +74,30 @@ public protocol KeyValueService: Sendable {
     /// throws `transferNotFound`; one on a leaving node, `membershipConflict`.
     func steerTransfers(_ steering: TransferSteering) async throws -> JSONValue
 
-    /// Anti-entropy of one partition now, for `POST /v1/cluster/antientropy`: an exchange with
+    /// Anti-entropy orders for `POST /v1/cluster/antientropy`: the sweep paused, resumed or
+    /// retuned (answers `paused` and `interval_ms`); or one partition now: an exchange with
     /// each other replica this node reaches (answers the replicas), or a rebuild of this node's
     /// Merkle tree of it from its records (answers the keys and the roots before and after). A
     /// partition this node does not replicate throws `notAReplica`; an exchange when other
     /// replicas exist but none is reachable, `unavailable` (with none at all, N = 1, there is
     /// nothing to exchange: no peers).
     func antiEntropy(_ order: AntiEntropyOrder) async throws -> JSONValue
+
+    /// What a membership change would move, for `POST /v1/cluster/plan` (docs/api.md): every
+    /// staged join (`cairnd --join staged`) and the leaves and removals named (node ids or
+    /// `host:port`), step by step — the rings, the partitions and keys each node gains and
+    /// sends, an estimated time at the handoff throttle, the balance, whether every partition
+    /// keeps N distinct replicas — and the token that commits it. An unknown node throws
+    /// `nodeNotFound`; a change the members' states forbid (or nothing to do),
+    /// `membershipConflict`.
+    func plan(leave: [String], remove: [String]) async throws -> JSONValue
+
+    /// Carries out the plan `token` names, for `POST /v1/cluster/commit`: one step at a time,
+    /// each once the ring of the one before is in place. Returns when every step's ring is the
+    /// node's (handoff goes on in the background). A token whose ring version or joins are no
+    /// longer the cluster's throws `planStale`; a step whose ring does not arrive in time,
+    /// `timeout` (the steps before it stay done).
+    func commit(token: String) async throws -> JSONValue
 
     /// Starts the departure of `node` (a node id or `host:port`; `nil`: this node) for
     /// `POST /v1/cluster/leave`: it becomes `leaving`, hands its partitions off, then `left`
@@ -117,6 +134,11 @@ public enum TransferSteering: Hashable, Sendable {
 public enum AntiEntropyOrder: Hashable, Sendable {
     case exchange(partition: Int)
     case rebuildTree(partition: Int)
+    /// Pause or resume the node's anti-entropy sweep (urgent exchanges still run).
+    case pause
+    case resume
+    /// The least time between two exchanges of the sweep.
+    case interval(milliseconds: UInt64)
 }
 
 /// One node's own copy of a key and whether the node is one of the key's primaries.

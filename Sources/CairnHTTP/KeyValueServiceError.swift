@@ -35,6 +35,8 @@ public struct KeyValueServiceError: Error, Hashable, Sendable, CustomStringConve
         /// A membership change that the member's status forbids (leaving a node that has left,
         /// removing the serving node itself, …).
         case membershipConflict
+        /// A commit whose plan is no longer the cluster's (its ring moved, or joins changed).
+        case planStale
         /// A PUT or DELETE of a key that compare-and-set manages: write it with CAS.
         case casManaged
         /// A conditional write (`If-Match`, `If-None-Match`) whose condition the key's current
@@ -138,6 +140,7 @@ extension APIError {
             case .transferNotFound: .transferNotFound
             case .notAReplica: .notAReplica
             case .membershipConflict: .membershipConflict
+            case .planStale: .planStale
             case .casManaged: .casManaged
             case .preconditionFailed: .preconditionFailed
             }

@@ -473,9 +473,27 @@ struct RequestParser {
     /// "partition": P}`.
     func antiEntropyBody() throws(APIError) -> AntiEntropyOrder {
         try expectAdminJSON()
-        let usage = "the body must be {\"action\": \"exchange\" | \"rebuild_tree\", \"partition\": P}"
+        let usage = """
+            the body must be {"action": "exchange" | "rebuild_tree", "partition": P}, {"action": "pause" | "resume"} \
+            or {"action": "interval", "interval_ms": MS}
+            """
         guard !body.isEmpty else { throw APIError(.invalidBody, usage, detail: ["member": "action"]) }
-        let object = try jsonObject(allowed: ["action", "partition"])
+        let object = try jsonObject(allowed: ["action", "partition", "interval_ms"])
+        switch object["action"] {
+        case .string("pause")?, .string("resume")?, .string("interval")?:
+            if object["partition"] != nil { throw APIError(.invalidBody, "\"partition\" goes with exchange and rebuild_tree", detail: ["member": "partition"]) }
+            if object["action"] == .string("interval") {
+                guard case .integer(let milliseconds)? = object["interval_ms"], (0...86_400_000).contains(milliseconds) else {
+                    throw APIError(.invalidBody, "\"interval_ms\" must be an integer in 0...86400000", detail: ["member": "interval_ms"])
+                }
+                return .interval(milliseconds: UInt64(milliseconds))
+            }
+            if object["interval_ms"] != nil { throw APIError(.invalidBody, "\"interval_ms\" goes with interval", detail: ["member": "interval_ms"]) }
+            return object["action"] == .string("pause") ? .pause : .resume
+        default:
+            break
+        }
+        if object["interval_ms"] != nil { throw APIError(.invalidBody, "\"interval_ms\" goes with interval", detail: ["member": "interval_ms"]) }
         guard case .integer(let partition)? = object["partition"], (0...65_535).contains(partition) else {
             throw APIError(.invalidBody, "\"partition\" must be an integer in 0...65535", detail: ["member": "partition"])
         }
@@ -484,6 +502,48 @@ struct RequestParser {
         case .string("rebuild_tree")?: return .rebuildTree(partition: Int(partition))
         default: throw APIError(.invalidBody, usage, detail: ["member": "action"])
         }
+    }
+
+    /// The changes of `POST /v1/cluster/plan`: `{"leave": [NODE...], "remove": [NODE...]}`, each
+    /// optional (an empty body plans the staged joins alone).
+    func planBody() throws(APIError) -> (leave: [String], remove: [String]) {
+        guard !body.isEmpty else { return ([], []) }
+        try expectAdminJSON()
+        let object = try jsonObject(allowed: ["leave", "remove"])
+        func nodes(_ member: String) throws(APIError) -> [String] {
+            switch object[member] {
+            case nil: return []
+            case .array(let items)? where items.count <= 256:
+                var names: [String] = []
+                for item in items {
+                    guard case .string(let name) = item, Self.isNodeName(name) else {
+                        throw APIError(.invalidBody, "\"\(member)\" lists node ids or host:port strings", detail: ["member": .string(member)])
+                    }
+                    names.append(name)
+                }
+                return names
+            default:
+                throw APIError(
+                    .invalidBody, "\"\(member)\" must be an array of at most 256 node ids or host:port strings",
+                    detail: ["member": .string(member), "limit": .integer(256)])
+            }
+        }
+        return (try nodes("leave"), try nodes("remove"))
+    }
+
+    /// The token of `POST /v1/cluster/commit`: `{"plan": "<token from the plan>"}`.
+    func commitBody() throws(APIError) -> String {
+        try expectAdminJSON()
+        let usage = "the body must be {\"plan\": \"<the token a plan answered>\"}"
+        guard !body.isEmpty else { throw APIError(.invalidBody, usage, detail: ["member": "plan"]) }
+        let object = try jsonObject(allowed: ["plan"])
+        guard case .string(let token)? = object["plan"] else { throw APIError(.invalidBody, usage, detail: ["member": "plan"]) }
+        do {
+            try ClusterPlan.checkToken(token)
+        } catch {
+            throw APIError(.invalidBody, "\"plan\": \(error)", detail: ["member": "plan"])
+        }
+        return token
     }
 
     /// A cluster admin body must be JSON.

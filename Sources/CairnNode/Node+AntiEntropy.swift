@@ -9,6 +9,13 @@ extension Node {
         let partition: Int
         switch order {
         case .exchange(let p), .rebuildTree(let p): partition = p
+        case .pause, .resume, .interval:
+            for instance in instances { await instance.steerAntiEntropy(order) }
+            let (paused, interval) = await home.antiEntropySteering()
+            shared.logger.notice("anti-entropy steered", metadata: [
+                "cairn.order": "\(order)", "cairn.paused": "\(paused)", "cairn.interval_ms": "\(interval)",
+            ])
+            return .object(["paused": .bool(paused), "interval_ms": .integer(Int64(clamping: interval))])
         }
         guard let instance = instances.first(where: { $0.shard.owns(partition) }) else {
             throw KeyValueServiceError(.notAReplica, "this node does not replicate partition \(partition)")
@@ -17,6 +24,8 @@ extension Node {
         case .exchange:
             let peers = try await instance.requestExchange(partition: partition)
             return .object(["partition": .integer(Int64(partition)), "peers": .array(peers.map { .string($0.description) })])
+        case .pause, .resume, .interval:
+            preconditionFailure("handled above")
         case .rebuildTree:
             let rebuilt = try await instance.rebuildTree(partition: partition)
             shared.logger.notice("Merkle tree rebuilt", metadata: [
@@ -34,6 +43,17 @@ extension Node {
 }
 
 extension NodeInstance {
+    func steerAntiEntropy(_ order: AntiEntropyOrder) {
+        switch order {
+        case .pause: core.setAntiEntropyPaused(true)
+        case .resume: core.setAntiEntropyPaused(false)
+        case .interval(let milliseconds): core.setAntiEntropyInterval(milliseconds: milliseconds)
+        case .exchange, .rebuildTree: break
+        }
+    }
+
+    func antiEntropySteering() -> (paused: Bool, intervalMilliseconds: UInt64) { core.antiEntropySteering }
+
     func requestExchange(partition: Int) throws -> [NodeID] {
         let result: ([NodeID], [NodeCommand])
         do {

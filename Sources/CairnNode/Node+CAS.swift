@@ -48,7 +48,7 @@ extension NodeService {
     public func replicaGet(key: [UInt8]) async throws -> ReplicaReadResult {
         let (object, isPrimary) = try await node.replicaRead(key: key)
         guard let object else { return ReplicaReadResult(read: .absent, isPrimary: isPrimary) }
-        return ReplicaReadResult(read: ReadResult(object: object, at: Node.wallClock()), isPrimary: isPrimary)
+        return ReplicaReadResult(read: ReadResult(object: object, at: node.shared.clusterWallClock()), isPrimary: isPrimary)
     }
 
     func outcome(_ outcome: CAS.Proposer.Outcome) throws -> CASOutcome {

@@ -37,6 +37,9 @@ extension NodeInstance {
         /// Handoff as the operator steers it: paused on any instance, the instances' throttles summed.
         var handoffPaused = false
         var handoffBytesPerSecond = 0
+        /// The anti-entropy sweep: paused on any instance; the instances' interval (the same).
+        var antiEntropyPaused = false
+        var antiEntropyIntervalMilliseconds: UInt64 = 0
 
         init(summing reports: [Report]) {
             for report in reports {
@@ -48,6 +51,8 @@ extension NodeInstance {
                 exchanges.merge(report.exchanges) { $1 }
                 handoffPaused = handoffPaused || report.handoffPaused
                 handoffBytesPerSecond += report.handoffBytesPerSecond
+                antiEntropyPaused = antiEntropyPaused || report.antiEntropyPaused
+                antiEntropyIntervalMilliseconds = max(antiEntropyIntervalMilliseconds, report.antiEntropyIntervalMilliseconds)
             }
             pendingPartitions.sort()
             transfers.sort { ($0.transfer.partition, $0.transfer.target) < ($1.transfer.partition, $1.transfer.target) }
@@ -56,7 +61,7 @@ extension NodeInstance {
         init(
             hintsHeld: Int, requestsInFlight: Int, pendingPartitions: [Int], transfers: [NodeCore.TransferProgress],
             hints: [NodeID: HintLedger.OwnerSummary], exchanges: [Int: NodeInstance.ExchangeRecord],
-            handoff: (paused: Bool, bytesPerSecond: Int)
+            handoff: (paused: Bool, bytesPerSecond: Int), antiEntropy: (paused: Bool, intervalMilliseconds: UInt64)
         ) {
             self.hintsHeld = hintsHeld
             self.requestsInFlight = requestsInFlight
@@ -65,19 +70,21 @@ extension NodeInstance {
             self.hints = hints
             self.exchanges = exchanges
             (handoffPaused, handoffBytesPerSecond) = handoff
+            (antiEntropyPaused, antiEntropyIntervalMilliseconds) = antiEntropy
         }
     }
 
     func report() -> Report {
         Report(hintsHeld: core.hintsHeld, requestsInFlight: core.requestsInFlight, pendingPartitions: core.pendingPartitions,
-               transfers: core.transferProgress, hints: core.hintSummary, exchanges: exchanges, handoff: core.handoffSteering)
+               transfers: core.transferProgress, hints: core.hintSummary, exchanges: exchanges, handoff: core.handoffSteering,
+               antiEntropy: core.antiEntropySteering)
     }
 
     /// Per partition: replicas in this node's ring, held or awaited here, keys and bytes here,
     /// the last anti-entropy exchange; and the hints held per target.
     func partitionsJSON(_ report: Report) -> JSONValue {
         let now = clockNow()
-        let wallNow = Node.wallClock()
+        let wallNow = wallTime()
         let stats = store.partitionStats()
         let pending = Set(report.pendingPartitions)
         var partitions: [JSONValue] = []
@@ -130,6 +137,7 @@ extension NodeInstance {
         let stats = report.transfers.contains { $0.state != .done } ? store.partitionStats() : [:]
         let ring = self.ring
         var members: [JSONValue] = []
+        let offsets = Dictionary(core.clockEstimates(now: now).map { ($0.peer, $0.sample) }, uniquingKeysWith: { $1 })
         for member in core.members {
             var entry: [String: JSONValue] = [
                 "node": .string(member.id.description),
@@ -140,6 +148,10 @@ extension NodeInstance {
             ]
             if let ring { entry["partitions"] = .integer(Int64(ring.partitions(ownedBy: member.id).count)) }
             if let phi = core.phi(member.id, now: now), phi.isFinite { entry["phi"] = .number(phi) }
+            if let sample = offsets[member.id] {
+                entry["clock_offset_ms"] = .integer(sample.offset)
+                entry["clock_round_trip_ms"] = .integer(Int64(clamping: sample.roundTrip))
+            }
             members.append(.object(entry))
         }
         var status: [String: JSONValue] = [
@@ -184,6 +196,22 @@ extension NodeInstance {
         }
         status["ring"] = .object(ringJSON)
         status["handoff"] = .object(["paused": .bool(report.handoffPaused), "bytes_per_second": .integer(Int64(report.handoffBytesPerSecond))])
+        status["antientropy"] = .object([
+            "paused": .bool(report.antiEntropyPaused), "interval_ms": .integer(Int64(clamping: report.antiEntropyIntervalMilliseconds)),
+        ])
+        let correction = core.clockCorrectionMilliseconds
+        status["clock"] = .object([
+            "correction_ms": .integer(correction), "bound_ms": .integer(Int64(clamping: core.settings.clockBoundMilliseconds)),
+            "probe_interval_ms": .integer(Int64(clamping: core.settings.clockProbeIntervalMilliseconds)),
+        ])
+        var warnings = self.warnings
+        if core.clockIsBeyondBound {
+            let direction = correction > 0 ? "behind" : "ahead of"
+            warnings.append(
+                "clock: this machine's clock is \(Double(correction.magnitude) / 1_000) s \(direction) the cluster's median "
+                    + "(bound \(core.settings.clockBoundMilliseconds) ms); TTLs, hint ages and reaping use the corrected time, "
+                    + "but fix its time synchronisation (NTP)")
+        }
         status["warnings"] = .array(warnings.map(JSONValue.string))
         return .object(status)
     }
@@ -224,6 +252,8 @@ extension NodeInstance {
         let failures = store.failures()
         metrics.storageFailed.record(failures.partitions.count + (failures.commitLog ? 1 : 0))
         metrics.handoffPaused.record(report.handoffPaused ? 1 : 0)
+        metrics.antiEntropyPaused.record(report.antiEntropyPaused ? 1 : 0)
+        metrics.antiEntropyInterval.record(Double(report.antiEntropyIntervalMilliseconds) / 1_000)
         metrics.handoffBytesPerSecond.record(report.handoffBytesPerSecond)
         metrics.transfersActive.record(report.transfers.filter { $0.state.isActive }.count)
         // Per partition and per target, where an operator looks for the one that lags. A
@@ -250,5 +280,10 @@ extension NodeInstance {
             metrics.hintsHeldFor(target).record(report.hints[target]?.count ?? 0)
         }
         gaugedHintTargets = Set(report.hints.keys)
+        metrics.clockCorrection.record(Double(core.clockCorrectionMilliseconds) / 1_000)
+        let estimates = core.clockEstimates(now: now)
+        for (peer, sample) in estimates { metrics.clockOffset(peer).record(Double(sample.offset) / 1_000) }
+        for peer in gaugedClockPeers.subtracting(estimates.map(\.peer)) { metrics.clockOffset(peer).record(0) }
+        gaugedClockPeers = Set(estimates.map(\.peer))
     }
 }

@@ -96,6 +96,8 @@ public final class Node: Sendable {
         coreSettings.hintLimits.maxBytes = configuration.hintMaxBytes
         coreSettings.hintLimits.maxAgeMilliseconds = UInt64(configuration.hintMaxAgeSeconds) * 1_000
         coreSettings.handoffBytesPerSecond = configuration.handoffBytesPerSecond
+        coreSettings.antiEntropyIntervalMilliseconds = configuration.antiEntropyIntervalMilliseconds
+        coreSettings.clockBoundMilliseconds = configuration.clockBoundMilliseconds
         let instances = try shards.map { shard in
             let core = NodeCore(
                 id: id, shard: shard, settings: coreSettings, membership: membership, persistedLease: persistedLease,
@@ -124,6 +126,7 @@ public final class Node: Sendable {
             gossipIntervalMilliseconds: configuration.gossipIntervalMilliseconds,
             heartbeatIntervalMilliseconds: configuration.heartbeatIntervalMilliseconds)
         settings.acceptUnprovenMembership = configuration.acceptUnprovenMembership
+        settings.stagedJoin = configuration.stagedJoin
         let address = configuration.listenAddress
         if let state = try files.loadMembership(limits: WireLimits()) {
             guard state.clusterName == configuration.clusterName else {
@@ -235,6 +238,19 @@ final class NodeShared: Sendable {
     /// The cluster's partition count once known (0 before); it never changes for a cluster.
     private let partitionCount = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
+    /// Milliseconds added to this machine's wall clock to read the cluster's (`ClusterClock`),
+    /// as the home instance last estimated it.
+    let clockCorrection = Atomic<Int64>(0)
+
+    /// The cluster's time: this machine's wall clock with the home instance's correction. Every
+    /// instance and the client services read the wall clock through it (TTL expiry, hint ages).
+    func clusterWallClock() -> WallClockTime {
+        NodeShared.corrected(Node.wallClock(), by: clockCorrection.load(ordering: .relaxed))
+    }
+
+    static func corrected(_ wall: WallClockTime, by correction: Int64) -> WallClockTime {
+        correction >= 0 ? wall + UInt64(correction) : wall - correction.magnitude
+    }
     /// Set once, right after the instances are made.
     let instances = Mutex<[NodeInstance]>([])
 

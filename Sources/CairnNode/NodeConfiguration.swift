@@ -67,10 +67,20 @@ public struct NodeConfiguration: Sendable {
     public var hintMaxAgeSeconds = Int(HintLedger.Limits().maxAgeMilliseconds / 1_000)
     /// The handoff throttle at start, bytes per second per transfer (shared by the instances).
     public var handoffBytesPerSecond = 16 << 20
+    /// The least milliseconds between two exchanges of each core instance's anti-entropy sweep
+    /// at start (`--antientropy-interval`; retuned with `cairn cluster antientropy interval`).
+    public var antiEntropyIntervalMilliseconds: UInt64 = 1_000
+    /// Milliseconds this machine's clock may be off the cluster's median before the node warns
+    /// (`--clock-bound`; `ClusterClock`).
+    public var clockBoundMilliseconds: UInt64 = 500
     /// Unsafe on purpose (`--unsafe-mode unproven-membership`): gossiped member entries and rings
     /// are taken without checking their proofs, so any connected peer can remove members; and a
     /// data directory whose identity predates signing keys is accepted.
     public var acceptUnprovenMembership = false
+    /// `--join staged`: a node that joins through seeds waits, `joining`, until an operator
+    /// commits its join (`cairn cluster plan`, `cairn cluster commit`) instead of taking
+    /// partitions at once.
+    public var stagedJoin = false
     /// Core instances, each on its own event loop and owning its share of the partitions
     /// (`Shard`; docs/architecture.md, "The node"); the client listeners run on the same loops.
     /// Default: one per CPU core.

@@ -291,6 +291,17 @@ extension NodeInstance {
             }
         case .left:
             logger.notice("left the cluster; this node no longer serves requests")
+        case .clockSkew(let correction, let bound):
+            let seconds = Double(correction.magnitude) / 1_000
+            if correction.magnitude > bound {
+                logger.warning(
+                    "this machine's clock is \(seconds) s \(correction > 0 ? "behind" : "ahead of") the cluster's median; TTLs, hint ages and reaping use the corrected time, but fix its time synchronisation (NTP)",
+                    metadata: ["cairn.clock_correction_ms": "\(correction)", "cairn.clock_bound_ms": "\(bound)"])
+            } else {
+                logger.notice("this machine's clock is back within the bound of the cluster's median", metadata: [
+                    "cairn.clock_correction_ms": "\(correction)", "cairn.clock_bound_ms": "\(bound)",
+                ])
+            }
         case .handoffPlanned(let outgoing, let pending):
             logger.info("handoff planned", metadata: ["cairn.from_here": "\(outgoing)", "cairn.pending_here": "\(pending)"])
         case .handoffKeysSent(let keys):

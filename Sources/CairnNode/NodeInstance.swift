@@ -58,6 +58,7 @@ actor NodeInstance {
     var gaugedPartitions: Set<Int> = []
     var gaugedHintTargets: Set<NodeID> = []
     var gaugedExchanges: Set<Int> = []
+    var gaugedClockPeers: Set<NodeID> = []
 
     /// One partition's anti-entropy as this instance saw it.
     struct ExchangeRecord: Sendable {
@@ -116,7 +117,14 @@ actor NodeInstance {
             + UInt64(elapsed.components.attoseconds / 1_000_000_000_000_000))
     }
 
-    func wallTime() -> WallClockTime { Node.wallClock() }
+    /// The cluster's time (`ClusterClock`): the home instance applies its own correction and
+    /// publishes it; the others take the published one.
+    func wallTime() -> WallClockTime {
+        guard shard.isHome else { return shared.clusterWallClock() }
+        let correction = core.clockCorrectionMilliseconds
+        shared.clockCorrection.store(correction, ordering: .relaxed)
+        return NodeShared.corrected(Node.wallClock(), by: correction)
+    }
 
     // MARK: lifecycle
 

@@ -40,6 +40,9 @@ public struct NodeMetrics: Sendable {
     /// often writes race (the status page draws it).
     let readSiblings = Recorder(label: NodeMetrics.readSiblingsLabel, aggregate: true)
     let handoffPaused = Gauge(label: "cairn_handoff_paused")
+    let antiEntropyPaused = Gauge(label: "cairn_antientropy_paused")
+    let antiEntropyInterval = Gauge(label: "cairn_antientropy_interval_seconds")
+    let clockCorrection = Gauge(label: "cairn_clock_correction_seconds")
     let handoffBytesPerSecond = Gauge(label: "cairn_handoff_bytes_per_second")
     let transfersActive = Gauge(label: "cairn_handoff_transfers_active")
     /// Gossiped member entries and rings not taken (unproven, wrong signer, ring ahead of its entries).
@@ -104,6 +107,11 @@ extension NodeMetrics {
     /// The gauge `label` of one partition (`partition="P"`); the backend keeps one per labels.
     func partition(_ label: String, _ partition: Int) -> Gauge {
         Gauge(label: label, dimensions: [("partition", String(partition))])
+    }
+
+    /// This node's estimate of a peer's clock offset (`peer="<id>"`), seconds.
+    func clockOffset(_ peer: NodeID) -> Gauge {
+        Gauge(label: "cairn_clock_offset_seconds", dimensions: [("peer", peer.description)])
     }
 
     /// Hints held for one target node (`target="<id>"`).

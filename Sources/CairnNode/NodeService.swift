@@ -15,13 +15,13 @@ public struct NodeService: KeyValueService {
 
     public func get(key: [UInt8], r: Int?) async throws -> ReadResult {
         guard let object = try await explainingQuorum(.read, { try await node.read(key: key, r: r) }) else { return .absent }
-        let result = ReadResult(object: object, at: Node.wallClock())
+        let result = ReadResult(object: object, at: node.shared.clusterWallClock())
         // Unsafe on purpose (checker sanity only): a last-writer-wins store shows one value.
         return node.configuration.unsafeLastWriterWins ? result.lastSiblingOnly : result
     }
 
     public func put(key: [UInt8], value: [UInt8], ttl: Duration?, supersedes: Supersedes, w: Int?) async throws -> CausalContext {
-        let expiry = ttl.map { Node.wallClock() + Self.milliseconds($0) }
+        let expiry = ttl.map { node.shared.clusterWallClock() + Self.milliseconds($0) }
         return try await explainingQuorum(writeQuorum(supersedes, w: w)) {
             try await node.write(key: key, sibling: .value(value, expiry: expiry), supersedes: supersedes, w: w)
         }
@@ -35,7 +35,7 @@ public struct NodeService: KeyValueService {
 
     public func scan(prefix: [UInt8], limit: Int, after: [UInt8]?, values: Bool) async throws -> ScanPage {
         let page = try await node.scan(prefix: prefix, limit: limit, after: after, values: values)
-        let now = Node.wallClock()
+        let now = node.shared.clusterWallClock()
         return ScanPage(entries: page.items.map { item in
             ScanPage.Entry(key: item.key, read: item.object.map { ReadResult(object: $0, at: now) })
         }, nextAfter: page.next)
@@ -48,6 +48,8 @@ public struct NodeService: KeyValueService {
     public func steerTransfers(_ steering: TransferSteering) async throws -> JSONValue { try await node.steerTransfers(steering) }
 
     public func antiEntropy(_ order: AntiEntropyOrder) async throws -> JSONValue { try await node.antiEntropy(order) }
+    public func plan(leave: [String], remove: [String]) async throws -> JSONValue { try await node.plan(leave: leave, remove: remove) }
+    public func commit(token: String) async throws -> JSONValue { try await node.commit(token: token) }
 
     /// `ttl` in whole milliseconds, rounded up so that no write expires sooner than asked; the
     /// API bounds it to years, far from overflow.

@@ -250,6 +250,9 @@ public enum NodeNotice: Sendable, Equatable {
     case membershipRefused(Membership.Refusal, from: NodeID)
     /// This node finished leaving: it no longer serves.
     case left
+    /// This node's clock correction crossed the bound (either way): its machine's clock is
+    /// `correctionMilliseconds` behind the cluster's median (ahead when negative).
+    case clockSkew(correctionMilliseconds: Int64, boundMilliseconds: UInt64)
     case handoffPlanned(outgoing: Int, pending: Int)
     case handoffKeysSent(Int)
     case transferDone(Handoff.Transfer, keys: Int)

@@ -50,12 +50,13 @@ extension NodeCore {
             let candidate = urgentExchanges.removeFirst()
             if view.isReachable(candidate.peer) { next = candidate }
         }
-        if next == nil, !exchangePlan.isEmpty {
+        if next == nil, !exchangePlan.isEmpty, !antiEntropyPaused, now >= nextSweepExchange {
             for _ in 0..<exchangePlan.count {
                 let candidate = exchangePlan[exchangeCursor % exchangePlan.count]
                 exchangeCursor = (exchangeCursor + 1) % exchangePlan.count
                 if view.isReachable(candidate.peer) {
                     next = candidate
+                    nextSweepExchange = now + settings.antiEntropyIntervalMilliseconds
                     break
                 }
             }

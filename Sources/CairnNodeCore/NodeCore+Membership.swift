@@ -38,6 +38,7 @@ extension NodeCore {
     /// A membership timer of the core came due (gossip, heartbeats, failure detection).
     mutating func membershipTick(random: UInt64, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
         performMembership(membership?.onTick(now: now, random: random) ?? [], now: now, wallNow: wallNow)
+            + clockTick(now: now, wallNow: wallNow)
     }
 
     /// Carries out membership's effects (on the home instance); a ring change plans handoff
@@ -156,6 +157,49 @@ extension NodeCore {
     public mutating func onRemove(_ node: NodeID, now: MonotonicTime, wallNow: WallClockTime) throws(Membership.Error) -> [NodeCommand] {
         guard membership != nil else { return [] }
         return performMembership(try membership!.onRemove(node, now: now), now: now, wallNow: wallNow)
+    }
+
+    /// The plan of every staged join and the given leaves and removals (`cairn cluster plan`),
+    /// from this node's membership state.
+    public func clusterPlan(leaving: [NodeID], removing: [NodeID]) throws(ClusterPlan.Problem) -> ClusterPlan {
+        guard let state = membership?.state else { throw .noRing }
+        return try ClusterPlan(state: state, leaving: leaving, removing: removing, replicas: settings.replicas)
+    }
+
+    /// The plan `token` names, recomputed here; `stale` if the cluster has moved since.
+    public func clusterPlan(token: String) throws(ClusterPlan.Problem) -> ClusterPlan {
+        guard let state = membership?.state else { throw .noRing }
+        return try ClusterPlan(token: token, state: state, replicas: settings.replicas)
+    }
+
+    /// One step of a committed plan (`cairn cluster commit`), from the ring at `ringVersion`:
+    /// a staged joiner is asked to become `valid` (a one-way `commitRequest`, or at once when
+    /// it is this node), a leaver to leave, a removal made here. The committer watches for the
+    /// step's ring before the next step, and may repeat a join's request (it is idempotent).
+    public mutating func commitStep(_ change: ClusterPlan.Change, ringVersion: UInt64, now: MonotonicTime, wallNow: WallClockTime)
+        throws(Membership.Error) -> [NodeCommand]
+    {
+        switch change {
+        case .join(let node):
+            guard node != id else {
+                guard membership != nil else { return [] }
+                return performMembership(try membership!.onCommit(ringVersion: ringVersion, now: now), now: now, wallNow: wallNow)
+            }
+            return [.send(to: node, .commitRequest(ringVersion: ringVersion))]
+        case .leave(let node):
+            return try onLeave(of: node, now: now, wallNow: wallNow)
+        case .remove(let node):
+            return try onRemove(node, now: now, wallNow: wallNow)
+        }
+    }
+
+    /// A staged joiner's commit arrived from an owner: become `valid` if this node holds the
+    /// ring the plan started from (else wait for the committer's next request).
+    mutating func onCommitRequest(ringVersion: UInt64, now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
+        guard membership?.myself.status == .joining, let effects = try? membership!.onCommit(ringVersion: ringVersion, now: now) else {
+            return []
+        }
+        return performMembership(effects, now: now, wallNow: wallNow)
     }
 
     /// A leaving node whose transfers are all done (or failed for good) on every instance

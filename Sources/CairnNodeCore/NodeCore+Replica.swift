@@ -129,6 +129,17 @@ extension NodeCore {
         if case .leaveRequest = message {
             return (try? onLeave(now: now, wallNow: wallNow)) ?? []
         }
+        if case .clockProbe(let sequence, let sentAt) = message {
+            return answerClockProbe(from: peer, sequence: sequence, sentAt: sentAt, wallNow: wallNow)
+        }
+        if case .clockReply(let sequence, let sentAt, let receivedAt) = message {
+            return clockReplied(from: peer, sequence: sequence, sentAt: sentAt, receivedAt: receivedAt, now: now, wallNow: wallNow)
+        }
+        if case .commitRequest(let ringVersion) = message {
+            // A commit comes from an owner: a member that merely joined cannot make others join.
+            guard cluster.ring?.ring.members.contains(peer) == true else { return [] }
+            return onCommitRequest(ringVersion: ringVersion, now: now, wallNow: wallNow)
+        }
         if case .reapNow(let partition, let items) = message {
             return reapOrdered(partition: partition, items, from: peer, view: view, now: now, wallNow: wallNow)
         }

@@ -93,6 +93,24 @@ extension NodeCore {
         return [.persistHandoff(handoffState)]
     }
 
+    /// Pauses or resumes the anti-entropy sweep of this instance (an exchange under way
+    /// finishes; urgent exchanges, an operator's or a dropped hint's, still run).
+    public mutating func setAntiEntropyPaused(_ paused: Bool) { antiEntropyPaused = paused }
+
+    /// Sets the least time between two sweep exchanges; the next may start that long after the
+    /// last one started.
+    public mutating func setAntiEntropyInterval(milliseconds: UInt64) {
+        let last = nextSweepExchange >= MonotonicTime(milliseconds: settings.antiEntropyIntervalMilliseconds)
+            ? MonotonicTime(milliseconds: nextSweepExchange.milliseconds - settings.antiEntropyIntervalMilliseconds) : .zero
+        settings.antiEntropyIntervalMilliseconds = milliseconds
+        nextSweepExchange = last + milliseconds
+    }
+
+    /// The anti-entropy sweep as the operator sees it.
+    public var antiEntropySteering: (paused: Bool, intervalMilliseconds: UInt64) {
+        (antiEntropyPaused, settings.antiEntropyIntervalMilliseconds)
+    }
+
     /// The handoff settings as the operator sees them.
     public var handoffSteering: (paused: Bool, bytesPerSecond: Int) { (handoffPaused, settings.handoffBytesPerSecond) }
 }

@@ -61,6 +61,15 @@ public struct NodeCore: Sendable {
         /// How often the maintenance tick runs (hint aging and delivery, pending partitions,
         /// the next anti-entropy exchange).
         public var maintenanceIntervalMilliseconds: UInt64
+        /// The least time between the starts of two exchanges of the anti-entropy sweep (the
+        /// round-robin over this node's partitions and their replicas); the maintenance tick
+        /// bounds it from below. Urgent exchanges (an operator's, a dropped hint's) do not wait.
+        public var antiEntropyIntervalMilliseconds: UInt64 = 0
+        /// How often the home instance probes every reachable member's clock (`ClusterClock`).
+        public var clockProbeIntervalMilliseconds: UInt64 = 2_000
+        /// A correction past this many milliseconds is reported (`NodeNotice.clockSkew`): the
+        /// machine's clock is that far from the cluster's median; fix its time synchronisation.
+        public var clockBoundMilliseconds: UInt64 = 500
         /// Handoff: the throttle, batch size in bytes and keys, the sender's pause after a
         /// failed send, a batch's timeout, runs of a transfer before it gives up (a failed batch
         /// ends a run) and the pause before retrying when no other transfer is owed.
@@ -247,6 +256,16 @@ public struct NodeCore: Sendable {
     var plannedRing: Ring?
     var urgentExchanges: [ExchangeTarget] = []
     var exchange: Exchange?
+    /// The cluster's clock as this node estimates it (home instance; `NodeCore+Clock`).
+    public internal(set) var clusterClock = ClusterClock()
+    var clockProbes: [NodeID: (sequence: UInt64, sent: MonotonicTime)] = [:]
+    var nextClockProbe = MonotonicTime.zero
+    var clockSequence: UInt64 = 0
+    var clockBeyondBound = false
+    /// The operator paused the anti-entropy sweep (urgent exchanges still run).
+    public internal(set) var antiEntropyPaused = false
+    /// When the sweep may start its next exchange (`Settings.antiEntropyIntervalMilliseconds`).
+    var nextSweepExchange = MonotonicTime.zero
     /// CAS: operations waiting for their key's proposer, the keys with one running, the
     /// proposers, the highest ballot counter used or seen, and the acceptors' per-key order.
     var casWaiting: [[UInt8]: [PendingCAS]] = [:]

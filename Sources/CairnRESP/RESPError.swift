@@ -86,7 +86,7 @@ public struct RESPError: Error, Hashable, Sendable, CustomStringConvertible {
         case .objectTooLarge: self.init(code: .tooLarge, error.message)
         case .overloaded: self.init(code: .overloaded, error.message)
         case .unavailable: self.init(code: .unavailable, error.message)
-        case .nodeNotFound, .transferNotFound, .notAReplica, .membershipConflict: self.init(code: .err, error.message)
+        case .nodeNotFound, .transferNotFound, .notAReplica, .membershipConflict, .planStale: self.init(code: .err, error.message)
         case .casManaged:
             self.init(code: .casManaged, "compare-and-set manages this key; write it with CAIRN.CAS or a SET or DEL without options")
         case .preconditionFailed: self.init(code: .changed, "the key changed while the command ran; nothing was written, try again")

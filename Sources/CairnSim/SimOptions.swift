@@ -43,6 +43,9 @@ public struct SimOptions: Sendable, Hashable {
         /// (coordinators replicate while their own store waits for its fsync), so it can mint
         /// a dot the others already hold.
         case trustEpochsAfterCrash
+        /// Nodes read their own wall clocks, without the cluster clock's correction: a skewed
+        /// node judges TTLs by its skew.
+        case uncorrectedClocks
     }
 
     public var workload: Workload
@@ -65,6 +68,12 @@ public struct SimOptions: Sendable, Hashable {
     /// Each node's wall clock runs off by up to ±1 s, and the nemesis moves one by up to ±5 s
     /// (hint ages, ballots; monotonic time is never skewed).
     public var clockSkew = true
+    /// Each node's clock skew, fixed for the run (node i gets element i; applied after
+    /// `clockSkew`'s random ones): how a test sets one node 30 s ahead.
+    public var fixedSkewsMilliseconds: [Int64]?
+    /// The clock error the checkers tolerate for TTL expiry; nil: the largest error of a node's
+    /// corrected clock measured while clients ran (`SimStats.clockErrorMilliseconds`).
+    public var clockToleranceMilliseconds: UInt64?
     /// Node core instances per node (`Shard`); nil: each node runs 1 to 3, drawn per node, so
     /// instances of one node hand each other the cluster and their status as `cairnd`'s would.
     public var shards: Int?

@@ -164,15 +164,19 @@ extension Simulation {
         finalReadTime = queue.now
         finalReadCall = eventCount
         var asked: [(UInt64, Int)] = []
+        var servedBy: [Int: Int] = [:]
         for key in workloadKeys {
             let through = serving[Int(clientRandom.between(0...UInt64(serving.count - 1)))]
+            servedBy[key] = through
             asked.append((probe(.get(key: key, r: options.n), at: through), key))
         }
         let replies = awaitProbes(asked.map(\.0), limit: 3_000)
         for (operation, key) in asked {
             switch replies[operation] {
             case .found(let object)?:
-                finalElements[key] = Set(object.values(at: WallClockTime(millisecondsSince1970: finalReadTime)).flatMap(SimValues.decode))
+                // Live as the serving node judges by its (corrected) clock, as cairnd's reads do.
+                let clock = servedBy[key].map { wallClock(at: $0) } ?? WallClockTime(millisecondsSince1970: finalReadTime)
+                finalElements[key] = Set(object.values(at: clock).flatMap(SimValues.decode))
             case .notFound?:
                 finalElements[key] = []
             case let other:
@@ -303,7 +307,7 @@ extension Simulation {
         case .set:
             if !finalElements.isEmpty || failures.isEmpty {
                 let report = setChecker.check(finalReads: finalElements, atMilliseconds: finalReadTime,
-                                              clockToleranceMilliseconds: maxClockSkewMilliseconds)
+                                              clockToleranceMilliseconds: options.clockToleranceMilliseconds ?? stats.clockErrorMilliseconds)
                 if !report.isValid { failures.append("set checker: \(report)") }
                 checked = report.description
             }
@@ -343,7 +347,7 @@ extension Simulation {
         case .plain:
             failures += overwriteChecker.check(finalReads: finalElements.mapValues {
                 OverwriteChecker.Read(values: $0, call: finalReadCall, ret: finalReadCall, retMilliseconds: finalReadTime)
-            }, clockToleranceMilliseconds: maxClockSkewMilliseconds)
+            }, clockToleranceMilliseconds: options.clockToleranceMilliseconds ?? stats.clockErrorMilliseconds)
             checked = "\(overwriteChecker.operationCount) plain operations, no write lost"
         }
         return SimResult(seed: seed, options: options, failures: failures, summary: checked, stats: stats,

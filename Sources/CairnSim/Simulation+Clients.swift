@@ -100,11 +100,13 @@ extension Simulation {
         default:
             let key = Simulation.ttlKeys[Int(clientRandom.between(0...UInt64(Simulation.ttlKeys.count - 1)))]
             nextElement += 1
-            let expiry = queue.now + clientRandom.between(20...3_000)
-            setChecker.recordExpiry(key: key, element: element, expiryMilliseconds: expiry)
+            let ttl = clientRandom.between(20...3_000)
+            setChecker.recordExpiry(key: key, element: element, expiryMilliseconds: queue.now + ttl)
             clients[client].current = .blindWrite(key: key, element: element)
-            issue(client, .put(key: key, value: SimValues.encode([element]), expiry: WallClockTime(millisecondsSince1970: expiry),
-                               supersedes: .nothing, w: options.w))
+            // The coordinator turns the TTL into an expiry on its own (corrected) clock, as
+            // cairnd's service does: a skewed clock moves the expiry by its error.
+            let expiry = wallClock(at: clients[client].node) + ttl
+            issue(client, .put(key: key, value: SimValues.encode([element]), expiry: expiry, supersedes: .nothing, w: options.w))
         }
     }
 

@@ -9,9 +9,18 @@ extension Simulation {
 
     func nodeIndex(_ id: NodeID) -> Int { Int(id.low) - 1 }
 
-    /// Node `node`'s wall clock: virtual time off by its skew (monotonic time is never skewed).
+    /// Node `node`'s wall clock as its core reads it: virtual time off by the node's skew
+    /// (monotonic time is never skewed), plus the correction its home instance estimates
+    /// (`ClusterClock`), as `cairnd` applies it. While clients run, the largest difference
+    /// from virtual time is recorded: the error every TTL and expiry decision may carry, which
+    /// the checkers tolerate.
     func wallClock(at node: Int) -> WallClockTime {
-        WallClockTime(millisecondsSince1970: UInt64(max(0, Int64(queue.now) + nodes[node].skewMilliseconds)))
+        let correction = options.broken == .uncorrectedClocks ? 0 : nodes[node].core?.clockCorrectionMilliseconds ?? 0
+        let corrected = Int64(queue.now) + nodes[node].skewMilliseconds + correction
+        if clientsStarted {
+            stats.clockErrorMilliseconds = max(stats.clockErrorMilliseconds, (corrected - Int64(queue.now)).magnitude)
+        }
+        return WallClockTime(millisecondsSince1970: UInt64(max(0, corrected)))
     }
 
     /// The clients' wall clock: virtual time, never skewed (what the checkers judge expiry by).
@@ -20,12 +29,14 @@ extension Simulation {
     /// The core's settings in the simulator: the node's rules, with the simulation's quorums,
     /// shorter timeouts and smaller hint bounds.
     var coreSettings: NodeCore.Settings {
-        NodeCore.Settings(
+        var settings = NodeCore.Settings(
             replicas: options.n, readQuorum: options.r, writeQuorum: options.w, requestTimeoutMilliseconds: requestTimeoutMilliseconds,
             readRepairWindowMilliseconds: 200, siblingLimit: 64, hintDeliveryTimeoutMilliseconds: 1_000, hintLimits: hintLimits,
             maintenanceIntervalMilliseconds: 100, handoffBytesPerSecond: 1 << 20, handoffBatchBytes: 4 << 10, handoffBatchKeys: 64,
             handoffBatchTimeoutMilliseconds: 1_000, transferRetryDelayMilliseconds: 500, pendingSafetyValveMilliseconds: 10_000,
             handoffRequestIntervalMilliseconds: 1_000, orphanCheckIntervalMilliseconds: 1_000)
+        settings.clockProbeIntervalMilliseconds = 500
+        return settings
     }
 
     /// A fresh core from what the node's disk holds (at boot).
@@ -202,7 +213,7 @@ extension Simulation {
             traceCluster("node \(node) adopts ring \(version) of \(members) members\(traceRing(at: node))")
         case .partitionSettled(let partition, let reason):
             traceCluster("node \(node): partition \(partition) settled (\(reason))")
-        case .memberChanged, .reachabilityChanged, .left, .handoffPlanned, .handoffKeysSent,
+        case .memberChanged, .reachabilityChanged, .left, .clockSkew, .handoffPlanned, .handoffKeysSent,
              .pendingValveOpened, .orphanHandedOff, .orphanDropped, .acceptorsCollected:
             break
         }

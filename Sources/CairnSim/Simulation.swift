@@ -257,6 +257,11 @@ public final class Simulation {
                 nodes[index].skewMilliseconds = Int64(nodeRandom.between(0...2_000)) - 1_000
                 maxClockSkewMilliseconds = max(maxClockSkewMilliseconds, nodes[index].skewMilliseconds.magnitude)
             }
+            if let fixed = options.fixedSkewsMilliseconds, index < fixed.count {
+                nodes[index].skewMilliseconds = fixed[index]
+                maxClockSkewMilliseconds = max(maxClockSkewMilliseconds, fixed[index].magnitude)
+            }
+            stats.clockSkewMilliseconds = maxClockSkewMilliseconds
             nodes[index].membershipState = instance.state
             boot(index, membership: instance)
         }
@@ -464,6 +469,7 @@ public final class Simulation {
                 let node = Int(nemesisRandom.between(0...UInt64(options.nodes - 1)))
                 nodes[node].skewMilliseconds += Int64(nemesisRandom.between(0...10_000)) - 5_000
                 maxClockSkewMilliseconds = max(maxClockSkewMilliseconds, nodes[node].skewMilliseconds.magnitude)
+                stats.clockSkewMilliseconds = maxClockSkewMilliseconds
                 stats.clockSteps += 1
             }
         default:
@@ -507,6 +513,10 @@ public struct SimStats: Sendable, Hashable {
     public var readRepairs = 0
     public var hintsDroppedToExchange = 0
     public var clockSteps = 0
+    /// The largest skew of a node's own clock, and the largest error of a node's corrected
+    /// clock (`ClusterClock`) while clients ran, milliseconds.
+    public var clockSkewMilliseconds: UInt64 = 0
+    public var clockErrorMilliseconds: UInt64 = 0
     /// Membership changes the nemesis made (joins, leaves, removes) and handoff transfers.
     public var joins = 0
     public var leaves = 0

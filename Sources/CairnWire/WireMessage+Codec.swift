@@ -61,6 +61,15 @@ extension WireMessage {
             buffer.writePartition(partition)
         case .leaveRequest:
             break
+        case .commitRequest(let ringVersion):
+            buffer.writeInteger(ringVersion)
+        case .clockProbe(let sequence, let sentAt):
+            buffer.writeInteger(sequence)
+            buffer.writeInteger(sentAt.millisecondsSince1970)
+        case .clockReply(let sequence, let sentAt, let receivedAt):
+            buffer.writeInteger(sequence)
+            buffer.writeInteger(sentAt.millisecondsSince1970)
+            buffer.writeInteger(receivedAt.millisecondsSince1970)
         case .merkleHashesRequest(let partition, let request):
             buffer.writePartition(partition)
             precondition((0...Int(UInt8.max)).contains(request.level), "Merkle level \(request.level) does not fit u8")
@@ -200,6 +209,15 @@ extension WireMessage {
             return .handoffRequest(partition: try reader.partition())
         case .leaveRequest:
             return .leaveRequest
+        case .commitRequest:
+            return .commitRequest(ringVersion: try reader.u64("ring version"))
+        case .clockProbe:
+            let sequence = try reader.u64("probe sequence")
+            return .clockProbe(sequence: sequence, sentAt: WallClockTime(millisecondsSince1970: try reader.u64("probe time")))
+        case .clockReply:
+            let sequence = try reader.u64("probe sequence")
+            let sentAt = WallClockTime(millisecondsSince1970: try reader.u64("probe time"))
+            return .clockReply(sequence: sequence, sentAt: sentAt, receivedAt: WallClockTime(millisecondsSince1970: try reader.u64("receipt time")))
         case .merkleHashesRequest:
             let partition = try reader.partition()
             let level = Int(try reader.u8("level"))

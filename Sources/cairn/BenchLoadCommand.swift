@@ -61,9 +61,6 @@ struct BenchLoadCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Nodes to spread the workers over, comma-separated host:port (default: --node).", valueName: "nodes"))
     var nodes: String?
 
-    @Option(help: ArgumentHelp("Local address to connect from (for example 127.0.0.100).", valueName: "address"))
-    var sourceAddress: String?
-
     @Flag(inversion: .prefixedNo, help: "Write every key before the run (default: for get, mixed and scan).")
     var preload: Bool?
 
@@ -129,8 +126,8 @@ struct BenchLoadCommand: AsyncParsableCommand {
             operations: operations, rate: rate, seed: seed ?? UInt64.random(in: 0...Self.maxSeed))
         let timeout = Duration.milliseconds(Int64((options.timeout * 1000).rounded(.up)))
         let loadTransport: any LoadTransport = transport == "resp"
-            ? RESPLoadTransport(timeout: timeout, sourceAddress: sourceAddress)
-            : HTTPLoadTransport(timeout: timeout, sourceAddress: sourceAddress, tls: try options.tlsContext())
+            ? RESPLoadTransport(timeout: timeout, sourceAddress: options.resolvedSourceAddress)
+            : HTTPLoadTransport(timeout: timeout, sourceAddress: options.resolvedSourceAddress, tls: try options.tlsContext())
         let runner = LoadRunner(plan: plan, transport: loadTransport)
         let progress = ProgressLine(enabled: !quiet)
         do {

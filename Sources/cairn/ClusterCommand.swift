@@ -8,7 +8,7 @@ struct ClusterCommand: AsyncParsableCommand {
         commandName: "cluster",
         abstract: "Show the cluster and change its membership.",
         subcommands: [ClusterStatusCommand.self, ClusterLeaveCommand.self, ClusterRemoveCommand.self, ClusterTransfersCommand.self,
-                      ClusterAntiEntropyCommand.self]
+                      ClusterAntiEntropyCommand.self, ClusterPlanCommand.self, ClusterCommitCommand.self]
     )
 }
 
@@ -188,8 +188,11 @@ struct ClusterTransfersCommand: AsyncParsableCommand {
 struct ClusterAntiEntropyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "antientropy",
-        abstract: "Run anti-entropy of one partition now, or rebuild a node's Merkle tree of it.",
+        abstract: "Steer a node's anti-entropy: one partition now, a tree rebuild, or the sweep's pace.",
         discussion: """
+            pause / resume: stop or restart the node's sweep (its round-robin of exchanges over \
+            its partitions; urgent exchanges still run). interval MS: the least milliseconds \
+            between two exchanges of the sweep, per core instance (0: one per maintenance tick). \
             exchange P: the node talked to exchanges partition P with each other replica it \
             reaches, before anything else in its plan (progress in 'GET /v1/cluster/partitions' \
             and on the status page). rebuild-tree P: the node rebuilds its Merkle tree of P from \
@@ -198,11 +201,13 @@ struct ClusterAntiEntropyCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "exchange or rebuild-tree.")
+    @Argument(help: "exchange, rebuild-tree, pause, resume or interval.")
     var action: String
 
-    @Argument(help: "The partition.")
-    var partition: Int
+    @Argument(help: "The partition (exchange, rebuild-tree) or the milliseconds (interval).")
+    var value: Int?
+
+    var partition: Int { value ?? 0 }
 
     @OptionGroup(title: "Global options") var options: NodeOptions
 
@@ -210,11 +215,28 @@ struct ClusterAntiEntropyCommand: AsyncParsableCommand {
     @OptionGroup(title: "Global options") var output: OutputOptions
 
     func validate() throws {
-        guard ["exchange", "rebuild-tree"].contains(action) else { throw ValidationError("unknown action '\(action)': exchange or rebuild-tree") }
-        guard (0...65_535).contains(partition) else { throw ValidationError("the partition must be in 0...65535") }
+        switch action {
+        case "exchange", "rebuild-tree":
+            guard let value, (0...65_535).contains(value) else { throw ValidationError("\(action) takes a partition in 0...65535") }
+        case "interval":
+            guard let value, (0...86_400_000).contains(value) else { throw ValidationError("interval takes milliseconds in 0...86400000") }
+        case "pause", "resume":
+            guard value == nil else { throw ValidationError("\(action) takes no value") }
+        default:
+            throw ValidationError("unknown action '\(action)': exchange, rebuild-tree, pause, resume or interval")
+        }
     }
 
     func run() async throws {
+        if ["pause", "resume", "interval"].contains(action) {
+            let answer = try await options.withClient { client in try await client.steerAntiEntropy(action, intervalMilliseconds: value) }
+            if output.json {
+                print(Output.render(answer))
+            } else if case .object(let members) = answer {
+                print("anti-entropy: " + Output.pairs(members, first: ["paused", "interval_ms"]))
+            }
+            return
+        }
         let wire = action == "exchange" ? "exchange" : "rebuild_tree"
         let answer = try await options.withClient { client in try await client.antiEntropy(wire, partition: partition) }
         if output.json {
@@ -226,6 +248,76 @@ struct ClusterAntiEntropyCommand: AsyncParsableCommand {
             } else {
                 print("partition \(partition): " + Output.pairs(members, first: ["keys", "changed", "root_before", "root_after"]))
             }
+        }
+    }
+}
+
+/// `cairn cluster plan [--leave NODE]... [--remove NODE]...`.
+struct ClusterPlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show what a membership change would move, before making it.",
+        discussion: """
+            Plans every staged join (nodes started with 'cairnd --join staged' that wait for a \
+            commit) and the leaves and removals given, through any node: the ring each step \
+            leads to, the partitions, keys and bytes each node would receive and send, an \
+            estimated time at the node's handoff throttle, the balance after, and whether every \
+            partition keeps N distinct replicas. Keys and bytes come from the partitions the \
+            node talked to holds (the others count as their mean). Prints the token that \
+            'cairn cluster commit' carries out; a commit after the cluster has changed is \
+            refused (plan again). Needs an admin token.
+            """
+    )
+
+    @Option(help: ArgumentHelp("A member to leave (id or host:port); repeatable.", valueName: "node"))
+    var leave: [String] = []
+
+    @Option(help: ArgumentHelp("A member gone for good to remove (id or host:port); repeatable.", valueName: "node"))
+    var remove: [String] = []
+
+    @OptionGroup(title: "Global options") var options: NodeOptions
+
+    /// `--json`: the node's plan document.
+    @OptionGroup(title: "Global options") var output: OutputOptions
+
+    func run() async throws {
+        let plan = try await options.withClient { client in try await client.plan(leave: leave, remove: remove) }
+        print(output.json ? Output.render(plan) : Output.plan(plan))
+    }
+}
+
+/// `cairn cluster commit PLAN`.
+struct ClusterCommitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "commit",
+        abstract: "Carry out a plan that 'cairn cluster plan' printed.",
+        discussion: """
+            Through any node. The node checks that the plan is still the cluster's (same ring \
+            version, same staged joins), then makes its changes one at a time, each once the \
+            ring of the one before is in place, and returns when the last ring is; handoff goes \
+            on in the background ('cairn cluster transfers'). Waits at least 60 s (--timeout \
+            for more). Needs an admin token.
+            """
+    )
+
+    @Argument(help: "The plan token 'cairn cluster plan' printed.")
+    var plan: String
+
+    @OptionGroup(title: "Global options") var options: NodeOptions
+
+    /// `--json`: the node's answer.
+    @OptionGroup(title: "Global options") var output: OutputOptions
+
+    func run() async throws {
+        let answer = try await options.withClient(minimumTimeout: 60) { client in try await client.commit(plan: plan) }
+        if output.json {
+            print(Output.render(answer))
+        } else if case .object(let members) = answer, case .array(let steps)? = members["committed"] {
+            for step in steps {
+                guard case .object(let step) = step else { continue }
+                print("committed: " + Output.pairs(step, first: ["change", "node", "ring_version"]))
+            }
+            print("handoff runs in the background: cairn cluster transfers")
         }
     }
 }

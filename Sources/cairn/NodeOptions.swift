@@ -27,6 +27,18 @@ struct NodeOptions: ParsableArguments {
         valueName: "file"))
     var ca: String?
 
+    @Option(help: ArgumentHelp(
+        "The local address to connect from, for example 127.0.0.100 (default: $CAIRN_SOURCE_ADDRESS, else the system's choice).",
+        valueName: "address"))
+    var sourceAddress: String?
+
+    /// `--source-address`, else `CAIRN_SOURCE_ADDRESS` when set and not empty.
+    var resolvedSourceAddress: String? {
+        if let sourceAddress { return sourceAddress }
+        let fromEnvironment = ProcessInfo.processInfo.environment["CAIRN_SOURCE_ADDRESS"] ?? ""
+        return fromEnvironment.isEmpty ? nil : fromEnvironment
+    }
+
     /// `--ca`, else `CAIRN_CA` when set and not empty.
     func resolvedCA(environment: [String: String]) -> String? {
         if let ca { return ca }
@@ -66,18 +78,19 @@ struct NodeOptions: ParsableArguments {
         return Self.defaultNode
     }
 
-    /// A client of the chosen node; nothing connects until the first request.
-    func client() throws -> CairnClient {
+    /// A client of the chosen node, waiting at least `minimumTimeout` seconds for an answer;
+    /// nothing connects until the first request.
+    func client(minimumTimeout: Double = 0) throws -> CairnClient {
         try CairnClient(
             node: resolvedNode(environment: ProcessInfo.processInfo.environment),
-            timeout: .milliseconds(Int64((timeout * 1000).rounded(.up))),
+            timeout: .milliseconds(Int64((max(timeout, minimumTimeout) * 1000).rounded(.up))), sourceAddress: resolvedSourceAddress,
             token: resolvedToken(environment: ProcessInfo.processInfo.environment), tls: tlsContext())
     }
 
     /// Runs `body` with a client, turning a client error into its one-line message on stderr
     /// and exit status 1.
-    func withClient<T>(_ body: (CairnClient) async throws -> T) async throws -> T {
-        let client = try client()
+    func withClient<T>(minimumTimeout: Double = 0, _ body: (CairnClient) async throws -> T) async throws -> T {
+        let client = try client(minimumTimeout: minimumTimeout)
         defer { client.close() }
         do {
             return try await body(client)

@@ -83,6 +83,65 @@ extension Output {
         return "handoff: \(paused ? "paused" : "running"), \(rateText) per transfer"
     }
 
+    /// `cairn cluster plan`: the steps, a table of nodes (partitions before → after, what each
+    /// receives and sends), the totals with the estimated time, the replica check and the
+    /// commit command.
+    static func plan(_ plan: JSONValue) -> String {
+        guard case .object(let top) = plan else { return render(plan) }
+        func integer(_ value: JSONValue?) -> Int { if case .integer(let n)? = value { Int(n) } else { 0 } }
+        func text(_ value: JSONValue?) -> String { if case .string(let s)? = value { s } else { "-" } }
+        func moves(_ value: JSONValue?) -> String {
+            guard case .object(let tally)? = value else { return "-" }
+            return "\(integer(tally["partitions"])) partitions, \(integer(tally["keys"])) keys, \(bytes(integer(tally["bytes"])))"
+        }
+        var lines: [String] = []
+        let steps: [JSONValue] = if case .array(let steps)? = top["steps"] { steps } else { [] }
+        lines.append("plan from ring version \(integer(top["ring_version"])), N=\(integer(top["replicas"])): \(steps.count) step\(steps.count == 1 ? "" : "s")")
+        for (index, step) in steps.enumerated() {
+            guard case .object(let step) = step else { continue }
+            lines.append("  \(index + 1). \(text(step["change"])) \(text(step["node"])) (\(text(step["address"]))) -> ring version \(integer(step["ring_version"])): "
+                + "\(integer(step["owner_changes"])) partitions change owner; copies \(moves(step["moves"]))")
+        }
+        var rows = [["node", "address", "status", "partitions", "receives", "sends"]]
+        if case .array(let nodes)? = top["nodes"] {
+            for node in nodes {
+                guard case .object(let node) = node else { continue }
+                rows.append([
+                    text(node["node"]), text(node["address"]), text(node["status"]),
+                    "\(integer(node["partitions_before"])) -> \(integer(node["partitions_after"]))",
+                    moves(node["receives"]), moves(node["sends"]),
+                ])
+            }
+        }
+        lines += table(rows)
+        let rate = integer(top["send_bytes_per_second"])
+        let eta: String = if case .integer(let seconds)? = top["eta_seconds"] {
+            "about \(seconds) s at \(bytes(rate))/s per sender (this node's throttle × concurrent transfers)"
+        } else {
+            "no estimate: handoff is paused here"
+        }
+        lines.append("moves: \(moves(top["moves"])); \(eta)")
+        if integer(top["estimated_partitions"]) > 0 {
+            lines.append("sizes of \(integer(top["estimated_partitions"])) partitions not held here are estimated (the mean of those held)")
+        }
+        let replicas = integer(top["replicas"])
+        if case .bool(true)? = top["replicas_distinct"] {
+            lines.append("every partition keeps \(replicas) distinct replicas (\(integer(top["repeated_windows"])) windows of \(replicas) partitions repeat an owner)")
+        } else {
+            lines.append("WARNING: fewer members than N=\(replicas) after this plan: some partitions will have fewer than \(replicas) distinct replicas")
+        }
+        lines.append("to carry it out: cairn cluster commit \(text(top["plan"]))")
+        return lines.joined(separator: "\n")
+    }
+
+    /// `1.5 MiB`, `12 KiB`, `300 B`.
+    static func bytes(_ count: Int) -> String {
+        if count >= 1 << 30 { return String(format: "%.1f GiB", Double(count) / Double(1 << 30)) }
+        if count >= 1 << 20 { return String(format: "%.1f MiB", Double(count) / Double(1 << 20)) }
+        if count >= 1 << 10 { return String(format: "%.1f KiB", Double(count) / Double(1 << 10)) }
+        return "\(count) B"
+    }
+
     /// `cluster leave` and `cluster remove` with `--json`: the API's `{"ok": true}`, the node as
     /// the command named it, and the status the change gives it.
     static func membershipJSON(node: String, status: String) -> String {

@@ -81,6 +81,13 @@ struct CairndCommand: AsyncParsableCommand {
     var hintMaxAge: Int?
     @Option(help: "Handoff throttle at start, bytes per second per transfer (default 16777216; retune with cairn cluster transfers throttle).")
     var handoffThrottle: Int?
+    @Option(help: "auto (default: a node joining through --seeds takes partitions at once) or staged (it waits until cairn cluster commit).")
+    var join: String?
+    @Option(name: .customLong("antientropy-interval"),
+            help: "Least milliseconds between two anti-entropy exchanges of each core instance (default 1000; retune with cairn cluster antientropy interval).")
+    var antiEntropyInterval: Int?
+    @Option(help: "Milliseconds this machine's clock may be off the cluster's median before the node warns (default 500).")
+    var clockBound: Int?
     @Option(help: """
         Testing only: last-writer-wins (replicas replace instead of merging; loses writes), unsealed-contexts \
         (contexts without their MAC, to measure what sealing costs; accepts forged contexts), or unproven-membership \

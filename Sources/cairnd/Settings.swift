@@ -22,7 +22,7 @@ struct Settings {
         "data", "listen", "http", "seeds", "cluster", "partitions", "n", "r", "w", "secret-file", "durability", "log-level",
         "max-in-flight", "tombstone-grace", "cas-state-grace", "data-file-size", "unsafe-mode", "resp",
         "resp-max-connections", "http-max-connections", "cores", "auth-file", "allow-unauthenticated", "certs-dir",
-        "log-format", "hint-max-bytes", "hint-max-age", "handoff-throttle",
+        "log-format", "hint-max-bytes", "hint-max-age", "handoff-throttle", "join", "antientropy-interval", "clock-bound",
     ]
 
     init(command: CairndCommand) throws {
@@ -40,6 +40,8 @@ struct Settings {
             "allow-unauthenticated": command.allowUnauthenticated, "certs-dir": command.certsDir,
             "log-format": command.logFormat, "hint-max-bytes": command.hintMaxBytes.map(String.init),
             "hint-max-age": command.hintMaxAge.map(String.init), "handoff-throttle": command.handoffThrottle.map(String.init),
+            "join": command.join, "antientropy-interval": command.antiEntropyInterval.map(String.init),
+            "clock-bound": command.clockBound.map(String.init),
         ]
         var file: [String: String] = [:]
         if let path = command.config ?? Self.environment("CAIRN_CONFIG") { file = try Self.readConfigFile(path) }
@@ -113,6 +115,19 @@ struct Settings {
         if let rate = try Self.integer(values["handoff-throttle"], name: "--handoff-throttle") {
             guard (4_096...(1 << 40)).contains(rate) else { throw ValidationError("--handoff-throttle must be in 4096...1099511627776 bytes per second") }
             configuration.handoffBytesPerSecond = rate
+        }
+        if let milliseconds = try Self.integer(values["antientropy-interval"], name: "--antientropy-interval") {
+            guard (0...86_400_000).contains(milliseconds) else { throw ValidationError("--antientropy-interval must be in 0...86400000 milliseconds") }
+            configuration.antiEntropyIntervalMilliseconds = UInt64(milliseconds)
+        }
+        if let milliseconds = try Self.integer(values["clock-bound"], name: "--clock-bound") {
+            guard (1...86_400_000).contains(milliseconds) else { throw ValidationError("--clock-bound must be in 1...86400000 milliseconds") }
+            configuration.clockBoundMilliseconds = UInt64(milliseconds)
+        }
+        switch values["join"] {
+        case nil, "auto": configuration.stagedJoin = false
+        case "staged": configuration.stagedJoin = true
+        case let other?: throw ValidationError("--join must be auto (take partitions at once) or staged (wait for cairn cluster commit), not \(other)")
         }
         configuration.dataFileBytes = try Self.integer(values["data-file-size"], name: "--data-file-size") ?? configuration.dataFileBytes
         if let mode = values["unsafe-mode"] {

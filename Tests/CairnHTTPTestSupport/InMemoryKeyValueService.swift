@@ -252,6 +252,18 @@ public actor InMemoryKeyValueService: KeyValueService {
 
     /// The double holds one copy of everything and no peers: a rebuild counts its keys; an
     /// exchange has no other replica to run with.
+    /// The in-memory service has no ring: a plan names what it lacks, a commit is stale.
+    public func plan(leave: [String], remove: [String]) async throws -> JSONValue {
+        try record("plan")
+        for name in leave + remove { _ = try memberIndex(name) }
+        throw KeyValueServiceError.membershipConflict("the in-memory service has no ring to plan changes of")
+    }
+
+    public func commit(token: String) async throws -> JSONValue {
+        try record("commit")
+        throw KeyValueServiceError(.planStale, "the in-memory service carries out no plan")
+    }
+
     public func antiEntropy(_ order: AntiEntropyOrder) async throws -> JSONValue {
         try record("antientropy")
         switch order {
@@ -259,6 +271,8 @@ public actor InMemoryKeyValueService: KeyValueService {
             return ["partition": .integer(Int64(partition)), "peers": .array([])]
         case .rebuildTree(let partition):
             return ["partition": .integer(Int64(partition)), "keys": .integer(Int64(objects.count)), "changed": false]
+        case .pause, .resume, .interval:
+            return ["paused": .bool(order == .pause), "interval_ms": 1_000]
         }
     }
 

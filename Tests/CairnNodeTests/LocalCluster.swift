@@ -79,6 +79,18 @@ final class LocalCluster: @unchecked Sendable {
         try waitUntil("node \(node) answers /health", timeout: 20) { self.request("GET", node, "/health").status != 0 }
     }
 
+    /// Starts node `node` with its settings in `CAIRN_*` variables and no flags: a process under
+    /// libfaketime's `LD_PRELOAD` does not see its command-line flags.
+    func startFromEnvironment(_ node: Int, seed: Int? = 1, environment: [String: String]) throws {
+        var settings = [
+            "CAIRN_DATA": directory + "/node\(node)", "CAIRN_LISTEN": internode(node), "CAIRN_HTTP": http(node),
+            "CAIRN_CLUSTER": cluster, "CAIRN_PARTITIONS": "16", "CAIRN_LOG_LEVEL": "info",
+        ]
+        if let seed, seed != node { settings["CAIRN_SEEDS"] = internode(seed) }
+        arguments[node] = []
+        try start(node, environment: settings.merging(environment) { $1 })
+    }
+
     func kill(_ node: Int, signal: Int32 = SIGKILL) {
         guard let process = processes[node] else { return }
         Foundation.kill(process.processIdentifier, signal)

@@ -108,7 +108,8 @@ import Testing
         let cluster = try LocalCluster(name: "aeorder", portOffset: 170)
         defer { cluster.stopAll() }
         // N=2 of 3 nodes: each node replicates only some partitions.
-        let environment = ["CAIRN_N": "2", "CAIRN_R": "1", "CAIRN_W": "2", "CAIRN_HANDOFF_THROTTLE": "65536", "CAIRN_HINT_MAX_AGE": "60"]
+        let environment = ["CAIRN_N": "2", "CAIRN_R": "1", "CAIRN_W": "2", "CAIRN_HANDOFF_THROTTLE": "65536", "CAIRN_HINT_MAX_AGE": "60",
+                           "CAIRN_ANTIENTROPY_INTERVAL": "200"]
         for node in 1...3 { try cluster.start(node, environment: environment) }
         try cluster.waitForRing(members: 3, nodes: [1, 2, 3])
         let handoff = cluster.json("GET", 1, "/v1/cluster")?["handoff"] as? [String: Any]
@@ -150,5 +151,27 @@ import Testing
         #expect(refused.status == 409 && refused.body.contains("not_a_replica"), "\(refused.status) \(refused.body)")
         let unknown = Self.order(cluster, 1, #"{"action": "rebuild", "partition": 1}"#)
         #expect(unknown.status == 400, "an unknown action: \(unknown.body)")
+
+        // The sweep's pace, set at start and steered at run time.
+        let sweep = cluster.json("GET", 1, "/v1/cluster")?["antientropy"] as? [String: Any]
+        #expect(sweep?["interval_ms"] as? Int == 200 && sweep?["paused"] as? Bool == false, "\(String(describing: sweep))")
+        func exchangesRun() -> Int {
+            ((cluster.json("GET", 1, "/v1/cluster/partitions")?["partitions"] as? [[String: Any]]) ?? [])
+                .reduce(0) { $0 + (($1["exchange"] as? [String: Any])?["exchanges"] as? Int ?? 0) }
+        }
+        let paused = Self.order(cluster, 1, #"{"action": "pause"}"#)
+        #expect(paused.status == 200 && paused.body.contains("\"paused\":true"), "\(paused.body)")
+        #expect(cluster.metric(1, "cairn_antientropy_paused") == 1)
+        try await Task.sleep(for: .seconds(1.5))  // an exchange under way finishes
+        let whilePaused = exchangesRun()
+        try await Task.sleep(for: .seconds(3))
+        #expect(exchangesRun() == whilePaused, "no sweep exchange while paused")
+        let retuned = Self.order(cluster, 1, #"{"action": "interval", "interval_ms": 0}"#)
+        #expect(retuned.status == 200 && retuned.body.contains("\"interval_ms\":0") && retuned.body.contains("\"paused\":true"), "\(retuned.body)")
+        #expect(Self.order(cluster, 1, #"{"action": "resume"}"#).status == 200)
+        try cluster.waitUntil("the sweep runs again", timeout: 20) { exchangesRun() > whilePaused + 2 }
+        #expect(cluster.metric(1, "cairn_antientropy_interval_seconds") == 0)
+        #expect(Self.order(cluster, 1, #"{"action": "interval", "interval_ms": -1}"#).status == 400)
+        #expect(Self.order(cluster, 1, #"{"action": "pause", "partition": 1}"#).status == 400)
     }
 }

@@ -139,6 +139,20 @@ extension Membership {
             return effects
         }
 
+        /// An operator committed this staged join (`cairn cluster commit`, relayed by the node
+        /// that took it): a `joining` node that holds the ring at `ringVersion` or later becomes
+        /// `valid`, and the next ring gives it partitions. A node still short of that ring
+        /// throws `ringBehind` (the committer retries once gossip has brought it the ring), so
+        /// the ring it derives is the one the plan predicted.
+        public mutating func onCommit(ringVersion: UInt64, now: MonotonicTime) throws(Membership.Error) -> [Effect] {
+            let entry = myself
+            guard entry.status == .joining else { throw .invalidStatus(me, entry.status) }
+            guard let held = state.ring, held.version >= ringVersion else { throw .ringBehind(state.ring?.version ?? 0, ringVersion) }
+            let ringBefore = state.ring
+            let valid = bump(status: .valid)
+            return settle(changed: [valid], ringBefore: ringBefore, now: now)
+        }
+
         /// `cairn cluster remove NODE` reached this node: `node` becomes a `removed` tombstone,
         /// which beats anything `node` later says about itself. Removing a tombstone is a no-op.
         public mutating func onRemove(_ node: NodeID, now: MonotonicTime) throws(Membership.Error) -> [Effect] {
@@ -184,8 +198,9 @@ extension Membership {
                     // Someone holds a newer entry of ours with another address (a restart that
                     // lost its state): refute it, as SWIM refutes suspicion, with a higher incarnation.
                     changed.append(bump(status: entry.status))
-                } else if entry.status == .joining, state.ring != nil {
-                    // Heard from the cluster: adopt its ring and become an owner.
+                } else if entry.status == .joining, state.ring != nil, !settings.stagedJoin {
+                    // Heard from the cluster: adopt its ring and become an owner (a staged join
+                    // waits for `onCommit`).
                     changed.append(bump(status: .valid))
                 }
             }

@@ -76,6 +76,9 @@ extension Membership {
         /// `leave` needs a `valid` member (it is joining, leaving or gone); `remove` needs the
         /// node that takes it to be in the ring (other nodes take removals from owners only).
         case invalidStatus(NodeID, Status)
+        /// A staged join was committed for a ring (the second version) this node has not
+        /// received yet (it holds the first; 0: none).
+        case ringBehind(UInt64, UInt64)
     }
 
     /// Timing and detector parameters. All times in milliseconds of the shell's monotonic clock.
@@ -89,6 +92,10 @@ extension Membership {
         /// any connected peer can then remove members; for measuring and for the tests that show
         /// what the checks prevent (`cairnd --unsafe-mode unproven-membership`).
         public var acceptUnprovenMembership = false
+        /// A joining node waits, `joining` with the cluster's ring, until an operator commits
+        /// its join (``Instance/onCommit(ringVersion:now:)``; `cairnd --join staged`, `cairn
+        /// cluster plan`/`commit`), instead of becoming `valid` as soon as it has the ring.
+        public var stagedJoin = false
 
         public init(
             gossipIntervalMilliseconds: UInt64 = 1_000,

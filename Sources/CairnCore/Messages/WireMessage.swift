@@ -17,6 +17,14 @@ public enum WireMessage: Equatable, Sendable {
     /// One-way: an operator asked another node to have the receiver leave the cluster
     /// (`cairn cluster leave NODE` through any node); the receiver leaves as if asked itself.
     case leaveRequest
+    /// One-way: an operator committed a plan (`cairn cluster commit`) that makes the receiver,
+    /// a staged joiner, `valid`; it does so once it holds the ring at `ringVersion` or later.
+    case commitRequest(ringVersion: UInt64)
+    /// One-way: a clock probe (`ClusterClock`) with the sender's wall clock when it sent it.
+    case clockProbe(sequence: UInt64, sentAt: WallClockTime)
+    /// One-way answer to a probe: its sequence and time, and the receiver's wall clock when the
+    /// probe arrived.
+    case clockReply(sequence: UInt64, sentAt: WallClockTime, receivedAt: WallClockTime)
 
     // MARK: quorum data path
     /// Read the local replica of `key` in `partition`. Answered by `readReply`.
@@ -96,6 +104,9 @@ extension WireMessage {
         case membershipHeartbeat = 0x0104
         case membershipHeartbeatReply = 0x0105
         case leaveRequest = 0x0106
+        case commitRequest = 0x0107
+        case clockProbe = 0x0108
+        case clockReply = 0x0109
 
         case read = 0x0201
         case readReply = 0x0202
@@ -138,7 +149,7 @@ extension WireMessage {
                  .casPrepareRejected, .casAccepted, .casProposeRejected, .casCommitted, .casStates:
                 .response
             case .membershipDigest, .membershipDelta, .membershipUpdate, .membershipHeartbeat,
-                 .membershipHeartbeatReply, .leaveRequest, .readRepair, .handoffRequest, .reapNow:
+                 .membershipHeartbeatReply, .leaveRequest, .commitRequest, .clockProbe, .clockReply, .readRepair, .handoffRequest, .reapNow:
                 .oneWay
             }
         }
@@ -170,6 +181,9 @@ extension WireMessage {
         case .hintBatch: .hintBatch
         case .handoffBatch: .handoffBatch
         case .leaveRequest: .leaveRequest
+        case .commitRequest: .commitRequest
+        case .clockProbe: .clockProbe
+        case .clockReply: .clockReply
         case .handoffRequest: .handoffRequest
         case .merkleHashesRequest: .merkleHashesRequest
         case .merkleHashes: .merkleHashes

@@ -1,0 +1,53 @@
+import Testing
+@testable import CairnCore
+
+/// The cluster clock's arithmetic: NTP's offset, the shortest-round-trip filter, a stepped
+/// clock, and the median that corrects one node to the others.
+@Suite struct ClusterClockTests {
+    let ids = testNodes(4, seed: 5)
+
+    func wall(_ ms: UInt64) -> WallClockTime { WallClockTime(millisecondsSince1970: ms) }
+
+    @Test func theOffsetIsThePeersClockMinusTheMidpoint() {
+        // Sent at 1000, the peer (30 s ahead) read 31_010 on arrival, answer back at 1020.
+        #expect(ClusterClock.offset(sent: wall(1_000), peer: wall(31_010), received: wall(1_020)) == 30_000)
+        #expect(ClusterClock.offset(sent: wall(50_000), peer: wall(20_004), received: wall(50_008)) == -30_000, "a peer 30 s behind")
+        #expect(ClusterClock.offset(sent: wall(UInt64.max), peer: wall(0), received: wall(UInt64.max)) < 0, "no overflow trap")
+    }
+
+    @Test func theShortestRoundTripWinsAndAStepResetsTheHistory() {
+        var clock = ClusterClock()
+        clock.record(.init(offset: 30_040, roundTrip: 90, at: 1_000), from: ids[1])
+        clock.record(.init(offset: 30_002, roundTrip: 6, at: 2_000), from: ids[1])
+        clock.record(.init(offset: 30_020, roundTrip: 50, at: 3_000), from: ids[1])
+        #expect(clock.estimate(of: ids[1], now: 3_000)?.offset == 30_002)
+        // The peer's clock was stepped back 30 s: older samples no longer describe it.
+        clock.record(.init(offset: 3, roundTrip: 40, at: 4_000), from: ids[1])
+        #expect(clock.samples[ids[1]]?.count == 1)
+        #expect(clock.estimate(of: ids[1], now: 4_000)?.offset == 3)
+        // Only the last samplesKept stay; an estimate grows stale.
+        for index in 0..<20 { clock.record(.init(offset: 3, roundTrip: 40, at: MonotonicTime(milliseconds: 5_000 + UInt64(index))), from: ids[1]) }
+        #expect(clock.samples[ids[1]]?.count == ClusterClock.samplesKept)
+        #expect(clock.estimate(of: ids[1], now: MonotonicTime(milliseconds: 5_019 + ClusterClock.maxSampleAgeMilliseconds + 1)) == nil)
+    }
+
+    @Test func theCorrectionIsTheMedianOfTheMembersClocks() {
+        // This node is 30 s ahead of the two others: it corrects itself back.
+        var fast = ClusterClock()
+        fast.record(.init(offset: -30_000, roundTrip: 2, at: 10), from: ids[1])
+        fast.record(.init(offset: -30_010, roundTrip: 2, at: 10), from: ids[2])
+        #expect(fast.updateCorrection(peers: [ids[1], ids[2]], now: 10) == -30_000)
+        // One of the others sees the fast node +30 s and the third at 0: it stays.
+        var other = ClusterClock()
+        other.record(.init(offset: 30_000, roundTrip: 2, at: 10), from: ids[0])
+        other.record(.init(offset: -10, roundTrip: 2, at: 10), from: ids[2])
+        #expect(other.updateCorrection(peers: [ids[0], ids[2]], now: 10) == 0)
+        // Two nodes meet half way; a peer not listed (unreachable) does not count.
+        var pair = ClusterClock()
+        pair.record(.init(offset: 1_000, roundTrip: 2, at: 10), from: ids[1])
+        #expect(pair.updateCorrection(peers: [ids[1]], now: 10) == 500)
+        #expect(pair.updateCorrection(peers: [ids[3]], now: 10) == 0)
+        pair.forget(ids[1])
+        #expect(pair.samples.isEmpty)
+    }
+}
