@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.2
 import PackageDescription
 
 let package = Package(
@@ -16,6 +16,12 @@ let package = Package(
         .executable(name: "cairnd", targets: ["cairnd"]),
         .executable(name: "cairn-chaos", targets: ["cairn-chaos"]),
     ],
+    // `swift build -c release --traits OpenTelemetry`: cairnd can export traces over OTLP/HTTP
+    // (`--otel-endpoint`, swift-otel). Off by default: swift-otel and its HTTP client add several
+    // minutes to a clean build, and the spans are made either way (docs/operations.md, "Tracing").
+    traits: [
+        .trait(name: "OpenTelemetry", description: "cairnd exports traces over OTLP/HTTP (swift-otel)"),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -28,6 +34,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        .package(
+            url: "https://github.com/swift-otel/swift-otel", from: "1.6.0",
+            traits: [.trait(name: "OTLPHTTP", condition: .when(traits: ["OpenTelemetry"]))]),
     ],
     targets: [
         // C libraries from Debian (Scripts/setup.sh installs them); shims only.
@@ -99,6 +109,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         // The node's Redis protocol (RESP2/RESP3) listener: a strict incremental parser, the
@@ -163,6 +174,7 @@ let package = Package(
             dependencies: [
                 "CairnCore", "CairnNodeCore", "CairnStorage", "CairnWire", "CairnTransport", "CairnHTTP", "CXXHash",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -178,6 +190,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "OTel", package: "swift-otel", condition: .when(traits: ["OpenTelemetry"])),
             ]
         ),
         // Runs many seeds of the cluster simulation (`swift run -c release cairn-sim --seeds N`).
@@ -248,6 +262,8 @@ let package = Package(
                 "cairnd", "CairnClient", "CairnCore", "CairnHTTP", "CairnNode", "CairnWire", "CairnTransport", "CairnTLS",
                 "CairnHTTPTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ]
         ),
         // The node core driven directly: events in, commands out, over an in-memory disk.

@@ -13,7 +13,9 @@
 # then a fourth: Schemathesis checks one real cairnd against docs/openapi.yaml
 # (Scripts/schemathesis.sh, a short run of about 15 s), the PyPI redis client checks one
 # node's Redis port (Scripts/resp-clients.sh, a few seconds) and Scripts/check-deploy.py checks
-# the deployment recipes in Scripts/deploy against the code; and a fifth: the chaos tier
+# the deployment recipes in Scripts/deploy against the code, and Scripts/trace-export-check.sh
+# checks trace export across three nodes (cairnd built with --traits OpenTelemetry; a separate
+# build of a few minutes; TRACE_EXPORT_SKIP=1 leaves it out); and a fifth: the chaos tier
 # (Chaos/run-all.sh --short: three fault scenarios against real 5-node clusters with nft
 # partitions, and one unsafe last-writer-wins run whose checks must fail; about 5 minutes;
 # needs root, as CI has). CHAOS_SKIP=1 leaves the fifth out on a machine without root.
@@ -36,6 +38,13 @@ else
   # against the code (docs/deployment.md), and the checker against 41 broken copies.
   python3 Scripts/check-deploy.py
   python3 Scripts/check-deploy.py --self-test > /dev/null
+  # Trace export across three real processes to an OTLP/HTTP receiver: cairnd built with the
+  # OpenTelemetry package trait in .build-otel (a separate build of a few minutes).
+  if [ "${TRACE_EXPORT_SKIP:-}" = 1 ]; then
+    echo "test.sh: TRACE_EXPORT_SKIP=1: Scripts/trace-export-check.sh was not run" >&2
+  else
+    ./Scripts/trace-export-check.sh
+  fi
   if [ "${CHAOS_SKIP:-}" = 1 ]; then
     echo "test.sh: CHAOS_SKIP=1: the chaos tier (Chaos/run-all.sh --short) was not run" >&2
   else

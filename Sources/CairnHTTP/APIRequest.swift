@@ -62,3 +62,20 @@ public enum APIRequest: Hashable, Sendable {
         case raw
     }
 }
+
+extension APIRequest {
+    /// The span name of a data request (method and route), nil for the cluster, health and
+    /// metrics endpoints, which are not traced.
+    var tracedOperation: String? {
+        switch self {
+        case .get, .serialGet, .replicaGet: "GET /v1/keys/{key}"
+        case .put: "PUT /v1/keys/{key}"
+        case .delete: "DELETE /v1/keys/{key}"
+        case .scan: "GET /v1/keys"
+        case .cas, .casWrite: "POST /v1/keys/{key}/cas"
+        case .clusterStatus, .clusterPartitions, .steerTransfers, .antiEntropy, .plan, .commit, .statusPage, .leave, .remove,
+             .health, .metrics:
+            nil
+        }
+    }
+}

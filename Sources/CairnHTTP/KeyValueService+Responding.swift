@@ -1,9 +1,27 @@
+import Tracing
+
 extension KeyValueService {
     /// Carries out `request` and renders its result or its failure; never throws.
     ///
     /// `KeyValueServiceError`s become their documented statuses; any other error becomes
     /// `500 internal_error` with the error's type but not its text, which may name stored data.
+    /// When the process traces requests (`RequestTracing`), a data request runs in a server
+    /// span whose context the node passes to the replicas it asks.
     public func respond(to request: APIRequest) async -> APIResponse {
+        guard RequestTracing.isEnabled, let operation = request.tracedOperation else { return await respondUntraced(to: request) }
+        return await withSpan(operation, ofKind: .server) { span in
+            if span.isRecording {
+                span.attributes["http.request.method"] = String(operation.prefix { $0 != " " })
+                span.attributes["http.route"] = String(operation.drop { $0 != " " }.dropFirst())
+            }
+            let response = await respondUntraced(to: request)
+            if span.isRecording { span.attributes["http.response.status_code"] = Int(response.status.code) }
+            if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
+            return response
+        }
+    }
+
+    private func respondUntraced(to request: APIRequest) async -> APIResponse {
         do {
             switch request {
             case .get(let key, let r, let format):

@@ -18,7 +18,27 @@ extension Node {
     }
 
     func commit(token: String) async throws -> JSONValue {
-        let plan = try await home.plan(token: token)
+        guard shared.commitUnderWay.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            throw KeyValueServiceError.membershipConflict("a commit is under way on this node; wait for it, then plan again")
+        }
+        let plan: ClusterPlan
+        do {
+            plan = try await home.plan(token: token)
+            try await home.checkCommitter(plan)
+        } catch {
+            shared.commitUnderWay.store(false, ordering: .releasing)
+            throw error
+        }
+        // The steps run on their own task: a client that stops waiting does not stop a commit
+        // half way (its steps would be done and the token stale).
+        let task = Task {
+            defer { self.shared.commitUnderWay.store(false, ordering: .releasing) }
+            return try await self.carryOut(plan)
+        }
+        return try await task.value
+    }
+
+    private func carryOut(_ plan: ClusterPlan) async throws -> JSONValue {
         shared.logger.notice("committing a membership plan", metadata: [
             "cairn.plan": "\(plan.token)", "cairn.steps": "\(plan.steps.count)",
         ])
@@ -74,6 +94,19 @@ extension NodeInstance {
 
     func memberEntries() -> [NodeID: Membership.Member] { core.cluster.members }
 
+    /// The node that carries a plan out must stay an owner until its last step: joiners take a
+    /// commit from owners only, and other nodes take removals from owners only.
+    func checkCommitter(_ plan: ClusterPlan) throws {
+        let status = core.cluster.members[id]?.status
+        guard status == .valid else {
+            throw KeyValueServiceError.membershipConflict("this node is \(status.map { "\($0)" } ?? "not a member"); commit through a valid member")
+        }
+        for step in plan.steps.dropLast() where step.change.node == id {
+            throw KeyValueServiceError.membershipConflict(
+                "the plan makes this node \(step.change.action == "leave" ? "leave" : "removed") before its last step; commit it through another member")
+        }
+    }
+
     /// Bytes per second this instance's handoff sends at most: its throttle per transfer times
     /// the transfers it runs at once (nothing while paused).
     func handoffSendRate() -> Int {
@@ -107,6 +140,9 @@ extension NodeInstance {
                 return
             }
             try await Task.sleep(for: .milliseconds(50))
+            guard !isStopping else {
+                throw KeyValueServiceError(.unavailable, "the node is shutting down; \(step.change) may be incomplete", retryAfterSeconds: 1)
+            }
             let now = clockNow()
             guard now < started + 30_000 else {
                 throw KeyValueServiceError(
@@ -134,7 +170,9 @@ extension NodeInstance {
 
 /// A plan as `POST /v1/cluster/plan` answers it (docs/api.md): sized with the keys and bytes of
 /// the partitions this node holds; a partition it does not hold counts as the mean of those it
-/// does (`estimated_partitions` says how many), since keys hash evenly over partitions.
+/// does (`estimated_partitions` says how many), since keys hash evenly over partitions. A node
+/// *receives* each partition it gains once (the data) but from every old replica (`sent`
+/// counts each of those transfers; duplicates merge), which is what each sender *sends*.
 struct PlanReport {
     let plan: ClusterPlan
     let members: [NodeID: Membership.Member]
@@ -172,30 +210,40 @@ struct PlanReport {
         var receives: [NodeID: Tally] = [:]
         var sends: [NodeID: Tally] = [:]
         var total = Tally()
+        var sent = Tally()
         var estimated = Set<Int>()
         var steps: [JSONValue] = []
         for step in plan.steps {
             var stepTotal = Tally()
-            let transfers: [JSONValue] = step.transfers.map { transfer in
-                let size = size(of: transfer.partition)
-                if stats[transfer.partition] == nil { estimated.insert(transfer.partition) }
-                receives[transfer.target, default: Tally()].add(size)
-                sends[transfer.source, default: Tally()].add(size)
+            var stepSent = Tally()
+            let sources = Dictionary(grouping: step.transfers) { ClusterPlan.Copy(partition: $0.partition, target: $0.target) }
+            let copies: [JSONValue] = step.copies.map { copy in
+                let size = size(of: copy.partition)
+                if stats[copy.partition] == nil { estimated.insert(copy.partition) }
+                receives[copy.target, default: Tally()].add(size)
                 stepTotal.add(size)
+                let from: [NodeID] = (sources[copy] ?? []).map { $0.source }
+                for source in from {
+                    sends[source, default: Tally()].add(size)
+                    stepSent.add(size)
+                }
                 return .object([
-                    "partition": .integer(Int64(transfer.partition)), "from": name(transfer.source), "to": name(transfer.target),
+                    "partition": .integer(Int64(copy.partition)), "to": name(copy.target), "from": .array(from.map(name)),
                     "keys": .integer(Int64(size.keys)), "bytes": .integer(Int64(size.bytes)),
                 ])
             }
             total.partitions += stepTotal.partitions
             total.keys += stepTotal.keys
             total.bytes += stepTotal.bytes
+            sent.partitions += stepSent.partitions
+            sent.keys += stepSent.keys
+            sent.bytes += stepSent.bytes
             steps.append(.object([
                 "change": .string(step.change.action), "node": name(step.change.node),
                 "address": members[step.change.node].map { .string($0.address) } ?? .null,
                 "ring_version": .integer(Int64(clamping: step.ringVersion)),
                 "owner_changes": .integer(Int64(step.ownerChanges)),
-                "transfers": .array(transfers), "moves": stepTotal.json,
+                "transfers": .array(copies), "moves": stepTotal.json, "sent": stepSent.json,
             ]))
         }
         let nodes: [JSONValue] = plan.balance.map { entry in
@@ -216,6 +264,7 @@ struct PlanReport {
             "steps": .array(steps),
             "nodes": .array(nodes),
             "moves": total.json,
+            "sent": sent.json,
             "estimated_partitions": .integer(Int64(estimated.count)),
             "send_bytes_per_second": .integer(Int64(sendRate)),
             "eta_seconds": sendRate > 0 ? .integer(Int64((slowest + sendRate - 1) / sendRate)) : .null,

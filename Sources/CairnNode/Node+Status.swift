@@ -205,7 +205,11 @@ extension NodeInstance {
             "probe_interval_ms": .integer(Int64(clamping: core.settings.clockProbeIntervalMilliseconds)),
         ])
         var warnings = self.warnings
-        if core.clockIsBeyondBound {
+        if core.clockIsOutOfRange(members: core.liveMemberCount) {
+            warnings.append(
+                "clock: most members' clocks are more than a day from this machine's; the cluster clock cannot follow them, so "
+                    + "TTLs, hint ages and reaping are wrong here until its time is fixed (NTP)")
+        } else if core.clockIsBeyondBound {
             let direction = correction > 0 ? "behind" : "ahead of"
             warnings.append(
                 "clock: this machine's clock is \(Double(correction.magnitude) / 1_000) s \(direction) the cluster's median "

@@ -241,6 +241,8 @@ final class NodeShared: Sendable {
     /// Milliseconds added to this machine's wall clock to read the cluster's (`ClusterClock`),
     /// as the home instance last estimated it.
     let clockCorrection = Atomic<Int64>(0)
+    /// A membership plan is being carried out through this node (one at a time).
+    let commitUnderWay = Atomic<Bool>(false)
 
     /// The cluster's time: this machine's wall clock with the home instance's correction. Every
     /// instance and the client services read the wall clock through it (TTL expiry, hint ages).

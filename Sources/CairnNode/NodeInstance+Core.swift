@@ -1,4 +1,5 @@
 import CairnCore
+import Tracing
 import CairnHTTP
 import CairnNodeCore
 import CairnTransport
@@ -43,9 +44,15 @@ extension NodeInstance {
                     pending.append(contentsOf: core.onResponse(call: call, nil, now: clockNow(), wallNow: wallTime()))
                     continue
                 }
-                pool.request(message, to: address, timeout: .milliseconds(Int64(timeout))) { result in
+                let (traced, span) = NodeTracing.outgoing(message, to: to)
+                // What the answer leads to (a plain write's replicas after its read) stays in the trace.
+                let context = span == nil ? nil : ServiceContext.current
+                pool.request(traced, to: address, timeout: .milliseconds(Int64(timeout))) { result in
                     let reply = try? result.get()
-                    self.onLoop { $0.drive { $0.onResponse(call: call, reply, now: $1, wallNow: $2) } }
+                    NodeTracing.end(span, with: reply)
+                    self.onLoop { instance in
+                        NodeTracing.within(context) { instance.drive { $0.onResponse(call: call, reply, now: $1, wallNow: $2) } }
+                    }
                 }
             case .respond(let reply, let message):
                 peerReplies.removeValue(forKey: reply)?(message)
@@ -291,9 +298,13 @@ extension NodeInstance {
             }
         case .left:
             logger.notice("left the cluster; this node no longer serves requests")
-        case .clockSkew(let correction, let bound):
+        case .clockSkew(let correction, let bound, let outOfRange):
             let seconds = Double(correction.magnitude) / 1_000
-            if correction.magnitude > bound {
+            if outOfRange {
+                logger.error(
+                    "most members' clocks are more than a day from this machine's; the cluster clock cannot follow them: TTLs, hint ages and reaping are wrong here until its time is fixed (NTP)",
+                    metadata: ["cairn.clock_correction_ms": "\(correction)"])
+            } else if correction.magnitude > bound {
                 logger.warning(
                     "this machine's clock is \(seconds) s \(correction > 0 ? "behind" : "ahead of") the cluster's median; TTLs, hint ages and reaping use the corrected time, but fix its time synchronisation (NTP)",
                     metadata: ["cairn.clock_correction_ms": "\(correction)", "cairn.clock_bound_ms": "\(bound)"])
@@ -349,7 +360,19 @@ extension NodeInstance {
 
     /// A peer's request of the data path: `reply` is called once the core has done its work.
     func answer(_ message: WireMessage, from peer: NodeID, reply: @escaping @Sendable (WireMessage) -> Void) {
+        let (message, context) = message.untraced
         let ticket = newTicket()
+        if let span = NodeTracing.incoming(message, context: context, from: peer, at: id) {
+            peerReplies[ticket] = { answer in
+                NodeTracing.end(span, with: answer)
+                reply(answer)
+            }
+            // Requests this one makes of other nodes (a forwarded write's replicas) join its trace.
+            ServiceContext.withValue(span.context) {
+                drive { $0.onPeerRequest(from: peer, reply: ticket, message, now: $1, wallNow: $2) }
+            }
+            return
+        }
         peerReplies[ticket] = reply
         drive { $0.onPeerRequest(from: peer, reply: ticket, message, now: $1, wallNow: $2) }
     }

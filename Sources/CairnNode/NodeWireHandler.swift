@@ -9,8 +9,9 @@ struct NodeWireHandler: WireRequestHandler {
     let node: Node
 
     func handle(request: WireMessage, from peer: Handshake.Peer) async throws -> WireMessage {
-        guard NodeCore.handles(request: request) else { return .nack(reason: "not a request: \(request.messageType)") }
-        return await node.instance(for: request).answer(request, from: peer.node)
+        let inner = request.untraced.message
+        guard NodeCore.handles(request: inner) else { return .nack(reason: "not a request: \(request.messageType)") }
+        return await node.instance(for: inner).answer(request, from: peer.node)
     }
 
     func handle(oneWay: WireMessage, from peer: Handshake.Peer) async {
@@ -20,11 +21,12 @@ struct NodeWireHandler: WireRequestHandler {
     /// Without a task: straight into the instance when the connection shares its loop.
     func start(request: WireMessage, from peer: Handshake.Peer,
                reply: @escaping @Sendable (Result<WireMessage, any Error>) -> Void) -> Bool {
-        guard NodeCore.handles(request: request) else {
+        let inner = request.untraced.message
+        guard NodeCore.handles(request: inner) else {
             reply(.success(.nack(reason: "not a request: \(request.messageType)")))
             return true
         }
-        node.instance(for: request).onLoop { $0.answer(request, from: peer.node) { reply(.success($0)) } }
+        node.instance(for: inner).onLoop { $0.answer(request, from: peer.node) { reply(.success($0)) } }
         return true
     }
 

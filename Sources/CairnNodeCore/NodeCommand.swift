@@ -251,8 +251,9 @@ public enum NodeNotice: Sendable, Equatable {
     /// This node finished leaving: it no longer serves.
     case left
     /// This node's clock correction crossed the bound (either way): its machine's clock is
-    /// `correctionMilliseconds` behind the cluster's median (ahead when negative).
-    case clockSkew(correctionMilliseconds: Int64, boundMilliseconds: UInt64)
+    /// `correctionMilliseconds` behind the cluster's median (ahead when negative); or most
+    /// members' clocks are over a day away (`outOfRange`), beyond what it corrects.
+    case clockSkew(correctionMilliseconds: Int64, boundMilliseconds: UInt64, outOfRange: Bool)
     case handoffPlanned(outgoing: Int, pending: Int)
     case handoffKeysSent(Int)
     case transferDone(Handoff.Transfer, keys: Int)

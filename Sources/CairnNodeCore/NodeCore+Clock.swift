@@ -28,7 +28,7 @@ extension NodeCore {
         var commands: [NodeCommand] = []
         for member in cluster.members.values.sorted(by: { $0.id < $1.id })
         where member.id != id && !member.status.isTombstone && view.isReachable(member.id) {
-            clockProbes[member.id] = (clockSequence, now)
+            clockProbes[member.id] = (clockSequence, now, sentAt)
             commands.append(.send(to: member.id, .clockProbe(sequence: clockSequence, sentAt: sentAt)))
         }
         return commands
@@ -42,21 +42,27 @@ extension NodeCore {
     /// The answer to this node's last probe of `peer`: a sample, and the correction again.
     mutating func clockReplied(from peer: NodeID, sequence: UInt64, sentAt: WallClockTime, receivedAt: WallClockTime,
                                now: MonotonicTime, wallNow: WallClockTime) -> [NodeCommand] {
-        guard membership != nil, let probe = clockProbes[peer], probe.sequence == sequence else { return [] }
+        // The answer must echo this node's own probe (sequence and time); the time used is the
+        // one kept here, not the echo.
+        guard membership != nil, let probe = clockProbes[peer], probe.sequence == sequence, probe.wall == sentAt else { return [] }
         clockProbes[peer] = nil
         let roundTrip = now >= probe.sent ? now.milliseconds - probe.sent.milliseconds : 0
-        let offset = ClusterClock.offset(sent: sentAt, peer: receivedAt, received: rawWall(wallNow))
+        let offset = ClusterClock.offset(sent: probe.wall, peer: receivedAt, received: rawWall(wallNow))
         clusterClock.record(ClusterClock.Sample(offset: offset, roundTrip: roundTrip, at: now), from: peer)
         let view = clusterView(now: now)
         let peers = cluster.members.values.filter { $0.id != id && !$0.status.isTombstone && view.isReachable($0.id) }.map(\.id)
         for gone in clusterClock.samples.keys where cluster.members[gone].map({ $0.status.isTombstone }) ?? true {
             clusterClock.forget(gone)
         }
-        let correction = clusterClock.updateCorrection(peers: peers, now: now)
-        let beyond = correction.magnitude > settings.clockBoundMilliseconds
+        let live = liveMemberCount
+        guard !settings.brokenNoClockCorrection else { return [] }
+        let correction = clusterClock.updateCorrection(peers: peers, members: live, now: now)
+        // Most members over a day away: this clock is broken beyond correcting; say so.
+        let beyond = correction.magnitude > settings.clockBoundMilliseconds || clockIsOutOfRange(members: live)
         guard beyond != clockBeyondBound else { return [] }
         clockBeyondBound = beyond
-        return [.notice(.clockSkew(correctionMilliseconds: correction, boundMilliseconds: settings.clockBoundMilliseconds))]
+        return [.notice(.clockSkew(
+            correctionMilliseconds: correction, boundMilliseconds: settings.clockBoundMilliseconds, outOfRange: clockIsOutOfRange(members: live)))]
     }
 
     /// Each peer's estimated offset (its clock minus this machine's) and the round trip of the
@@ -65,6 +71,15 @@ extension NodeCore {
         clusterClock.samples.keys.sorted().compactMap { peer in clusterClock.estimate(of: peer, now: now).map { (peer, $0) } }
     }
 
-    /// Whether this node's correction is past `Settings.clockBoundMilliseconds`.
+    /// Whether this node's correction is past `Settings.clockBoundMilliseconds`, or most
+    /// members' clocks are over a day from this machine's.
     public var clockIsBeyondBound: Bool { clockBeyondBound }
+
+    /// Whether most members answered over a day off this machine's clock.
+    public func clockIsOutOfRange(members: Int) -> Bool {
+        clusterClock.outOfRange.count > (members - 1) / 2
+    }
+
+    /// The live members (this node included), as the clock's majority rule counts them.
+    public var liveMemberCount: Int { cluster.members.values.filter { !$0.status.isTombstone }.count }
 }

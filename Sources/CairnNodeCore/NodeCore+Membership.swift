@@ -145,12 +145,12 @@ extension NodeCore {
 
     /// `cairn cluster leave NODE` sent to any node: this node leaves itself, or tells `node`
     /// to (a one-way `leaveRequest`; the leave shows in the member list once `node` gossips it).
-    public mutating func onLeave(of node: NodeID, now: MonotonicTime, wallNow: WallClockTime)
+    public mutating func onLeave(of node: NodeID, ringVersion: UInt64 = 0, now: MonotonicTime, wallNow: WallClockTime)
         throws(Membership.Error) -> [NodeCommand]
     {
         if node == id { return try onLeave(now: now, wallNow: wallNow) }
         guard let member = cluster.members[node], !member.status.isTombstone else { throw .unknownMember(node) }
-        return [.send(to: node, .leaveRequest)]
+        return [.send(to: node, .leaveRequest(ringVersion: ringVersion))]
     }
 
     /// `cairn cluster remove NODE`: an operator removes a member that is gone for good.
@@ -187,7 +187,7 @@ extension NodeCore {
             }
             return [.send(to: node, .commitRequest(ringVersion: ringVersion))]
         case .leave(let node):
-            return try onLeave(of: node, now: now, wallNow: wallNow)
+            return try onLeave(of: node, ringVersion: ringVersion, now: now, wallNow: wallNow)
         case .remove(let node):
             return try onRemove(node, now: now, wallNow: wallNow)
         }

@@ -126,7 +126,9 @@ extension NodeCore {
         if case .cas(let key, let commit) = message {
             return enterAcceptor(key, AcceptorJob(message: commit, replyTo: .none), view: view, now: now, wallNow: wallNow)
         }
-        if case .leaveRequest = message {
+        if case .leaveRequest(let ringVersion) = message {
+            // A plan's leave waits for the ring it was planned from (the committer asks again).
+            guard (cluster.ring?.version ?? 0) >= ringVersion else { return [] }
             return (try? onLeave(now: now, wallNow: wallNow)) ?? []
         }
         if case .clockProbe(let sequence, let sentAt) = message {

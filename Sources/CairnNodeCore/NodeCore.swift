@@ -137,6 +137,9 @@ public struct NodeCore: Sendable {
         /// Test only: a plain write skips its read and supersedes nothing (siblings pile up),
         /// so the simulator can show its checker catches it. Never set in a node.
         public var brokenPlainWritesBlind = false
+        /// Deliberately broken (simulator only): the cluster clock measures but never corrects,
+        /// so every node judges TTLs by its own skewed clock.
+        public var brokenNoClockCorrection = false
 
         /// The settings of one of `count` instances of a node: requests in flight, hint bytes,
         /// the handoff throttle and concurrency, acceptor-state pulls and the reaper's memory
@@ -258,7 +261,7 @@ public struct NodeCore: Sendable {
     var exchange: Exchange?
     /// The cluster's clock as this node estimates it (home instance; `NodeCore+Clock`).
     public internal(set) var clusterClock = ClusterClock()
-    var clockProbes: [NodeID: (sequence: UInt64, sent: MonotonicTime)] = [:]
+    var clockProbes: [NodeID: (sequence: UInt64, sent: MonotonicTime, wall: WallClockTime)] = [:]
     var nextClockProbe = MonotonicTime.zero
     var clockSequence: UInt64 = 0
     var clockBeyondBound = false

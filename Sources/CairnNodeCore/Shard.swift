@@ -117,6 +117,7 @@ public struct ShardRouter: Sendable {
         case .reapCheck(let check): return shard(forPartition: check.partition)
         case .reapNow(let partition, _): return shard(forPartition: partition)
         case .casStatesRequest(let partition, _): return shard(forPartition: partition)
+        case .traced(_, let message): return shard(for: message)
         default: return 0
         }
     }

@@ -43,7 +43,7 @@ public struct SimOptions: Sendable, Hashable {
         /// (coordinators replicate while their own store waits for its fsync), so it can mint
         /// a dot the others already hold.
         case trustEpochsAfterCrash
-        /// Nodes read their own wall clocks, without the cluster clock's correction: a skewed
+        /// The cluster clock measures but never corrects (`brokenNoClockCorrection`): a skewed
         /// node judges TTLs by its skew.
         case uncorrectedClocks
     }
@@ -72,7 +72,8 @@ public struct SimOptions: Sendable, Hashable {
     /// `clockSkew`'s random ones): how a test sets one node 30 s ahead.
     public var fixedSkewsMilliseconds: [Int64]?
     /// The clock error the checkers tolerate for TTL expiry; nil: the largest error of a node's
-    /// corrected clock measured while clients ran (`SimStats.clockErrorMilliseconds`).
+    /// corrected clock measured while clients ran (`SimStats.clockErrorMilliseconds`) or the
+    /// largest skew, whichever is larger.
     public var clockToleranceMilliseconds: UInt64?
     /// Node core instances per node (`Shard`); nil: each node runs 1 to 3, drawn per node, so
     /// instances of one node hand each other the cluster and their status as `cairnd`'s would.

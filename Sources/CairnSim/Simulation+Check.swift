@@ -300,6 +300,14 @@ extension Simulation {
         }
     }
 
+    /// The clock error the checkers tolerate: as set, else twice the larger of the skew and
+    /// the error measured — an expiry is set by the writing coordinator's clock and judged by
+    /// the reading node's, so their errors add (the correction is checked on its own by
+    /// `ClusterClockSimulationTests`).
+    var clockTolerance: UInt64 {
+        options.clockToleranceMilliseconds ?? 2 * max(maxClockSkewMilliseconds, stats.clockErrorMilliseconds)
+    }
+
     func result() -> SimResult {
         var failures = violations
         var checked = ""
@@ -307,7 +315,7 @@ extension Simulation {
         case .set:
             if !finalElements.isEmpty || failures.isEmpty {
                 let report = setChecker.check(finalReads: finalElements, atMilliseconds: finalReadTime,
-                                              clockToleranceMilliseconds: options.clockToleranceMilliseconds ?? stats.clockErrorMilliseconds)
+                                              clockToleranceMilliseconds: clockTolerance)
                 if !report.isValid { failures.append("set checker: \(report)") }
                 checked = report.description
             }
@@ -347,7 +355,7 @@ extension Simulation {
         case .plain:
             failures += overwriteChecker.check(finalReads: finalElements.mapValues {
                 OverwriteChecker.Read(values: $0, call: finalReadCall, ret: finalReadCall, retMilliseconds: finalReadTime)
-            }, clockToleranceMilliseconds: options.clockToleranceMilliseconds ?? stats.clockErrorMilliseconds)
+            }, clockToleranceMilliseconds: clockTolerance)
             checked = "\(overwriteChecker.operationCount) plain operations, no write lost"
         }
         return SimResult(seed: seed, options: options, failures: failures, summary: checked, stats: stats,

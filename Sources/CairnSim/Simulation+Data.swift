@@ -15,7 +15,7 @@ extension Simulation {
     /// from virtual time is recorded: the error every TTL and expiry decision may carry, which
     /// the checkers tolerate.
     func wallClock(at node: Int) -> WallClockTime {
-        let correction = options.broken == .uncorrectedClocks ? 0 : nodes[node].core?.clockCorrectionMilliseconds ?? 0
+        let correction = nodes[node].core?.clockCorrectionMilliseconds ?? 0
         let corrected = Int64(queue.now) + nodes[node].skewMilliseconds + correction
         if clientsStarted {
             stats.clockErrorMilliseconds = max(stats.clockErrorMilliseconds, (corrected - Int64(queue.now)).magnitude)
@@ -45,6 +45,7 @@ extension Simulation {
         if options.broken == .fixedMintEpoch { settings.brokenFixedMintEpoch = UInt64(nodes[index].disksLost) << 40 }
         settings.brokenLocalCASRead = options.broken == .localCASRead
         settings.brokenPlainWritesBlind = options.broken == .plainWritesBlind
+        settings.brokenNoClockCorrection = options.broken == .uncorrectedClocks
         settings.brokenLocalScan = options.broken == .localScan
         settings.brokenReapWithoutConfirmation = options.broken == .reapWithoutConfirmation
         settings.brokenDropBeforeHandoff = options.broken == .dropBeforeHandoff

@@ -26,7 +26,7 @@ public enum Handshake {
     /// The first four bytes of every hello: "CRNW" (Cairn wire).
     public static let magic: [UInt8] = Array("CRNW".utf8)
     /// The protocol version this build speaks. Peers must speak the same one.
-    public static let protocolVersion: UInt16 = 7
+    public static let protocolVersion: UInt16 = 8
     /// Bytes of the random nonce each side sends.
     public static let nonceBytes = 32
 

@@ -5,6 +5,15 @@ extension WireMessage {
     /// Appends the payload (not the frame header) to `buffer`.
     public func encode(into buffer: inout ByteBuffer) {
         switch self {
+        case .traced(let context, let message):
+            let headers = context.sorted { $0.key < $1.key }
+            precondition(Self.isValidTraceContext(context), "a trace context a peer would refuse")
+            buffer.writeInteger(UInt8(headers.count))
+            for (name, value) in headers {
+                buffer.writeWireString(name)
+                buffer.writeWireString(value)
+            }
+            message.encode(into: &buffer)
         case .ack:
             break
         case .nack(let reason):
@@ -59,8 +68,8 @@ extension WireMessage {
             buffer.writeWireBool(batch.isLast)
         case .handoffRequest(let partition):
             buffer.writePartition(partition)
-        case .leaveRequest:
-            break
+        case .leaveRequest(let ringVersion):
+            buffer.writeInteger(ringVersion)
         case .commitRequest(let ringVersion):
             buffer.writeInteger(ringVersion)
         case .clockProbe(let sequence, let sentAt):
@@ -109,24 +118,46 @@ extension WireMessage {
 
     /// The message in a frame of the kind its role calls for.
     public func frame(requestID: UInt64, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> Frame {
-        Frame(kind: frameKind, messageType: messageType.rawValue, requestID: requestID, payload: encodedPayload(allocator: allocator))
+        Frame(kind: frameKind, messageType: wireType, requestID: requestID, payload: encodedPayload(allocator: allocator))
+    }
+
+    /// The message type as a frame carries it: with bit 15 set for a traced request.
+    public var wireType: UInt16 {
+        if case .traced = self { return messageType.rawValue | Self.tracedTypeBit }
+        return messageType.rawValue
     }
 
     /// Decodes a payload of message type `type`. Strict: unknown types, truncated or trailing
     /// bytes, over-limit counts and malformed fields are `WireError`s, never traps.
     public init(type rawType: UInt16, payload: ByteBuffer, limits: WireLimits = WireLimits()) throws(WireError) {
-        guard let type = MessageType(rawValue: rawType) else {
+        let traced = rawType & Self.tracedTypeBit != 0
+        guard let type = MessageType(rawValue: rawType & ~Self.tracedTypeBit) else {
             throw WireError(.unknownMessageType, "message type 0x\(String(rawType, radix: 16))")
         }
         var reader = WireReader(payload, limits: limits)
-        self = try Self.decode(type, from: &reader)
+        if traced {
+            guard type.role == .request else { throw WireError(.unknownMessageType, "a traced \(type), which is not a request") }
+            let count = Int(try reader.u8("trace headers"))
+            guard count <= Self.maxTraceHeaders else { throw WireError(.tooLarge, "\(count) trace headers", limit: Self.maxTraceHeaders) }
+            var context: [String: String] = [:]
+            for _ in 0..<count {
+                let name = try reader.string("trace header name")
+                let value = try reader.string("trace header value")
+                guard Self.isValidTraceContext([name: value]), context.updateValue(value, forKey: name) == nil else {
+                    throw WireError(.malformed, "a trace header is not a distinct printable ASCII name (1 to 64 bytes) and value (at most 512)")
+                }
+            }
+            self = .traced(context: context, try Self.decode(type, from: &reader))
+        } else {
+            self = try Self.decode(type, from: &reader)
+        }
         try reader.finish()
     }
 
     /// Decodes a request, response or one-way frame, checking that the message type belongs to
     /// the frame kind (a response type in a request frame is refused).
     public init(frame: Frame, limits: WireLimits = WireLimits()) throws(WireError) {
-        guard let type = MessageType(rawValue: frame.messageType) else {
+        guard let type = MessageType(rawValue: frame.messageType & ~Self.tracedTypeBit) else {
             throw WireError(.unknownMessageType, "message type 0x\(String(frame.messageType, radix: 16))")
         }
         let expected: Frame.Kind = switch type.role {
@@ -208,16 +239,16 @@ extension WireMessage {
         case .handoffRequest:
             return .handoffRequest(partition: try reader.partition())
         case .leaveRequest:
-            return .leaveRequest
+            return .leaveRequest(ringVersion: try reader.u64("ring version"))
         case .commitRequest:
             return .commitRequest(ringVersion: try reader.u64("ring version"))
         case .clockProbe:
             let sequence = try reader.u64("probe sequence")
-            return .clockProbe(sequence: sequence, sentAt: WallClockTime(millisecondsSince1970: try reader.u64("probe time")))
+            return .clockProbe(sequence: sequence, sentAt: try reader.wallClock("probe time"))
         case .clockReply:
             let sequence = try reader.u64("probe sequence")
-            let sentAt = WallClockTime(millisecondsSince1970: try reader.u64("probe time"))
-            return .clockReply(sequence: sequence, sentAt: sentAt, receivedAt: WallClockTime(millisecondsSince1970: try reader.u64("receipt time")))
+            let sentAt = try reader.wallClock("probe time")
+            return .clockReply(sequence: sequence, sentAt: sentAt, receivedAt: try reader.wallClock("receipt time"))
         case .merkleHashesRequest:
             let partition = try reader.partition()
             let level = Int(try reader.u8("level"))

@@ -295,8 +295,10 @@ struct ClusterCommitCommand: AsyncParsableCommand {
             Through any node. The node checks that the plan is still the cluster's (same ring \
             version, same staged joins), then makes its changes one at a time, each once the \
             ring of the one before is in place, and returns when the last ring is; handoff goes \
-            on in the background ('cairn cluster transfers'). Waits at least 60 s (--timeout \
-            for more). Needs an admin token.
+            on in the background ('cairn cluster transfers'). Waits at least 60 s and 35 s per \
+            step (--timeout for more); a commit goes on if the CLI stops waiting. The node must \
+            be a valid member that the plan does not take out before its last step. Needs an \
+            admin token.
             """
     )
 
@@ -309,7 +311,11 @@ struct ClusterCommitCommand: AsyncParsableCommand {
     @OptionGroup(title: "Global options") var output: OutputOptions
 
     func run() async throws {
-        let answer = try await options.withClient(minimumTimeout: 60) { client in try await client.commit(plan: plan) }
+        // Each step may wait up to 30 s for its ring, plus the pause between steps.
+        let steps = plan.split(separator: ".").count - 1
+        let answer = try await options.withClient(minimumTimeout: max(60, 35 * Double(steps) + 5)) { client in
+            try await client.commit(plan: plan)
+        }
         if output.json {
             print(Output.render(answer))
         } else if case .object(let members) = answer, case .array(let steps)? = members["committed"] {

@@ -120,7 +120,7 @@ extension Output {
         } else {
             "no estimate: handoff is paused here"
         }
-        lines.append("moves: \(moves(top["moves"])); \(eta)")
+        lines.append("moves: \(moves(top["moves"])) of data; sent by every old replica of each: \(moves(top["sent"])); \(eta)")
         if integer(top["estimated_partitions"]) > 0 {
             lines.append("sizes of \(integer(top["estimated_partitions"])) partitions not held here are estimated (the mean of those held)")
         }

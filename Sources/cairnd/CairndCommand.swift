@@ -89,6 +89,11 @@ struct CairndCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds this machine's clock may be off the cluster's median before the node warns (default 500).")
     var clockBound: Int?
     @Option(help: """
+        Export request traces over OTLP/HTTP to this URL (for example http://127.0.0.1:4318/v1/traces); \
+        needs a cairnd built with --traits OpenTelemetry. Default: no export.
+        """)
+    var otelEndpoint: String?
+    @Option(help: """
         Testing only: last-writer-wins (replicas replace instead of merging; loses writes), unsealed-contexts \
         (contexts without their MAC, to measure what sealing costs; accepts forged contexts), or unproven-membership \
         (gossiped membership taken without its signatures; any peer can remove members).
@@ -152,7 +157,13 @@ struct CairndCommand: AsyncParsableCommand {
         // Started in this order; on SIGTERM or SIGINT shut down in the reverse one (the Redis
         // and HTTP servers with their grace periods, then the node). If any fails, the others
         // are shut down gracefully too and the error ends the command.
-        var services: [any Service] = [
+        var services: [any Service] = []
+        if let exporter = try TracingExport.service(
+            endpoint: settings.values["otel-endpoint"], node: node.id.description, cluster: configuration.clusterName, logger: logger)
+        {
+            services.append(exporter)
+        }
+        services += [
             NodeLifecycle(node: node, started: [nodeStartedContinuation] + (respAddress == nil ? [] : [respNodeStartedContinuation])),
             HTTPLifecycle(
                 server: server, nodeStarted: nodeStarted, gracePeriod: .seconds(5), logger: logger,

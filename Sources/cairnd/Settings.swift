@@ -22,7 +22,7 @@ struct Settings {
         "data", "listen", "http", "seeds", "cluster", "partitions", "n", "r", "w", "secret-file", "durability", "log-level",
         "max-in-flight", "tombstone-grace", "cas-state-grace", "data-file-size", "unsafe-mode", "resp",
         "resp-max-connections", "http-max-connections", "cores", "auth-file", "allow-unauthenticated", "certs-dir",
-        "log-format", "hint-max-bytes", "hint-max-age", "handoff-throttle", "join", "antientropy-interval", "clock-bound",
+        "log-format", "hint-max-bytes", "hint-max-age", "handoff-throttle", "join", "antientropy-interval", "clock-bound", "otel-endpoint",
     ]
 
     init(command: CairndCommand) throws {
@@ -41,7 +41,7 @@ struct Settings {
             "log-format": command.logFormat, "hint-max-bytes": command.hintMaxBytes.map(String.init),
             "hint-max-age": command.hintMaxAge.map(String.init), "handoff-throttle": command.handoffThrottle.map(String.init),
             "join": command.join, "antientropy-interval": command.antiEntropyInterval.map(String.init),
-            "clock-bound": command.clockBound.map(String.init),
+            "clock-bound": command.clockBound.map(String.init), "otel-endpoint": command.otelEndpoint,
         ]
         var file: [String: String] = [:]
         if let path = command.config ?? Self.environment("CAIRN_CONFIG") { file = try Self.readConfigFile(path) }

@@ -85,6 +85,15 @@ import Testing
         }
         let transfers = plan.steps.flatMap(\.transfers)
         #expect(transfers.allSatisfy { $0.source != $0.target })
+        // Every old replica of a gained partition sends it, but a removed node sends nothing.
+        for step in plan.steps {
+            for copy in step.copies {
+                let sources = Set(step.transfers.filter { $0.partition == copy.partition && $0.target == copy.target }.map(\.source))
+                var expected = Set(step.ringBefore.preferenceList(for: copy.partition, n: 3))
+                if step.change == .remove(ids[2]) { expected.remove(ids[2]) }  // the last step
+                #expect(sources == expected, "\(step.change): partition \(copy.partition)")
+            }
+        }
         #expect(plan.replicaCheck.distinct)
     }
 

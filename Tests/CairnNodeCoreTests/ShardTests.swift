@@ -55,7 +55,7 @@ struct ShardTests {
         #expect(owners == [0, 1, 2])
         // Membership and anything before the partition count is known go home.
         #expect(ShardRouter(shardCount: 3, partitionCount: nil, keyHash: CoreHarness.keyHash).shard(forKey: [1, 2, 3]) == 0)
-        #expect(router.shard(for: .leaveRequest) == 0)
+        #expect(router.shard(for: .leaveRequest(ringVersion: 3)) == 0)
     }
 
     @Test("the node's budgets are shared out among its instances")

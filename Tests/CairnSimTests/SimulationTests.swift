@@ -161,7 +161,8 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
 
 /// The cluster clock under the simulator's per-node skew: one node of five 30 s ahead, a calm
 /// network. Every node's corrected clock stays within 250 ms of true time while clients run,
-/// and the set checker, tolerating only that, finds every TTL honoured; the same runs with the
+/// and the set checker, tolerating twice that (writer's and reader's errors), finds every TTL
+/// honoured; the same runs with the
 /// correction left out (`uncorrectedClocks`) have 30 s of error: keys written through the
 /// skewed node outlive their TTL (the checker finds them resurrected).
 @Suite struct ClusterClockSimulationTests {
@@ -171,7 +172,8 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         options.membershipChanges = false
         options.clockSkew = false
         options.fixedSkewsMilliseconds = [30_000]
-        options.clockToleranceMilliseconds = 250
+        // An expiry is set by one node's clock and judged by another's: their errors add.
+        options.clockToleranceMilliseconds = 500
         options.broken = broken
         let chosen = options
         return await onThread { (1...12 as ClosedRange<UInt64>).map { Simulation(seed: $0, options: chosen).run() } }

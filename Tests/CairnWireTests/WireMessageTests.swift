@@ -68,6 +68,8 @@ struct WireMessageTests {
             ("compare-and-set counter", .cas(key: WireSamples.key, .commit(CAS.Proposal(
                 ballot: CAS.Ballot(counter: 3, node: WireSamples.b), value: [1],
                 context: CausalContext([ReplicaActor.cas: Dot.maxCounter]), wallTime: WallClockTime(millisecondsSince1970: 1))))),
+            ("clock probe time", .clockReply(sequence: 1, sentAt: late, receivedAt: WallClockTime(millisecondsSince1970: 1))),
+            ("clock receipt time", .clockReply(sequence: 1, sentAt: WallClockTime(millisecondsSince1970: 1), receivedAt: late)),
         ]
         for (what, message) in forged {
             #expect(throws: (any Error).self, "a forged \(what) decodes") { try Self.roundTrip(message) }
@@ -208,6 +210,52 @@ struct WireMessageTests {
             attempt(type: type, bytes: (0..<Int(random.next() % 32)).map { _ in UInt8(truncatingIfNeeded: random.next()) })
         }
         #expect(failedCount > 0 && decodedCount > 0, "seed \(seed): decoded \(decodedCount), failed \(failedCount)")
+    }
+
+    /// A trace context travels only on requests, bounded: a traced response or one-way type, too
+    /// many headers, a repeated name or a non-printable value is refused.
+    @Test func tracedRequestsAreBounded() throws {
+        let read = WireMessage.read(ReadRequest(key: WireSamples.key, partition: 2))
+        let traced = WireMessage.traced(context: ["traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"], read)
+        #expect(try Self.roundTrip(traced) == traced)
+        #expect(traced.untraced.message == read && traced.messageType == .read)
+        func frame(type: UInt16, _ build: (inout ByteBuffer) -> Void) -> Frame {
+            var payload = ByteBuffer()
+            build(&payload)
+            return Frame(kind: .request, messageType: type, requestID: 1, payload: payload)
+        }
+        func header(_ buffer: inout ByteBuffer, _ name: String, _ value: String) {
+            buffer.writeInteger(UInt16(name.utf8.count))
+            buffer.writeString(name)
+            buffer.writeInteger(UInt16(value.utf8.count))
+            buffer.writeString(value)
+        }
+        let readType = WireMessage.MessageType.read.rawValue | WireMessage.tracedTypeBit
+        var body = ByteBuffer()
+        read.encode(into: &body)
+        let bad: [(String, Frame)] = [
+            ("a traced ack", Frame(kind: .response, messageType: WireMessage.MessageType.ack.rawValue | WireMessage.tracedTypeBit,
+                                   requestID: 1, payload: ByteBuffer(bytes: [0]))),
+            ("nine headers", frame(type: readType) { buffer in
+                buffer.writeInteger(UInt8(9))
+                for index in 0..<9 { header(&buffer, "h\(index)", "v") }
+                buffer.writeImmutableBuffer(body)
+            }),
+            ("a repeated name", frame(type: readType) { buffer in
+                buffer.writeInteger(UInt8(2))
+                header(&buffer, "traceparent", "a")
+                header(&buffer, "traceparent", "b")
+                buffer.writeImmutableBuffer(body)
+            }),
+            ("a line break", frame(type: readType) { buffer in
+                buffer.writeInteger(UInt8(1))
+                header(&buffer, "traceparent", "a\r\nb")
+                buffer.writeImmutableBuffer(body)
+            }),
+        ]
+        for (what, frame) in bad {
+            #expect(throws: WireError.self, "\(what) decodes") { try WireMessage(frame: frame) }
+        }
     }
 }
 

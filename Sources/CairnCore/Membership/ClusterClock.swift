@@ -34,10 +34,16 @@ public struct ClusterClock: Sendable, Equatable {
 
     /// Samples kept per peer.
     public static let samplesKept = 8
+    /// An offset larger than this (a day) is not a clock to follow but a broken one (or a peer
+    /// lying): the sample is dropped.
+    public static let maxOffsetMilliseconds: Int64 = 86_400_000
     /// A peer whose newest sample is older than this has no estimate (milliseconds).
     public static let maxSampleAgeMilliseconds: UInt64 = 60_000
 
     public private(set) var samples: [NodeID: [Sample]] = [:]
+    /// Peers whose last answer was over a day off (dropped): when they are most of the members,
+    /// it is this machine's clock that is wrong beyond correcting.
+    public private(set) var outOfRange: Set<NodeID> = []
     /// Milliseconds this node adds to its wall clock to read the cluster's time.
     public private(set) var correction: Int64 = 0
 
@@ -47,19 +53,29 @@ public struct ClusterClock: Sendable, Equatable {
     public static func offset(sent t0: WallClockTime, peer t1: WallClockTime, received t3: WallClockTime) -> Int64 {
         let t1 = Int64(clamping: t1.millisecondsSince1970)
         let midpoint = (Int64(clamping: t0.millisecondsSince1970) / 2) + (Int64(clamping: t3.millisecondsSince1970) / 2)
-        return t1 &- midpoint
+        // Both are at most Int64.max: the difference cannot overflow past ±Int64.max.
+        return t1 - midpoint
     }
 
-    /// Takes one probe's answer from `peer`.
-    public mutating func record(_ sample: Sample, from peer: NodeID) {
+    /// Takes one probe's answer from `peer`; returns false for an offset past
+    /// ``maxOffsetMilliseconds``, which is dropped.
+    @discardableResult
+    public mutating func record(_ sample: Sample, from peer: NodeID) -> Bool {
+        guard sample.offset.magnitude <= UInt64(Self.maxOffsetMilliseconds) else {
+            outOfRange.insert(peer)
+            return false
+        }
+        outOfRange.remove(peer)
         var kept = samples[peer] ?? []
         if let current = Self.best(of: kept) {
-            let tolerance = Int64(clamping: current.roundTrip / 2 + sample.roundTrip / 2) + Self.stepMarginMilliseconds
-            if (sample.offset - current.offset).magnitude > UInt64(tolerance) { kept = [] }
+            // Both offsets are within a day: no overflow.
+            let tolerance = current.roundTrip / 2 + sample.roundTrip / 2 + UInt64(Self.stepMarginMilliseconds)
+            if (sample.offset - current.offset).magnitude > tolerance { kept = [] }
         }
         kept.append(sample)
         if kept.count > Self.samplesKept { kept.removeFirst(kept.count - Self.samplesKept) }
         samples[peer] = kept
+        return true
     }
 
     /// Disagreement beyond the round trips that still counts as the same clock (scheduling
@@ -79,17 +95,31 @@ public struct ClusterClock: Sendable, Equatable {
     }
 
     /// Forgets a peer (it left or was removed).
-    public mutating func forget(_ peer: NodeID) { samples[peer] = nil }
+    public mutating func forget(_ peer: NodeID) {
+        samples[peer] = nil
+        outOfRange.remove(peer)
+    }
 
     /// Recomputes `correction`: the median of 0 (this node) and the estimates of `peers` (the
-    /// reachable members); the mean of the two middle values when there is an even number.
+    /// reachable members), when those clocks are a majority of the `members` (live members,
+    /// this node included); else the correction stays as it was (a node cut off from most of
+    /// the cluster keeps following the clock it last measured). With an even number of clocks
+    /// any value between the two middle ones is a median: the correction moves only as far as
+    /// needed to lie between them, so two clocks that disagree drag neither node half way — a
+    /// healthy node stays put, and a node already corrected keeps its correction when one of
+    /// the clocks it agreed with goes out of reach.
     @discardableResult
-    public mutating func updateCorrection(peers: some Sequence<NodeID>, now: MonotonicTime) -> Int64 {
+    public mutating func updateCorrection(peers: some Sequence<NodeID>, members: Int, now: MonotonicTime) -> Int64 {
         var offsets: [Int64] = [0]
         for peer in peers { if let estimate = estimate(of: peer, now: now) { offsets.append(estimate.offset) } }
+        guard offsets.count >= members / 2 + 1 else { return correction }
         offsets.sort()
         let middle = offsets.count / 2
-        correction = offsets.count % 2 == 1 ? offsets[middle] : offsets[middle - 1] / 2 + offsets[middle] / 2
+        if offsets.count % 2 == 1 {
+            correction = offsets[middle]
+        } else {
+            correction = min(max(correction, offsets[middle - 1]), offsets[middle])
+        }
         return correction
     }
 }

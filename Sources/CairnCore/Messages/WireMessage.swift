@@ -15,8 +15,10 @@ public enum WireMessage: Equatable, Sendable {
     /// Gossip and heartbeats; the envelope names the sender and its cluster.
     case membership(Membership.Message)
     /// One-way: an operator asked another node to have the receiver leave the cluster
-    /// (`cairn cluster leave NODE` through any node); the receiver leaves as if asked itself.
-    case leaveRequest
+    /// (`cairn cluster leave NODE` through any node, or a committed plan); the receiver leaves
+    /// as if asked itself, once it holds the ring at `ringVersion` or later (0: at once), so the
+    /// ring it derives is the one a plan predicted.
+    case leaveRequest(ringVersion: UInt64)
     /// One-way: an operator committed a plan (`cairn cluster commit`) that makes the receiver,
     /// a staged joiner, `valid`; it does so once it holds the ring at `ringVersion` or later.
     case commitRequest(ringVersion: UInt64)
@@ -80,6 +82,14 @@ public enum WireMessage: Equatable, Sendable {
     /// states of the partition's keys, in key order after `after`. Answered by `casStates`.
     case casStatesRequest(partition: Int, after: [UInt8]?)
     case casStates(CASStatesPage)
+
+    // MARK: tracing
+    /// A request carrying the trace context of the span that sent it, as the tracer's
+    /// propagation headers (W3C `traceparent`/`tracestate` with OpenTelemetry); the receiver
+    /// answers the request inside a span of that trace. It travels as the request's message
+    /// type with bit 15 set, the headers first in the payload (`docs/protocol.md`). The node
+    /// core never sees it: the shells wrap and unwrap it.
+    indirect case traced(context: [String: String], WireMessage)
 }
 
 /// The outcome of a forwarded write, as the coordinating node reports it.
@@ -157,6 +167,7 @@ extension WireMessage {
 
     public var messageType: MessageType {
         switch self {
+        case .traced(_, let message): message.messageType
         case .ack: .ack
         case .nack: .nack
         case .membership(let message):
@@ -206,6 +217,28 @@ extension WireMessage {
     }
 
     public var role: Role { messageType.role }
+
+    /// The message without its trace context, and the context (nil when not traced).
+    public var untraced: (message: WireMessage, context: [String: String]?) {
+        if case .traced(let context, let message) = self { return (message, context) }
+        return (self, nil)
+    }
+
+    /// Bit 15 of a message type marks a traced request.
+    public static let tracedTypeBit: UInt16 = 0x8000
+    /// Bounds of a trace context: headers, a name's and a value's bytes (printable ASCII).
+    public static let maxTraceHeaders = 8
+    public static let maxTraceNameBytes = 64
+    public static let maxTraceValueBytes = 512
+
+    /// Whether `context` fits a traced request: at most `maxTraceHeaders` headers, names of 1
+    /// to 64 printable ASCII characters without spaces, values of at most 512 printable ASCII.
+    public static func isValidTraceContext(_ context: [String: String]) -> Bool {
+        context.count <= maxTraceHeaders && context.allSatisfy { name, value in
+            (1...maxTraceNameBytes).contains(name.utf8.count) && name.utf8.allSatisfy { (0x21...0x7E).contains($0) }
+                && value.utf8.count <= maxTraceValueBytes && value.utf8.allSatisfy { (0x20...0x7E).contains($0) }
+        }
+    }
 }
 
 // MARK: - Payload types

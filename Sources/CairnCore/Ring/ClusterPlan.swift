@@ -39,6 +39,17 @@ public struct ClusterPlan: Sendable, Equatable {
         public var description: String { "\(action) \(node)" }
     }
 
+    /// A partition that gains a replica, and the new replica.
+    public struct Copy: Sendable, Hashable {
+        public var partition: Int
+        public var target: NodeID
+
+        public init(partition: Int, target: NodeID) {
+            self.partition = partition
+            self.target = target
+        }
+    }
+
     /// One change and the ring it leads to.
     public struct Step: Sendable, Equatable {
         public let change: Change
@@ -47,9 +58,14 @@ public struct ClusterPlan: Sendable, Equatable {
         /// The ring version the step's ring gets (the version before it plus one; unchanged
         /// when the change leaves the owner set as it was, as removing a joiner does).
         public let ringVersion: UInt64
-        /// The partition copies the step moves (``Handoff/Plan``): the new replica and the node
-        /// that sends it, per partition.
+        /// The transfers the step sets off, as the nodes plan them (`NodeCore.ringMoved`): every
+        /// old replica of a partition that gains one sends its copy to the new replica (a
+        /// write acknowledged by W of N may be on only some of them), except nodes removed by
+        /// this step or an earlier one. Per partition and new replica one copy of the data
+        /// arrives `sources` times; duplicates merge.
         public let transfers: [Handoff.Transfer]
+        /// Partitions that gain a replica, with the new replica: the data that moves.
+        public let copies: [Copy]
         /// Partitions whose owner changes (`RingDiff.transfers`).
         public let ownerChanges: Int
     }
@@ -122,19 +138,32 @@ public struct ClusterPlan: Sendable, Equatable {
         var ring = versioned.ring
         var version = versioned.version
         var steps: [Step] = []
+        var removed = Set<NodeID>()
         for change in changes {
             switch change {
             case .join(let node): owners.insert(node)
-            case .leave(let node), .remove(let node): owners.remove(node)
+            case .leave(let node): owners.remove(node)
+            case .remove(let node):
+                owners.remove(node)
+                removed.insert(node)
             }
             guard !owners.isEmpty else { throw .noOwnerLeft }
             let sorted = owners.sorted()
             let next = sorted == ring.members ? ring : ring.claiming(members: sorted)
             if next != ring { version += 1 }
             let diff = ring.diff(to: next)
+            var transfers: [Handoff.Transfer] = []
+            var copies: [Copy] = []
+            for change in diff.replicaChanges(n: replicas) {
+                let sources = diff.old.preferenceList(for: change.partition, n: replicas).filter { !removed.contains($0) }
+                for target in change.gained.sorted() {
+                    copies.append(Copy(partition: change.partition, target: target))
+                    transfers += sources.filter { $0 != target }.map { Handoff.Transfer(partition: change.partition, source: $0, target: target) }
+                }
+            }
             steps.append(Step(
                 change: change, ringBefore: ring, ringAfter: next, ringVersion: version,
-                transfers: Handoff.Plan(diff, replicas: replicas).transfers, ownerChanges: diff.transfers.count
+                transfers: transfers, copies: copies, ownerChanges: diff.transfers.count
             ))
             ring = next
         }
