@@ -10,16 +10,9 @@ import Testing
 @Suite(.serialized) struct ClusterPlanTests {
     /// The `cairn` CLI built beside `cairnd`, run from the test client address.
     static func cli(_ cluster: LocalCluster, _ node: Int, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: String(LocalCluster.cairnd.dropLast("cairnd".count)) + "cairn")
-        process.arguments = ["--node", cluster.http(node), "--source-address", LocalCluster.clientAddress] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try LocalCluster.run(
+            String(LocalCluster.cairnd.dropLast("cairnd".count)) + "cairn",
+            ["--node", cluster.http(node), "--source-address", LocalCluster.clientAddress] + arguments)
     }
 
     static func member(_ cluster: LocalCluster, seenBy node: Int, address: String) -> [String: Any]? {

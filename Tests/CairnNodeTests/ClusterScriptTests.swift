@@ -14,17 +14,9 @@ import Testing
 
     /// Runs `Scripts/cluster.sh` with `arguments` over `directory`; stdout and stderr together.
     static func script(_ arguments: [String], directory: String) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["bash", repository + "/Scripts/cluster.sh"] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["CAIRN_CLUSTER_DIR": directory]) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        let run = try LocalCluster.run(
+            "/usr/bin/env", ["bash", repository + "/Scripts/cluster.sh"] + arguments, environment: ["CAIRN_CLUSTER_DIR": directory])
+        return Run(status: run.status, output: run.output)
     }
 
     /// A folder laid out as `up` leaves it after a cluster of `nodes` nodes ran and stopped.

@@ -39,6 +39,22 @@ final class LocalCluster: @unchecked Sendable {
         if ProcessInfo.processInfo.environment["KEEP_NODE_LOGS"] == nil { try? FileManager.default.removeItem(atPath: directory) }
     }
 
+    /// Runs `executable` with `arguments` (and `environment` added to the test's) to its end;
+    /// its exit status and its stdout and stderr together.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
     /// The `cairnd` built beside the test bundle.
     static var cairnd: String {
         var dir = CommandLine.arguments[0]
