@@ -191,6 +191,12 @@ struct PlanReport {
             bytes += size.bytes
         }
 
+        mutating func add(_ other: Tally) {
+            partitions += other.partitions
+            keys += other.keys
+            bytes += other.bytes
+        }
+
         var json: JSONValue {
             .object(["partitions": .integer(Int64(partitions)), "keys": .integer(Int64(keys)), "bytes": .integer(Int64(bytes))])
         }
@@ -232,12 +238,8 @@ struct PlanReport {
                     "keys": .integer(Int64(size.keys)), "bytes": .integer(Int64(size.bytes)),
                 ])
             }
-            total.partitions += stepTotal.partitions
-            total.keys += stepTotal.keys
-            total.bytes += stepTotal.bytes
-            sent.partitions += stepSent.partitions
-            sent.keys += stepSent.keys
-            sent.bytes += stepSent.bytes
+            total.add(stepTotal)
+            sent.add(stepSent)
             steps.append(.object([
                 "change": .string(step.change.action), "node": name(step.change.node),
                 "address": members[step.change.node].map { .string($0.address) } ?? .null,
